@@ -1,0 +1,133 @@
+/**
+ * The body of a request or response: nothing, bytes in memory, a one-shot stream, or a stream
+ * that can be produced again (Go's `Request.GetBody`), each with its length when known.
+ *
+ * Everything here is a description: building a body runs nothing. Use with
+ * `import * as Body from "./Body.js"`.
+ *
+ * @module
+ */
+import { Data, Effect, Option, Stream } from "effect"
+
+/** No body at all (Go's nil Body or `http.NoBody`). Its length is 0. */
+export class EmptyBody extends Data.TaggedClass("Empty")<{}> {}
+
+/** A body held in memory; its length is known. */
+export class BytesBody extends Data.TaggedClass("Bytes")<{
+  readonly bytes: Uint8Array
+}> {}
+
+/**
+ * A body read from a stream that can be consumed once only: a request with such a body is
+ * not replayable (no retry, and no 307/308 redirect), as in Go with a Body but no GetBody.
+ */
+export class StreamBody<E = never> extends Data.TaggedClass("Stream")<{
+  readonly stream: Stream.Stream<Uint8Array, E>
+  /** The number of bytes the stream yields, or undefined when unknown. */
+  readonly length: number | undefined
+}> {}
+
+/**
+ * A body that can be produced again, like a Go request with `GetBody`: every run of `make`
+ * yields a fresh stream of the same bytes, so the request can be retried or follow a
+ * 307/308 redirect.
+ */
+export class RewindableBody<E = never> extends Data.TaggedClass("Rewindable")<{
+  readonly make: Effect.Effect<Stream.Stream<Uint8Array, E>, E>
+  /** The number of bytes each stream yields, or undefined when unknown. */
+  readonly length: number | undefined
+}> {}
+
+/** A message body, failing with `E` while it is read. */
+export type Body<E = never> = EmptyBody | BytesBody | StreamBody<E> | RewindableBody<E>
+
+/** What `rewindable` accepts: an effect producing the stream, or a function returning it. */
+export type StreamProducer<E> =
+  | Effect.Effect<Stream.Stream<Uint8Array, E>, E>
+  | (() => Stream.Stream<Uint8Array, E>)
+
+// A length is known when it is a non-negative safe integer; anything else (Go's -1 included)
+// means unknown.
+const knownLength = (length: number | undefined): number | undefined =>
+  length !== undefined && Number.isSafeInteger(length) && length >= 0 ? length : undefined
+
+const encoder = new TextEncoder()
+
+/** The empty body. */
+export const empty: EmptyBody = new EmptyBody()
+
+/** A body of these bytes (not copied: the caller must not change them afterwards). */
+export const bytes = (u8: Uint8Array): BytesBody => new BytesBody({ bytes: u8 })
+
+/** A body of this text, encoded as UTF-8. It sets no Content-Type; that is the caller's. */
+export const text = (s: string): BytesBody => new BytesBody({ bytes: encoder.encode(s) })
+
+/**
+ * A body read once from `stream`. `length` is the number of bytes it will yield, if known
+ * (a negative or non-integer length counts as unknown, as Go's -1).
+ */
+export const stream = <E = never>(stream: Stream.Stream<Uint8Array, E>, length?: number): StreamBody<E> =>
+  new StreamBody({ stream, length: knownLength(length) })
+
+/**
+ * A body that can be produced again for a retry or a redirect. `make` is run once per
+ * attempt and must yield the same bytes every time; `length` as for `stream`.
+ */
+export const rewindable = <E = never>(make: StreamProducer<E>, length?: number): RewindableBody<E> =>
+  new RewindableBody({ make: Effect.isEffect(make) ? make : Effect.sync(make), length: knownLength(length) })
+
+/**
+ * The body's length in bytes, or undefined when unknown (Go's ContentLength -1), in which
+ * case an HTTP/1.1 message carries it chunked (RFC 9112 §7.1) or until close.
+ */
+export const contentLength = <E>(body: Body<E>): number | undefined => {
+  switch (body._tag) {
+    case "Empty":
+      return 0
+    case "Bytes":
+      return body.bytes.byteLength
+    case "Stream":
+    case "Rewindable":
+      return body.length
+  }
+}
+
+/**
+ * Whether the body can be sent again (Go's `Request.isReplayable` asks that Body be nil or
+ * NoBody, or GetBody be set): Empty, Bytes and Rewindable can; Stream cannot.
+ */
+export const isReplayable = <E>(body: Body<E>): boolean => body._tag !== "Stream"
+
+/**
+ * A body to send on the next attempt (a retry or a 307/308 redirect): Empty and Bytes are
+ * themselves, a Rewindable gives a new Rewindable whose stream is produced afresh, and a
+ * Stream, already consumed, gives none.
+ */
+export const rewind = <E>(body: Body<E>): Option.Option<Body<E>> => {
+  switch (body._tag) {
+    case "Empty":
+    case "Bytes":
+      return Option.some(body)
+    case "Rewindable":
+      return Option.some(new RewindableBody({ make: body.make, length: body.length }))
+    case "Stream":
+      return Option.none()
+  }
+}
+
+/**
+ * The body's bytes as a stream (a description: nothing runs until it is run). For a
+ * Rewindable, every run of the stream runs `make` anew.
+ */
+export const toStream = <E>(body: Body<E>): Stream.Stream<Uint8Array, E> => {
+  switch (body._tag) {
+    case "Empty":
+      return Stream.empty
+    case "Bytes":
+      return body.bytes.byteLength === 0 ? Stream.empty : Stream.succeed(body.bytes)
+    case "Stream":
+      return body.stream
+    case "Rewindable":
+      return Stream.unwrap(body.make)
+  }
+}

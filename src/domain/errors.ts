@@ -1,0 +1,153 @@
+/**
+ * Typed errors of the domain layer: what went wrong while reading or validating an HTTP/1.1
+ * message, with the facts as fields (which limit, which header, at which byte offset).
+ *
+ * @module
+ */
+import { Data } from "effect"
+
+/** Which kind of message an error concerns. */
+export type MessageKind = "request" | "response"
+
+/**
+ * Why a message was malformed. Each reason is one rule of RFC 9112 (or one of our stricter
+ * choices, listed in README's "Differences from Go").
+ */
+export type MalformedReason =
+  | "invalid-method"
+  | "invalid-target"
+  | "invalid-version"
+  | "invalid-status-line"
+  | "invalid-status-code"
+  | "invalid-reason-phrase"
+  | "bare-lf"
+  | "bare-cr"
+  | "invalid-header-name"
+  | "whitespace-before-colon"
+  | "missing-colon"
+  | "invalid-header-value"
+  | "obs-fold"
+  | "invalid-content-length"
+  | "conflicting-content-length"
+  | "content-length-with-transfer-encoding"
+  | "transfer-encoding-on-http10"
+  | "invalid-transfer-encoding"
+  | "invalid-chunk-size"
+  | "chunk-size-too-large"
+  | "invalid-chunk-extension"
+  | "chunk-line-too-long"
+  | "missing-chunk-crlf"
+  | "trailers-too-large"
+  | "unexpected-eof"
+
+/**
+ * A message that breaks the HTTP/1.1 grammar or its framing rules. A server answers it with
+ * 400 Bad Request and closes the connection; a client fails the round trip.
+ */
+export class MalformedMessage extends Data.TaggedError("MalformedMessage")<{
+  readonly kind: MessageKind
+  readonly reason: MalformedReason
+  /** Byte offset from the first byte of the message where the problem was found. */
+  readonly offset: number
+  /** The header concerned, when there is one (canonical form). */
+  readonly header?: string
+  /** A short human-readable explanation. */
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `malformed HTTP ${this.kind}: ${this.detail} (${this.reason} at byte ${this.offset})`
+  }
+}
+
+/**
+ * The message head (start line and header fields), or the trailer section, grew past its
+ * configured limit. A server answers 431 Request Header Fields Too Large (RFC 6585 §5).
+ */
+export class HeaderTooLarge extends Data.TaggedError("HeaderTooLarge")<{
+  readonly kind: MessageKind
+  /** "head" for the start line and header fields, "trailers" for the trailer section. */
+  readonly section: "head" | "trailers"
+  /** The limit in bytes. */
+  readonly limit: number
+  /** Byte offset from the first byte of the message where the limit was passed. */
+  readonly offset: number
+}> {
+  override get message(): string {
+    return `HTTP ${this.kind} ${this.section} larger than ${this.limit} bytes`
+  }
+}
+
+/**
+ * A request whose Transfer-Encoding names a coding other than `chunked`. A server answers
+ * 501 Not Implemented (RFC 9112 §6.1), as Go does.
+ */
+export class UnsupportedTransferEncoding extends Data.TaggedError("UnsupportedTransferEncoding")<{
+  readonly kind: MessageKind
+  /** The Transfer-Encoding field value as received. */
+  readonly coding: string
+  readonly offset: number
+}> {
+  override get message(): string {
+    return `unsupported transfer encoding: ${JSON.stringify(this.coding)}`
+  }
+}
+
+/**
+ * A syntactically valid HTTP version other than 1.0 or 1.1. A server answers
+ * 505 HTTP Version Not Supported.
+ */
+export class UnsupportedVersion extends Data.TaggedError("UnsupportedVersion")<{
+  readonly kind: MessageKind
+  readonly major: number
+  readonly minor: number
+  readonly offset: number
+}> {
+  override get message(): string {
+    return `unsupported HTTP version: HTTP/${this.major}.${this.minor}`
+  }
+}
+
+/** Every error the HTTP/1.1 parser produces. */
+export type ParseError = MalformedMessage | HeaderTooLarge | UnsupportedTransferEncoding | UnsupportedVersion
+
+/**
+ * A header name or value that may not be sent: a name that is not a token (RFC 9110 §5.1),
+ * or a value with CR, LF, NUL or another control character (RFC 9110 §5.5).
+ */
+export class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
+  readonly name: string
+  readonly part: "name" | "value"
+  /** Index of the offending character in the name or value. */
+  readonly index: number
+}> {
+  override get message(): string {
+    return `invalid header field ${this.part} for ${JSON.stringify(this.name)} at index ${this.index}`
+  }
+}
+
+/** A method that is not a token (RFC 9110 §9.1). */
+export class InvalidMethod extends Data.TaggedError("InvalidMethod")<{
+  readonly method: string
+}> {
+  override get message(): string {
+    return `invalid HTTP method ${JSON.stringify(this.method)}`
+  }
+}
+
+/**
+ * The status a server answers a request that failed to parse with, as Go's server does:
+ * 431 for an oversized head, 501 for an unknown transfer coding, 505 for an unsupported
+ * version, 400 for everything else.
+ */
+export const statusForParseError = (error: ParseError): number => {
+  switch (error._tag) {
+    case "HeaderTooLarge":
+      return error.section === "head" ? 431 : 400
+    case "UnsupportedTransferEncoding":
+      return 501
+    case "UnsupportedVersion":
+      return 505
+    case "MalformedMessage":
+      return 400
+  }
+}
