@@ -32,7 +32,8 @@ import {
 import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, NAME_CLASS, NAME_LOWER, NAME_TOKEN, QDTEXT, REASON, SP, TARGET, TOKEN } from "./chars.js"
 import { canonicalHeaderKey } from "../Headers.js"
 import "./bufferMethods.js"
-import { internHeaderName, internMethod } from "./intern.js"
+import { internCanonical, internHeaderName, internMethod } from "./intern.js"
+import { FieldMemo } from "./FieldMemo.js"
 import { type Framing, RequestHead, ResponseHead, type TargetForm } from "./MessageHead.js"
 
 /** What `next` reports. */
@@ -160,15 +161,16 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private values: Array<string> = []
   /** Indices in `names` of the fields that decide framing and persistence. */
   private framingFields: Array<number> = []
-  /** Field lines scanned but not yet decoded: name start, name end, value start, value end. */
-  private spans = new Int32Array(128)
+  /** Field lines scanned but not yet decoded: name start and end, value start and end, memo line or -1. */
+  private spans: Array<number> = []
   private spanNames: Array<string | undefined> = []
+  /** For each scanned line whose name the memo knew: whether it frames the message. */
+  private spanFraming: Array<boolean> = []
+  /** The field names of the last head, by line, to recognize the next head's names cheaply. */
+  private readonly memo = new FieldMemo()
   /** The request-target or reason phrase still to be cut from the batch's string, or -1. */
   private lineSpanStart = -1
   private lineSpanEnd = -1
-  /** A DataView over `viewOf` (the input buffer it was made for), for word-at-a-time scans. */
-  private view: DataView = new DataView(EMPTY.buffer, 0, 0)
-  private viewOf: Buffer = EMPTY
   private detachAfter = false
   /** For responses: the method of the request being answered (HEAD and CONNECT change framing). */
   private requestMethod = "GET"
@@ -453,6 +455,9 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     p += 4
     let r0 = p
     if (p >= end) return INCOMPLETE
+    if (buf[p] !== SP && buf[p] !== CR && buf[p] !== LF) {
+      return this.malformed("invalid-status-code", start + 9, "the status code is not three digits")
+    }
     // Go's client accepts a status line without the space before an empty reason; so do we.
     if (buf[p] === SP) {
       r0 = ++p
@@ -515,6 +520,12 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     return this.malformed(reason, p, `unexpected byte 0x${b.toString(16)} in the ${what}`)
   }
 
+  /** Like `lineEnd`, for lines of chunked framing, where a bare LF is never accepted. */
+  private chunkedLineEnd(buf: Buffer, p: number, end: number, what: string): number {
+    if (buf[p] === LF) return this.malformed("bare-lf", p, `LF without CR in the ${what}`)
+    return this.lineEnd(buf, p, end, "bare-cr", what)
+  }
+
   private percentEncodeHigh(buf: Buffer, start: number, end: number): string {
     let out = ""
     let run = start
@@ -544,18 +555,22 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     const buf = this.buf
     const end = buf.length
     const isRequest = this.isRequest
-    let spans = this.spans
+    const spans = this.spans
     const spanNames = this.spanNames
+    const memo = this.memo
+    let line = this.names.length
     let count = 0
-    let fields = this.names.length
     let p = this.pos
+    let lineStart = p
     // Reads past `end` give undefined, which no table accepts: the loops stop there.
     for (;;) {
-      const lineStart = p
+      lineStart = p
       if (p >= end) break
       let b = buf[p]!
       if (b === CR || b === LF) {
-        const eol = this.lineEnd(buf, p, end, "bare-cr", trailers ? "trailer section" : "header section")
+        const eol = trailers
+          ? this.chunkedLineEnd(buf, p, end, "trailer section")
+          : this.lineEnd(buf, p, end, "bare-cr", "header section")
         if (eol === INCOMPLETE) break
         if (eol === FAILED) return Event.Error
         this.sectionBytes += eol - lineStart
@@ -568,14 +583,48 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         return trailers ? this.endTrailers() : this.endHead()
       }
       let nameEnd: number
+      let memoLine = -1
+      let known: number
       if (b === SP || b === HTAB) {
         // obs-fold (RFC 9112 §5.2): rejected in requests, unfolded into one SP in responses.
-        if (isRequest || fields === 0) {
+        if (isRequest || line === 0) {
           this.malformed("obs-fold", p, "a line starts with whitespace (obsolete line folding)")
           return Event.Error
         }
         nameEnd = p
         spanNames[count] = undefined
+      } else if (!trailers && (known = memo.matchName(buf, p, end, line)) >= 0) {
+        // The same name as on this line of the last head: known valid, already decoded.
+        nameEnd = p + known
+        spanNames[count] = memo.name(line)
+        this.spanFraming[count] = memo.framing(line)
+        p = nameEnd + 1
+        b = buf[p]!
+        while (b === SP || b === HTAB) b = buf[++p]!
+        const v = memo.matchValue(buf, p, end, line)
+        if (v >= 0) {
+          // And the same value: nothing to check or decode.
+          const eol = this.lineEnd(buf, p + v, end, "bare-cr", "header section")
+          if (eol === INCOMPLETE) break
+          if (eol === FAILED) return Event.Error
+          this.sectionBytes += eol - lineStart
+          if (this.sectionBytes > limit) {
+            this.tooLarge(section, limit, this.offsetOf(lineStart) + (limit - (this.sectionBytes - (eol - lineStart))))
+            return Event.Error
+          }
+          const at = count * 5
+          spans[at] = lineStart
+          spans[at + 1] = nameEnd
+          spans[at + 2] = -1
+          spans[at + 3] = line
+          spans[at + 4] = -1
+          count++
+          line++
+          p = eol
+          continue
+        }
+        memoLine = line
+        line++
       } else {
         // One pass checks the token bytes and whether the name is canonical already.
         let mask = NAME_LOWER
@@ -607,10 +656,10 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
           return Event.Error
         }
         nameEnd = p
-        const view = this.viewOf === buf ? this.view : this.makeView(buf)
-        spanNames[count] = internHeaderName(view, buf, lineStart, nameEnd) ?? (bad === 0 ? undefined : NOT_CANONICAL)
+        spanNames[count] = bad === 0 ? undefined : NOT_CANONICAL
+        if (!trailers) memoLine = line
         p++
-        fields++
+        line++
       }
       b = buf[p]!
       while (b === SP || b === HTAB) b = buf[++p]!
@@ -618,10 +667,9 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       // Four bytes at a time while none is a control byte (SWAR: a "has byte less than 0x20"
       // and a "has byte 0x7F" test on one 32-bit word); the byte loop decides the rest.
       if (p + 4 <= end) {
-        const view = this.viewOf === buf ? this.view : this.makeView(buf)
         const last = end - 4
         while (p <= last) {
-          const x = view.getUint32(p, true)
+          const x = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)
           const y = x ^ 0x7f7f7f7f
           if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break
           p += 4
@@ -634,18 +682,18 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       if (b === CR) {
         if (p + 1 >= end) break
         if (buf[p + 1] !== LF) {
-          this.malformed("bare-cr", p, "CR without LF in a field line", this.fieldNameAt(buf, lineStart, nameEnd))
+          this.malformed("bare-cr", p, "CR without LF in a field line", this.fieldNameAt(buf, lineStart, nameEnd, count))
           return Event.Error
         }
         eol = p + 2
       } else if (b === LF) {
-        if (isRequest) {
-          this.malformed("bare-lf", p, "LF without CR ends a field line", this.fieldNameAt(buf, lineStart, nameEnd))
+        if (isRequest || trailers) {
+          this.malformed("bare-lf", p, "LF without CR ends a field line", this.fieldNameAt(buf, lineStart, nameEnd, count))
           return Event.Error
         }
         eol = p + 1
       } else {
-        this.malformed("invalid-header-value", p, `byte 0x${b.toString(16)} in a field value`, this.fieldNameAt(buf, lineStart, nameEnd))
+        this.malformed("invalid-header-value", p, `byte 0x${b.toString(16)} in a field value`, this.fieldNameAt(buf, lineStart, nameEnd, count))
         return Event.Error
       }
       let ve = p
@@ -655,20 +703,17 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         this.tooLarge(section, limit, this.offsetOf(lineStart) + (limit - (this.sectionBytes - (eol - lineStart))))
         return Event.Error
       }
-      const at = count << 2
-      if (at + 4 > spans.length) {
-        const grown = new Int32Array(spans.length * 2)
-        grown.set(spans)
-        spans = this.spans = grown
-      }
+      const at = count * 5
       spans[at] = lineStart
       spans[at + 1] = nameEnd
       spans[at + 2] = v0
       spans[at + 3] = ve
+      spans[at + 4] = memoLine
       count++
       p = eol
     }
-    this.materialize(batchStart, p, count)
+    // The line at `lineStart` is incomplete: keep it whole for the next call.
+    this.materialize(batchStart, lineStart, count)
     return this.incomplete(limit, section)
   }
 
@@ -685,44 +730,67 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       else this.reason = text
       this.lineSpanStart = -1
     }
+    const trailers = this.state === S_TRAILERS
     const spans = this.spans
     const spanNames = this.spanNames
     const names = this.names
     const values = this.values
     for (let i = 0; i < count; i++) {
-      const at = i << 2
+      const at = i * 5
       const n0 = spans[at]!
       const n1 = spans[at + 1]!
       const v0 = spans[at + 2]!
       const v1 = spans[at + 3]!
+      if (v0 < 0) {
+        // A line the memo knew whole: v1 is its line index.
+        if (this.spanFraming[i]! && !trailers) this.framingFields.push(names.length)
+        names.push(spanNames[i]!)
+        values.push(this.memo.value(v1))
+        continue
+      }
       const value = v1 > v0 ? str.slice(v0 - batchStart, v1 - batchStart) : ""
       if (n1 === n0) {
         // A folded continuation of the previous field value.
-        if (value.length > 0) values[values.length - 1] = values[values.length - 1] + " " + value
-      } else {
-        const name = spanNames[i]
-        if (name === undefined) names.push(str.slice(n0 - batchStart, n1 - batchStart))
-        else if (name === NOT_CANONICAL) names.push(canonicalHeaderKey(str.slice(n0 - batchStart, n1 - batchStart)))
-        else {
-          // Interned names are compared by reference; only they can be the fields that frame.
-          if (name === "Content-Length" || name === "Transfer-Encoding" || name === "Connection" || name === "Upgrade") {
-            this.framingFields.push(names.length)
-          }
-          names.push(name)
+        if (value.length > 0) {
+          const previous = values[values.length - 1]!
+          values[values.length - 1] = previous.length > 0 ? previous + " " + value : value
         }
-        values.push(value)
+        continue
       }
+      let name = spanNames[i]
+      let framing: boolean
+      if (name === undefined || name === NOT_CANONICAL) {
+        const raw = str.slice(n0 - batchStart, n1 - batchStart)
+        name = internHeaderName(raw) ?? (name === undefined ? raw : internCanonical(canonicalHeaderKey(raw)))
+        // Interned strings compare by reference; only they can be the fields that frame.
+        framing = name === "Content-Length" || name === "Transfer-Encoding" || name === "Connection" ||
+          name === "Upgrade"
+        const memoLine = spans[at + 4]!
+        if (memoLine >= 0) this.memo.rememberName(this.buf, n0, n1, memoLine, name, framing)
+      } else framing = this.spanFraming[i]!
+      const memoLine = spans[at + 4]!
+      if (memoLine >= 0) this.memo.rememberValue(this.buf, v0, v1, memoLine, value)
+      if (framing && !trailers) this.framingFields.push(names.length)
+      names.push(name)
+      values.push(value)
     }
     this.pos = upTo
   }
 
-  private makeView(buf: Buffer): DataView {
-    this.viewOf = buf
-    return (this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength))
-  }
-
-  private fieldNameAt(buf: Buffer, start: number, end: number): string | undefined {
-    return end > start ? canonicalHeaderKey(buf.latin1Slice(start, end)) : this.names[this.names.length - 1]
+  /**
+   * The name of the field a line at `start` belongs to, for an error: its own name, or for a
+   * folded continuation the last named line (scanned in this batch, or decoded before).
+   */
+  private fieldNameAt(buf: Buffer, start: number, end: number, count: number): string | undefined {
+    if (end > start) return canonicalHeaderKey(buf.latin1Slice(start, end))
+    for (let i = count - 1; i >= 0; i--) {
+      const n0 = this.spans[i * 5]!
+      const n1 = this.spans[i * 5 + 1]!
+      if (n1 > n0) return this.spanNames[i] !== undefined && this.spanNames[i] !== NOT_CANONICAL
+        ? this.spanNames[i]
+        : canonicalHeaderKey(buf.latin1Slice(n0, n1))
+    }
+    return this.names[this.names.length - 1]
   }
 
   /** The head is complete: decide the framing (RFC 9112 §6.3) and report it. */
@@ -735,6 +803,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     let keepAlive = false
     let connectionUpgrade = false
     let upgradeField = false
+    let duplicateLength = false
     const framingFields = this.framingFields
     for (let k = 0; k < framingFields.length; k++) {
       const i = framingFields[k]!
@@ -744,7 +813,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         if (contentLength === undefined) contentLength = v
         else if (v !== contentLength) {
           return this.headError("conflicting-content-length", `differing Content-Length values`, "Content-Length")
-        }
+        } else duplicateLength = true
       } else if (n === "Transfer-Encoding") {
         transferEncoding = transferEncoding === undefined ? values[i]! : transferEncoding + ", " + values[i]!
       } else if (n === "Connection") {
@@ -769,6 +838,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         return this.headError("invalid-content-length", `Content-Length ${JSON.stringify(contentLength)} is not a decimal number`, "Content-Length")
       }
     }
+    // Equal duplicates fold to one field, as Go's fixLength does (RFC 9110 §8.6 allows it).
+    if (duplicateLength) dropRepeats(names, values, "Content-Length")
     if (framingFields.length !== 0) this.framingFields = []
     let framing: Framing
     const headers = Headers.unsafeFromArrays(names, values)
@@ -781,8 +852,9 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         if (contentLength !== undefined) {
           return this.headError("content-length-with-transfer-encoding", "both Content-Length and Transfer-Encoding", "Transfer-Encoding")
         }
-        const codings = listTokens(transferEncoding).map(codingName)
-        if (codings.some((c) => c !== "chunked")) {
+        // As Go: exactly "chunked", no other coding and no parameters; anything else is 501.
+        const codings = listTokens(transferEncoding)
+        if (codings.length === 0 || codings.some((c) => c !== "chunked")) {
           this.fail(new UnsupportedTransferEncoding({ kind: "request", coding: transferEncoding, offset: this.offsetOf(this.pos) }))
           return Event.Error
         }
@@ -1049,6 +1121,23 @@ const VERSION_SHAPE = [0x48, 0x54, 0x54, 0x50, 0x2f, 0, 0x2e, 0]
 
 /** Marks a scanned field name that needs canonicalizing (no header name is empty). */
 const NOT_CANONICAL = ""
+
+/** Removes every field named `name` after the first one. */
+const dropRepeats = (names: Array<string>, values: Array<string>, name: string): void => {
+  let seen = false
+  let w = 0
+  for (let r = 0; r < names.length; r++) {
+    if (names[r] === name) {
+      if (seen) continue
+      seen = true
+    }
+    names[w] = names[r]!
+    values[w] = values[r]!
+    w++
+  }
+  names.length = w
+  values.length = w
+}
 
 /** The coding's name, without parameters, lower case. */
 const codingName = (coding: string): string => {

@@ -1,7 +1,6 @@
 /**
- * Interning of common header names and methods: the parser maps their raw bytes to one
- * constant string, so the usual head allocates no strings for names and compares them by
- * reference.
+ * Interning of common header names and methods: the parser maps them to one constant string
+ * each, so framing fields compare by reference and common names share one string.
  *
  * @module
  */
@@ -35,66 +34,35 @@ export const COMMON_METHODS: ReadonlyArray<string> = [
 
 interface Entry {
   readonly value: string
-  readonly lower: Uint8Array
-  /** The lower-case name as little-endian 32-bit words at 0, 4, 8, ...; then the word ending at its last byte. */
-  readonly words: Int32Array
+  readonly bytes: Uint8Array
 }
 
 const MAX_LEN = 64
 const bucketOf = (len: number, first: number) => (len << 5) | (first & 0x1f)
 
-const wordsOf = (bytes: Uint8Array): Int32Array => {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const n = bytes.length >> 2
-  const words = new Int32Array(n + 1)
-  for (let i = 0; i < n; i++) words[i] = view.getInt32(i * 4, true)
-  if (bytes.length >= 4) words[n] = view.getInt32(bytes.length - 4, true)
-  return words
-}
-
-const buildTable = (names: ReadonlyArray<string>, lower: boolean): Array<Array<Entry> | undefined> => {
+const buildTable = (names: ReadonlyArray<string>): Array<Array<Entry> | undefined> => {
   const t: Array<Array<Entry> | undefined> = new Array((MAX_LEN + 1) << 5).fill(undefined)
   for (const value of names) {
-    const bytes = new Uint8Array(Buffer.from(lower ? value.toLowerCase() : value, "latin1"))
-    const b = bucketOf(bytes.length, bytes[0]!)
-    ;(t[b] ??= []).push({ value, lower: bytes, words: wordsOf(bytes) })
+    const bytes = new Uint8Array(Buffer.from(value, "latin1"))
+    ;(t[bucketOf(bytes.length, bytes[0]!)] ??= []).push({ value, bytes })
   }
   return t
 }
 
-const NAME_TABLE = buildTable(COMMON_HEADER_NAMES, true)
-const METHOD_TABLE = buildTable(COMMON_METHODS, false)
+const METHOD_TABLE = buildTable(COMMON_METHODS)
+
+const NAMES_BY_SPELLING: ReadonlyMap<string, string> = new Map(
+  COMMON_HEADER_NAMES.flatMap((name) => [[name, name], [name.toLowerCase(), name]] as const)
+)
 
 /**
- * The interned canonical string for the header name in `buf[start, end)`, matched without
- * regard to case, or undefined. `view` is a DataView over `buf`. The bytes must already be
- * known to be token characters: for those, OR-ing 0x20 lower-cases letters and maps no other
- * byte onto a letter, so whole words compare at once.
+ * The interned canonical string for a header name spelt canonically or in lower case (the
+ * spellings peers send), or undefined.
  */
-export const internHeaderName = (view: DataView, buf: Uint8Array, start: number, end: number): string | undefined => {
-  const len = end - start
-  if (len > MAX_LEN) return undefined
-  const bucket = NAME_TABLE[bucketOf(len, buf[start]!)]
-  if (bucket === undefined) return undefined
-  if (len < 4) {
-    outer: for (let e = 0; e < bucket.length; e++) {
-      const lower = bucket[e]!.lower
-      for (let i = 0; i < len; i++) if ((buf[start + i]! | 0x20) !== lower[i]) continue outer
-      return bucket[e]!.value
-    }
-    return undefined
-  }
-  const n = len >> 2
-  const first = view.getInt32(start, true) | 0x20202020
-  const last = view.getInt32(end - 4, true) | 0x20202020
-  outer: for (let e = 0; e < bucket.length; e++) {
-    const words = bucket[e]!.words
-    if (words[0] !== first || words[n] !== last) continue
-    for (let i = 1; i < n; i++) if ((view.getInt32(start + i * 4, true) | 0x20202020) !== words[i]) continue outer
-    return bucket[e]!.value
-  }
-  return undefined
-}
+export const internHeaderName = (raw: string): string | undefined => NAMES_BY_SPELLING.get(raw)
+
+/** The interned string for a name already in canonical form, or the name itself. */
+export const internCanonical = (canonical: string): string => NAMES_BY_SPELLING.get(canonical) ?? canonical
 
 /** The interned string for the method in `buf[start, end)` (case-sensitive), or undefined. */
 export const internMethod = (buf: Uint8Array, start: number, end: number): string | undefined => {
@@ -103,7 +71,7 @@ export const internMethod = (buf: Uint8Array, start: number, end: number): strin
   const bucket = METHOD_TABLE[bucketOf(len, buf[start]!)]
   if (bucket === undefined) return undefined
   outer: for (let e = 0; e < bucket.length; e++) {
-    const bytes = bucket[e]!.lower
+    const bytes = bucket[e]!.bytes
     for (let i = 0; i < len; i++) if (buf[start + i] !== bytes[i]) continue outer
     return bucket[e]!.value
   }

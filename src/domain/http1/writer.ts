@@ -54,11 +54,15 @@ const REQUEST_EXCLUDED = new Set(["Host", "User-Agent", "Content-Length", "Trans
 /** Header fields the response writer controls itself. */
 const RESPONSE_EXCLUDED = new Set(["Content-Length", "Transfer-Encoding", "Trailer"])
 
-/** Go's writer turns CR and LF inside a value into spaces so no value can split a message. */
+/**
+ * Go's writer turns CR and LF inside a value into spaces so no value can split a message.
+ * Characters above 0xFF become spaces too: written as latin1 only their low byte would
+ * remain, and U+010D would turn into a CR. (Callers validate first; this is the last guard.)
+ */
 const sanitizeValue = (v: string): string => {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i)
-    if (c === 0x0d || c === 0x0a) return v.replace(/[\r\n]/g, " ")
+    if (c === 0x0d || c === 0x0a || c > 0xff) return v.replace(/[\r\n\u0100-\uffff]/g, " ")
   }
   return v
 }
