@@ -74,6 +74,12 @@ export const DEFAULT_MAX_RESPONSE_HEADER_BYTES = 10 << 20
 const DEFAULT_MAX_TRAILER_BYTES = 64 << 10
 const DEFAULT_MAX_CHUNK_LINE_BYTES = 4096
 const MAX_CHUNK_SIZE_DIGITS = 16
+/**
+ * An incomplete line shorter than this is parsed again whenever input arrives; a longer one
+ * when a control byte arrives. Only a long line broken by a printable byte and never ended
+ * reports a different error for a different split (the limit or end of input, not the byte).
+ */
+const REPARSE_LINES_UNDER = 1024
 
 const S_START = 0
 const S_FIELDS = 1
@@ -138,6 +144,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   /** Stream offset of `buf[0]`, and of the first byte of the current message. */
   private bufOffset = 0
   private messageOffset = 0
+  /** Stream offset of the first byte of the current head, trailer section or chunk-size line. */
+  private sectionOffset = 0
   private eof = false
 
   private state = S_START
@@ -164,7 +172,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   /** Field lines scanned but not yet decoded: name start and end, value start and end, memo line or -1. */
   private spans: Array<number> = []
   private spanNames: Array<string | undefined> = []
-  /** For each scanned line whose name the memo knew: whether it frames the message. */
+  /** For each scanned line: whether the memo knew its name, and then whether it frames the message. */
+  private spanKnown: Array<boolean> = []
   private spanFraming: Array<boolean> = []
   /** The field names of the last head, by line, to recognize the next head's names cheaply. */
   private readonly memo = new FieldMemo()
@@ -211,6 +220,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       this.bufOffset += buf.length
       this.buf = chunk
       this.pos = 0
+      this.store = undefined // an idle connection keeps no buffer of its own
       return
     }
     const pending = buf.length - this.pos
@@ -297,13 +307,52 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     return this.bufOffset + p - this.messageOffset
   }
 
-  private malformed(reason: MalformedReason, p: number, detail: string, header?: string): typeof FAILED {
+  /**
+   * A malformed message, the error at `p`. `detectedAt` is where the scan saw it (later than
+   * `p` for a check made once the line was whole).
+   */
+  private malformed(reason: MalformedReason, p: number, detail: string, header?: string, detectedAt = p): typeof FAILED {
+    if (!NOT_LINE_REASONS.has(reason) && this.limitPassed(detectedAt)) return FAILED
     return this.fail(
       new MalformedMessage(
         header === undefined
           ? { kind: this.kind, reason, offset: this.offsetOf(p), detail }
           : { kind: this.kind, reason, offset: this.offsetOf(p), detail, header }
       )
+    )
+  }
+
+  /**
+   * Whether a line error seen at `detectedAt` lies past its section's limit, and if so fails
+   * with the limit's error instead: split input would have passed the limit before that byte
+   * arrived, and the answer may not depend on the split.
+   */
+  private limitPassed(detectedAt: number): boolean {
+    const state = this.state
+    const at = this.bufOffset + detectedAt - this.sectionOffset
+    if (state === S_CHUNK_SIZE) {
+      if (at < this.maxChunkLineBytes) return false
+      this.chunkLineTooLong()
+      return true
+    }
+    if (state !== S_START && state !== S_FIELDS && state !== S_TRAILERS) return false
+    const trailers = state === S_TRAILERS
+    const limit = trailers ? this.maxTrailerBytes : this.maxHeaderBytes
+    if (at < limit) return false
+    this.tooLarge(trailers ? "trailers" : "head", limit, this.sectionOffset + limit - this.messageOffset)
+    return true
+  }
+
+  /** A chunk-size line over its limit, reported where the limit was passed. */
+  private chunkLineTooLong(): typeof FAILED {
+    const limit = this.maxChunkLineBytes
+    return this.fail(
+      new MalformedMessage({
+        kind: this.kind,
+        reason: "chunk-line-too-long",
+        offset: this.sectionOffset + limit - this.messageOffset,
+        detail: `chunk-size line longer than ${limit} bytes`
+      })
     )
   }
 
@@ -315,9 +364,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private incomplete(limit: number, section: "head" | "trailers" | "chunk"): Event {
     const pending = this.buf.length - this.pos
     if (this.sectionBytes + pending > limit) {
-      if (section === "chunk") {
-        this.malformed("chunk-line-too-long", this.buf.length, `chunk-size line longer than ${limit} bytes`)
-      } else {
+      if (section === "chunk") this.chunkLineTooLong()
+      else {
         this.tooLarge(section, limit, this.offsetOf(this.pos) + (limit - this.sectionBytes))
       }
       return Event.Error
@@ -331,17 +379,30 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     return Event.NeedMore
   }
 
-  /** When a line was incomplete: whether its LF has arrived since (searching only new bytes). */
+  /**
+   * When a line was incomplete: whether to parse it again now. A short line is parsed again
+   * on every input, so its errors come out as they would with the input whole. A long one
+   * only when a byte arrives that ends or breaks every line (LF, CR, NUL, another control):
+   * no byte is scanned more than a bounded number of times, whatever the split.
+   */
   private lineArrived(): boolean {
     if (!this.waitingForLine) return true
+    const buf = this.buf
+    const end = buf.length
     const from = this.pos + this.scanned
-    const lf = from < this.buf.length ? this.buf.indexOf(LF, from) : -1
-    if (lf < 0) {
-      this.scanned = this.buf.length - this.pos
-      return false
+    this.scanned = end - this.pos
+    if (end - this.pos <= REPARSE_LINES_UNDER) {
+      this.waitingForLine = false
+      return true
     }
-    this.waitingForLine = false
-    return true
+    for (let i = from; i < end; i++) {
+      const b = buf[i]!
+      if ((b < 0x20 && b !== HTAB) || b === 0x7f) {
+        this.waitingForLine = false
+        return true
+      }
+    }
+    return false
   }
 
   // ---------------------------------------------------------------------------------------
@@ -365,7 +426,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         this.pos = p
         if (p >= end) return this.eof ? Event.Eof : Event.NeedMore
       }
-      this.messageOffset = this.bufOffset + p
+      this.messageOffset = this.sectionOffset = this.bufOffset + p
       this.sectionBytes = 0
       this.trailers = undefined
     } else if (!this.lineArrived()) return this.incomplete(this.maxHeaderBytes, "head")
@@ -403,6 +464,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     const eol = this.lineEnd(buf, p, end, "invalid-version", "request-line")
     if (eol < 0) return eol
     if (this.versionMajor !== 1) {
+      if (this.limitPassed(eol - 1)) return FAILED
       return this.fail(
         new UnsupportedVersion({
           kind: "request",
@@ -419,12 +481,12 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     else if (method === "CONNECT") form = "authority"
     else if (first === 0x2a /* * */ && t1 - t0 === 1) form = "asterisk"
     else if (isAbsoluteUri(buf, t0, t1)) form = "absolute"
-    else return this.malformed("invalid-target", t0, "the request-target is in no form of RFC 9112 §3.2")
+    else return this.malformed("invalid-target", t0, "the request-target is in no form of RFC 9112 §3.2", undefined, eol - 1)
     if (form === "asterisk" && method !== "OPTIONS") {
-      return this.malformed("invalid-target", t0, "the asterisk-form is only for OPTIONS")
+      return this.malformed("invalid-target", t0, "the asterisk-form is only for OPTIONS", undefined, eol - 1)
     }
     if (form === "authority" && !isAuthority(buf, t0, t1)) {
-      return this.malformed("invalid-target", t0, "CONNECT needs a host:port authority")
+      return this.malformed("invalid-target", t0, "CONNECT needs a host:port authority", undefined, eol - 1)
     }
     this.method = method
     this.target = target
@@ -446,17 +508,17 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     for (let i = 1; i <= 3; i++) {
       if (p + i >= end) return INCOMPLETE
       const d = buf[p + i]! - 0x30
-      if (d < 0 || d > 9) return this.malformed("invalid-status-code", p + 1, "the status code is not three digits")
+      if (d < 0 || d > 9) return this.malformed("invalid-status-code", p + 1, "the status code is not three digits", undefined, p + i)
       status = status * 10 + d
     }
     if (status < 100 || status > 599) {
-      return this.malformed("invalid-status-code", p + 1, `status code ${status} is outside 100-599`)
+      return this.malformed("invalid-status-code", p + 1, `status code ${status} is outside 100-599`, undefined, p + 3)
     }
     p += 4
     let r0 = p
     if (p >= end) return INCOMPLETE
     if (buf[p] !== SP && buf[p] !== CR && buf[p] !== LF) {
-      return this.malformed("invalid-status-code", start + 9, "the status code is not three digits")
+      return this.malformed("invalid-status-code", start + 9, "the status code is not three digits", undefined, p)
     }
     // Go's client accepts a status line without the space before an empty reason; so do we.
     if (buf[p] === SP) {
@@ -467,6 +529,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     const eol = this.lineEnd(buf, p, end, "invalid-reason-phrase", "status-line")
     if (eol < 0) return eol
     if (this.versionMajor !== 1) {
+      if (this.limitPassed(eol - 1)) return FAILED
       return this.fail(
         new UnsupportedVersion({
           kind: "response",
@@ -510,7 +573,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     const b = buf[p]!
     if (b === CR) {
       if (p + 1 >= end) return INCOMPLETE
-      if (buf[p + 1] !== LF) return this.malformed("bare-cr", p, `CR without LF in the ${what}`)
+      if (buf[p + 1] !== LF) return this.malformed("bare-cr", p, `CR without LF in the ${what}`, undefined, p + 1)
       return p + 2
     }
     if (b === LF) {
@@ -593,10 +656,12 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         }
         nameEnd = p
         spanNames[count] = undefined
+        this.spanKnown[count] = false
       } else if (!trailers && (known = memo.matchName(buf, p, end, line)) >= 0) {
         // The same name as on this line of the last head: known valid, already decoded.
         nameEnd = p + known
         spanNames[count] = memo.name(line)
+        this.spanKnown[count] = true
         this.spanFraming[count] = memo.framing(line)
         p = nameEnd + 1
         b = buf[p]!
@@ -656,7 +721,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
           return Event.Error
         }
         nameEnd = p
-        spanNames[count] = bad === 0 ? undefined : NOT_CANONICAL
+        spanNames[count] = internHeaderName(buf, lineStart, nameEnd) ?? (bad === 0 ? undefined : NOT_CANONICAL)
+        this.spanKnown[count] = false
         if (!trailers) memoLine = line
         p++
         line++
@@ -682,7 +748,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       if (b === CR) {
         if (p + 1 >= end) break
         if (buf[p + 1] !== LF) {
-          this.malformed("bare-cr", p, "CR without LF in a field line", this.fieldNameAt(buf, lineStart, nameEnd, count))
+          this.malformed("bare-cr", p, "CR without LF in a field line", this.fieldNameAt(buf, lineStart, nameEnd, count), p + 1)
           return Event.Error
         }
         eol = p + 2
@@ -759,16 +825,19 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       }
       let name = spanNames[i]
       let framing: boolean
-      if (name === undefined || name === NOT_CANONICAL) {
-        const raw = str.slice(n0 - batchStart, n1 - batchStart)
-        name = internHeaderName(raw) ?? (name === undefined ? raw : internCanonical(canonicalHeaderKey(raw)))
+      const memoLine = spans[at + 4]!
+      if (this.spanKnown[i]!) {
+        name = name!
+        framing = this.spanFraming[i]!
+      } else {
+        // A name the memo did not know: interned by the scan, or cut from the batch now.
+        if (name === undefined) name = str.slice(n0 - batchStart, n1 - batchStart)
+        else if (name === NOT_CANONICAL) name = internCanonical(canonicalHeaderKey(str.slice(n0 - batchStart, n1 - batchStart)))
         // Interned strings compare by reference; only they can be the fields that frame.
         framing = name === "Content-Length" || name === "Transfer-Encoding" || name === "Connection" ||
           name === "Upgrade"
-        const memoLine = spans[at + 4]!
         if (memoLine >= 0) this.memo.rememberName(this.buf, n0, n1, memoLine, name, framing)
-      } else framing = this.spanFraming[i]!
-      const memoLine = spans[at + 4]!
+      }
       if (memoLine >= 0) this.memo.rememberValue(this.buf, v0, v1, memoLine, value)
       if (framing && !trailers) this.framingFields.push(names.length)
       names.push(name)
@@ -948,6 +1017,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
 
   /** chunk-size [ chunk-ext ] CRLF, chunk-size = 1*HEXDIG (RFC 9112 §7.1). */
   private onChunkSize(): Event {
+    if (!this.waitingForLine) this.sectionOffset = this.bufOffset + this.pos
     if (!this.lineArrived()) return this.incomplete(this.maxChunkLineBytes, "chunk")
     const buf = this.buf
     const end = buf.length
@@ -968,20 +1038,21 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       return Event.Error
     }
     if (size > Number.MAX_SAFE_INTEGER) {
-      this.malformed("chunk-size-too-large", start, "chunk size overflows")
+      this.malformed("chunk-size-too-large", start, "chunk size overflows", undefined, p)
       return Event.Error
     }
     const e = this.parseChunkExtensions(buf, p, end)
     if (e === FAILED) return Event.Error
     if (e === INCOMPLETE) return this.incomplete(this.maxChunkLineBytes, "chunk")
     if (e - start > this.maxChunkLineBytes) {
-      this.malformed("chunk-line-too-long", start, `chunk-size line longer than ${this.maxChunkLineBytes} bytes`)
+      this.chunkLineTooLong()
       return Event.Error
     }
     this.pos = e
     this.sectionBytes = 0
     if (size === 0) {
       this.state = S_TRAILERS
+      this.sectionOffset = this.bufOffset + this.pos
       return this.onFields(this.pos)
     }
     this.remaining = size
@@ -1001,7 +1072,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       let b = buf[p]!
       if (b === CR) {
         if (p + 1 >= end) return INCOMPLETE
-        if (buf[p + 1] !== LF) return this.malformed("bare-cr", p, "CR without LF in chunked framing")
+        if (buf[p + 1] !== LF) return this.malformed("bare-cr", p, "CR without LF in chunked framing", undefined, p + 1)
         return p + 2
       }
       if (b === LF) return this.malformed("bare-lf", p, "LF without CR in chunked framing")
@@ -1044,7 +1115,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         if (p === v0) return this.malformed("invalid-chunk-extension", p, "a chunk extension '=' without a value")
       }
       if (p - start > this.maxChunkLineBytes) {
-        return this.malformed("chunk-line-too-long", p, `chunk-size line longer than ${this.maxChunkLineBytes} bytes`)
+        return this.chunkLineTooLong()
       }
     }
   }
@@ -1116,6 +1187,16 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     this.chunk = EMPTY
   }
 }
+
+/** Errors about a complete head's framing fields, or the end of input, not about a byte in a line. */
+const NOT_LINE_REASONS: ReadonlySet<MalformedReason> = new Set<MalformedReason>([
+  "unexpected-eof",
+  "invalid-content-length",
+  "conflicting-content-length",
+  "content-length-with-transfer-encoding",
+  "transfer-encoding-on-http10",
+  "invalid-transfer-encoding"
+])
 
 const VERSION_SHAPE = [0x48, 0x54, 0x54, 0x50, 0x2f, 0, 0x2e, 0]
 

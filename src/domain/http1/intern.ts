@@ -52,14 +52,54 @@ const buildTable = (names: ReadonlyArray<string>): Array<Array<Entry> | undefine
 const METHOD_TABLE = buildTable(COMMON_METHODS)
 
 const NAMES_BY_SPELLING: ReadonlyMap<string, string> = new Map(
-  COMMON_HEADER_NAMES.flatMap((name) => [[name, name], [name.toLowerCase(), name]] as const)
+  COMMON_HEADER_NAMES.map((name) => [name, name] as const)
 )
 
+/** The little-endian 32-bit word at `p`. */
+const word = (buf: Uint8Array, p: number): number => buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)
+
+interface NameEntry {
+  readonly value: string
+  /** The lower-case name as little-endian words at 0, 4, 8, ... and the word ending at its last byte. */
+  readonly words: ReadonlyArray<number>
+}
+
+/** Common names of 4 bytes or more, by length and first letter (case folded). */
+const NAME_TABLE: Array<Array<NameEntry> | undefined> = (() => {
+  const t: Array<Array<NameEntry> | undefined> = new Array((MAX_LEN + 1) << 5).fill(undefined)
+  for (const value of COMMON_HEADER_NAMES) {
+    const bytes = Buffer.from(value.toLowerCase(), "latin1")
+    if (bytes.length < 4) continue
+    const words: Array<number> = []
+    for (let i = 0; i + 4 <= bytes.length; i += 4) words.push(word(bytes, i))
+    words.push(word(bytes, bytes.length - 4))
+    ;(t[bucketOf(bytes.length, bytes[0]!)] ??= []).push({ value, words })
+  }
+  return t
+})()
+
 /**
- * The interned canonical string for a header name spelt canonically or in lower case (the
- * spellings peers send), or undefined.
+ * The interned canonical string for the header name in `buf[start, end)`, matched without
+ * regard to case, or undefined (names under 4 bytes are not looked up). The bytes must be
+ * known to be token characters: for those, OR-ing 0x20 lower-cases letters and maps no other
+ * byte onto a letter, so whole words compare at once.
  */
-export const internHeaderName = (raw: string): string | undefined => NAMES_BY_SPELLING.get(raw)
+export const internHeaderName = (buf: Uint8Array, start: number, end: number): string | undefined => {
+  const len = end - start
+  if (len < 4 || len > MAX_LEN) return undefined
+  const bucket = NAME_TABLE[bucketOf(len, buf[start]!)]
+  if (bucket === undefined) return undefined
+  const n = len >> 2
+  const first = word(buf, start) | 0x20202020
+  const last = word(buf, end - 4) | 0x20202020
+  outer: for (let e = 0; e < bucket.length; e++) {
+    const words = bucket[e]!.words
+    if (words[0] !== first || words[n] !== last) continue
+    for (let i = 1; i < n; i++) if ((word(buf, start + i * 4) | 0x20202020) !== words[i]) continue outer
+    return bucket[e]!.value
+  }
+  return undefined
+}
 
 /** The interned string for a name already in canonical form, or the name itself. */
 export const internCanonical = (canonical: string): string => NAMES_BY_SPELLING.get(canonical) ?? canonical
