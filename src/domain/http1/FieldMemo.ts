@@ -47,28 +47,32 @@ export class FieldMemo {
   private readonly names: Array<string> = []
   private readonly framings: Array<boolean> = []
   private readonly values: Array<string> = []
+  /** Per line: how many times in a row the value differed from the one remembered. */
+  private readonly valueMisses: Array<number> = []
 
   /**
    * The length of the name at line `line` if `buf` holds, from `p`, exactly the bytes
    * remembered for that line followed by a colon; otherwise -1.
    */
-  matchName(buf: Uint8Array, p: number, end: number, line: number): number {
+  matchName(view: DataView, buf: Uint8Array, p: number, end: number, line: number): number {
     if (line >= this.nameLength.length) return -1
     const len = this.nameLength[line]!
     if (p + len >= end || buf[p + len] !== COLON) return -1
-    return this.equal(buf, p, len, this.nameAt[line]!) ? len : -1
+    return this.equal(view, buf, p, len, this.nameAt[line]!) ? len : -1
   }
 
   /**
    * The length of the value at line `line` (whose name matched) if `buf` holds, from `p`,
    * exactly the value remembered for that line followed by CR or LF; otherwise -1.
    */
-  matchValue(buf: Uint8Array, p: number, end: number, line: number): number {
+  matchValue(view: DataView, buf: Uint8Array, p: number, end: number, line: number): number {
     const len = this.valueLength[line]!
     if (len < 0 || p + len >= end) return -1
     const next = buf[p + len]
     if (next !== CR && next !== LF) return -1
-    return this.equal(buf, p, len, this.valueAt[line]!) ? len : -1
+    if (!this.equal(view, buf, p, len, this.valueAt[line]!)) return -1
+    this.valueMisses[line] = 0
+    return len
   }
 
   /** The canonical name remembered for `line`. */
@@ -105,11 +109,22 @@ export class FieldMemo {
     this.valueLength[line] = -1
     if (line >= this.valueAt.length) this.valueAt[line] = -1
     this.values[line] = ""
+    this.valueMisses[line] = 0
   }
 
-  /** Remembers the (validated) value `buf[start, end)` of line `line`, whose name is remembered. */
+  /**
+   * Remembers the (validated) value `buf[start, end)` of line `line`, whose name is
+   * remembered. A value that differed the last two times (a request id, a date) is not
+   * remembered any more: comparing and storing it would only cost.
+   */
   rememberValue(buf: Uint8Array, start: number, end: number, line: number, value: string): void {
     if (line >= this.nameLength.length) return
+    const misses = this.valueMisses[line] ?? 0
+    if (this.valueLength[line]! >= 0) this.valueMisses[line] = misses + 1
+    if (misses >= 2) {
+      this.valueLength[line] = -1
+      return
+    }
     const len = end - start
     if (len > MAX_VALUE) return
     this.valueAt[line] = this.store(buf, start, len, this.valueAt[line]!, this.valueLength[line]!)
@@ -117,15 +132,15 @@ export class FieldMemo {
     this.values[line] = value
   }
 
-  private equal(buf: Uint8Array, p: number, len: number, at: number): boolean {
+  private equal(view: DataView, buf: Uint8Array, p: number, len: number, at: number): boolean {
     const words = this.words
     if (len < 4) {
       for (let i = 0; i < len; i++) if (buf[p + i] !== words[at + i]) return false
       return true
     }
     const n = len >> 2
-    if (word(buf, p + len - 4) !== words[at + n]) return false
-    for (let i = 0; i < n; i++) if (word(buf, p + i * 4) !== words[at + i]) return false
+    if (view.getInt32(p + len - 4, true) !== words[at + n]) return false
+    for (let i = 0; i < n; i++) if (view.getInt32(p + i * 4, true) !== words[at + i]) return false
     return true
   }
 
@@ -154,5 +169,6 @@ export class FieldMemo {
     this.names.length = 0
     this.framings.length = 0
     this.values.length = 0
+    this.valueMisses.length = 0
   }
 }

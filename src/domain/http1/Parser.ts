@@ -100,6 +100,7 @@ const INCOMPLETE = -1
 const FAILED = -2
 
 const EMPTY = Buffer.alloc(0)
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0))
 
 const toBuffer = (data: Uint8Array): Buffer =>
   Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
@@ -168,7 +169,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private names: Array<string> = []
   private values: Array<string> = []
   /** Indices in `names` of the fields that decide framing and persistence. */
-  private framingFields: Array<number> = []
+  private readonly framingFields: Array<number> = []
+  private framingCount = 0
   /** Field lines scanned but not yet decoded: name start and end, value start and end, memo line or -1. */
   private spans: Array<number> = []
   private spanNames: Array<string | undefined> = []
@@ -177,6 +179,9 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private spanFraming: Array<boolean> = []
   /** The field names of the last head, by line, to recognize the next head's names cheaply. */
   private readonly memo = new FieldMemo()
+  /** A DataView over `viewOf`, the input buffer it was made for: the memo compares words. */
+  private view: DataView = EMPTY_VIEW
+  private viewOf: Buffer = EMPTY
   /** The request-target or reason phrase still to be cut from the batch's string, or -1. */
   private lineSpanStart = -1
   private lineSpanEnd = -1
@@ -657,7 +662,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         nameEnd = p
         spanNames[count] = undefined
         this.spanKnown[count] = false
-      } else if (!trailers && (known = memo.matchName(buf, p, end, line)) >= 0) {
+      } else if (!trailers && (known = memo.matchName(this.viewOf === buf ? this.view : this.makeView(buf), buf, p, end, line)) >= 0) {
         // The same name as on this line of the last head: known valid, already decoded.
         nameEnd = p + known
         spanNames[count] = memo.name(line)
@@ -666,7 +671,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         p = nameEnd + 1
         b = buf[p]!
         while (b === SP || b === HTAB) b = buf[++p]!
-        const v = memo.matchValue(buf, p, end, line)
+        const v = memo.matchValue(this.view, buf, p, end, line)
         if (v >= 0) {
           // And the same value: nothing to check or decode.
           const eol = this.lineEnd(buf, p + v, end, "bare-cr", "header section")
@@ -809,7 +814,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       const v1 = spans[at + 3]!
       if (v0 < 0) {
         // A line the memo knew whole: v1 is its line index.
-        if (this.spanFraming[i]! && !trailers) this.framingFields.push(names.length)
+        if (this.spanFraming[i]! && !trailers) this.framingFields[this.framingCount++] = names.length
         names.push(spanNames[i]!)
         values.push(this.memo.value(v1))
         continue
@@ -839,7 +844,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         if (memoLine >= 0) this.memo.rememberName(this.buf, n0, n1, memoLine, name, framing)
       }
       if (memoLine >= 0) this.memo.rememberValue(this.buf, v0, v1, memoLine, value)
-      if (framing && !trailers) this.framingFields.push(names.length)
+      if (framing && !trailers) this.framingFields[this.framingCount++] = names.length
       names.push(name)
       values.push(value)
     }
@@ -850,6 +855,11 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
    * The name of the field a line at `start` belongs to, for an error: its own name, or for a
    * folded continuation the last named line (scanned in this batch, or decoded before).
    */
+  private makeView(buf: Buffer): DataView {
+    this.viewOf = buf
+    return (this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength))
+  }
+
   private fieldNameAt(buf: Buffer, start: number, end: number, count: number): string | undefined {
     if (end > start) return canonicalHeaderKey(buf.latin1Slice(start, end))
     for (let i = count - 1; i >= 0; i--) {
@@ -874,7 +884,9 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     let upgradeField = false
     let duplicateLength = false
     const framingFields = this.framingFields
-    for (let k = 0; k < framingFields.length; k++) {
+    const framingCount = this.framingCount
+    this.framingCount = 0
+    for (let k = 0; k < framingCount; k++) {
       const i = framingFields[k]!
       const n = names[i]
       if (n === "Content-Length") {
@@ -909,7 +921,6 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     }
     // Equal duplicates fold to one field, as Go's fixLength does (RFC 9110 §8.6 allows it).
     if (duplicateLength) dropRepeats(names, values, "Content-Length")
-    if (framingFields.length !== 0) this.framingFields = []
     let framing: Framing
     const headers = Headers.unsafeFromArrays(names, values)
     this.names = []
@@ -1166,7 +1177,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private endMessage(): Event {
     this.names = []
     this.values = []
-    if (this.framingFields.length !== 0) this.framingFields = []
+    this.framingCount = 0
     this.sectionBytes = 0
     this.waitingForLine = false
     if (this.detachAfter) {
