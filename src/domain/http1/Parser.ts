@@ -653,6 +653,10 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       let nameEnd: number
       let memoLine = -1
       let known: number
+      // The value's span, or v0 = -1 and ve = the memo line for a line the memo knew whole.
+      let v0 = -1
+      let ve = -1
+      let eol = -1
       if (b === SP || b === HTAB) {
         // obs-fold (RFC 9112 §5.2): rejected in requests, unfolded into one SP in responses.
         if (isRequest || line === 0) {
@@ -674,26 +678,11 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         const v = memo.matchValue(this.view, buf, p, end, line)
         if (v >= 0) {
           // And the same value: nothing to check or decode.
-          const eol = this.lineEnd(buf, p + v, end, "bare-cr", "header section")
+          eol = this.lineEnd(buf, p + v, end, "bare-cr", "header section")
           if (eol === INCOMPLETE) break
           if (eol === FAILED) return Event.Error
-          this.sectionBytes += eol - lineStart
-          if (this.sectionBytes > limit) {
-            this.tooLarge(section, limit, this.offsetOf(lineStart) + (limit - (this.sectionBytes - (eol - lineStart))))
-            return Event.Error
-          }
-          const at = count * 5
-          spans[at] = lineStart
-          spans[at + 1] = nameEnd
-          spans[at + 2] = -1
-          spans[at + 3] = line
-          spans[at + 4] = -1
-          count++
-          line++
-          p = eol
-          continue
-        }
-        memoLine = line
+          ve = line
+        } else memoLine = line
         line++
       } else {
         // One pass checks the token bytes and whether the name is canonical already.
@@ -732,46 +721,48 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         p++
         line++
       }
-      b = buf[p]!
-      while (b === SP || b === HTAB) b = buf[++p]!
-      const v0 = p
-      // Four bytes at a time while none is a control byte (SWAR: a "has byte less than 0x20"
-      // and a "has byte 0x7F" test on one 32-bit word); the byte loop decides the rest.
-      if (p + 4 <= end) {
-        const last = end - 4
-        while (p <= last) {
-          const x = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)
-          const y = x ^ 0x7f7f7f7f
-          if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break
-          p += 4
-        }
+      if (eol < 0) {
         b = buf[p]!
-      }
-      while (FIELD_VALUE[b] === 1) b = buf[++p]!
-      if (p >= end) break
-      let eol: number
-      if (b === CR) {
-        if (p + 1 >= end) break
-        if (buf[p + 1] !== LF) {
-          this.malformed("bare-cr", p, "CR without LF in a field line", this.fieldNameAt(buf, lineStart, nameEnd, count), p + 1)
+        while (b === SP || b === HTAB) b = buf[++p]!
+        v0 = p
+        // Four bytes at a time while none is a control byte (SWAR: a "has byte less than 0x20"
+        // and a "has byte 0x7F" test on one 32-bit word); the byte loop decides the rest.
+        if (p + 4 <= end) {
+          const last = end - 4
+          while (p <= last) {
+            const x = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)
+            const y = x ^ 0x7f7f7f7f
+            if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break
+            p += 4
+          }
+          b = buf[p]!
+        }
+        while (FIELD_VALUE[b] === 1) b = buf[++p]!
+        if (p >= end) break
+        if (b === CR) {
+          if (p + 1 >= end) break
+          if (buf[p + 1] !== LF) {
+            this.malformed("bare-cr", p, "CR without LF in a field line", this.fieldNameAt(buf, lineStart, nameEnd, count), p + 1)
+            return Event.Error
+          }
+          eol = p + 2
+        } else if (b === LF) {
+          if (isRequest || trailers) {
+            this.malformed("bare-lf", p, "LF without CR ends a field line", this.fieldNameAt(buf, lineStart, nameEnd, count))
+            return Event.Error
+          }
+          eol = p + 1
+        } else {
+          this.malformed("invalid-header-value", p, `byte 0x${b.toString(16)} in a field value`, this.fieldNameAt(buf, lineStart, nameEnd, count))
           return Event.Error
         }
-        eol = p + 2
-      } else if (b === LF) {
-        if (isRequest || trailers) {
-          this.malformed("bare-lf", p, "LF without CR ends a field line", this.fieldNameAt(buf, lineStart, nameEnd, count))
-          return Event.Error
-        }
-        eol = p + 1
-      } else {
-        this.malformed("invalid-header-value", p, `byte 0x${b.toString(16)} in a field value`, this.fieldNameAt(buf, lineStart, nameEnd, count))
-        return Event.Error
+        ve = p
+        while (ve > v0 && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--
       }
-      let ve = p
-      while (ve > v0 && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--
+      const before = this.sectionBytes
       this.sectionBytes += eol - lineStart
       if (this.sectionBytes > limit) {
-        this.tooLarge(section, limit, this.offsetOf(lineStart) + (limit - (this.sectionBytes - (eol - lineStart))))
+        this.tooLarge(section, limit, this.offsetOf(lineStart) + (limit - before))
         return Event.Error
       }
       const at = count * 5
@@ -999,10 +990,15 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   // Bodies (RFC 9112 §6, §7)
 
   private onLength(): Event {
+    return this.takeBody(S_MESSAGE_END, "input ended before the end of the body")
+  }
+
+  /** Hands out the next body bytes of a fixed-length body or chunk; `after` is the state at its end. */
+  private takeBody(after: number, eofDetail: string): Event {
     const avail = this.buf.length - this.pos
     if (avail === 0) {
       if (this.eof) {
-        this.malformed("unexpected-eof", this.pos, `input ended ${this.remaining} bytes before the end of the body`)
+        this.malformed("unexpected-eof", this.pos, `${eofDetail} (${this.remaining} bytes missing)`)
         return Event.Error
       }
       return Event.NeedMore
@@ -1011,7 +1007,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     this.chunk = this.buf.subarray(this.pos, this.pos + n)
     this.pos += n
     this.remaining -= n
-    if (this.remaining === 0) this.state = S_MESSAGE_END
+    if (this.remaining === 0) this.state = after
     return Event.Body
   }
 
@@ -1132,20 +1128,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   }
 
   private onChunkData(): Event {
-    const avail = this.buf.length - this.pos
-    if (avail === 0) {
-      if (this.eof) {
-        this.malformed("unexpected-eof", this.pos, "input ended inside a chunk")
-        return Event.Error
-      }
-      return Event.NeedMore
-    }
-    const n = avail < this.remaining ? avail : this.remaining
-    this.chunk = this.buf.subarray(this.pos, this.pos + n)
-    this.pos += n
-    this.remaining -= n
-    if (this.remaining === 0) this.state = S_CHUNK_DATA_END
-    return Event.Body
+    return this.takeBody(S_CHUNK_DATA_END, "input ended inside a chunk")
   }
 
   /** The CRLF after chunk data: required, and a bare LF is not accepted. */
