@@ -8,7 +8,8 @@
  * scan, no interning, no new string; the same for its value when it is byte for byte the
  * last one. HPACK exploits the same repetition for HTTP/2. Any mismatch falls back to the
  * full scan and replaces the entry; only bytes the scan validated are remembered and matches
- * are exact, so the memo never accepts a line the scan would refuse.
+ * are exact, so the memo never accepts a line the scan would refuse. The parser fills it from
+ * a connection's second head on, so a connection that carries one message pays nothing.
  *
  * @module
  */

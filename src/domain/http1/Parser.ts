@@ -179,6 +179,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private spanFraming: Array<boolean> = []
   /** The field names of the last head, by line, to recognize the next head's names cheaply. */
   private readonly memo = new FieldMemo()
+  /** How many heads this parser has completed. */
+  private heads = 0
   /** A DataView over `viewOf`, the input buffer it was made for: the memo compares words. */
   private view: DataView = EMPTY_VIEW
   private viewOf: Buffer = EMPTY
@@ -717,7 +719,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         nameEnd = p
         spanNames[count] = internHeaderName(buf, lineStart, nameEnd) ?? (bad === 0 ? undefined : NOT_CANONICAL)
         this.spanKnown[count] = false
-        if (!trailers) memoLine = line
+        // From the second head on: a connection that carries one message never pays for the memo.
+        if (!trailers && this.heads > 0) memoLine = line
         p++
         line++
       }
@@ -865,6 +868,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
 
   /** The head is complete: decide the framing (RFC 9112 §6.3) and report it. */
   private endHead(): Event {
+    this.heads++
     const names = this.names
     const values = this.values
     let contentLength: string | undefined

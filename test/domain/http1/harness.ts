@@ -72,3 +72,49 @@ export const splitEvery = (input: string, n: number): Array<string> => {
   for (let i = 0; i < input.length; i += n) out.push(input.slice(i, i + n))
   return out
 }
+
+/** A message as the tables see it: its head summarized, its body bytes as latin1, its trailers. */
+export interface Message<S> {
+  readonly head: S
+  readonly body: string
+  readonly trailers: Record<string, Array<string>> | undefined
+  readonly complete: boolean
+}
+
+/**
+ * Groups events into messages (body events concatenated, heads summarized by `summarize`);
+ * `last` is the final event, often the terminal Error, Eof or Detached.
+ */
+export const groupMessages = <H, S>(
+  events: ReadonlyArray<Ev<H>>,
+  summarize: (head: H) => S
+): { messages: Array<Message<S>>; last: Ev<H> | undefined } => {
+  const messages: Array<Message<S>> = []
+  let current: { head: S; body: string } | undefined
+  let last: Ev<H> | undefined
+  for (const ev of events) {
+    last = ev
+    if (ev.type === "head") {
+      if (current !== undefined) throw new Error("a Head before the previous message ended")
+      current = { head: summarize(ev.head), body: "" }
+    } else if (ev.type === "body") {
+      if (current === undefined) throw new Error("a Body outside a message")
+      current.body += ev.data
+    } else if (ev.type === "end") {
+      if (current === undefined) throw new Error("an End outside a message")
+      messages.push({ ...current, trailers: ev.trailers, complete: true })
+      current = undefined
+    }
+  }
+  if (current !== undefined) messages.push({ ...current, trailers: undefined, complete: false })
+  return { messages, last }
+}
+
+/** The error the events end with; throws when they end otherwise. */
+export const errorOf = <H>(events: ReadonlyArray<Ev<H>>): ParseError => {
+  const last = events[events.length - 1]
+  if (last === undefined || last.type !== "error") {
+    throw new Error(`expected an error, got events ${JSON.stringify(events.map((e) => e.type))}`)
+  }
+  return last.error
+}

@@ -13,7 +13,7 @@ import {
 } from "../../../src/domain/errors.js"
 import type { RequestHead } from "../../../src/domain/http1/MessageHead.js"
 import { Event, Parser, type ParserLimits } from "../../../src/domain/http1/Parser.js"
-import { bytes, type Ev, parseAll, splitEvery } from "./harness.js"
+import { bytes, errorOf, type Ev, groupMessages, parseAll, splitEvery } from "./harness.js"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -46,43 +46,8 @@ const summarize = (h: RequestHead): RequestSummary => ({
   upgrade: h.upgrade
 })
 
-interface Message {
-  readonly head: RequestSummary
-  readonly body: string
-  readonly trailers: Record<string, Array<string>> | undefined
-  readonly complete: boolean
-}
-
 /** Groups events into messages (body events concatenated); the tail is the terminal event. */
-const messagesOf = (events: ReadonlyArray<Ev<RequestHead>>): { messages: Array<Message>; last: Ev<RequestHead> | undefined } => {
-  const messages: Array<Message> = []
-  let current: { head: RequestSummary; body: string } | undefined
-  let last: Ev<RequestHead> | undefined
-  for (const ev of events) {
-    last = ev
-    if (ev.type === "head") {
-      if (current !== undefined) throw new Error("a Head before the previous message ended")
-      current = { head: summarize(ev.head), body: "" }
-    } else if (ev.type === "body") {
-      if (current === undefined) throw new Error("a Body outside a message")
-      current.body += ev.data
-    } else if (ev.type === "end") {
-      if (current === undefined) throw new Error("an End outside a message")
-      messages.push({ ...current, trailers: ev.trailers, complete: true })
-      current = undefined
-    }
-  }
-  if (current !== undefined) messages.push({ ...current, trailers: undefined, complete: false })
-  return { messages, last }
-}
-
-const errorOf = (events: ReadonlyArray<Ev<RequestHead>>): ParseError => {
-  const last = events[events.length - 1]
-  if (last === undefined || last.type !== "error") {
-    throw new Error(`expected an error, got events ${JSON.stringify(events.map((e) => e.type))}`)
-  }
-  return last.error
-}
+const messagesOf = (events: ReadonlyArray<Ev<RequestHead>>) => groupMessages(events, summarize)
 
 const pick = (actual: Record<string, unknown>, keys: ReadonlyArray<string>): Record<string, unknown> => {
   const out: Record<string, unknown> = {}

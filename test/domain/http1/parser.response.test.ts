@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { HeaderTooLarge, type MalformedMessage, type ParseError } from "../../../src/domain/errors.js"
 import type { ResponseHead } from "../../../src/domain/http1/MessageHead.js"
 import { Event, Parser, type ParserLimits } from "../../../src/domain/http1/Parser.js"
-import { bytes, type Ev, parseAll, splitEvery } from "./harness.js"
+import { bytes, errorOf, type Ev, groupMessages, parseAll, splitEvery } from "./harness.js"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -38,42 +38,8 @@ const summarize = (h: ResponseHead): ResponseSummary => ({
   upgrade: h.upgrade
 })
 
-interface Message {
-  readonly head: ResponseSummary
-  readonly body: string
-  readonly trailers: Record<string, Array<string>> | undefined
-  readonly complete: boolean
-}
-
-const messagesOf = (events: ReadonlyArray<Ev<ResponseHead>>): { messages: Array<Message>; last: Ev<ResponseHead> | undefined } => {
-  const messages: Array<Message> = []
-  let current: { head: ResponseSummary; body: string } | undefined
-  let last: Ev<ResponseHead> | undefined
-  for (const ev of events) {
-    last = ev
-    if (ev.type === "head") {
-      if (current !== undefined) throw new Error("a Head before the previous message ended")
-      current = { head: summarize(ev.head), body: "" }
-    } else if (ev.type === "body") {
-      if (current === undefined) throw new Error("a Body outside a message")
-      current.body += ev.data
-    } else if (ev.type === "end") {
-      if (current === undefined) throw new Error("an End outside a message")
-      messages.push({ ...current, trailers: ev.trailers, complete: true })
-      current = undefined
-    }
-  }
-  if (current !== undefined) messages.push({ ...current, trailers: undefined, complete: false })
-  return { messages, last }
-}
-
-const errorOf = <H>(events: ReadonlyArray<Ev<H>>): ParseError => {
-  const last = events[events.length - 1]
-  if (last === undefined || last.type !== "error") {
-    throw new Error(`expected an error, got events ${JSON.stringify(events.map((e) => e.type))}`)
-  }
-  return last.error
-}
+/** Groups events into messages (body events concatenated); the tail is the terminal event. */
+const messagesOf = (events: ReadonlyArray<Ev<ResponseHead>>) => groupMessages(events, summarize)
 
 const pick = (actual: Record<string, unknown>, keys: ReadonlyArray<string>): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
