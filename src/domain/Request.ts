@@ -6,33 +6,11 @@
  *
  * @module
  */
-import { Data, Either } from "effect"
+import { Either } from "effect"
 import * as Body from "./Body.js"
-import type { InvalidHeader, InvalidMethod } from "./errors.js"
+import { type InvalidHeader, type InvalidMethod, InvalidUrl } from "./errors.js"
 import { Headers, type HeadersInput } from "./Headers.js"
 import * as Method from "./Method.js"
-
-/** Why a URL was refused. */
-export type InvalidUrlReason =
-  /** The WHATWG URL parser refused it. */
-  | "unparseable"
-  /**
-   * It holds an ASCII control character (Go's url.Parse refuses those), or begins or ends
-   * with a space (which the WHATWG parser would silently drop).
-   */
-  | "invalid-character"
-  /** Its scheme is neither http nor https (Go's "unsupported protocol scheme"). */
-  | "unsupported-scheme"
-
-/** A request URL that cannot be used, with the URL as given and the reason. */
-export class InvalidUrl extends Data.TaggedError("InvalidUrl")<{
-  readonly url: string
-  readonly reason: InvalidUrlReason
-}> {
-  override get message(): string {
-    return `invalid request URL ${JSON.stringify(this.url)}: ${this.reason}`
-  }
-}
 
 /** Every field of a `Request`; see the class for their meaning. */
 export interface RequestFields<E = never> {

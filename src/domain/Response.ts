@@ -6,34 +6,13 @@
  *
  * @module
  */
-import { Data, Either } from "effect"
+import { Either } from "effect"
 import * as Body from "./Body.js"
-import type { InvalidHeader } from "./errors.js"
+import { type InvalidHeader, InvalidStatus } from "./errors.js"
 import { Headers, type HeadersInput } from "./Headers.js"
 import { REASON } from "./http1/chars.js"
 import type { Request } from "./Request.js"
 import * as Status from "./Status.js"
-
-/**
- * A status code or reason phrase that cannot be sent: a code outside 100..999 (Go's
- * `WriteHeader` panics on those; RFC 9110 §15), or a reason phrase holding a character
- * RFC 9112 §4 does not allow (CR, LF and other controls, or anything above 0xFF).
- */
-export class InvalidStatus extends Data.TaggedError("InvalidStatus")<{
-  readonly status: number
-  /** Which part is invalid: the code itself or the reason phrase. */
-  readonly part: "code" | "reason"
-  /** The reason phrase offered, when it is the invalid part. */
-  readonly statusText?: string
-  /** Index of the offending character in the reason phrase, when it is the invalid part. */
-  readonly index?: number
-}> {
-  override get message(): string {
-    return this.part === "code"
-      ? `invalid HTTP status code ${this.status}`
-      : `invalid reason phrase ${JSON.stringify(this.statusText)} at index ${this.index}`
-  }
-}
 
 /** Every field of a `Response`; see the class for their meaning. */
 export interface ResponseFields<E = never> {

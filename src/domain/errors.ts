@@ -151,3 +151,46 @@ export const statusForParseError = (error: ParseError): number => {
       return 400
   }
 }
+
+/** Why a URL was refused. */
+export type InvalidUrlReason =
+  /** The WHATWG URL parser refused it. */
+  | "unparseable"
+  /**
+   * It holds an ASCII control character (Go's url.Parse refuses those), or begins or ends
+   * with a space (which the WHATWG parser would silently drop).
+   */
+  | "invalid-character"
+  /** Its scheme is neither http nor https (Go's "unsupported protocol scheme"). */
+  | "unsupported-scheme"
+
+/** A request URL that cannot be used, with the URL as given and the reason. */
+export class InvalidUrl extends Data.TaggedError("InvalidUrl")<{
+  readonly url: string
+  readonly reason: InvalidUrlReason
+}> {
+  override get message(): string {
+    return `invalid request URL ${JSON.stringify(this.url)}: ${this.reason}`
+  }
+}
+
+/**
+ * A status code or reason phrase that cannot be sent: a code outside 100..999 (Go's
+ * `WriteHeader` panics on those; RFC 9110 §15), or a reason phrase holding a character
+ * RFC 9112 §4 does not allow (CR, LF and other controls, or anything above 0xFF).
+ */
+export class InvalidStatus extends Data.TaggedError("InvalidStatus")<{
+  readonly status: number
+  /** Which part is invalid: the code itself or the reason phrase. */
+  readonly part: "code" | "reason"
+  /** The reason phrase offered, when it is the invalid part. */
+  readonly statusText?: string
+  /** Index of the offending character in the reason phrase, when it is the invalid part. */
+  readonly index?: number
+}> {
+  override get message(): string {
+    return this.part === "code"
+      ? `invalid HTTP status code ${this.status}`
+      : `invalid reason phrase ${JSON.stringify(this.statusText)} at index ${this.index}`
+  }
+}

@@ -2,7 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Either, Stream } from "effect"
 import * as Body from "../../src/domain/Body.js"
 import { Headers } from "../../src/domain/Headers.js"
-import { InvalidUrl, Request } from "../../src/domain/Request.js"
+import { InvalidUrl } from "../../src/domain/errors.js"
+import { Request } from "../../src/domain/Request.js"
 
 const right = <A, E>(e: Either.Either<A, E>): A => {
   if (Either.isLeft(e)) throw new Error(`expected Right, got ${String(e.left)}`)

@@ -3,7 +3,8 @@ import { Either } from "effect"
 import * as Body from "../../src/domain/Body.js"
 import { Headers } from "../../src/domain/Headers.js"
 import { Request } from "../../src/domain/Request.js"
-import { InvalidStatus, Response } from "../../src/domain/Response.js"
+import { InvalidStatus } from "../../src/domain/errors.js"
+import { Response } from "../../src/domain/Response.js"
 import * as Status from "../../src/domain/Status.js"
 
 const right = <A, E>(e: Either.Either<A, E>): A => {

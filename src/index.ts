@@ -1,0 +1,16 @@
+/**
+ * effect-nethttp: Go's net/http as an Effect-native HTTP/1.1 stack. The public surface.
+ *
+ * @module
+ */
+export * as Body from "./domain/Body.js"
+export * from "./domain/errors.js"
+export { canonicalHeaderKey, Headers, type HeadersInput } from "./domain/Headers.js"
+export * as Method from "./domain/Method.js"
+export { Request } from "./domain/Request.js"
+export { Response } from "./domain/Response.js"
+export * as Status from "./domain/Status.js"
+export { Event, Parser, type ParserLimits } from "./domain/http1/Parser.js"
+export { type Framing, RequestHead, ResponseHead, type TargetForm } from "./domain/http1/MessageHead.js"
+export * as Http1Writer from "./domain/http1/writer.js"
+export * as Arbitraries from "./testing/arbitraries.js"
