@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { Headers } from "../Headers.js"
+import { canonicalHeaderKey, Headers } from "../Headers.js"
 import {
   HeaderTooLarge,
   MalformedMessage,
@@ -30,7 +30,6 @@ import {
   UnsupportedVersion
 } from "../errors.js"
 import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, NAME_CLASS, NAME_LOWER, NAME_TOKEN, QDTEXT, REASON, SP, TARGET, TOKEN } from "./chars.js"
-import { canonicalHeaderKey } from "../Headers.js"
 import "./bufferMethods.js"
 import { internCanonical, internHeaderName, internMethod } from "./intern.js"
 import { FieldMemo } from "./FieldMemo.js"
@@ -253,7 +252,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     this.eof = true
   }
 
-  /** Whether bytes fed are waiting to be parsed. */
+  /** How many bytes fed are still waiting to be parsed. */
   get buffered(): number {
     return this.buf.length - this.pos
   }
@@ -1174,15 +1173,6 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       this.state = S_START
     }
     return Event.End
-  }
-
-  /**
-   * Readies the parser for the next message's head: clears `trailers` and `chunk` from the
-   * last message. Called by whoever consumed the End event (optional; the next Head does it).
-   */
-  clearMessage(): void {
-    this.trailers = undefined
-    this.chunk = EMPTY
   }
 }
 

@@ -702,15 +702,6 @@ describe("Parser.request: pipelining and end of input", () => {
     expect(parser.next()).toBe(Event.Detached)
   })
 
-  it("clearMessage forgets the trailers of the last message", () => {
-    const parser = Parser.request()
-    parseAll(parser, [CHUNKED + "0\r\nX-T: 1\r\n\r\n"])
-    expect(parser.trailers?.get("X-T")).toBe("1")
-    parser.clearMessage()
-    expect(parser.trailers).toBeUndefined()
-    expect(parser.chunk.length).toBe(0)
-  })
-
   it("a message without trailers after one with trailers has none", () => {
     const parser = Parser.request()
     const events = parseAll(parser, [CHUNKED + "0\r\nX-T: 1\r\n\r\n" + CHUNKED + "0\r\n\r\n"])
