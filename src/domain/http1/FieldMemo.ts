@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { COLON, CR, LF } from "./chars.js"
+import { COLON, CR, LF, wordAt } from "./chars.js"
 
 /** How many field lines per head are remembered. */
 const MAX_LINES = 64
@@ -21,12 +21,6 @@ const MAX_LINES = 64
 const MAX_VALUE = 1024
 /** The word store's size at which the memo starts over. */
 const MAX_WORDS = 8192
-
-/**
- * The little-endian 32-bit word at `p`, assembled from bytes: a DataView per input buffer
- * would cost more to create than it saves.
- */
-const word = (buf: Uint8Array, p: number): number => buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)
 
 /** The words a byte string of `len` bytes is kept as (see `store`). */
 const wordCount = (len: number): number => (len < 4 ? len : (len >> 2) + 1)
@@ -155,8 +149,8 @@ export class FieldMemo {
       return at
     }
     const whole = len >> 2
-    for (let i = 0; i < whole; i++) words[at + i] = word(buf, start + i * 4)
-    words[at + whole] = word(buf, start + len - 4)
+    for (let i = 0; i < whole; i++) words[at + i] = wordAt(buf, start + i * 4)
+    words[at + whole] = wordAt(buf, start + len - 4)
     return at
   }
 

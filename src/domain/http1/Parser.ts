@@ -29,7 +29,7 @@ import {
   UnsupportedTransferEncoding,
   UnsupportedVersion
 } from "../errors.js"
-import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, NAME_CLASS, NAME_LOWER, NAME_TOKEN, QDTEXT, REASON, SP, TARGET, TOKEN } from "./chars.js"
+import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, NAME_CLASS, NAME_LOWER, NAME_TOKEN, QDTEXT, REASON, SP, TARGET, TOKEN, wordAt } from "./chars.js"
 import "./bufferMethods.js"
 import { internCanonical, internHeaderName, internMethod } from "./intern.js"
 import { FieldMemo } from "./FieldMemo.js"
@@ -732,7 +732,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         if (p + 4 <= end) {
           const last = end - 4
           while (p <= last) {
-            const x = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)
+            const x = wordAt(buf, p)
             const y = x ^ 0x7f7f7f7f
             if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break
             p += 4

@@ -112,3 +112,7 @@ export const invalidTokenIndex = (s: string): number => {
   }
   return -1
 }
+
+/** The little-endian 32-bit word at `buf[p, p + 4)`, assembled from bytes (no DataView needed). */
+export const wordAt = (buf: Uint8Array, p: number): number =>
+  buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { wordAt } from "./chars.js"
 
 /** Header names common enough to intern, in canonical form (Go's `CanonicalHeaderKey`). */
 export const COMMON_HEADER_NAMES: ReadonlyArray<string> = [
@@ -51,12 +52,9 @@ const buildTable = (names: ReadonlyArray<string>): Array<Array<Entry> | undefine
 
 const METHOD_TABLE = buildTable(COMMON_METHODS)
 
-const NAMES_BY_SPELLING: ReadonlyMap<string, string> = new Map(
+const CANONICAL_NAMES: ReadonlyMap<string, string> = new Map(
   COMMON_HEADER_NAMES.map((name) => [name, name] as const)
 )
-
-/** The little-endian 32-bit word at `p`. */
-const word = (buf: Uint8Array, p: number): number => buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)
 
 interface NameEntry {
   readonly value: string
@@ -71,8 +69,8 @@ const NAME_TABLE: Array<Array<NameEntry> | undefined> = (() => {
     const bytes = Buffer.from(value.toLowerCase(), "latin1")
     if (bytes.length < 4) continue
     const words: Array<number> = []
-    for (let i = 0; i + 4 <= bytes.length; i += 4) words.push(word(bytes, i))
-    words.push(word(bytes, bytes.length - 4))
+    for (let i = 0; i + 4 <= bytes.length; i += 4) words.push(wordAt(bytes, i))
+    words.push(wordAt(bytes, bytes.length - 4))
     ;(t[bucketOf(bytes.length, bytes[0]!)] ??= []).push({ value, words })
   }
   return t
@@ -90,19 +88,19 @@ export const internHeaderName = (buf: Uint8Array, start: number, end: number): s
   const bucket = NAME_TABLE[bucketOf(len, buf[start]!)]
   if (bucket === undefined) return undefined
   const n = len >> 2
-  const first = word(buf, start) | 0x20202020
-  const last = word(buf, end - 4) | 0x20202020
+  const first = wordAt(buf, start) | 0x20202020
+  const last = wordAt(buf, end - 4) | 0x20202020
   outer: for (let e = 0; e < bucket.length; e++) {
     const words = bucket[e]!.words
     if (words[0] !== first || words[n] !== last) continue
-    for (let i = 1; i < n; i++) if ((word(buf, start + i * 4) | 0x20202020) !== words[i]) continue outer
+    for (let i = 1; i < n; i++) if ((wordAt(buf, start + i * 4) | 0x20202020) !== words[i]) continue outer
     return bucket[e]!.value
   }
   return undefined
 }
 
 /** The interned string for a name already in canonical form, or the name itself. */
-export const internCanonical = (canonical: string): string => NAMES_BY_SPELLING.get(canonical) ?? canonical
+export const internCanonical = (canonical: string): string => CANONICAL_NAMES.get(canonical) ?? canonical
 
 /** The interned string for the method in `buf[start, end)` (case-sensitive), or undefined. */
 export const internMethod = (buf: Uint8Array, start: number, end: number): string | undefined => {
