@@ -45,6 +45,11 @@ export class FieldMemo {
   /** Per line: how many times in a row the value differed from the one remembered. */
   private readonly valueMisses: Array<number> = []
 
+  /** How many lines are remembered. */
+  get lines(): number {
+    return this.nameLength.length
+  }
+
   /**
    * The length of the name at line `line` if `buf` holds, from `p`, exactly the bytes
    * remembered for that line followed by a colon; otherwise -1.

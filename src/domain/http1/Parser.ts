@@ -667,7 +667,10 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         nameEnd = p
         spanNames[count] = undefined
         this.spanKnown[count] = false
-      } else if (!trailers && (known = memo.matchName(this.viewOf === buf ? this.view : this.makeView(buf), buf, p, end, line)) >= 0) {
+      } else if (
+        !trailers && line < memo.lines &&
+        (known = memo.matchName(this.viewOf === buf ? this.view : this.makeView(buf), buf, p, end, line)) >= 0
+      ) {
         // The same name as on this line of the last head: known valid, already decoded.
         nameEnd = p + known
         spanNames[count] = memo.name(line)
