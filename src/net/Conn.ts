@@ -1,0 +1,184 @@
+/**
+ * A byte-stream connection as Effects: read what arrives, write with backpressure, close
+ * exactly once. Wraps a Node `Duplex` (a `net.Socket`, a `tls.TLSSocket`, or one end of the
+ * in-memory pipe). Knows nothing of HTTP.
+ *
+ * Reading is pull-based: `read` gives the next chunk as it arrived (no copy), or None at end
+ * of input. While nobody reads, chunks queue up to a bound, then the stream is paused, so a
+ * slow reader slows the peer down instead of buffering without limit.
+ *
+ * @module
+ */
+import { Effect, Option } from "effect"
+import type { Socket } from "node:net"
+import type { Duplex } from "node:stream"
+import { ConnError, errorCode, errorDetail } from "./errors.js"
+
+/** Bytes queued unread before the stream is paused. */
+const READ_HIGH_WATER = 256 << 10
+
+/** A connection: one reader and any number of sequential writers at a time. */
+export interface Conn {
+  /** The peer's address and port, when known. */
+  readonly remoteAddress: string | undefined
+  readonly remotePort: number | undefined
+  /** The next bytes received as they arrived, or None once the peer ended its side. */
+  readonly read: Effect.Effect<Option.Option<Uint8Array>, ConnError>
+  /** Writes `data`; completes when the stream took it, waiting for room when its buffer is full. */
+  readonly write: (data: Uint8Array) => Effect.Effect<void, ConnError>
+  /** Ends our side (a FIN): the peer reads end of input; reading goes on. */
+  readonly closeWrite: Effect.Effect<void>
+  /** Closes both sides and releases the stream. Idempotent: the stream is destroyed once. */
+  readonly close: Effect.Effect<void>
+  /** Completes when the connection is closed, by either side. */
+  readonly closed: Effect.Effect<void>
+  /** Whether the connection is closed. */
+  readonly isClosed: () => boolean
+  /** The underlying stream, for a protocol switch or a TLS upgrade; reading from it directly bypasses `read`. */
+  readonly stream: Duplex
+}
+
+type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
+
+const END: Effect.Effect<Option.Option<Uint8Array>> = Effect.succeed(Option.none())
+
+/** A `Conn` over a Node `Duplex` in flowing mode. */
+class StreamConn implements Conn {
+  private readonly queue: Array<Uint8Array> = []
+  private queued = 0
+  private ended = false
+  private failure: ConnError | undefined = undefined
+  private destroyed = false
+  private closeEmitted = false
+  private reader: Resume<Option.Option<Uint8Array>, ConnError> | undefined = undefined
+  private readonly drainWaiters = new Set<Resume<void, ConnError>>()
+  private readonly closeWaiters = new Set<Resume<void, never>>()
+
+  constructor(readonly stream: Duplex, private readonly remote: Remote = {}) {
+    stream.on("data", (chunk: Uint8Array) => this.onData(chunk))
+    stream.on("end", () => {
+      this.ended = true
+      this.wakeReader(END)
+    })
+    stream.on("error", (error: unknown) => {
+      this.failure ??= new ConnError({ op: "read", code: errorCode(error) ?? "EIO", detail: errorDetail(error) })
+      this.wakeReader(Effect.fail(this.failure))
+      this.wakeWriters(Effect.fail(new ConnError({ ...this.failure, op: "write" })))
+    })
+    stream.on("close", () => {
+      this.closeEmitted = true
+      this.destroyed = true
+      this.ended = true
+      this.wakeReader(END)
+      this.wakeWriters(Effect.fail(closedError("write")))
+      for (const resume of this.closeWaiters) resume(Effect.void)
+      this.closeWaiters.clear()
+    })
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.remote.address ?? (this.stream as Partial<Socket>).remoteAddress
+  }
+
+  get remotePort(): number | undefined {
+    return this.remote.port ?? (this.stream as Partial<Socket>).remotePort
+  }
+
+  private onData(chunk: Uint8Array): void {
+    const reader = this.reader
+    if (reader !== undefined) {
+      this.reader = undefined
+      reader(Effect.succeed(Option.some(chunk)))
+      return
+    }
+    this.queue.push(chunk)
+    this.queued += chunk.length
+    if (this.queued > READ_HIGH_WATER) this.stream.pause()
+  }
+
+  private wakeReader(effect: Effect.Effect<Option.Option<Uint8Array>, ConnError>): void {
+    const reader = this.reader
+    if (reader !== undefined) {
+      this.reader = undefined
+      reader(effect)
+    }
+  }
+
+  private wakeWriters(effect: Effect.Effect<void, ConnError>): void {
+    for (const resume of this.drainWaiters) resume(effect)
+    this.drainWaiters.clear()
+  }
+
+  readonly read: Effect.Effect<Option.Option<Uint8Array>, ConnError> = Effect.suspend(() => {
+    if (this.queue.length > 0) {
+      const chunk = this.queue.shift()!
+      this.queued -= chunk.length
+      if (this.queued <= READ_HIGH_WATER && this.stream.isPaused()) this.stream.resume()
+      return Effect.succeed(Option.some(chunk))
+    }
+    if (this.failure !== undefined) return Effect.fail(this.failure)
+    if (this.ended) return END
+    return Effect.async<Option.Option<Uint8Array>, ConnError>((resume) => {
+      this.reader = resume
+      return Effect.sync(() => {
+        if (this.reader === resume) this.reader = undefined
+      })
+    })
+  })
+
+  readonly write = (data: Uint8Array): Effect.Effect<void, ConnError> =>
+    Effect.suspend(() => {
+      if (this.failure !== undefined) return Effect.fail(new ConnError({ ...this.failure, op: "write" }))
+      if (this.destroyed || this.stream.writableEnded) return Effect.fail(closedError("write"))
+      if (this.stream.write(data)) return Effect.void
+      return Effect.async<void, ConnError>((resume) => {
+        const onDrain = () => {
+          this.drainWaiters.delete(resume)
+          resume(Effect.void)
+        }
+        this.drainWaiters.add(resume)
+        this.stream.once("drain", onDrain)
+        return Effect.sync(() => {
+          this.drainWaiters.delete(resume)
+          this.stream.off("drain", onDrain)
+        })
+      })
+    })
+
+  readonly closeWrite: Effect.Effect<void> = Effect.sync(() => {
+    if (!this.destroyed && !this.stream.writableEnded) this.stream.end()
+  })
+
+  readonly close: Effect.Effect<void> = Effect.sync(() => {
+    if (this.destroyed) return
+    this.destroyed = true
+    this.stream.destroy()
+  })
+
+  readonly closed: Effect.Effect<void> = Effect.suspend(() => {
+    if (this.closeEmitted) return Effect.void
+    return Effect.async<void>((resume) => {
+      this.closeWaiters.add(resume)
+      return Effect.sync(() => {
+        this.closeWaiters.delete(resume)
+      })
+    })
+  })
+
+  readonly isClosed = (): boolean => this.destroyed || this.stream.destroyed
+}
+
+const closedError = (op: "read" | "write"): ConnError =>
+  new ConnError({ op, code: "closed", detail: "the connection is closed" })
+
+/** A peer's address, for streams that are not sockets (a socket knows its own). */
+interface Remote {
+  readonly address?: string | undefined
+  readonly port?: number | undefined
+}
+
+/**
+ * A `Conn` over `stream`, which must be open and not yet read from. The caller owns it and
+ * must `close` it (acquire it in a Scope).
+ */
+export const fromDuplex = (stream: Duplex, remote?: Remote): Conn => new StreamConn(stream, remote)

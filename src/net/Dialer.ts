@@ -1,0 +1,97 @@
+/**
+ * The `Dialer` service: opens TCP connections, as Go's `net.Dialer` does for the Transport.
+ * Replace its Layer in tests to dial something else (an in-memory pipe, a failing network).
+ *
+ * @module
+ */
+import { Context, Duration, Effect, Layer, type Scope } from "effect"
+import * as net from "node:net"
+import { type Conn, fromDuplex } from "./Conn.js"
+import { DialError, type DialFailure, errorCode, errorDetail } from "./errors.js"
+
+/** What a `Dialer` does. */
+export interface DialerService {
+  /** Connects to `address`; the connection is closed when the Scope closes. */
+  readonly dial: (address: DialAddress) => Effect.Effect<Conn, DialError, Scope.Scope>
+}
+
+/** Where to dial. */
+export interface DialAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** How a `Dialer` connects. */
+export interface DialerConfig {
+  /** How long a connection may take to establish (Go's Dialer.Timeout; DefaultTransport: 30 s). */
+  readonly timeout?: Duration.DurationInput
+  /** TCP keep-alive probes after this much idle time (Go's default: 15 s); 0 disables them. */
+  readonly keepAlive?: Duration.DurationInput
+  /** Creates the socket and starts connecting; `net.connect` unless replaced (in tests). */
+  readonly connect?: (address: DialAddress) => net.Socket
+}
+
+const failureOf = (code: string | undefined): DialFailure =>
+  code === "ECONNREFUSED"
+    ? "refused"
+    : code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "ENOTFOUND" || code === "EAI_AGAIN"
+    ? "unreachable"
+    : "failed"
+
+/** A dialer with `config`. */
+export const make = (config: DialerConfig): DialerService => {
+  const timeout = Duration.decode(config.timeout ?? "30 seconds")
+  const keepAliveMs = Duration.toMillis(config.keepAlive ?? "15 seconds")
+  // allowHalfOpen: the peer's FIN ends our reading only; closing our side is the owner's call.
+  const connect = config.connect ?? ((a: DialAddress) => net.connect({ host: a.host, port: a.port, allowHalfOpen: true }))
+
+  // Waits for the socket to connect; the socket itself is closed by the caller's Scope.
+  const connected = (socket: net.Socket, address: DialAddress): Effect.Effect<void, DialError> =>
+    Effect.async<void, DialError>((resume) => {
+      const onError = (error: unknown) => {
+        socket.off("connect", onConnect)
+        const code = errorCode(error)
+        resume(Effect.fail(new DialError({ ...address, reason: failureOf(code), ...(code === undefined ? {} : { code }), detail: errorDetail(error) })))
+      }
+      const onConnect = () => {
+        socket.off("error", onError)
+        socket.setNoDelay(true) // as Go: requests and responses are written whole, never delayed
+        if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs)
+        resume(Effect.void)
+      }
+      socket.once("error", onError)
+      socket.once("connect", onConnect)
+      return Effect.sync(() => {
+        socket.off("error", onError)
+        socket.off("connect", onConnect)
+      })
+    })
+
+  return {
+    // The socket is tied to the Scope before the wait starts, so neither a timeout nor an
+    // interruption can leave it open; a failed dial closes it at once.
+    dial: (address) =>
+      Effect.gen(function*() {
+        const socket = connect(address)
+        const conn = fromDuplex(socket)
+        yield* Effect.addFinalizer(() => conn.close)
+        yield* connected(socket, address).pipe(
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () => new DialError({ ...address, reason: "timeout", detail: `no connection within ${Duration.format(timeout)}` })
+          }),
+          Effect.onError(() => conn.close)
+        )
+        return conn
+      })
+  }
+}
+
+/** Opens connections. A `Conn` belongs to the Scope it was dialed in: closing the Scope closes it. */
+export class Dialer extends Context.Tag("effect-nethttp/Dialer")<Dialer, DialerService>() {
+  /** A TCP dialer. Every timer runs on Effect's Clock, so `TestClock` drives the timeout. */
+  static readonly layer = (config: DialerConfig = {}): Layer.Layer<Dialer> => Layer.succeed(Dialer, make(config))
+
+  /** A TCP dialer with Go's defaults: 30 s to connect, keep-alive probes after 15 s. */
+  static readonly default: Layer.Layer<Dialer> = Dialer.layer()
+}
