@@ -131,3 +131,21 @@ export const toStream = <E>(body: Body<E>): Stream.Stream<Uint8Array, E> => {
       return Stream.unwrap(body.make)
   }
 }
+
+/**
+ * Reads the whole body into one `Uint8Array` (Go's `io.ReadAll(resp.Body)`). Bytes and Empty
+ * bodies are returned without running anything; a stream is run to its end.
+ */
+export const collect = <E>(body: Body<E>): Effect.Effect<Uint8Array, E> => {
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed(new Uint8Array(0))
+    case "Bytes":
+      return Effect.succeed(body.bytes)
+    default:
+      return Stream.runFold(toStream(body), [] as Array<Uint8Array>, (parts, chunk) => {
+        parts.push(chunk)
+        return parts
+      }).pipe(Effect.map((parts) => (parts.length === 1 ? parts[0]! : Buffer.concat(parts))))
+  }
+}

@@ -102,6 +102,8 @@ export interface RequestHeadInit {
   readonly close?: boolean
   /** Names announced in a Trailer field when the body is chunked. */
   readonly trailerNames?: ReadonlyArray<string>
+  /** Adds `Accept-Encoding: gzip` (a Transport asking for transparent decompression, as Go's). */
+  readonly acceptGzip?: boolean
 }
 
 /**
@@ -117,6 +119,7 @@ export const formatRequestHead = (init: RequestHeadInit): string => {
   else if (ua !== "") out += "User-Agent: " + sanitizeValue(ua) + "\r\n"
   out += writeFields(headers, REQUEST_EXCLUDED)
   if (init.close === true && !hasToken(headers, "Connection", "close")) out += "Connection: close\r\n"
+  if (init.acceptGzip === true) out += "Accept-Encoding: gzip\r\n"
   return out + framingFields(init.framing, init.trailerNames ?? []) + "\r\n"
 }
 

@@ -1,0 +1,291 @@
+/**
+ * The connection pool: the pure {@link PoolState} machine put to work. This module keeps the
+ * state (immutable data, replaced by each transition), the connections and the waiters by
+ * number, and carries out the actions each transition returns: hand a connection to a waiter,
+ * start a dial, close a connection, fail a waiter.
+ *
+ * JavaScript runs one thing at a time, so a transition and its actions run as one synchronous
+ * step: no lock is needed, and no other fiber can see a state between the two.
+ *
+ * @module
+ */
+import { Effect, Metric } from "effect"
+import type { DialAddress } from "../net/Dialer.js"
+import type { ClientTraceHooks } from "./ClientTrace.js"
+import type { HostStats, PoolStats } from "./Transport.js"
+import type { ConnOwner, Failure, PersistConn } from "./PersistConn.js"
+import * as PoolState from "./PoolState.js"
+
+/** A connection handed to a request, with Go's `GotConnInfo` facts. */
+export interface Delivered {
+  readonly pc: PersistConn
+  /** The connection served an earlier request. */
+  readonly reused: boolean
+  readonly wasIdle: boolean
+  readonly idleMs: number
+}
+
+/** A request waiting for a connection (Go's `wantConn`). */
+export class Waiter {
+  resume: ((effect: Effect.Effect<Delivered, Failure>) => void) | undefined = undefined
+  result: Effect.Effect<Delivered, Failure> | undefined = undefined
+  /** The connection handed over, until the request takes it. */
+  delivered: Delivered | undefined = undefined
+  taken = false
+  constructor(readonly id: number, readonly key: string, readonly trace: ClientTraceHooks | undefined) {}
+}
+
+/** The pool's gauges and counters as Effect metrics. */
+export const poolMetrics = {
+  idle: Metric.gauge("http_client_pool_idle_connections", { description: "Idle connections in the Transport's pool" }),
+  active: Metric.gauge("http_client_pool_active_connections", { description: "Connections serving a request" }),
+  dialing: Metric.gauge("http_client_pool_dialing", { description: "Dials in flight" }),
+  waiters: Metric.gauge("http_client_pool_waiters", { description: "Requests waiting for a connection" }),
+  dials: Metric.counter("http_client_pool_dials_total", { description: "Connections dialed", incremental: true }),
+  reuses: Metric.counter("http_client_pool_reuses_total", { description: "Requests served on a reused connection", incremental: true })
+}
+
+/** What the pool needs from the Transport to open connections and run timers. */
+export interface PoolDriver {
+  /** Starts dial `dial` of `key` in a fiber; it reports back with `dialed` or `dialFailed`. */
+  readonly startDial: (key: string, address: DialAddress, dial: PoolState.DialId, trace: ClientTraceHooks | undefined) => void
+  /** Runs `f` after `millis` on the Transport's clock. */
+  readonly after: (millis: number, f: () => void) => void
+  /** The Transport clock's current time in milliseconds. */
+  readonly now: () => number
+  /** Called when a connection goes idle, so the expiry timer can arm itself. */
+  readonly wentIdle: () => void
+}
+
+const NO_LABELS: ReadonlyArray<never> = []
+
+/** The pool of one Transport. Every method is synchronous apart from `wait`. */
+export class ConnPool implements ConnOwner {
+  private state: PoolState.PoolState
+  private readonly conns = new Map<number, PersistConn>()
+  private readonly waiters = new Map<number, Waiter>()
+  private readonly addresses = new Map<string, DialAddress>()
+  private nextWaiter = 1
+  private nextConn = 1
+  private dials = 0
+  private reuses = 0
+  private shutdown = false
+  /** The waiter whose `request` is being applied (0 outside `request`). */
+  private requesting = 0
+  private gauges = { idle: -1, active: -1, dialing: -1, waiting: -1 }
+
+  constructor(config: PoolState.PoolConfig, private readonly driver: PoolDriver) {
+    this.state = PoolState.make(config)
+  }
+
+  /** A number for a new connection. */
+  connId(): number {
+    return this.nextConn++
+  }
+
+  /** Registers a request for a connection to `key`; it may be served at once. */
+  request(key: string, address: DialAddress, trace: ClientTraceHooks | undefined): Waiter {
+    const w = new Waiter(this.nextWaiter++, key, trace)
+    if (this.shutdown) {
+      w.result = Effect.fail(shutdownFailure)
+      return w
+    }
+    if (!this.addresses.has(key)) this.addresses.set(key, address)
+    this.waiters.set(w.id, w)
+    this.requesting = w.id
+    this.apply(PoolState.request(this.state, key, w.id, this.driver.now()))
+    this.requesting = 0
+    return w
+  }
+
+  /** Waits until `w` is served (a connection) or failed (its dial failed, or shutdown). */
+  wait(w: Waiter): Effect.Effect<Delivered, Failure> {
+    if (w.result !== undefined) return w.result
+    return Effect.async<Delivered, Failure>((resume) => {
+      if (w.result !== undefined) return resume(w.result)
+      w.resume = resume
+    })
+  }
+
+  /** The request behind `w` is no longer interested (it was interrupted, or failed). */
+  abandon(w: Waiter): void {
+    if (this.waiters.has(w.id)) {
+      this.waiters.delete(w.id)
+      this.apply(PoolState.cancel(this.state, w.key, w.id))
+    } else if (w.delivered !== undefined && !w.taken) {
+      // Served but never used: the connection is as good as it was.
+      w.taken = true
+      this.release(w.delivered.pc, "reusable")
+    }
+  }
+
+  /** A dial finished: `pc` is the new connection (already counted as open). */
+  dialed(key: string, dial: PoolState.DialId, pc: PersistConn): void {
+    this.dials++
+    poolMetrics.dials.unsafeUpdate(1, NO_LABELS)
+    this.conns.set(pc.id, pc)
+    if (this.shutdown) {
+      pc.close()
+      return
+    }
+    this.apply(PoolState.dialed(this.state, key, dial, pc.id, this.driver.now()))
+  }
+
+  /** A dial failed with `failure`. */
+  dialFailed(key: string, dial: PoolState.DialId, failure: Failure): void {
+    if (this.shutdown) return
+    this.apply(PoolState.dialFailed(this.state, key, dial, failure))
+  }
+
+  // ConnOwner
+
+  readonly release = (pc: PersistConn, outcome: "reusable" | "close" | "detached"): void => {
+    if (this.shutdown) {
+      if (outcome !== "detached") pc.close()
+      return
+    }
+    const reusable = outcome === "reusable" && !pc.closed
+    if (outcome === "detached") this.conns.delete(pc.id)
+    this.apply(PoolState.release(this.state, pc.key, pc.id, reusable, this.driver.now()))
+  }
+
+  readonly idleClosed = (pc: PersistConn): void => {
+    if (!this.shutdown) this.apply(PoolState.removeIdle(this.state, pc.key, pc.id))
+  }
+
+  readonly closed = (pc: PersistConn): void => {
+    this.conns.delete(pc.id)
+  }
+
+  readonly after = (millis: number, f: () => void): void => this.driver.after(millis, f)
+
+  /** Closes idle connections that have been idle for `idleConnTimeout`. */
+  expire(): void {
+    this.apply(PoolState.expire(this.state, this.driver.now()))
+  }
+
+  /** When the next idle connection expires, if any does. */
+  nextExpiry(): number | undefined {
+    return PoolState.nextExpiry(this.state)
+  }
+
+  /** Go's `CloseIdleConnections`. */
+  closeIdleConnections(): void {
+    this.apply(PoolState.closeIdleConnections(this.state))
+  }
+
+  /** Closes every connection and fails every waiter: the Transport's Scope is closing. */
+  close(): void {
+    this.shutdown = true
+    for (const w of this.waiters.values()) settle(w, Effect.fail(shutdownFailure))
+    this.waiters.clear()
+    for (const pc of [...this.conns.values()]) pc.close()
+    this.conns.clear()
+  }
+
+  /** The open connections (for the Transport's shutdown). */
+  openConnections(): ReadonlyArray<PersistConn> {
+    return [...this.conns.values()]
+  }
+
+  stats(): PoolStats {
+    const hosts: Record<string, HostStats> = {}
+    let active = 0
+    let dialing = 0
+    let waiting = 0
+    for (const [key, h] of this.state.hosts) {
+      hosts[key] = { idle: h.idle.length, active: h.active, dialing: h.dialing.length, waiting: h.waiters.length }
+      active += h.active
+      dialing += h.dialing.length
+      waiting += h.waiters.length
+    }
+    return {
+      idle: PoolState.totalIdle(this.state),
+      active,
+      dialing,
+      waiting,
+      open: this.conns.size,
+      dials: this.dials,
+      reuses: this.reuses,
+      hosts
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private apply(t: PoolState.Transition<Failure>): void {
+    const before = this.state
+    this.state = t.state
+    for (const a of t.actions) {
+      switch (a._tag) {
+        case "Deliver": {
+          const w = this.waiters.get(a.waiter)
+          const pc = this.conns.get(a.conn)
+          this.waiters.delete(a.waiter)
+          if (w === undefined || pc === undefined) {
+            // Cannot happen: a waiter leaves the state when it leaves the map. Give it back.
+            if (pc !== undefined) this.apply(PoolState.release(this.state, a.key, a.conn, !pc.closed, this.driver.now()))
+            break
+          }
+          if (a.reused) {
+            this.reuses++
+            poolMetrics.reuses.unsafeUpdate(1, NO_LABELS)
+          }
+          // Only `request` hands out idle connections, and it serves the requesting waiter at once.
+          const d: Delivered = { pc, reused: a.reused, wasIdle: a.waiter === this.requesting, idleMs: a.idleMs }
+          w.delivered = d
+          settle(w, Effect.succeed(d))
+          break
+        }
+        case "Dial":
+          this.driver.startDial(a.key, this.addresses.get(a.key)!, a.dial, this.waiters.get(a.forWaiter)?.trace)
+          break
+        case "Close":
+          this.conns.get(a.conn)?.close()
+          break
+        case "Fail": {
+          const w = this.waiters.get(a.waiter)
+          this.waiters.delete(a.waiter)
+          if (w !== undefined) settle(w, Effect.fail(a.error))
+          break
+        }
+      }
+    }
+    if (this.state.idleLRU.length > before.idleLRU.length) this.driver.wentIdle()
+    this.updateGauges()
+  }
+
+  private updateGauges(): void {
+    let active = 0
+    let dialing = 0
+    let waiting = 0
+    for (const h of this.state.hosts.values()) {
+      active += h.active
+      dialing += h.dialing.length
+      waiting += h.waiters.length
+    }
+    const idle = this.state.idleLRU.length
+    const g = this.gauges
+    if (g.idle !== idle) poolMetrics.idle.unsafeUpdate(g.idle = idle, NO_LABELS)
+    if (g.active !== active) poolMetrics.active.unsafeUpdate(g.active = active, NO_LABELS)
+    if (g.dialing !== dialing) poolMetrics.dialing.unsafeUpdate(g.dialing = dialing, NO_LABELS)
+    if (g.waiting !== waiting) poolMetrics.waiters.unsafeUpdate(g.waiting = waiting, NO_LABELS)
+  }
+}
+
+const settle = (w: Waiter, effect: Effect.Effect<Delivered, Failure>): void => {
+  w.result = effect
+  const resume = w.resume
+  if (resume !== undefined) {
+    w.resume = undefined
+    resume(effect)
+  }
+}
+
+const shutdownFailure: Failure = {
+  phase: "pool-wait",
+  reason: "shutdown",
+  detail: "the Transport was shut down",
+  nothingWritten: true,
+  closedBeforeResponse: false
+}

@@ -1,0 +1,514 @@
+/**
+ * One persistent client connection, as Go's `persistConn`: a read-loop fiber that parses what
+ * the server sends, and the exchange (one request and its response) in progress.
+ *
+ * The read loop owns the socket's input while it waits for a response head. It completes the
+ * exchange directly (no queue in between): a response whose body arrived with its head is
+ * delivered whole, and the connection returns to the pool before the caller resumes. For a
+ * longer body the read loop hands the socket's input to the caller's body stream and waits
+ * until the body is done, as Go's readLoop waits on `waitForBodyRead`.
+ *
+ * While no exchange is in progress the read loop watches the idle connection: end of input
+ * or an error removes it from the pool at once, and unsolicited bytes close it (they are never
+ * parsed as the next response).
+ *
+ * @module
+ */
+import { Effect, Option } from "effect"
+import type { Headers } from "../domain/Headers.js"
+import type { ResponseHead } from "../domain/http1/MessageHead.js"
+import { Event, Parser } from "../domain/http1/Parser.js"
+import type { Conn } from "../net/Conn.js"
+import type { ConnError } from "../net/errors.js"
+import type { ClientTraceHooks } from "./ClientTrace.js"
+import type { Phase, TransportFailure } from "./errors.js"
+import type { Pull } from "./gzip.js"
+
+/** What the pool does for a connection; the connection calls these, the pool decides. */
+export interface ConnOwner {
+  /**
+   * The exchange on `pc` is over (called once per exchange): `reusable` puts it back in the
+   * pool, otherwise it is closed; `detached` takes it out of the pool without closing it (a
+   * protocol switch: the caller owns the socket now).
+   */
+  readonly release: (pc: PersistConn, outcome: "reusable" | "close" | "detached") => void
+  /** The server closed `pc`, or sent unsolicited bytes, while no exchange was in progress. */
+  readonly idleClosed: (pc: PersistConn) => void
+  /** `pc`'s socket was closed (by anyone): forget it. */
+  readonly closed: (pc: PersistConn) => void
+  /** Runs `f` after `millis` on the Transport's clock (a sleeping fiber). */
+  readonly after: (millis: number, f: () => void) => void
+}
+
+/** Why an exchange failed, with what the retry rule needs to know. */
+export interface Failure {
+  readonly phase: Phase
+  readonly reason: TransportFailure
+  readonly code?: string
+  readonly detail: string
+  readonly cause?: unknown
+  /** Not one byte of the request reached the socket. */
+  readonly nothingWritten: boolean
+  /** The server closed the connection before the first byte of a response. */
+  readonly closedBeforeResponse: boolean
+  /** The request body's own error (typed `E` of the request), boxed. */
+  readonly bodyError?: { readonly error: unknown }
+}
+
+/** What the read loop delivers once a final response head arrived. */
+export type Delivery =
+  /** The whole response arrived with its head; the connection is already released. */
+  | { readonly _tag: "Complete"; readonly head: ResponseHead; readonly body: Uint8Array; readonly trailers: Headers | undefined }
+  /** The body is still coming: pull it with `pullBody`. */
+  | { readonly _tag: "Streaming"; readonly head: ResponseHead }
+  /** 101 Switching Protocols: the socket is the caller's; `buffered` arrived after the head. */
+  | { readonly _tag: "Upgrade"; readonly head: ResponseHead; readonly buffered: Uint8Array }
+
+type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
+
+/** Go waits this long for a request write to finish after its response ended before giving up the connection. */
+const MAX_WRITE_WAIT_BEFORE_REUSE_MS = 50
+
+/** One request and its response on a connection. */
+export class Exchange {
+  /** Set while the caller waits for the head. */
+  resume: Resume<Delivery, Failure> | undefined = undefined
+  /** The delivery or failure, once known. */
+  outcome: Effect.Effect<Delivery, Failure> | undefined = undefined
+  /** The final response head, once parsed. */
+  head: ResponseHead | undefined = undefined
+  /** Body bytes parsed before the caller took over reading. */
+  parts: Array<Uint8Array> = []
+  partsRead = 0
+  partsBytes = 0
+  /** The informational response being skipped, if any. */
+  informational = false
+  num1xx = 0
+  firstByte = false
+  /** Any byte of the request handed to the socket. */
+  wroteSome = false
+  /** The whole request was written (or its body deliberately not sent). */
+  writeDone = false
+  /** Writing failed: the connection cannot be reused. */
+  writeFailed = false
+  /** The body was not sent (a final status instead of 100 Continue): no reuse. */
+  bodySkipped = false
+  /** The response ended (body read to its end) and the exchange waits for the write. */
+  responseEnded: "reusable" | "close" | undefined = undefined
+  /** The exchange is over for the connection (released or abandoned). */
+  finished = false
+  /** Waiting for 100 Continue: resumed with true (send the body) or false (do not). */
+  continueWaiter: ((go: boolean) => void) | undefined = undefined
+  /** The answer to the 100-continue wait if it came before anyone waited. */
+  continueAnswer: boolean | undefined = undefined
+  /** Body state once the caller reads: "open", then "done" or "failed". */
+  body: "open" | "done" | "failed" = "open"
+  bodyFailure: Failure | undefined = undefined
+  /** Trailers of a streamed chunked body, filled at its end. */
+  trailers: Headers | undefined = undefined
+
+  constructor(
+    readonly method: string,
+    /** The request asked to close the connection afterwards (or keep-alives are off). */
+    readonly closeAfter: boolean,
+    readonly trace: ClientTraceHooks | undefined
+  ) {}
+
+  /** Settles the head wait, once. */
+  settle(outcome: Effect.Effect<Delivery, Failure>): void {
+    if (this.outcome !== undefined) return
+    this.outcome = outcome
+    const resume = this.resume
+    if (resume !== undefined) {
+      this.resume = undefined
+      resume(outcome)
+    }
+  }
+
+  /** Answers the 100-continue wait, once. */
+  answerContinue(go: boolean): void {
+    if (this.continueAnswer !== undefined) return
+    this.continueAnswer = go
+    const w = this.continueWaiter
+    if (w !== undefined) {
+      this.continueWaiter = undefined
+      w(go)
+    }
+  }
+}
+
+const failure = (
+  phase: Phase,
+  reason: TransportFailure,
+  detail: string,
+  extra: Partial<Omit<Failure, "phase" | "reason" | "detail">> = {}
+): Failure => ({ phase, reason, detail, nothingWritten: false, closedBeforeResponse: false, ...extra })
+
+const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
+
+/** A connection of the pool, with its read loop. */
+export class PersistConn {
+  readonly parser: Parser<ResponseHead>
+  /** The exchange in progress, if any. */
+  ex: Exchange | undefined = undefined
+  closed = false
+  /** The server ended or broke the connection while it was idle or just handed out. */
+  peerGone: Failure | undefined = undefined
+  /** The read loop waits here while the caller reads a body. */
+  private readerWake: Resume<void, never> | undefined = undefined
+  private bodyHandedOff = false
+
+  constructor(
+    readonly id: number,
+    readonly key: string,
+    readonly conn: Conn,
+    private readonly owner: ConnOwner,
+    private readonly max1xx: number,
+    maxHeaderBytes: number
+  ) {
+    this.parser = Parser.response({ maxHeaderBytes })
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The exchange, from the caller's side
+
+  /**
+   * Starts `ex` on this connection. Fails it at once when the server already closed the
+   * connection (it is then retryable: nothing was written).
+   */
+  begin(ex: Exchange): boolean {
+    if (this.closed || this.peerGone !== undefined) {
+      const gone = this.peerGone ?? failure("write", "closed", "the connection was closed before the request was sent")
+      ex.settle(Effect.fail({ ...gone, nothingWritten: true, closedBeforeResponse: true }))
+      this.finish(ex, "close")
+      return false
+    }
+    this.ex = ex
+    this.parser.expect(ex.method)
+    return true
+  }
+
+  /** Writes a whole request (head and a small body) in one socket write. */
+  writeWhole(ex: Exchange, data: Uint8Array): void {
+    ex.wroteSome = true
+    this.conn.stream.write(data, (error) => {
+      if (error !== undefined && error !== null) this.writeFailed(ex, error, true)
+      else {
+        ex.trace?.wroteHeaders?.()
+        this.wrote(ex)
+      }
+    })
+  }
+
+  /** The request was fully written (or its body deliberately skipped). */
+  wrote(ex: Exchange): void {
+    ex.writeDone = true
+    ex.trace?.wroteRequest?.(undefined)
+    if (ex.responseEnded !== undefined) this.finish(ex, ex.responseEnded)
+  }
+
+  /** Writing failed; `first`: the failing write was the first, so nothing reached the server. */
+  writeFailed(ex: Exchange, error: unknown, first: boolean, bodyError?: { readonly error: unknown }): void {
+    ex.writeFailed = true
+    ex.writeDone = true
+    const code = (error as Partial<ConnError> | null)?.code
+    const detail = error instanceof Error ? error.message : bodyError !== undefined ? "the request body failed" : String(error)
+    ex.trace?.wroteRequest?.(detail)
+    const f = bodyError !== undefined
+      ? failure("write", "invalid-request", detail, { bodyError })
+      : failure("write", "reset", detail, { nothingWritten: first, closedBeforeResponse: first, cause: error, ...(typeof code === "string" ? { code } : {}) })
+    ex.settle(Effect.fail(f))
+    this.abandon(ex)
+  }
+
+  /** Waits for 100 Continue, a final status (false) or the timeout (true, send anyway). */
+  awaitContinue(ex: Exchange): Effect.Effect<boolean> {
+    return Effect.async<boolean>((resume) => {
+      if (ex.continueAnswer !== undefined) return resume(Effect.succeed(ex.continueAnswer))
+      ex.continueWaiter = (go) => resume(Effect.succeed(go))
+      return Effect.sync(() => {
+        ex.continueWaiter = undefined
+      })
+    })
+  }
+
+  /** Waits for the response head (or the exchange's failure). */
+  awaitHead(ex: Exchange): Effect.Effect<Delivery, Failure> {
+    return Effect.async<Delivery, Failure>((resume) => {
+      if (ex.outcome !== undefined) return resume(ex.outcome)
+      ex.resume = resume
+      return Effect.sync(() => {
+        if (ex.resume === resume) ex.resume = undefined
+      })
+    })
+  }
+
+  /**
+   * The caller gave up on `ex` (interrupted, timed out, or closed the body's Scope before its
+   * end): unless the exchange is over already, the connection is closed.
+   */
+  abandon(ex: Exchange): void {
+    if (ex.finished) return
+    this.finish(ex, "close")
+  }
+
+  /**
+   * Pulls the next chunk of a streamed body (in the caller's fiber): the parts the read loop
+   * parsed, then more input from the socket. At the end the connection is released.
+   */
+  readonly pullBody = (ex: Exchange): Pull<Failure> =>
+    Effect.suspend((): Pull<Failure> => {
+      if (ex.partsRead < ex.parts.length) {
+        const part = ex.parts[ex.partsRead]!
+        ex.parts[ex.partsRead++] = undefined as unknown as Uint8Array
+        return Effect.succeed(part)
+      }
+      if (ex.body === "done") return END_OF_BODY
+      if (ex.body === "failed") return Effect.fail(Option.some(ex.bodyFailure!))
+      if (ex.finished) return this.bodyFails(ex, failure("reading-body", "closed", "the response body was abandoned"))
+      const p = this.parser
+      for (;;) {
+        switch (p.next()) {
+          case Event.Body:
+            return Effect.succeed(p.chunk)
+          case Event.End: {
+            if (p.trailers !== undefined && ex.trailers !== undefined) {
+              p.trailers.forEach((value, name) => ex.trailers!.add(name, value))
+            }
+            ex.body = "done"
+            this.responseEnded(ex)
+            return END_OF_BODY
+          }
+          case Event.Error:
+            return this.bodyFails(ex, failure("reading-body", "malformed", p.error!.message, { cause: p.error }))
+          case Event.NeedMore:
+            return Effect.matchEffect(this.conn.read, {
+              onFailure: (e) => this.bodyFails(ex, failure("reading-body", "reset", e.detail, { code: e.code, cause: e })),
+              onSuccess: (o) => {
+                if (Option.isNone(o)) {
+                  if (this.closed && ex.finished) return this.bodyFails(ex, failure("reading-body", "closed", "the response body was abandoned"))
+                  p.finish()
+                } else p.feed(o.value)
+                return this.pullBody(ex)
+              }
+            })
+          default:
+            return this.bodyFails(ex, failure("reading-body", "closed", "the connection ended before the response body"))
+        }
+      }
+    })
+
+  private bodyFails(ex: Exchange, f: Failure): Pull<Failure> {
+    ex.body = "failed"
+    ex.bodyFailure = f
+    this.abandon(ex)
+    return Effect.fail(Option.some(f))
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The read loop
+
+  /** The read loop: runs in its own fiber until the connection closes or is handed off (101). */
+  readonly readLoop: Effect.Effect<void> = Effect.suspend(() =>
+    this.closed
+      ? Effect.void
+      : Effect.matchEffect(this.conn.read, {
+        onFailure: (e) => {
+          this.onInputEnd(failure("awaiting-headers", "reset", e.detail, { code: e.code, cause: e }))
+          return Effect.void
+        },
+        onSuccess: (o) => this.onInput(o)
+      })
+  )
+
+  private readonly waitForBody: Effect.Effect<void> = Effect.async<void>((resume) => {
+    if (!this.bodyHandedOff) return resume(Effect.void)
+    this.readerWake = resume
+  })
+
+  private onInput(o: Option.Option<Uint8Array>): Effect.Effect<void> {
+    if (Option.isNone(o)) {
+      this.onInputEnd(failure("awaiting-headers", "closed", "the server closed the connection before answering"))
+      return Effect.void
+    }
+    const ex = this.ex
+    if (ex === undefined || ex.outcome !== undefined) {
+      // Nobody asked for these bytes (Go: "Unsolicited response received on idle HTTP channel").
+      this.peerGone = failure("awaiting-headers", "closed", "the server sent bytes on an idle connection")
+      this.owner.idleClosed(this)
+      this.close()
+      return Effect.void
+    }
+    this.parser.feed(o.value)
+    switch (this.drive(ex)) {
+      case "more":
+        return this.readLoop
+      case "body":
+        return Effect.zipRight(this.waitForBody, this.readLoop)
+      case "stop":
+        return Effect.void
+    }
+  }
+
+  /** End of input or a read error while the read loop owns the input. */
+  private onInputEnd(f: Failure): void {
+    const ex = this.ex
+    if (ex === undefined || ex.outcome !== undefined) {
+      this.peerGone = f
+      this.owner.idleClosed(this)
+      this.close()
+      return
+    }
+    if (ex.firstByte) {
+      this.parser.finish()
+      const r = this.drive(ex)
+      if (ex.outcome !== undefined || r !== "more") return
+      ex.settle(Effect.fail(failure("awaiting-headers", f.reason, "the connection ended inside the response head", f)))
+    } else {
+      ex.settle(Effect.fail({ ...f, closedBeforeResponse: true }))
+    }
+    this.finish(ex, "close")
+  }
+
+  /**
+   * Parses what the read loop was fed for `ex`. "more": keep reading; "body": the caller reads
+   * the body now; "stop": the read loop ends (the exchange failed, or the socket was handed off).
+   */
+  private drive(ex: Exchange): "more" | "body" | "stop" {
+    const p = this.parser
+    for (;;) {
+      switch (p.next()) {
+        case Event.NeedMore: {
+          const head = ex.head
+          if (head === undefined) return "more"
+          // A final head and part of its body: the caller reads the rest.
+          this.bodyHandedOff = true
+          if (head.framing === "chunked") ex.trailers = undefined
+          ex.settle(Effect.succeed({ _tag: "Streaming", head }))
+          return "body"
+        }
+        case Event.Head: {
+          const head = p.head
+          if (!ex.firstByte) {
+            ex.firstByte = true
+            ex.trace?.gotFirstResponseByte?.()
+          }
+          if (head.status < 200 && head.status !== 101) {
+            ex.informational = true
+            if (++ex.num1xx > this.max1xx) {
+              ex.settle(Effect.fail(failure("awaiting-headers", "too-many-1xx", `more than ${this.max1xx} informational responses`)))
+              this.finish(ex, "close")
+              return "stop"
+            }
+            if (head.status === 100) {
+              ex.trace?.got100Continue?.()
+              ex.answerContinue(true)
+            } else ex.trace?.got1xxResponse?.(head.status, head.headers)
+            continue
+          }
+          ex.head = head
+          // A final status before 100 Continue: the body is not sent (Go's `continueCh <- false`).
+          ex.answerContinue(false)
+          continue
+        }
+        case Event.Body:
+          ex.parts.push(p.chunk)
+          ex.partsBytes += p.chunk.length
+          continue
+        case Event.End: {
+          if (ex.informational) {
+            ex.informational = false
+            continue
+          }
+          const head = ex.head!
+          if (head.status === 101) continue // Detached follows
+          const body = ex.parts.length === 0
+            ? EMPTY
+            : ex.parts.length === 1
+            ? ex.parts[0]!
+            : Buffer.concat(ex.parts, ex.partsBytes)
+          ex.parts = []
+          ex.body = "done"
+          // Settling schedules the caller's fiber; the release below happens before it runs, so
+          // its next request can reuse the connection.
+          ex.settle(Effect.succeed({ _tag: "Complete", head, body, trailers: p.trailers }))
+          this.responseEnded(ex)
+          return this.closed ? "stop" : "more"
+        }
+        case Event.Detached: {
+          const head = ex.head!
+          const buffered = p.takeBuffered()
+          ex.body = "done"
+          ex.settle(Effect.succeed({ _tag: "Upgrade", head, buffered }))
+          this.finish(ex, "detached")
+          return "stop"
+        }
+        case Event.Error: {
+          const error = p.error!
+          const phase: Phase = ex.head === undefined ? "awaiting-headers" : "reading-body"
+          ex.settle(Effect.fail(failure(phase, "malformed", error.message, { cause: error })))
+          this.finish(ex, "close")
+          return "stop"
+        }
+        default: {
+          // Eof: the input ended cleanly between messages, before any response.
+          ex.settle(Effect.fail(failure("awaiting-headers", "closed", "the server closed the connection before answering", { closedBeforeResponse: !ex.firstByte })))
+          this.finish(ex, "close")
+          return "stop"
+        }
+      }
+    }
+  }
+
+  /**
+   * The response was read to its end: release the connection (reusable when neither side
+   * asked to close, nothing is left over, and the request was written whole).
+   */
+  private responseEnded(ex: Exchange): void {
+    const head = ex.head!
+    const reusable = head.keepAlive && !ex.closeAfter && !ex.bodySkipped && this.parser.buffered === 0
+    if (!ex.writeDone) {
+      // An early response: the connection waits for the write, but not for long.
+      ex.responseEnded = reusable ? "reusable" : "close"
+      this.owner.after(MAX_WRITE_WAIT_BEFORE_REUSE_MS, () => this.abandon(ex))
+      return
+    }
+    this.finish(ex, reusable && !ex.writeFailed ? "reusable" : "close")
+  }
+
+  /** Ends `ex` for the connection, once: releases it to the owner and lets the read loop go on. */
+  private finish(ex: Exchange, outcome: "reusable" | "close" | "detached"): void {
+    if (ex.finished) return
+    ex.finished = true
+    if (this.ex === ex) this.ex = undefined
+    if (ex.outcome === undefined) {
+      ex.settle(Effect.fail(failure("awaiting-headers", "closed", "the connection was closed", { closedBeforeResponse: !ex.firstByte })))
+    }
+    ex.answerContinue(false)
+    if (outcome === "close") this.close()
+    this.owner.release(this, outcome)
+    this.wakeReader()
+  }
+
+  private wakeReader(): void {
+    this.bodyHandedOff = false
+    const wake = this.readerWake
+    if (wake !== undefined) {
+      this.readerWake = undefined
+      wake(Effect.void)
+    }
+  }
+
+  /** Closes the socket (once), fails the exchange in progress, and tells the owner. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.conn.close.pipe(Effect.runSync)
+    const ex = this.ex
+    if (ex !== undefined) this.finish(ex, "close")
+    this.owner.closed(this)
+    this.wakeReader()
+  }
+}
+
+const EMPTY = new Uint8Array(0)

@@ -1,0 +1,537 @@
+/**
+ * The Transport's implementation: Go's `Transport.roundTrip` and `persistConn.roundTrip`
+ * over the {@link ConnPool} and {@link PersistConn}. Builds the service value that
+ * `Transport.layer` provides.
+ *
+ * A warm round trip costs: one pool transition (a connection handed over synchronously), one
+ * socket write of head and body, one wait for the read loop to complete the exchange. Forks
+ * happen only for dials, streamed request bodies and 100-continue.
+ *
+ * @module
+ */
+import { Cause, Context, Effect, ExecutionStrategy, Exit, FiberSet, Option, Scope, Stream } from "effect"
+import * as Body from "../domain/Body.js"
+import { Headers } from "../domain/Headers.js"
+import type { ResponseHead } from "../domain/http1/MessageHead.js"
+import * as Writer from "../domain/http1/writer.js"
+import { isToken, TARGET } from "../domain/http1/chars.js"
+import type { Request } from "../domain/Request.js"
+import { Response } from "../domain/Response.js"
+import type { Conn } from "../net/Conn.js"
+import type { DialAddress, DialerService } from "../net/Dialer.js"
+import { ConnError, type DialError } from "../net/errors.js"
+import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
+import type { ResolvedConfig } from "./config.js"
+import { ConnPool, type Waiter } from "./ConnPool.js"
+import { TransportError } from "./errors.js"
+import { gunzipBytes, gunzipPull, type Pull } from "./gzip.js"
+import { type Delivery, Exchange, type Failure, PersistConn } from "./PersistConn.js"
+import { shouldRetry } from "./retry.js"
+import type { PoolStats, TransportService } from "./Transport.js"
+import { UpgradeResponse } from "./UpgradeResponse.js"
+
+/** Where a request goes: its pool key and the address to dial. */
+interface Destination {
+  readonly key: string
+  readonly address: DialAddress
+  readonly hostPort: string
+}
+
+const destination = (url: URL): Destination => {
+  const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port)
+  const hostname = url.hostname
+  // WHATWG keeps IPv6 literals in brackets; the socket wants them bare.
+  const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname
+  const hostPort = hostname + ":" + port
+  return { key: url.protocol + "//" + hostPort, address: { host, port }, hostPort }
+}
+
+/** The URL as errors show it: the password, if any, replaced (as Go's `url.Redacted`). */
+const redacted = (url: URL): string => {
+  if (url.password === "") return url.href
+  const copy = new URL(url.href)
+  copy.password = "xxxxx"
+  return copy.href
+}
+
+// The Host value goes on the wire as is: no controls, spaces or characters above 0xFF.
+const invalidHostIndex = (host: string): number => {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i)
+    if (c > 0xff || TARGET[c] === 0) return i
+  }
+  return -1
+}
+
+const hasToken = (headers: Headers, name: string, token: string): boolean => {
+  const values = headers.values(name)
+  for (const v of values) {
+    for (const part of v.split(",")) if (part.trim().toLowerCase() === token) return true
+  }
+  return false
+}
+
+/** Facts about a request computed once for all its attempts. */
+interface Prepared<E> {
+  readonly request: Request<E>
+  readonly dest: Destination
+  readonly target: string
+  readonly closeAfter: boolean
+  readonly acceptGzip: boolean
+  readonly expectContinue: boolean
+  readonly urlText: () => string
+}
+
+/** Builds the Transport service in the Layer's Scope. */
+export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effect<TransportService, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const clock = yield* Effect.clock
+    const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
+    const now = () => clock.unsafeCurrentTimeMillis()
+
+    // The idle-expiry timer (Go arms one AfterFunc per idle connection; one fiber does here).
+    let timerWake: (() => void) | undefined
+
+    const pool = new ConnPool(
+      {
+        maxIdleConns: config.maxIdleConns,
+        maxIdleConnsPerHost: config.disableKeepAlives ? 0 : config.maxIdleConnsPerHost,
+        maxConnsPerHost: config.maxConnsPerHost,
+        idleConnTimeoutMs: config.idleConnTimeoutMs
+      },
+      {
+        now,
+        after: (millis, f) => {
+          runFork(Effect.sleep(millis).pipe(Effect.zipRight(Effect.sync(f))))
+        },
+        wentIdle: () => {
+          const wake = timerWake
+          if (wake !== undefined) {
+            timerWake = undefined
+            wake()
+          }
+        },
+        startDial: (key, address, dial, trace) => {
+          runFork(dialOne(key, address, dial, trace))
+        }
+      }
+    )
+
+    const dialOne = (key: string, address: DialAddress, dial: number, trace: ClientTraceHooks | undefined) =>
+      Effect.gen(function*() {
+        const addr = address.host + ":" + address.port
+        trace?.connectStart?.("tcp", addr)
+        const connScope = yield* Scope.make()
+        const exit = yield* Effect.exit(Scope.extend(dialer.dial(address), connScope))
+        if (Exit.isFailure(exit)) {
+          yield* Scope.close(connScope, exit)
+          const error = firstFailure(exit.cause)
+          trace?.connectDone?.("tcp", addr, error?.message ?? "interrupted")
+          if (error !== undefined) pool.dialFailed(key, dial, dialFailure(error))
+          return
+        }
+        trace?.connectDone?.("tcp", addr, undefined)
+        const conn = exit.value
+        const owner = {
+          release: pool.release,
+          idleClosed: pool.idleClosed,
+          after: pool.after,
+          closed: (pc: PersistConn) => {
+            pool.closed(pc)
+            runFork(Scope.close(connScope, Exit.void))
+          }
+        }
+        const pc = new PersistConn(pool.connId(), key, conn, owner, config.max1xxResponses, config.maxResponseHeaderBytes)
+        runFork(pc.readLoop)
+        pool.dialed(key, dial, pc)
+      }).pipe(Effect.onInterrupt(() => Effect.sync(() => pool.dialFailed(key, dial, shutdownDial))))
+
+    const expiryTimer: Effect.Effect<void> = Effect.suspend(() => {
+      const next = pool.nextExpiry()
+      const wait = next === undefined
+        ? Effect.async<void>((resume) => {
+          timerWake = () => resume(Effect.void)
+          return Effect.sync(() => {
+            timerWake = undefined
+          })
+        })
+        : Effect.sleep(Math.max(0, next - now())).pipe(Effect.zipRight(Effect.sync(() => pool.expire())))
+      return Effect.zipRight(wait, expiryTimer)
+    })
+    if (config.idleConnTimeoutMs > 0) runFork(expiryTimer)
+
+    // Runs first when the Scope closes (finalizers run in reverse): connections close, waiters
+    // and exchanges fail with `shutdown`; then the FiberSet interrupts the fibers.
+    yield* Effect.addFinalizer(() => Effect.sync(() => pool.close()))
+
+    // -----------------------------------------------------------------------------------------
+    // Sending
+
+    /** Writes head and body: one write for a small body, a fiber for a stream or 100-continue. */
+    const send = <E>(pc: PersistConn, ex: Exchange, p: Prepared<E>, body: Body.Body<E>): void => {
+      const request = p.request
+      const length = Body.contentLength(body)
+      const framing = Writer.requestFraming(request.method, length)
+      const trailers = framing._tag === "Chunked" ? request.trailers : undefined
+      const init: Writer.RequestHeadInit = {
+        method: request.method,
+        target: p.target,
+        host: request.host,
+        headers: request.headers,
+        framing,
+        close: p.closeAfter,
+        acceptGzip: p.acceptGzip,
+        ...(trailers !== undefined && trailers.size > 0 ? { trailerNames: trailers.names() } : {})
+      }
+      const expect = p.expectContinue && length !== 0
+      if (!expect && body._tag === "Empty") return pc.writeWhole(ex, Writer.encodeRequest(init))
+      if (!expect && body._tag === "Bytes") return pc.writeWhole(ex, Writer.encodeRequest(init, body.bytes))
+      runFork(writeStreaming(pc, ex, init, body, length, expect, trailers))
+    }
+
+    const writeStreaming = <E>(
+      pc: PersistConn,
+      ex: Exchange,
+      init: Writer.RequestHeadInit,
+      body: Body.Body<E>,
+      length: number | undefined,
+      expect: boolean,
+      trailers: Headers | undefined
+    ): Effect.Effect<void> => {
+      const conn = pc.conn
+      const chunked = init.framing._tag === "Chunked"
+      let written = 0
+      let first = true
+      const write = (data: Uint8Array) =>
+        Effect.suspend(() => {
+          ex.wroteSome = true
+          return conn.write(data).pipe(Effect.tap(() => {
+            first = false
+          }))
+        })
+      const program: Effect.Effect<void, E | ConnError | LengthMismatch> = Effect.gen(function*() {
+        yield* write(Buffer.from(Writer.formatRequestHead(init), "latin1"))
+        ex.trace?.wroteHeaders?.()
+        if (expect) {
+          const go = yield* (config.expectContinueTimeoutMs > 0
+            ? pc.awaitContinue(ex).pipe(Effect.timeoutTo({
+              duration: config.expectContinueTimeoutMs,
+              onTimeout: () => true,
+              onSuccess: (go) => go
+            }))
+            : Effect.succeed(true))
+          if (!go) {
+            // A final status came instead of 100 Continue: the body is not sent, and the
+            // connection cannot carry another request (the server may still expect it).
+            ex.bodySkipped = true
+            return
+          }
+        }
+        yield* Stream.runForEach(Body.toStream(body), (chunk): Effect.Effect<void, ConnError | LengthMismatch> => {
+          if (chunk.length === 0) return Effect.void
+          written += chunk.length
+          if (length !== undefined && written > length) return Effect.fail(new LengthMismatch(length, written))
+          return write(chunked ? Writer.encodeChunk(chunk) : chunk)
+        })
+        if (length !== undefined && written !== length) return yield* Effect.fail(new LengthMismatch(length, written))
+        if (chunked) yield* write(Writer.encodeLastChunk(trailers))
+      })
+      return program.pipe(
+        Effect.matchCause({
+          onSuccess: () => pc.wrote(ex),
+          onFailure: (cause) => {
+            const error = firstFailure(cause)
+            if (error instanceof ConnError) pc.writeFailed(ex, error, first)
+            else if (error instanceof LengthMismatch) pc.writeFailed(ex, new Error(error.message), first)
+            else if (error !== undefined) pc.writeFailed(ex, error, first, { error })
+            else pc.writeFailed(ex, new Error("writing the request was interrupted"), first)
+          }
+        })
+      )
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Responses
+
+    const toError = (p: Prepared<unknown>, f: Failure, reused: boolean): TransportError =>
+      new TransportError({
+        phase: f.phase,
+        reason: f.reason,
+        reused,
+        method: p.request.method,
+        url: p.urlText(),
+        detail: f.detail,
+        ...(f.code !== undefined ? { code: f.code } : {}),
+        ...(f.cause !== undefined ? { cause: f.cause } : {})
+      })
+
+    const gzipped = (p: Prepared<unknown>, head: ResponseHead): boolean =>
+      p.acceptGzip && head.headers.get("Content-Encoding")?.toLowerCase() === "gzip"
+
+    const responseOf = <E>(
+      p: Prepared<E>,
+      head: ResponseHead,
+      headers: Headers,
+      body: Body.Body<TransportError>,
+      trailers: Headers | undefined
+    ): Response<TransportError> =>
+      new Response<TransportError>({
+        status: head.status,
+        statusText: head.reason,
+        proto: head.proto,
+        headers,
+        body,
+        trailers,
+        request: p.request as Request<unknown>
+      })
+
+    // Go removes these when it decompresses (the length and coding no longer describe the body).
+    const withoutCoding = (headers: Headers): Headers => headers.delete("Content-Encoding").delete("Content-Length")
+
+    const complete = <E>(
+      p: Prepared<E>,
+      d: Extract<Delivery, { _tag: "Complete" }>,
+      reused: boolean
+    ): Effect.Effect<Response<TransportError>, TransportError> => {
+      const head = d.head
+      if (d.body.length > 0 && gzipped(p, head)) {
+        const plain = gunzipBytes(d.body)
+        if (plain._tag === "Left") {
+          return Effect.fail(toError(p, { phase: "reading-body", reason: "decompress", detail: plain.left, nothingWritten: false, closedBeforeResponse: false }, reused))
+        }
+        return Effect.succeed(responseOf(p, head, withoutCoding(head.headers), Body.bytes(plain.right), d.trailers))
+      }
+      return Effect.succeed(responseOf(p, head, head.headers, d.body.length === 0 ? Body.empty : Body.bytes(d.body), d.trailers))
+    }
+
+    const streaming = <E>(
+      p: Prepared<E>,
+      pc: PersistConn,
+      ex: Exchange,
+      head: ResponseHead,
+      scope: Scope.Scope,
+      reused: boolean
+    ): Effect.Effect<Response<TransportError>> =>
+      Effect.map(Scope.fork(scope, ExecutionStrategy.sequential), (bodyScope) => {
+        const gz = gzipped(p, head)
+        if (head.framing === "chunked") ex.trailers = Headers.empty()
+        let pull: Pull<Failure> = pc.pullBody(ex)
+        let release = () => {}
+        if (gz) {
+          const g = gunzipPull(pull, (detail): Failure => ({ phase: "reading-body", reason: "decompress", detail, nothingWritten: false, closedBeforeResponse: false }))
+          pull = g.pull
+          release = g.release
+        }
+        // At the end of the body the child Scope closes, so a long-lived caller Scope does not
+        // collect one finalizer per response.
+        const done = Scope.close(bodyScope, Exit.void)
+        const pullOut: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.catchAll(pull, (e) =>
+          Option.isNone(e)
+            ? Effect.zipRight(done, Effect.fail(Option.none()))
+            : Effect.zipRight(done, Effect.fail(Option.some(toError(p, e.value, reused)))))
+        Effect.runSync(Scope.addFinalizer(bodyScope, Effect.sync(() => {
+          release()
+          pc.abandon(ex)
+        })))
+        const stream = Stream.repeatEffectOption(pullOut)
+        const length = !gz && head.framing === "length" ? head.contentLength : undefined
+        return responseOf(p, head, gz ? withoutCoding(head.headers) : head.headers, Body.stream(stream, length), ex.trailers)
+      })
+
+    const upgraded = <E>(
+      p: Prepared<E>,
+      pc: PersistConn,
+      d: Extract<Delivery, { _tag: "Upgrade" }>,
+      scope: Scope.Scope
+    ): Effect.Effect<Response<TransportError>> =>
+      Effect.as(
+        Scope.addFinalizer(scope, pc.conn.close),
+        new UpgradeResponse(
+          { status: d.head.status, statusText: d.head.reason, proto: d.head.proto, headers: d.head.headers, body: Body.empty, trailers: undefined, request: p.request as Request<unknown> },
+          withBuffered(pc.conn, d.buffered)
+        )
+      )
+
+    // -----------------------------------------------------------------------------------------
+    // One attempt, and the retry loop
+
+    const attempt = <E>(
+      p: Prepared<E>,
+      body: Body.Body<E>,
+      trace: ClientTraceHooks | undefined,
+      scope: Scope.Scope
+    ): Effect.Effect<Response<TransportError>, AttemptFailure<E>> =>
+      Effect.uninterruptibleMask((restore) => {
+        trace?.getConn?.(p.dest.hostPort)
+        const w: Waiter = pool.request(p.dest.key, p.dest.address, trace)
+        return Effect.flatMap(Effect.exit(restore(pool.wait(w))), (got): Effect.Effect<Response<TransportError>, AttemptFailure<E>> => {
+          if (Exit.isFailure(got)) {
+            pool.abandon(w)
+            return Effect.failCause(mapFailureCause(got.cause, false))
+          }
+          const d = got.value
+          w.taken = true
+          const pc = d.pc
+          trace?.gotConn?.({ reused: d.reused, wasIdle: d.wasIdle, idleTimeMs: d.idleMs, connId: pc.id })
+          const ex = new Exchange(p.request.method, p.closeAfter, trace)
+          if (pc.begin(ex)) send(pc, ex, p, body)
+          let head = pc.awaitHead(ex)
+          if (config.responseHeaderTimeoutMs > 0) {
+            const ms = config.responseHeaderTimeoutMs
+            head = head.pipe(Effect.timeoutFail({
+              duration: ms,
+              onTimeout: (): Failure => ({ phase: "awaiting-headers", reason: "timeout", detail: `no response head within ${ms} ms`, nothingWritten: false, closedBeforeResponse: false })
+            }))
+          }
+          return Effect.flatMap(Effect.exit(restore(head)), (exit): Effect.Effect<Response<TransportError>, AttemptFailure<E>> => {
+            if (Exit.isFailure(exit)) {
+              pc.abandon(ex)
+              return Effect.failCause(mapFailureCause(exit.cause, d.reused))
+            }
+            const delivery = exit.value
+            switch (delivery._tag) {
+              case "Complete":
+                return Effect.mapError(complete(p, delivery, d.reused), (error) => ({ _tag: "Final" as const, error }))
+              case "Streaming":
+                return streaming(p, pc, ex, delivery.head, scope, d.reused)
+              case "Upgrade":
+                return upgraded(p, pc, delivery, scope)
+            }
+          })
+        })
+      })
+
+    const roundTrip = <E>(request: Request<E>): Effect.Effect<Response<TransportError>, TransportError | E, Scope.Scope> =>
+      Effect.contextWithEffect((ctx: Context.Context<Scope.Scope>) => {
+        const scope = Context.get(ctx, Scope.Scope)
+        const trace = Context.getOption(ctx as Context.Context<unknown>, ClientTrace).pipe(Option.getOrUndefined)
+        const p = prepare(request, config)
+        if (p._tag === "Invalid") return Effect.fail(p.error)
+        const loop = (body: Body.Body<E>): Effect.Effect<Response<TransportError>, TransportError | E> =>
+          Effect.catchAll(attempt(p, body, trace, scope), (f): Effect.Effect<Response<TransportError>, TransportError | E> => {
+            if (f._tag === "Final") return Effect.fail(f.error)
+            if (f._tag === "Body") return Effect.fail(f.error)
+            if (shouldRetry(request, { reused: f.reused, nothingWritten: f.failure.nothingWritten, closedBeforeResponse: f.failure.closedBeforeResponse })) {
+              const again = Body.rewind(body)
+              if (Option.isSome(again)) return loop(again.value)
+            }
+            return Effect.fail(toError(p as Prepared<unknown>, f.failure, f.reused))
+          })
+        return loop(request.body)
+      })
+
+    const service: TransportService = {
+      roundTrip,
+      closeIdleConnections: Effect.sync(() => pool.closeIdleConnections()),
+      stats: Effect.sync((): PoolStats => pool.stats())
+    }
+    return service
+  })
+
+/** How an attempt failed: retryable facts, a final transport error, or the request body's error. */
+type AttemptFailure<E> =
+  | { readonly _tag: "Failure"; readonly failure: Failure; readonly reused: boolean }
+  | { readonly _tag: "Final"; readonly error: TransportError }
+  | { readonly _tag: "Body"; readonly error: E }
+
+const mapFailureCause = <E>(cause: Cause.Cause<Failure>, reused: boolean): Cause.Cause<AttemptFailure<E>> =>
+  Cause.map(cause, (failure): AttemptFailure<E> =>
+    failure.bodyError !== undefined
+      ? { _tag: "Body", error: failure.bodyError.error as E }
+      : { _tag: "Failure", failure, reused })
+
+const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined => Option.getOrUndefined(Cause.failureOption(cause))
+
+const dialFailure = (error: DialError): Failure => ({
+  phase: "dial",
+  reason: error.reason === "refused" ? "refused" : error.reason === "unreachable" ? "unreachable" : error.reason === "timeout" ? "timeout" : "dial-failed",
+  detail: error.message,
+  cause: error,
+  nothingWritten: true,
+  closedBeforeResponse: false,
+  ...(error.code !== undefined ? { code: error.code } : {})
+})
+
+const shutdownDial: Failure = {
+  phase: "pool-wait",
+  reason: "shutdown",
+  detail: "the Transport was shut down while dialing",
+  nothingWritten: true,
+  closedBeforeResponse: false
+}
+
+class LengthMismatch {
+  readonly message: string
+  constructor(readonly declared: number, readonly actual: number) {
+    this.message = `the request body declared ${declared} bytes but produced ${actual === declared + 1 ? "more" : actual}`
+  }
+}
+
+/** Validates a request and computes what every attempt needs. */
+const prepare = <E>(
+  request: Request<E>,
+  config: ResolvedConfig
+): { readonly _tag: "Invalid"; readonly error: TransportError } | (Prepared<E> & { readonly _tag: "Ok" }) => {
+  const url = request.url
+  const invalid = (detail: string): { readonly _tag: "Invalid"; readonly error: TransportError } => ({
+    _tag: "Invalid",
+    error: new TransportError({ phase: "request", reason: "invalid-request", reused: false, method: request.method, url: redacted(url), detail })
+  })
+  if (!isToken(request.method)) return invalid(`invalid method ${JSON.stringify(request.method)}`)
+  if (url.protocol !== "http:") {
+    return invalid(url.protocol === "https:" ? "https is not supported yet (TLS comes with the Client)" : `unsupported protocol scheme ${JSON.stringify(url.protocol)}`)
+  }
+  if (url.hostname === "") return invalid("no host in request URL")
+  const badHeader = request.headers.validate()
+  if (badHeader !== undefined) return invalid(badHeader.message)
+  if (request.trailers !== undefined) {
+    const badTrailer = request.trailers.validate()
+    if (badTrailer !== undefined) return invalid("trailer: " + badTrailer.message)
+  }
+  const hostAt = invalidHostIndex(request.host)
+  if (hostAt >= 0 || request.host === "") return invalid(`invalid Host ${JSON.stringify(request.host)}`)
+  const target = (url.pathname === "" ? "/" : url.pathname) + url.search
+  const headers = request.headers
+  const closeAfter = config.disableKeepAlives || hasToken(headers, "Connection", "close")
+  // Go asks for gzip unless told not to, the caller chose an encoding, asks for a range, or
+  // sends HEAD (some servers gzip the missing body's headers wrongly).
+  const acceptGzip = !config.disableCompression && request.method !== "HEAD" &&
+    !headers.has("Accept-Encoding") && !headers.has("Range")
+  const expectContinue = hasToken(headers, "Expect", "100-continue")
+  return {
+    _tag: "Ok",
+    request,
+    dest: destination(url),
+    target,
+    closeAfter,
+    acceptGzip,
+    expectContinue,
+    urlText: () => redacted(url)
+  }
+}
+
+/** The upgraded connection, handing out `buffered` (bytes after the 101 head) before reading on. */
+const withBuffered = (conn: Conn, buffered: Uint8Array): Conn => {
+  if (buffered.length === 0) return conn
+  let pending: Uint8Array | undefined = buffered
+  return {
+    get remoteAddress() {
+      return conn.remoteAddress
+    },
+    get remotePort() {
+      return conn.remotePort
+    },
+    read: Effect.suspend(() => {
+      const b = pending
+      if (b === undefined) return conn.read
+      pending = undefined
+      return Effect.succeed(Option.some(b))
+    }),
+    write: conn.write,
+    closeWrite: conn.closeWrite,
+    close: conn.close,
+    closed: conn.closed,
+    isClosed: conn.isClosed,
+    stream: conn.stream
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The `Transport` service: Go's `http.Transport` (a `RoundTripper` with a pool of persistent
+ * connections) as an Effect service.
+ *
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const transport = yield* Transport
+ *   const request = yield* Request.make({ url: "http://127.0.0.1:8080/" })
+ *   const response = yield* transport.roundTrip(request)   // needs a Scope: the body is in it
+ *   const bytes = yield* Body.collect(response.body)        // read to EOF: the connection is reused
+ * }).pipe(Effect.scoped, Effect.provide(Transport.default))
+ * ```
+ *
+ * @module
+ */
+import { Context, Effect, Layer, type Scope } from "effect"
+import type { Request } from "../domain/Request.js"
+import type { Response } from "../domain/Response.js"
+import { Dialer } from "../net/Dialer.js"
+import { resolve, type TransportConfig } from "./config.js"
+import type { TransportError } from "./errors.js"
+import { make } from "./RoundTripper.js"
+
+/** One pool key's connections (Go's `connsPerHost`, `idleConn`, `idleConnWait`). */
+export interface HostStats {
+  readonly idle: number
+  readonly active: number
+  readonly dialing: number
+  readonly waiting: number
+}
+
+/** A snapshot of the pool. */
+export interface PoolStats {
+  /** Idle connections across keys. */
+  readonly idle: number
+  /** Connections serving a request (from handing out until release). */
+  readonly active: number
+  /** Dials in flight. */
+  readonly dialing: number
+  /** Requests waiting for a connection. */
+  readonly waiting: number
+  /** Sockets open now (idle, active, and any still closing down or draining). */
+  readonly open: number
+  /** Connections dialed since the Transport started. */
+  readonly dials: number
+  /** Round trips served on a reused connection since the Transport started. */
+  readonly reuses: number
+  /** Per pool key ("http://host:port"). */
+  readonly hosts: Readonly<Record<string, HostStats>>
+}
+
+/** What the `Transport` service does. */
+export interface TransportService {
+  /**
+   * Sends `request` and returns the response once its head arrived (Go's `RoundTrip`). The
+   * response body is a stream in the caller's Scope: read it to the end and the connection
+   * returns to the pool; close the Scope before that and the connection is closed. A status
+   * 101 response is an {@link UpgradeResponse} holding the raw connection.
+   *
+   * The request's own body errors (`E`) come out as they are; everything else is a
+   * `TransportError` saying in which phase it happened.
+   */
+  readonly roundTrip: <E = never>(
+    request: Request<E>
+  ) => Effect.Effect<Response<TransportError>, TransportError | E, Scope.Scope>
+  /** Closes every idle connection (Go's `CloseIdleConnections`); active ones are untouched. */
+  readonly closeIdleConnections: Effect.Effect<void>
+  /** A snapshot of the pool. */
+  readonly stats: Effect.Effect<PoolStats>
+}
+
+/**
+ * The Transport. Connections belong to the Layer's Scope: when it closes, every connection is
+ * closed and every waiting request fails with phase `pool-wait`, reason `shutdown`.
+ */
+export class Transport extends Context.Tag("effect-nethttp/Transport")<Transport, TransportService>() {
+  /** A Transport that dials with the `Dialer` in context (replace it in tests). */
+  static readonly layerWithDialer = (config: TransportConfig = {}): Layer.Layer<Transport, never, Dialer> =>
+    Layer.scoped(Transport, Effect.flatMap(Dialer, (dialer) => make(dialer, resolve(config))))
+
+  /** A Transport over TCP with these settings (`dialTimeout` for the dialer). */
+  static readonly layer = (config: TransportConfig = {}): Layer.Layer<Transport> =>
+    Transport.layerWithDialer(config).pipe(
+      Layer.provide(Dialer.layer({ timeout: resolve(config).dialTimeoutMs }))
+    )
+
+  /** A Transport with the default settings (Go's `DefaultTransport`, but 100 idle connections per host). */
+  static readonly default: Layer.Layer<Transport> = Transport.layer()
+}

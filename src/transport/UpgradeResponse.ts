@@ -1,0 +1,23 @@
+/**
+ * The answer to a request that switched protocols (101, RFC 9110 §15.2.2): the response and
+ * the raw connection, which has left the pool and now belongs to the caller.
+ *
+ * @module
+ */
+import { Response, type ResponseFields } from "../domain/Response.js"
+import type { Conn } from "../net/Conn.js"
+import type { TransportError } from "./errors.js"
+
+/**
+ * A 101 Switching Protocols response with the connection it switched (Go's `Response.Body`
+ * as an `io.ReadWriteCloser`). Reading `conn` first yields any bytes that arrived right after
+ * the response head. The connection is closed when the Scope of the round trip closes.
+ */
+export class UpgradeResponse extends Response<TransportError> {
+  constructor(fields: ResponseFields<TransportError>, readonly conn: Conn) {
+    super(fields)
+  }
+}
+
+/** Whether `response` is a protocol switch carrying its connection. */
+export const isUpgrade = (response: Response<unknown>): response is UpgradeResponse => response instanceof UpgradeResponse

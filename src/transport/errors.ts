@@ -1,0 +1,68 @@
+/**
+ * Typed errors of the Transport: every failure of a round trip names the phase it happened in
+ * and whether the connection was a reused one, so a caller can tell a stale keep-alive
+ * connection from a server that is down, and a slow server from a broken one.
+ *
+ * @module
+ */
+import { Data } from "effect"
+
+/**
+ * Where in a round trip a failure happened.
+ *
+ * - `request`: the request cannot be sent (invalid method, header or URL); nothing was dialed.
+ * - `pool-wait`: waiting for a connection from the pool (the Transport shut down).
+ * - `dial`: opening the connection (refused, unreachable, the dial timeout).
+ * - `write`: writing the request head or body.
+ * - `awaiting-headers`: waiting for or parsing the response head (includes
+ *   `responseHeaderTimeout` and a close before the first response byte).
+ * - `reading-body`: reading or decoding the response body.
+ */
+export type Phase = "request" | "pool-wait" | "dial" | "write" | "awaiting-headers" | "reading-body"
+
+/**
+ * What went wrong.
+ *
+ * - `invalid-request`: see `detail` (the method, a header, the URL, a body length mismatch).
+ * - `timeout`: a Transport timer ran out (`detail` says which).
+ * - `closed`: the peer closed the connection (EOF) before the phase completed.
+ * - `reset`: the connection failed with a system error (ECONNRESET, EPIPE, ...; see `code`).
+ * - `refused`, `unreachable`, `dial-failed`: the dial failed.
+ * - `malformed`: the response broke HTTP/1.1 (see `cause`, a parse error).
+ * - `too-many-1xx`: more informational responses than the limit.
+ * - `decompress`: the gzip body is corrupt.
+ * - `shutdown`: the Transport's Scope closed.
+ */
+export type TransportFailure =
+  | "invalid-request"
+  | "timeout"
+  | "closed"
+  | "reset"
+  | "refused"
+  | "unreachable"
+  | "dial-failed"
+  | "malformed"
+  | "too-many-1xx"
+  | "decompress"
+  | "shutdown"
+
+/** A round trip failed: in which phase, why, on which connection. */
+export class TransportError extends Data.TaggedError("TransportError")<{
+  readonly phase: Phase
+  readonly reason: TransportFailure
+  /** Whether the connection had served an earlier request (Go's `GotConnInfo.Reused`). */
+  readonly reused: boolean
+  readonly method: string
+  /** The request URL. */
+  readonly url: string
+  /** The system error code, when there is one. */
+  readonly code?: string
+  /** A short human-readable explanation. */
+  readonly detail: string
+  /** The underlying typed error (a DialError, ConnError or parse error), when there is one. */
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `${this.method} ${this.url}: ${this.phase}: ${this.detail}${this.reused ? " (reused connection)" : ""}`
+  }
+}
