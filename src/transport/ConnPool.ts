@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { Effect, Metric } from "effect"
+import { Metric } from "effect"
 import type { DialAddress } from "../net/Dialer.js"
 import type { ClientTraceHooks } from "./ClientTrace.js"
 import type { HostStats, PoolStats } from "./Transport.js"
@@ -27,10 +27,13 @@ export interface Delivered {
 
 /** A request waiting for a connection (Go's `wantConn`). */
 export class Waiter {
-  resume: ((effect: Effect.Effect<Delivered, Failure>) => void) | undefined = undefined
-  result: Effect.Effect<Delivered, Failure> | undefined = undefined
-  /** The connection handed over, until the request takes it. */
+  /** Called once with the connection or the failure; until it is set, they are kept below. */
+  notify: ((delivered: Delivered | undefined, failure: Failure | undefined) => void) | undefined = undefined
+  /** The connection handed over, if it came before `notify` was set. */
   delivered: Delivered | undefined = undefined
+  /** The failure, if it came before `notify` was set. */
+  failure: Failure | undefined = undefined
+  /** The request took the connection (from then on, its exchange answers for it). */
   taken = false
   constructor(readonly id: number, readonly key: string, readonly trace: ClientTraceHooks | undefined) {}
 }
@@ -87,7 +90,7 @@ export class ConnPool implements ConnOwner {
   request(key: string, address: DialAddress, trace: ClientTraceHooks | undefined): Waiter {
     const w = new Waiter(this.nextWaiter++, key, trace)
     if (this.shutdown) {
-      w.result = Effect.fail(shutdownFailure)
+      w.failure = shutdownFailure
       return w
     }
     if (!this.addresses.has(key)) this.addresses.set(key, address)
@@ -96,15 +99,6 @@ export class ConnPool implements ConnOwner {
     this.apply(PoolState.request(this.state, key, w.id, this.driver.now()))
     this.requesting = 0
     return w
-  }
-
-  /** Waits until `w` is served (a connection) or failed (its dial failed, or shutdown). */
-  wait(w: Waiter): Effect.Effect<Delivered, Failure> {
-    if (w.result !== undefined) return w.result
-    return Effect.async<Delivered, Failure>((resume) => {
-      if (w.result !== undefined) return resume(w.result)
-      w.resume = resume
-    })
   }
 
   /** The request behind `w` is no longer interested (it was interrupted, or failed). */
@@ -177,7 +171,7 @@ export class ConnPool implements ConnOwner {
   /** Closes every connection and fails every waiter: the Transport's Scope is closing. */
   close(): void {
     this.shutdown = true
-    for (const w of this.waiters.values()) settle(w, Effect.fail(shutdownFailure))
+    for (const w of this.waiters.values()) settle(w, undefined, shutdownFailure)
     this.waiters.clear()
     for (const pc of [...this.conns.values()]) pc.close()
     this.conns.clear()
@@ -233,8 +227,7 @@ export class ConnPool implements ConnOwner {
           }
           // Only `request` hands out idle connections, and it serves the requesting waiter at once.
           const d: Delivered = { pc, reused: a.reused, wasIdle: a.waiter === this.requesting, idleMs: a.idleMs }
-          w.delivered = d
-          settle(w, Effect.succeed(d))
+          settle(w, d, undefined)
           break
         }
         case "Dial":
@@ -246,7 +239,7 @@ export class ConnPool implements ConnOwner {
         case "Fail": {
           const w = this.waiters.get(a.waiter)
           this.waiters.delete(a.waiter)
-          if (w !== undefined) settle(w, Effect.fail(a.error))
+          if (w !== undefined) settle(w, undefined, a.error)
           break
         }
       }
@@ -273,12 +266,13 @@ export class ConnPool implements ConnOwner {
   }
 }
 
-const settle = (w: Waiter, effect: Effect.Effect<Delivered, Failure>): void => {
-  w.result = effect
-  const resume = w.resume
-  if (resume !== undefined) {
-    w.resume = undefined
-    resume(effect)
+const settle = (w: Waiter, delivered: Delivered | undefined, failure: Failure | undefined): void => {
+  w.delivered = delivered
+  w.failure = failure
+  const notify = w.notify
+  if (notify !== undefined) {
+    w.notify = undefined
+    notify(delivered, failure)
   }
 }
 

@@ -164,7 +164,8 @@ export class PersistConn {
     readonly conn: Conn,
     private readonly owner: ConnOwner,
     private readonly max1xx: number,
-    maxHeaderBytes: number
+    maxHeaderBytes: number,
+    private readonly responseHeaderTimeoutMs: number
   ) {
     this.parser = Parser.response({ maxHeaderBytes })
   }
@@ -204,7 +205,16 @@ export class PersistConn {
   wrote(ex: Exchange): void {
     ex.writeDone = true
     ex.trace?.wroteRequest?.(undefined)
-    if (ex.responseEnded !== undefined) this.finish(ex, ex.responseEnded)
+    const timeout = this.responseHeaderTimeoutMs
+    if (timeout > 0 && ex.outcome === undefined) {
+      // Go's ResponseHeaderTimeout: counted from the end of the write to the response head.
+      this.owner.after(timeout, () => {
+        if (ex.outcome !== undefined || ex.finished) return
+        ex.settle(Effect.fail(failure("awaiting-headers", "timeout", `no response head within ${timeout} ms of writing the request`)))
+        this.finish(ex, "close")
+      })
+    }
+    if (ex.responseEnded !== undefined) this.finish(ex, ex.bodySkipped || ex.writeFailed ? "close" : ex.responseEnded)
   }
 
   /** Writing failed; `first`: the failing write was the first, so nothing reached the server. */
@@ -383,7 +393,6 @@ export class PersistConn {
           if (head === undefined) return "more"
           // A final head and part of its body: the caller reads the rest.
           this.bodyHandedOff = true
-          if (head.framing === "chunked") ex.trailers = undefined
           ex.settle(Effect.succeed({ _tag: "Streaming", head }))
           return "body"
         }

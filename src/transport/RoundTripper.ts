@@ -22,7 +22,7 @@ import type { DialAddress, DialerService } from "../net/Dialer.js"
 import { ConnError, type DialError } from "../net/errors.js"
 import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
 import type { ResolvedConfig } from "./config.js"
-import { ConnPool, type Waiter } from "./ConnPool.js"
+import { ConnPool, type Delivered, type Waiter } from "./ConnPool.js"
 import { TransportError } from "./errors.js"
 import { gunzipBytes, gunzipPull, type Pull } from "./gzip.js"
 import { type Delivery, Exchange, type Failure, PersistConn } from "./PersistConn.js"
@@ -86,6 +86,8 @@ interface Prepared<E> {
 export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effect<TransportService, never, Scope.Scope> =>
   Effect.gen(function*() {
     const clock = yield* Effect.clock
+    // Effect's built-in tracer, as the default runtime has it.
+    const nativeTracer = Effect.runSync(Effect.tracer)
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
     const now = () => clock.unsafeCurrentTimeMillis()
 
@@ -141,7 +143,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
             runFork(Scope.close(connScope, Exit.void))
           }
         }
-        const pc = new PersistConn(pool.connId(), key, conn, owner, config.max1xxResponses, config.maxResponseHeaderBytes)
+        const pc = new PersistConn(pool.connId(), key, conn, owner, config.max1xxResponses, config.maxResponseHeaderBytes, config.responseHeaderTimeoutMs)
         runFork(pc.readLoop)
         pool.dialed(key, dial, pc)
       }).pipe(Effect.onInterrupt(() => Effect.sync(() => pool.dialFailed(key, dial, shutdownDial))))
@@ -309,43 +311,47 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       pc: PersistConn,
       ex: Exchange,
       head: ResponseHead,
-      scope: Scope.Scope,
+      scope: Effect.Effect<Scope.Scope>,
       reused: boolean
-    ): Effect.Effect<Response<TransportError>> =>
-      Effect.map(Scope.fork(scope, ExecutionStrategy.sequential), (bodyScope) => {
-        const gz = gzipped(p, head)
-        if (head.framing === "chunked") ex.trailers = Headers.empty()
-        let pull: Pull<Failure> = pc.pullBody(ex)
-        let release = () => {}
-        if (gz) {
-          const g = gunzipPull(pull, (detail): Failure => ({ phase: "reading-body", reason: "decompress", detail, nothingWritten: false, closedBeforeResponse: false }))
-          pull = g.pull
-          release = g.release
-        }
-        // At the end of the body the child Scope closes, so a long-lived caller Scope does not
-        // collect one finalizer per response.
-        const done = Scope.close(bodyScope, Exit.void)
-        const pullOut: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.catchAll(pull, (e) =>
-          Option.isNone(e)
-            ? Effect.zipRight(done, Effect.fail(Option.none()))
-            : Effect.zipRight(done, Effect.fail(Option.some(toError(p, e.value, reused)))))
-        Effect.runSync(Scope.addFinalizer(bodyScope, Effect.sync(() => {
-          release()
-          pc.abandon(ex)
-        })))
-        const stream = Stream.repeatEffectOption(pullOut)
-        const length = !gz && head.framing === "length" ? head.contentLength : undefined
-        return responseOf(p, head, gz ? withoutCoding(head.headers) : head.headers, Body.stream(stream, length), ex.trailers)
-      })
+    ): Effect.Effect<Response<TransportError>> => {
+      const gz = gzipped(p, head)
+      if (head.framing === "chunked") ex.trailers = Headers.empty()
+      let pull: Pull<Failure> = pc.pullBody(ex)
+      let releaseDecoder = () => {}
+      if (gz) {
+        const g = gunzipPull(pull, (detail): Failure => ({ phase: "reading-body", reason: "decompress", detail, nothingWritten: false, closedBeforeResponse: false }))
+        pull = g.pull
+        releaseDecoder = g.release
+      }
+      // The body gets a Scope of its own inside the caller's, closed at the end of the body, so
+      // a long-lived caller Scope does not collect one finalizer per response.
+      return Effect.flatMap(scope, (outer) =>
+        Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (bodyScope) => {
+          const done = Scope.close(bodyScope, Exit.void)
+          const pullOut: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.catchAll(pull, (e) =>
+            Option.isNone(e)
+              ? Effect.zipRight(done, Effect.fail(Option.none()))
+              : Effect.zipRight(done, Effect.fail(Option.some(toError(p, e.value, reused)))))
+          const length = !gz && head.framing === "length" ? head.contentLength : undefined
+          const response = responseOf(p, head, gz ? withoutCoding(head.headers) : head.headers, Body.stream(Stream.repeatEffectOption(pullOut), length), ex.trailers)
+          return Effect.as(
+            Scope.addFinalizer(bodyScope, Effect.sync(() => {
+              releaseDecoder()
+              pc.abandon(ex)
+            })),
+            response
+          )
+        }))
+    }
 
     const upgraded = <E>(
       p: Prepared<E>,
       pc: PersistConn,
       d: Extract<Delivery, { _tag: "Upgrade" }>,
-      scope: Scope.Scope
+      scope: Effect.Effect<Scope.Scope>
     ): Effect.Effect<Response<TransportError>> =>
       Effect.as(
-        Scope.addFinalizer(scope, pc.conn.close),
+        Effect.flatMap(scope, (s) => Scope.addFinalizer(s, pc.conn.close)),
         new UpgradeResponse(
           { status: d.head.status, statusText: d.head.reason, proto: d.head.proto, headers: d.head.headers, body: Body.empty, trailers: undefined, request: p.request as Request<unknown> },
           withBuffered(pc.conn, d.buffered)
@@ -355,78 +361,130 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     // -----------------------------------------------------------------------------------------
     // One attempt, and the retry loop
 
+    /**
+     * One attempt: a connection from the pool, the request sent, the response head awaited.
+     * Getting the connection, starting the exchange and sending happen in callbacks inside one
+     * `Effect.async`, so no interruption can fall between them; its canceler gives back
+     * whatever the attempt holds at that moment.
+     */
     const attempt = <E>(
       p: Prepared<E>,
       body: Body.Body<E>,
       trace: ClientTraceHooks | undefined,
-      scope: Scope.Scope
-    ): Effect.Effect<Response<TransportError>, AttemptFailure<E>> =>
-      Effect.uninterruptibleMask((restore) => {
+      scope: Effect.Effect<Scope.Scope>
+    ): Effect.Effect<Response<TransportError>, AttemptFailure<E>> => {
+      const held = new Held()
+      const wait: Effect.Effect<Delivery, Failure> = Effect.async<Delivery, Failure>((resume) => {
         trace?.getConn?.(p.dest.hostPort)
-        const w: Waiter = pool.request(p.dest.key, p.dest.address, trace)
-        return Effect.flatMap(Effect.exit(restore(pool.wait(w))), (got): Effect.Effect<Response<TransportError>, AttemptFailure<E>> => {
-          if (Exit.isFailure(got)) {
-            pool.abandon(w)
-            return Effect.failCause(mapFailureCause(got.cause, false))
-          }
-          const d = got.value
+        const w = pool.request(p.dest.key, p.dest.address, trace)
+        held.waiter = w
+        const onConn = (d: Delivered | undefined, f: Failure | undefined): void => {
+          if (d === undefined) return resume(Effect.fail(f!))
           w.taken = true
+          held.delivered = d
           const pc = d.pc
           trace?.gotConn?.({ reused: d.reused, wasIdle: d.wasIdle, idleTimeMs: d.idleMs, connId: pc.id })
           const ex = new Exchange(p.request.method, p.closeAfter, trace)
+          held.exchange = ex
+          ex.resume = resume
           if (pc.begin(ex)) send(pc, ex, p, body)
-          let head = pc.awaitHead(ex)
-          if (config.responseHeaderTimeoutMs > 0) {
-            const ms = config.responseHeaderTimeoutMs
-            head = head.pipe(Effect.timeoutFail({
-              duration: ms,
-              onTimeout: (): Failure => ({ phase: "awaiting-headers", reason: "timeout", detail: `no response head within ${ms} ms`, nothingWritten: false, closedBeforeResponse: false })
-            }))
-          }
-          return Effect.flatMap(Effect.exit(restore(head)), (exit): Effect.Effect<Response<TransportError>, AttemptFailure<E>> => {
-            if (Exit.isFailure(exit)) {
-              pc.abandon(ex)
-              return Effect.failCause(mapFailureCause(exit.cause, d.reused))
-            }
-            const delivery = exit.value
-            switch (delivery._tag) {
-              case "Complete":
-                return Effect.mapError(complete(p, delivery, d.reused), (error) => ({ _tag: "Final" as const, error }))
-              case "Streaming":
-                return streaming(p, pc, ex, delivery.head, scope, d.reused)
-              case "Upgrade":
-                return upgraded(p, pc, delivery, scope)
-            }
-          })
-        })
+        }
+        if (w.delivered !== undefined || w.failure !== undefined) onConn(w.delivered, w.failure)
+        else w.notify = onConn
+        return Effect.sync(() => held.abandon(pool))
       })
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Effect.exit(restore(wait)), (exit): Effect.Effect<Response<TransportError>, AttemptFailure<E>> => {
+          const reused = held.delivered?.reused ?? false
+          if (Exit.isFailure(exit)) {
+            held.abandon(pool)
+            return Effect.failCause(mapFailureCause(exit.cause, reused))
+          }
+          const delivery = exit.value
+          switch (delivery._tag) {
+            case "Complete":
+              return Effect.mapError(complete(p, delivery, reused), (error) => ({ _tag: "Final" as const, error }))
+            case "Streaming":
+              return streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope, reused)
+            case "Upgrade":
+              return upgraded(p, held.delivered!.pc, delivery, scope)
+          }
+        })
+      )
+    }
 
-    const roundTrip = <E>(request: Request<E>): Effect.Effect<Response<TransportError>, TransportError | E, Scope.Scope> =>
-      Effect.contextWithEffect((ctx: Context.Context<Scope.Scope>) => {
-        const scope = Context.get(ctx, Scope.Scope)
-        const trace = Context.getOption(ctx as Context.Context<unknown>, ClientTrace).pipe(Option.getOrUndefined)
+    /** A round trip; `scope` gives the Scope a streamed body or an upgrade is tied to, when one is needed. */
+    const roundTripIn = <E>(request: Request<E>, scope: Effect.Effect<Scope.Scope>): Effect.Effect<Response<TransportError>, TransportError | E> =>
+      Effect.withFiberRuntime((fiber) => {
+        const trace = Context.getOption(fiber.currentContext as Context.Context<unknown>, ClientTrace).pipe(Option.getOrUndefined)
         const p = prepare(request, config)
         if (p._tag === "Invalid") return Effect.fail(p.error)
-        const loop = (body: Body.Body<E>): Effect.Effect<Response<TransportError>, TransportError | E> =>
-          Effect.catchAll(attempt(p, body, trace, scope), (f): Effect.Effect<Response<TransportError>, TransportError | E> => {
-            if (f._tag === "Final") return Effect.fail(f.error)
-            if (f._tag === "Body") return Effect.fail(f.error)
-            if (shouldRetry(request, { reused: f.reused, nothingWritten: f.failure.nothingWritten, closedBeforeResponse: f.failure.closedBeforeResponse })) {
-              const again = Body.rewind(body)
-              if (Option.isSome(again)) return loop(again.value)
-            }
-            return Effect.fail(toError(p as Prepared<unknown>, f.failure, f.reused))
+        // A span per round trip when a real tracer is installed; Effect's built-in tracer records
+        // nothing and a span costs about 10 µs, a whole round trip's budget.
+        if (fiber.currentTracer !== nativeTracer) {
+          return Effect.withSpan(loop(p, trace, scope, request.body), "http.client " + request.method, {
+            kind: "client",
+            attributes: { "http.request.method": request.method, "url.full": p.urlText(), "server.address": p.dest.address.host, "server.port": p.dest.address.port }
           })
-        return loop(request.body)
+        }
+        return loop(p, trace, scope, request.body)
       })
 
+    const loop = <E>(
+      p: Prepared<E> & { readonly _tag: "Ok" },
+      trace: ClientTraceHooks | undefined,
+      scope: Effect.Effect<Scope.Scope>,
+      body: Body.Body<E>
+    ): Effect.Effect<Response<TransportError>, TransportError | E> => {
+        const request = p.request
+        return Effect.catchAll(attempt(p, body, trace, scope), (f): Effect.Effect<Response<TransportError>, TransportError | E> => {
+          if (f._tag === "Final") return Effect.fail(f.error)
+          if (f._tag === "Body") return Effect.fail(f.error)
+          if (shouldRetry(request, { reused: f.reused, nothingWritten: f.failure.nothingWritten, closedBeforeResponse: f.failure.closedBeforeResponse })) {
+            const again = Body.rewind(body)
+            if (Option.isSome(again)) return loop(p, trace, scope, again.value)
+          }
+          return Effect.fail(toError(p as Prepared<unknown>, f.failure, f.reused))
+        })
+    }
+
     const service: TransportService = {
-      roundTrip,
+      roundTrip: (request) => Effect.flatMap(Effect.scope, (scope) => roundTripIn(request, Effect.succeed(scope))),
+      roundTripWith: <E, A, E2, R2>(request: Request<E>, use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>) =>
+        // The Scope is made only when the response needs one (a streamed body or an upgrade),
+        // and closed once `use` is done.
+        Effect.suspend(() => {
+          let made: Scope.CloseableScope | undefined
+          const scope = Effect.suspend(() => made !== undefined ? Effect.succeed(made) : Effect.tap(Scope.make(), (s) => {
+            made = s
+          }))
+          const close = (exit: Exit.Exit<unknown, unknown>) => made === undefined ? Effect.void : Scope.close(made, exit)
+          return Effect.uninterruptibleMask((restore) =>
+            Effect.flatMap(Effect.exit(restore(roundTripIn(request, scope))), (exit): Effect.Effect<A, TransportError | E | E2, R2> =>
+              Exit.isFailure(exit)
+                ? Effect.zipRight(close(exit), Effect.failCause(exit.cause))
+                : made === undefined
+                ? restore(use(exit.value))
+                : Effect.onExit(restore(use(exit.value)), close))
+          )
+        }),
       closeIdleConnections: Effect.sync(() => pool.closeIdleConnections()),
       stats: Effect.sync((): PoolStats => pool.stats())
     }
     return service
   })
+
+/** What an attempt holds, so that giving up gives back the right thing. */
+class Held {
+  waiter: Waiter | undefined = undefined
+  delivered: Delivered | undefined = undefined
+  exchange: Exchange | undefined = undefined
+
+  abandon(pool: ConnPool): void {
+    if (this.exchange !== undefined) this.delivered!.pc.abandon(this.exchange)
+    else if (this.waiter !== undefined) pool.abandon(this.waiter)
+  }
+}
 
 /** How an attempt failed: retryable facts, a final transport error, or the request body's error. */
 type AttemptFailure<E> =

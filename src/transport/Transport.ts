@@ -63,6 +63,16 @@ export interface TransportService {
   readonly roundTrip: <E = never>(
     request: Request<E>
   ) => Effect.Effect<Response<TransportError>, TransportError | E, Scope.Scope>
+  /**
+   * `roundTrip` with the response's Scope managed here: `use` runs with the response, and
+   * when it completes (or fails, or is interrupted) a body it did not read to the end closes
+   * the connection, as Go's `defer resp.Body.Close()`. Cheaper than `Effect.scoped` around
+   * `roundTrip` (which provides a Scope through the context: about 10 µs a call in Effect 3.22).
+   */
+  readonly roundTripWith: <E, A, E2, R2>(
+    request: Request<E>,
+    use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
+  ) => Effect.Effect<A, TransportError | E | E2, R2>
   /** Closes every idle connection (Go's `CloseIdleConnections`); active ones are untouched. */
   readonly closeIdleConnections: Effect.Effect<void>
   /** A snapshot of the pool. */
