@@ -133,14 +133,18 @@ export class ConnPool implements ConnOwner {
 
   // ConnOwner
 
-  readonly release = (pc: PersistConn, outcome: "reusable" | "close" | "detached"): void => {
+  readonly release = (pc: PersistConn, outcome: "reusable" | "close" | "detached"): string | undefined => {
     if (this.shutdown) {
       if (outcome !== "detached") pc.close()
-      return
+      return "the Transport was shut down"
     }
     const reusable = outcome === "reusable" && !pc.closed
     if (outcome === "detached") this.conns.delete(pc.id)
-    this.apply(PoolState.release(this.state, pc.key, pc.id, reusable, this.driver.now()))
+    const t = PoolState.release(this.state, pc.key, pc.id, reusable, this.driver.now())
+    this.apply(t)
+    if (!reusable) return "not reusable"
+    for (const a of t.actions) if (a._tag === "Close" && a.conn === pc.id) return closeReasons[a.reason]
+    return undefined
   }
 
   readonly idleClosed = (pc: PersistConn): void => {
@@ -264,6 +268,16 @@ export class ConnPool implements ConnOwner {
     if (g.dialing !== dialing) poolMetrics.dialing.unsafeUpdate(g.dialing = dialing, NO_LABELS)
     if (g.waiting !== waiting) poolMetrics.waiters.unsafeUpdate(g.waiting = waiting, NO_LABELS)
   }
+}
+
+/** Go's error text for each reason a connection was not kept (`errTooManyIdleHost`, ...). */
+const closeReasons: Record<PoolState.CloseReason, string> = {
+  "too-many-idle-host": "http: putIdleConn: too many idle connections for host",
+  "too-many-idle": "http: putIdleConn: too many idle connections",
+  "expired": "http: idle connection timeout",
+  "not-reusable": "not reusable",
+  "closed-by-peer": "http: server closed idle connection",
+  "close-idle": "http: CloseIdleConnections called"
 }
 
 const settle = (w: Waiter, delivered: Delivered | undefined, failure: Failure | undefined): void => {

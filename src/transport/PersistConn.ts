@@ -29,9 +29,10 @@ export interface ConnOwner {
   /**
    * The exchange on `pc` is over (called once per exchange): `reusable` puts it back in the
    * pool, otherwise it is closed; `detached` takes it out of the pool without closing it (a
-   * protocol switch: the caller owns the socket now).
+   * protocol switch: the caller owns the socket now). Returns why a reusable connection was
+   * not kept idle (the pool's limits), or undefined when it was kept or handed to a waiter.
    */
-  readonly release: (pc: PersistConn, outcome: "reusable" | "close" | "detached") => void
+  readonly release: (pc: PersistConn, outcome: "reusable" | "close" | "detached") => string | undefined
   /** The server closed `pc`, or sent unsolicited bytes, while no exchange was in progress. */
   readonly idleClosed: (pc: PersistConn) => void
   /** `pc`'s socket was closed (by anyone): forget it. */
@@ -106,6 +107,9 @@ export class Exchange {
   bodyFailure: Failure | undefined = undefined
   /** Trailers of a streamed chunked body, filled at its end. */
   trailers: Headers | undefined = undefined
+  /** The read loop parsed the whole response (an early response): the parts are all the body. */
+  parsedEnd = false
+  endTrailers: Headers | undefined = undefined
 
   constructor(
     readonly method: string,
@@ -275,6 +279,12 @@ export class PersistConn {
       }
       if (ex.body === "done") return END_OF_BODY
       if (ex.body === "failed") return Effect.fail(Option.some(ex.bodyFailure!))
+      if (ex.parsedEnd) {
+        this.addTrailers(ex, ex.endTrailers)
+        ex.body = "done"
+        this.responseEnded(ex)
+        return END_OF_BODY
+      }
       if (ex.finished) return this.bodyFails(ex, failure("reading-body", "closed", "the response body was abandoned"))
       const p = this.parser
       for (;;) {
@@ -282,9 +292,7 @@ export class PersistConn {
           case Event.Body:
             return Effect.succeed(p.chunk)
           case Event.End: {
-            if (p.trailers !== undefined && ex.trailers !== undefined) {
-              p.trailers.forEach((value, name) => ex.trailers!.add(name, value))
-            }
+            this.addTrailers(ex, p.trailers)
             ex.body = "done"
             this.responseEnded(ex)
             return END_OF_BODY
@@ -307,6 +315,11 @@ export class PersistConn {
         }
       }
     })
+
+  private addTrailers(ex: Exchange, trailers: Headers | undefined): void {
+    const into = ex.trailers
+    if (trailers !== undefined && into !== undefined) trailers.forEach((value, name) => into.add(name, value))
+  }
 
   private bodyFails(ex: Exchange, f: Failure): Pull<Failure> {
     ex.body = "failed"
@@ -431,6 +444,15 @@ export class PersistConn {
           }
           const head = ex.head!
           if (head.status === 101) continue // Detached follows
+          if (!ex.writeDone) {
+            // An early response, complete while the request is still being written: the caller
+            // gets it as a stream (already buffered) and the connection waits for the write
+            // from the caller's end of body on, as Go's readLoop does after waitForBodyRead.
+            ex.parsedEnd = true
+            ex.endTrailers = p.trailers
+            ex.settle(Effect.succeed({ _tag: "Streaming", head }))
+            return "more"
+          }
           const body = ex.parts.length === 0
             ? EMPTY
             : ex.parts.length === 1
@@ -495,7 +517,8 @@ export class PersistConn {
     }
     ex.answerContinue(false)
     if (outcome === "close") this.close()
-    this.owner.release(this, outcome)
+    const notKept = this.owner.release(this, outcome)
+    if (outcome === "reusable") ex.trace?.putIdleConn?.(notKept)
     this.wakeReader()
   }
 
