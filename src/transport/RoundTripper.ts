@@ -294,16 +294,16 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       p: Prepared<E>,
       d: Extract<Delivery, { _tag: "Complete" }>,
       reused: boolean
-    ): Effect.Effect<Response<TransportError>, TransportError> => {
+    ): Response<TransportError> | TransportError => {
       const head = d.head
       if (d.body.length > 0 && gzipped(p, head)) {
         const plain = gunzipBytes(d.body)
         if (plain._tag === "Left") {
-          return Effect.fail(toError(p, { phase: "reading-body", reason: "decompress", detail: plain.left, nothingWritten: false, closedBeforeResponse: false }, reused))
+          return toError(p, { phase: "reading-body", reason: "decompress", detail: plain.left, nothingWritten: false, closedBeforeResponse: false }, reused)
         }
-        return Effect.succeed(responseOf(p, head, withoutCoding(head.headers), Body.bytes(plain.right), d.trailers))
+        return responseOf(p, head, withoutCoding(head.headers), Body.bytes(plain.right), d.trailers)
       }
-      return Effect.succeed(responseOf(p, head, head.headers, d.body.length === 0 ? Body.empty : Body.bytes(d.body), d.trailers))
+      return responseOf(p, head, head.headers, d.body.length === 0 ? Body.empty : Body.bytes(d.body), d.trailers)
     }
 
     const streaming = <E>(
@@ -359,20 +359,23 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       )
 
     // -----------------------------------------------------------------------------------------
-    // One attempt, and the retry loop
+    // Attempts, retries, and the caller's use of the response
 
     /**
-     * One attempt: a connection from the pool, the request sent, the response head awaited.
-     * Getting the connection, starting the exchange and sending happen in callbacks inside one
-     * `Effect.async`, so no interruption can fall between them; its canceler gives back
-     * whatever the attempt holds at that moment.
+     * One attempt, then the response's use, retrying as Go does. Runs inside the round trip's
+     * `uninterruptibleMask`: only the wait (`restore(wait)`) and the caller's `use` can be
+     * interrupted. Getting the connection, starting the exchange and sending happen in
+     * callbacks inside one `Effect.async`, so no interruption can fall between them; its
+     * canceler gives back whatever the attempt holds at that moment.
      */
-    const attempt = <E>(
+    const attempt = <E, A, E2, R2>(
       p: Prepared<E>,
       body: Body.Body<E>,
       trace: ClientTraceHooks | undefined,
-      scope: Effect.Effect<Scope.Scope>
-    ): Effect.Effect<Response<TransportError>, AttemptFailure<E>> => {
+      scope: ScopeSource,
+      restore: <X, XE, XR>(effect: Effect.Effect<X, XE, XR>) => Effect.Effect<X, XE, XR>,
+      use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
+    ): Effect.Effect<A, TransportError | E | E2, R2> => {
       const held = new Held()
       const wait: Effect.Effect<Delivery, Failure> = Effect.async<Delivery, Failure>((resume) => {
         trace?.getConn?.(p.dest.hostPort)
@@ -393,81 +396,60 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         else w.notify = onConn
         return Effect.sync(() => held.abandon(pool))
       })
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Effect.exit(restore(wait)), (exit): Effect.Effect<Response<TransportError>, AttemptFailure<E>> => {
+      return Effect.matchCauseEffect(restore(wait), {
+        onFailure: (cause): Effect.Effect<A, TransportError | E | E2, R2> => {
+          held.abandon(pool)
           const reused = held.delivered?.reused ?? false
-          if (Exit.isFailure(exit)) {
-            held.abandon(pool)
-            return Effect.failCause(mapFailureCause(exit.cause, reused))
+          const failure = Option.getOrUndefined(Cause.failureOption(cause))
+          if (failure === undefined) return Effect.failCause(cause as Cause.Cause<never>)
+          if (failure.bodyError !== undefined) return Effect.fail(failure.bodyError.error as E)
+          if (shouldRetry(p.request, { reused, nothingWritten: failure.nothingWritten, closedBeforeResponse: failure.closedBeforeResponse })) {
+            const again = Body.rewind(body)
+            if (Option.isSome(again)) return attempt(p, again.value, trace, scope, restore, use)
           }
-          const delivery = exit.value
+          return Effect.fail(toError(p as Prepared<unknown>, failure, reused))
+        },
+        onSuccess: (delivery): Effect.Effect<A, TransportError | E | E2, R2> => {
+          const reused = held.delivered!.reused
           switch (delivery._tag) {
-            case "Complete":
-              return Effect.mapError(complete(p, delivery, reused), (error) => ({ _tag: "Final" as const, error }))
+            case "Complete": {
+              const response = complete(p, delivery, reused)
+              return response instanceof TransportError ? Effect.fail(response) : restore(use(response))
+            }
             case "Streaming":
-              return streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope, reused)
+              return Effect.flatMap(streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope.get, reused), (r) => scope.use(restore(use(r))))
             case "Upgrade":
-              return upgraded(p, held.delivered!.pc, delivery, scope)
+              return Effect.flatMap(upgraded(p, held.delivered!.pc, delivery, scope.get), (r) => scope.use(restore(use(r))))
           }
-        })
-      )
+        }
+      })
     }
 
-    /** A round trip; `scope` gives the Scope a streamed body or an upgrade is tied to, when one is needed. */
-    const roundTripIn = <E>(request: Request<E>, scope: Effect.Effect<Scope.Scope>): Effect.Effect<Response<TransportError>, TransportError | E> =>
+    /** A round trip whose response goes to `use`; `scope` gives the Scope a streamed body or an upgrade needs. */
+    const run = <E, A, E2, R2>(
+      request: Request<E>,
+      scope: ScopeSource,
+      use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
+    ): Effect.Effect<A, TransportError | E | E2, R2> =>
       Effect.withFiberRuntime((fiber) => {
         const trace = Context.getOption(fiber.currentContext as Context.Context<unknown>, ClientTrace).pipe(Option.getOrUndefined)
         const p = prepare(request, config)
         if (p._tag === "Invalid") return Effect.fail(p.error)
+        const go = Effect.uninterruptibleMask((restore) => attempt(p, request.body, trace, scope, restore, use))
         // A span per round trip when a real tracer is installed; Effect's built-in tracer records
-        // nothing and a span costs about 10 µs, a whole round trip's budget.
-        if (fiber.currentTracer !== nativeTracer) {
-          return Effect.withSpan(loop(p, trace, scope, request.body), "http.client " + request.method, {
-            kind: "client",
-            attributes: { "http.request.method": request.method, "url.full": p.urlText(), "server.address": p.dest.address.host, "server.port": p.dest.address.port }
-          })
-        }
-        return loop(p, trace, scope, request.body)
+        // nothing, and a span costs about 10 µs, a whole round trip's budget.
+        if (fiber.currentTracer === nativeTracer) return go
+        return Effect.withSpan(go, "http.client " + request.method, {
+          kind: "client",
+          attributes: { "http.request.method": request.method, "url.full": p.urlText(), "server.address": p.dest.address.host, "server.port": p.dest.address.port }
+        })
       })
 
-    const loop = <E>(
-      p: Prepared<E> & { readonly _tag: "Ok" },
-      trace: ClientTraceHooks | undefined,
-      scope: Effect.Effect<Scope.Scope>,
-      body: Body.Body<E>
-    ): Effect.Effect<Response<TransportError>, TransportError | E> => {
-        const request = p.request
-        return Effect.catchAll(attempt(p, body, trace, scope), (f): Effect.Effect<Response<TransportError>, TransportError | E> => {
-          if (f._tag === "Final") return Effect.fail(f.error)
-          if (f._tag === "Body") return Effect.fail(f.error)
-          if (shouldRetry(request, { reused: f.reused, nothingWritten: f.failure.nothingWritten, closedBeforeResponse: f.failure.closedBeforeResponse })) {
-            const again = Body.rewind(body)
-            if (Option.isSome(again)) return loop(p, trace, scope, again.value)
-          }
-          return Effect.fail(toError(p as Prepared<unknown>, f.failure, f.reused))
-        })
-    }
-
     const service: TransportService = {
-      roundTrip: (request) => Effect.flatMap(Effect.scope, (scope) => roundTripIn(request, Effect.succeed(scope))),
-      roundTripWith: <E, A, E2, R2>(request: Request<E>, use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>) =>
-        // The Scope is made only when the response needs one (a streamed body or an upgrade),
-        // and closed once `use` is done.
-        Effect.suspend(() => {
-          let made: Scope.CloseableScope | undefined
-          const scope = Effect.suspend(() => made !== undefined ? Effect.succeed(made) : Effect.tap(Scope.make(), (s) => {
-            made = s
-          }))
-          const close = (exit: Exit.Exit<unknown, unknown>) => made === undefined ? Effect.void : Scope.close(made, exit)
-          return Effect.uninterruptibleMask((restore) =>
-            Effect.flatMap(Effect.exit(restore(roundTripIn(request, scope))), (exit): Effect.Effect<A, TransportError | E | E2, R2> =>
-              Exit.isFailure(exit)
-                ? Effect.zipRight(close(exit), Effect.failCause(exit.cause))
-                : made === undefined
-                ? restore(use(exit.value))
-                : Effect.onExit(restore(use(exit.value)), close))
-          )
-        }),
+      roundTrip: (request) => Effect.flatMap(Effect.scope, (scope) => run(request, fixedScope(scope), Effect.succeed)),
+      // The Scope is made only when the response needs one (a streamed body or an upgrade), and
+      // closed once `use` is done.
+      roundTripWith: (request, use) => Effect.suspend(() => run(request, lazyScope(), use)),
       closeIdleConnections: Effect.sync(() => pool.closeIdleConnections()),
       stats: Effect.sync((): PoolStats => pool.stats())
     }
@@ -486,17 +468,28 @@ class Held {
   }
 }
 
-/** How an attempt failed: retryable facts, a final transport error, or the request body's error. */
-type AttemptFailure<E> =
-  | { readonly _tag: "Failure"; readonly failure: Failure; readonly reused: boolean }
-  | { readonly _tag: "Final"; readonly error: TransportError }
-  | { readonly _tag: "Body"; readonly error: E }
+/** Where the Scope of a streamed body or an upgraded connection comes from. */
+interface ScopeSource {
+  readonly get: Effect.Effect<Scope.Scope>
+  /** Wraps the caller's use of such a response (closing a Scope made for it). */
+  readonly use: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+}
 
-const mapFailureCause = <E>(cause: Cause.Cause<Failure>, reused: boolean): Cause.Cause<AttemptFailure<E>> =>
-  Cause.map(cause, (failure): AttemptFailure<E> =>
-    failure.bodyError !== undefined
-      ? { _tag: "Body", error: failure.bodyError.error as E }
-      : { _tag: "Failure", failure, reused })
+/** The caller's Scope (`roundTrip`). */
+const fixedScope = (scope: Scope.Scope): ScopeSource => ({ get: Effect.succeed(scope), use: (effect) => effect })
+
+/** A Scope made on first need and closed after the caller's use (`roundTripWith`). */
+const lazyScope = (): ScopeSource => {
+  let made: Scope.CloseableScope | undefined
+  return {
+    get: Effect.suspend(() =>
+      made !== undefined ? Effect.succeed(made) : Effect.tap(Scope.make(), (s) => {
+        made = s
+      })
+    ),
+    use: (effect) => made === undefined ? effect : Effect.onExit(effect, (exit) => Scope.close(made!, exit))
+  }
+}
 
 const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined => Option.getOrUndefined(Cause.failureOption(cause))
 

@@ -1,0 +1,149 @@
+/**
+ * `npm run bench:client`: our Transport against undici's `Pool`, `node:http` with a keep-alive
+ * Agent, and @effect/platform's undici `HttpClient`, GETting from the same canned upstream.
+ *
+ * The upstream (bench/client/upstream.ts) is a raw `node:net` server in its own process. Every
+ * peer run is its own process too (bench/client/run-<peer>.ts), started one at a time: it
+ * warms up for `BENCH_WARMUP_SECONDS` (1), then counts for `BENCH_SECONDS` (3) with C request
+ * loops, reading every body in full, and prints `{ requests, seconds, bytes }`.
+ *
+ * Cases: `small-c50` (13-byte body, 50 loops, nothing pinned), `small-c1` and `1m-c1` (13 bytes
+ * and 1 MiB, one loop, the upstream and the client both pinned to CPU 0 with `taskset -c 0`,
+ * through a second upstream started pinned). Each case runs `BENCH_ROUNDS` (3) rounds, each
+ * round every peer once in order; the table shows medians and every round, and the last lines
+ * are `ratio client/<case> <ours/undici>`. `BENCH_PEERS` and `BENCH_CASES` (comma lists)
+ * select subsets. A peer whose process fails is reported (first lines of its stderr) and
+ * skipped for the rest of the case.
+ */
+import { measureSeconds, warmupSeconds } from "./client/common.js"
+import { firstLines, killAll, runPeer, startUpstream, type Upstream } from "./client/processes.js"
+import { type CaseFigures, figure, ratioLines, table, type Unit } from "./client/report.js"
+
+interface Peer {
+  readonly name: string
+  readonly script: string
+}
+
+interface Case {
+  readonly name: string
+  readonly path: "/small" | "/1m"
+  readonly concurrency: number
+  /** Upstream and client pinned together to CPU 0. */
+  readonly pinned: boolean
+  readonly unit: Unit
+}
+
+const PEERS: ReadonlyArray<Peer> = [
+  { name: "ours", script: "bench/client/run-ours.ts" },
+  { name: "ours-scoped", script: "bench/client/run-ours-scoped.ts" },
+  { name: "undici", script: "bench/client/run-undici.ts" },
+  { name: "node:http", script: "bench/client/run-nodehttp.ts" },
+  { name: "effect-undici", script: "bench/client/run-effect-undici.ts" }
+]
+
+const CASES: ReadonlyArray<Case> = [
+  { name: "small-c50", path: "/small", concurrency: 50, pinned: false, unit: "req/s" },
+  { name: "small-c1", path: "/small", concurrency: 1, pinned: true, unit: "req/s" },
+  { name: "1m-c1", path: "/1m", concurrency: 1, pinned: true, unit: "MB/s" }
+]
+
+/** The entries of `all` named in the comma list `env` (all of them when unset). */
+const select = <A extends { readonly name: string }>(all: ReadonlyArray<A>, env: string | undefined, what: string) => {
+  if (env === undefined || env.trim() === "") return all
+  const names = env.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  const unknown = names.filter((n) => !all.some((a) => a.name === n))
+  if (unknown.length > 0) throw new Error(`unknown ${what}: ${unknown.join(", ")} (known: ${all.map((a) => a.name).join(", ")})`)
+  return all.filter((a) => names.includes(a.name))
+}
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a positive integer`)
+const peers = select(PEERS, process.env.BENCH_PEERS, "peers")
+const cases = select(CASES, process.env.BENCH_CASES, "cases")
+const warmup = warmupSeconds()
+const measure = measureSeconds()
+
+process.on("exit", killAll)
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    killAll()
+    process.exit(130)
+  })
+}
+
+const progress = (s: string) => process.stderr.write(s + "\n")
+
+const upstreams = new Map<boolean, Upstream>()
+const upstreamFor = async (pinned: boolean): Promise<Upstream> => {
+  const existing = upstreams.get(pinned)
+  if (existing !== undefined) return existing
+  const started = await startUpstream(pinned)
+  upstreams.set(pinned, started)
+  return started
+}
+
+/** Runs every round of one case, returning each peer's figures. */
+const runCase = async (c: Case, reported: Set<string>): Promise<CaseFigures> => {
+  const upstream = await upstreamFor(c.pinned)
+  const url = `http://127.0.0.1:${upstream.port}${c.path}`
+  const byPeer = new Map<string, Array<number>>(peers.map((p) => [p.name, []]))
+  const failed = new Set<string>()
+  for (let round = 1; round <= rounds; round++) {
+    for (const peer of peers) {
+      if (failed.has(peer.name)) continue
+      const outcome = await runPeer({
+        script: peer.script,
+        url,
+        concurrency: c.concurrency,
+        pinned: c.pinned,
+        warmupSeconds: warmup,
+        measureSeconds: measure,
+        timeoutMs: (warmup + measure + 20) * 1000
+      })
+      const label = `${c.name} round ${round}/${rounds} ${peer.name}`
+      if (outcome.ok) {
+        const x = figure(outcome.result, c.unit)
+        byPeer.get(peer.name)!.push(x)
+        progress(`  ${label}: ${x.toFixed(c.unit === "MB/s" ? 1 : 0)} ${c.unit}`)
+        continue
+      }
+      failed.add(peer.name)
+      byPeer.set(peer.name, [])
+      progress(`  ${label}: FAILED (${outcome.reason}); skipped for the rest of ${c.name}`)
+      if (!reported.has(peer.name)) {
+        reported.add(peer.name)
+        for (const line of firstLines(outcome.stderr, 8)) progress(`    | ${line}`)
+      }
+    }
+  }
+  return { name: c.name, unit: c.unit, byPeer }
+}
+
+const main = async (): Promise<void> => {
+  progress(`client benchmark: ${peers.map((p) => p.name).join(", ")} on ${cases.map((c) => c.name).join(", ")}`)
+  const reported = new Set<string>()
+  const figures: Array<CaseFigures> = []
+  for (const c of cases) figures.push(await runCase(c, reported))
+  for (const u of upstreams.values()) u.stop()
+
+  const pinned = cases.filter((c) => c.pinned).map((c) => c.name)
+  const unpinned = cases.filter((c) => !c.pinned).map((c) => c.name)
+  console.log(
+    `client benchmark: node ${process.version}, ${rounds} interleaved round(s) per case, ` +
+      `${warmup} s warm-up + ${measure} s measured per run, each peer in its own process, medians`
+  )
+  if (pinned.length > 0) console.log(`pinned (upstream and client both on CPU 0, taskset -c 0): ${pinned.join(", ")}`)
+  if (unpinned.length > 0) console.log(`unpinned: ${unpinned.join(", ")}`)
+  console.log("")
+  for (const line of table(figures, peers.map((p) => p.name))) console.log(line)
+  console.log("")
+  for (const line of ratioLines(figures)) console.log(line)
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error))
+    process.exit(1)
+  }
+)

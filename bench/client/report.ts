@@ -1,0 +1,62 @@
+/**
+ * The figures of `npm run bench:client`: medians, the table, and the `ratio client/` lines.
+ *
+ * @module
+ */
+import type { RunResult } from "./common.js"
+
+/** A case's unit: requests per second, or body megabytes (1e6 bytes) per second. */
+export type Unit = "req/s" | "MB/s"
+
+/** The figure of one run in `unit`. */
+export const figure = (result: RunResult, unit: Unit): number =>
+  unit === "req/s" ? result.requests / result.seconds : result.bytes / 1e6 / result.seconds
+
+/** The median (the upper one of an even count); NaN when empty. */
+export const median = (xs: ReadonlyArray<number>): number => {
+  if (xs.length === 0) return Number.NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
+
+/** One case's figures: per peer, each round's figure in order. */
+export interface CaseFigures {
+  readonly name: string
+  readonly unit: Unit
+  readonly byPeer: ReadonlyMap<string, ReadonlyArray<number>>
+}
+
+const fmt = (n: number, unit: Unit): string =>
+  Number.isNaN(n)
+    ? "—"
+    : n.toLocaleString("en-US", { maximumFractionDigits: unit === "MB/s" ? 1 : 0, minimumFractionDigits: unit === "MB/s" ? 1 : 0 })
+
+/** ours' median over `peer`'s, or undefined when either has no figure. */
+export const ratio = (c: CaseFigures, peer: string): number | undefined => {
+  const ours = median(c.byPeer.get("ours") ?? [])
+  const theirs = median(c.byPeer.get(peer) ?? [])
+  return Number.isNaN(ours) || Number.isNaN(theirs) || theirs === 0 ? undefined : ours / theirs
+}
+
+/** The markdown table: case, peer, median, unit, each round's figure, ours ÷ peer. */
+export const table = (cases: ReadonlyArray<CaseFigures>, peers: ReadonlyArray<string>): Array<string> => {
+  const lines = ["| case | peer | median | unit | rounds | ours ÷ peer |", "|---|---|---:|---|---|---:|"]
+  for (const c of cases) {
+    for (const peer of peers) {
+      const rounds = c.byPeer.get(peer) ?? []
+      const r = peer === "ours" ? undefined : ratio(c, peer)
+      const roundsText = rounds.length === 0 ? "failed" : rounds.map((x) => fmt(x, c.unit)).join(" / ")
+      lines.push(
+        `| ${c.name} | ${peer} | ${fmt(median(rounds), c.unit)} | ${c.unit} | ${roundsText} | ${r === undefined ? "—" : r.toFixed(2)} |`
+      )
+    }
+  }
+  return lines
+}
+
+/** Exactly one `ratio client/<case> <ours/undici>` line per case (`n/a` without both figures). */
+export const ratioLines = (cases: ReadonlyArray<CaseFigures>): Array<string> =>
+  cases.map((c) => {
+    const r = ratio(c, "undici")
+    return `ratio client/${c.name} ${r === undefined ? "n/a" : r.toFixed(2)}`
+  })

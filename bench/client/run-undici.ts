@@ -1,0 +1,26 @@
+/**
+ * The `undici` peer of `npm run bench:client`: an undici `Pool` with one connection per loop
+ * and no pipelining, `pool.request()`, the body read in full (`arrayBuffer()` for the small
+ * body, iterated chunk by chunk for 1 MiB).
+ *
+ * @module
+ */
+import { Pool } from "undici"
+import { drivePromises, main, parseArgs } from "./common.js"
+
+main(async () => {
+  const args = parseArgs()
+  const pool = new Pool(args.url.origin, { connections: args.concurrency, pipelining: 1 })
+  const path = args.url.pathname
+  const streamBody = args.expectedBytes > 64 * 1024
+  const one = async (): Promise<number> => {
+    const { body } = await pool.request({ path, method: "GET" })
+    if (!streamBody) return (await body.arrayBuffer()).byteLength
+    let n = 0
+    for await (const chunk of body) n += (chunk as Buffer).length
+    return n
+  }
+  const result = await drivePromises(args, one)
+  await pool.close()
+  return result
+})
