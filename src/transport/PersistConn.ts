@@ -193,10 +193,13 @@ export class PersistConn {
     return true
   }
 
-  /** Writes a whole request (head and a small body) in one socket write. */
-  writeWhole(ex: Exchange, data: Uint8Array): void {
+  /**
+   * Writes a whole request in one socket write: a head alone as a latin1 string (no Buffer to
+   * make), or a head with a small body as one Buffer.
+   */
+  writeWhole(ex: Exchange, data: Uint8Array | string): void {
     ex.wroteSome = true
-    this.conn.stream.write(data, (error) => {
+    this.conn.stream.write(data, "latin1", (error) => {
       if (error !== undefined && error !== null) this.writeFailed(ex, error, true)
       else {
         ex.trace?.wroteHeaders?.()

@@ -37,6 +37,26 @@ interface Destination {
   readonly hostPort: string
 }
 
+/**
+ * Destinations by URL origin, so that every request to one origin uses the same key string:
+ * a key built afresh per request is a concatenated string that every Map lookup must flatten
+ * and hash again (it showed in profiles as the pool's most expensive line).
+ */
+class Destinations {
+  private readonly byOrigin = new Map<string, Destination>()
+
+  of(url: URL): Destination {
+    const origin = url.origin
+    let d = this.byOrigin.get(origin)
+    if (d === undefined) {
+      if (this.byOrigin.size >= 1024) this.byOrigin.clear()
+      d = destination(url)
+      this.byOrigin.set(origin, d)
+    }
+    return d
+  }
+}
+
 const destination = (url: URL): Destination => {
   const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port)
   const hostname = url.hostname
@@ -88,6 +108,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     const clock = yield* Effect.clock
     // Effect's built-in tracer, as the default runtime has it.
     const nativeTracer = Effect.runSync(Effect.tracer)
+    const destinations = new Destinations()
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
     const now = () => clock.unsafeCurrentTimeMillis()
 
@@ -186,7 +207,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         ...(trailers !== undefined && trailers.size > 0 ? { trailerNames: trailers.names() } : {})
       }
       const expect = p.expectContinue && length !== 0
-      if (!expect && body._tag === "Empty") return pc.writeWhole(ex, Writer.encodeRequest(init))
+      if (!expect && body._tag === "Empty") return pc.writeWhole(ex, Writer.formatRequestHead(init))
       if (!expect && body._tag === "Bytes") return pc.writeWhole(ex, Writer.encodeRequest(init, body.bytes))
       runFork(writeStreaming(pc, ex, init, body, length, expect, trailers))
     }
@@ -433,7 +454,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     ): Effect.Effect<A, TransportError | E | E2, R2> =>
       Effect.withFiberRuntime((fiber) => {
         const trace = Context.getOption(fiber.currentContext as Context.Context<unknown>, ClientTrace).pipe(Option.getOrUndefined)
-        const p = prepare(request, config)
+        const p = prepare(request, config, destinations)
         if (p._tag === "Invalid") return Effect.fail(p.error)
         const go = Effect.uninterruptibleMask((restore) => attempt(p, request.body, trace, scope, restore, use))
         // A span per round trip when a real tracer is installed; Effect's built-in tracer records
@@ -521,7 +542,8 @@ class LengthMismatch {
 /** Validates a request and computes what every attempt needs. */
 const prepare = <E>(
   request: Request<E>,
-  config: ResolvedConfig
+  config: ResolvedConfig,
+  destinations: Destinations
 ): { readonly _tag: "Invalid"; readonly error: TransportError } | (Prepared<E> & { readonly _tag: "Ok" }) => {
   const url = request.url
   const invalid = (detail: string): { readonly _tag: "Invalid"; readonly error: TransportError } => ({
@@ -552,7 +574,7 @@ const prepare = <E>(
   return {
     _tag: "Ok",
     request,
-    dest: destination(url),
+    dest: destinations.of(url),
     target,
     closeAfter,
     acceptGzip,
