@@ -18,6 +18,8 @@ export interface RunResult {
   readonly seconds: number
   /** Body bytes read inside the measured window. */
   readonly bytes: number
+  /** The client process's CPU time (user + system) per request in the window, in µs. */
+  readonly cpuMicrosPerRequest: number
 }
 
 /** A runner's arguments. */
@@ -84,6 +86,7 @@ export class Meter {
   private end = 0
   private requests = 0
   private bytes = 0
+  private cpuStart: NodeJS.CpuUsage | undefined = undefined
 
   constructor(private readonly args: RunnerArgs) {}
 
@@ -105,6 +108,7 @@ export class Meter {
       throw new Error(`expected a ${this.args.expectedBytes}-byte body, got ${bytes} bytes`)
     }
     if (performance.now() >= this.warmEnd) {
+      this.cpuStart ??= process.cpuUsage()
       this.requests++
       this.bytes += bytes
     }
@@ -112,7 +116,13 @@ export class Meter {
 
   /** The figures, taken once every loop stopped. */
   result(): RunResult {
-    return { requests: this.requests, seconds: (performance.now() - this.warmEnd) / 1000, bytes: this.bytes }
+    const cpu = process.cpuUsage(this.cpuStart)
+    return {
+      requests: this.requests,
+      seconds: (performance.now() - this.warmEnd) / 1000,
+      bytes: this.bytes,
+      cpuMicrosPerRequest: this.requests === 0 ? 0 : (cpu.user + cpu.system) / this.requests
+    }
   }
 }
 

@@ -17,6 +17,19 @@ import { ConnError, errorCode, errorDetail } from "./errors.js"
 /** Bytes queued unread before the stream is paused. */
 const READ_HIGH_WATER = 256 << 10
 
+/**
+ * Takes a connection's input as it arrives (push mode, see `Conn.receive`). Called
+ * synchronously from the stream's events; must not throw.
+ */
+export interface Receiver {
+  /** Bytes as they arrived (not copied). */
+  readonly onData: (chunk: Uint8Array) => void
+  /** The peer ended its side. */
+  readonly onEnd: () => void
+  /** Reading failed. */
+  readonly onError: (error: ConnError) => void
+}
+
 /** A connection: one reader and any number of sequential writers at a time. */
 export interface Conn {
   /** The peer's address and port, when known. */
@@ -24,6 +37,13 @@ export interface Conn {
   readonly remotePort: number | undefined
   /** The next bytes received as they arrived, or None once the peer ended its side. */
   readonly read: Effect.Effect<Option.Option<Uint8Array>, ConnError>
+  /**
+   * Switches reading to push mode: from now on every chunk, the end of input or a read error
+   * goes to `receiver` as it happens, without an Effect per chunk. Input queued for `read` is
+   * handed over first, at once. `undefined` switches back to pull mode (`read`). For a
+   * protocol's hot path (the client's read loop); use one mode at a time.
+   */
+  readonly receive: (receiver: Receiver | undefined) => void
   /** Writes `data`; completes when the stream took it, waiting for room when its buffer is full. */
   readonly write: (data: Uint8Array) => Effect.Effect<void, ConnError>
   /** Ends our side (a FIN): the peer reads end of input; reading goes on. */
@@ -51,6 +71,9 @@ class StreamConn implements Conn {
   private destroyed = false
   private closeEmitted = false
   private reader: Resume<Option.Option<Uint8Array>, ConnError> | undefined = undefined
+  private receiver: Receiver | undefined = undefined
+  /** End of input or the failure was handed to the receiver already. */
+  private endPushed = false
   private readonly drainWaiters = new Set<Resume<void, ConnError>>()
   private readonly closeWaiters = new Set<Resume<void, never>>()
 
@@ -59,10 +82,12 @@ class StreamConn implements Conn {
     stream.on("end", () => {
       this.ended = true
       this.wakeReader(END)
+      this.pushEnd()
     })
     stream.on("error", (error: unknown) => {
       this.failure ??= new ConnError({ op: "read", code: errorCode(error) ?? "EIO", detail: errorDetail(error) })
       this.wakeReader(Effect.fail(this.failure))
+      this.pushEnd()
       this.wakeWriters(Effect.fail(new ConnError({ ...this.failure, op: "write" })))
     })
     stream.on("close", () => {
@@ -70,6 +95,7 @@ class StreamConn implements Conn {
       this.destroyed = true
       this.ended = true
       this.wakeReader(END)
+      this.pushEnd()
       this.wakeWriters(Effect.fail(closedError("write")))
       for (const resume of this.closeWaiters) resume(Effect.void)
       this.closeWaiters.clear()
@@ -85,6 +111,11 @@ class StreamConn implements Conn {
   }
 
   private onData(chunk: Uint8Array): void {
+    const receiver = this.receiver
+    if (receiver !== undefined) {
+      receiver.onData(chunk)
+      return
+    }
     const reader = this.reader
     if (reader !== undefined) {
       this.reader = undefined
@@ -94,6 +125,28 @@ class StreamConn implements Conn {
     this.queue.push(chunk)
     this.queued += chunk.length
     if (this.queued > READ_HIGH_WATER) this.stream.pause()
+  }
+
+  // Tells the receiver, once, that no more input comes.
+  private pushEnd(): void {
+    const receiver = this.receiver
+    if (receiver === undefined || this.endPushed) return
+    this.endPushed = true
+    if (this.failure !== undefined) receiver.onError(this.failure)
+    else receiver.onEnd()
+  }
+
+  readonly receive = (receiver: Receiver | undefined): void => {
+    this.receiver = receiver
+    if (receiver === undefined) return
+    while (this.queue.length > 0 && this.receiver === receiver) {
+      const chunk = this.queue.shift()!
+      this.queued -= chunk.length
+      receiver.onData(chunk)
+    }
+    if (this.receiver !== receiver) return
+    if (this.stream.isPaused()) this.stream.resume()
+    if (this.ended || this.failure !== undefined) this.pushEnd()
   }
 
   private wakeReader(effect: Effect.Effect<Option.Option<Uint8Array>, ConnError>): void {

@@ -1,12 +1,12 @@
 /**
- * One persistent client connection, as Go's `persistConn`: a read-loop fiber that parses what
- * the server sends, and the exchange (one request and its response) in progress.
+ * One persistent client connection, as Go's `persistConn`: a read loop that parses what the
+ * server sends, and the exchange (one request and its response) in progress.
  *
  * The read loop owns the socket's input while it waits for a response head. It completes the
  * exchange directly (no queue in between): a response whose body arrived with its head is
  * delivered whole, and the connection returns to the pool before the caller resumes. For a
- * longer body the read loop hands the socket's input to the caller's body stream and waits
- * until the body is done, as Go's readLoop waits on `waitForBodyRead`.
+ * longer body the read loop hands the socket's input to the caller's body stream and takes it
+ * back when the body is done, as Go's readLoop waits on `waitForBodyRead`.
  *
  * While no exchange is in progress the read loop watches the idle connection: end of input
  * or an error removes it from the pool at once, and unsolicited bytes close it (they are never
@@ -18,7 +18,7 @@ import { Effect, Option } from "effect"
 import type { Headers } from "../domain/Headers.js"
 import type { ResponseHead } from "../domain/http1/MessageHead.js"
 import { Event, Parser } from "../domain/http1/Parser.js"
-import type { Conn } from "../net/Conn.js"
+import type { Conn, Receiver } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
 import type { ClientTraceHooks } from "./ClientTrace.js"
 import type { Phase, TransportFailure } from "./errors.js"
@@ -158,8 +158,7 @@ export class PersistConn {
   closed = false
   /** The server ended or broke the connection while it was idle or just handed out. */
   peerGone: Failure | undefined = undefined
-  /** The read loop waits here while the caller reads a body. */
-  private readerWake: Resume<void, never> | undefined = undefined
+  /** The caller reads the body (the input is in pull mode). */
   private bodyHandedOff = false
 
   constructor(
@@ -334,50 +333,58 @@ export class PersistConn {
   // -------------------------------------------------------------------------------------------
   // The read loop
 
-  /** The read loop: runs in its own fiber until the connection closes or is handed off (101). */
-  readonly readLoop: Effect.Effect<void> = Effect.suspend(() =>
-    this.closed
-      ? Effect.void
-      : Effect.matchEffect(this.conn.read, {
-        onFailure: (e) => {
-          this.onInputEnd(failure("awaiting-headers", "reset", e.detail, { code: e.code, cause: e }))
-          return Effect.void
-        },
-        onSuccess: (o) => this.onInput(o)
-      })
-  )
-
-  private readonly waitForBody: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (!this.bodyHandedOff) return resume(Effect.void)
-    this.readerWake = resume
+  /**
+   * The read loop's fiber, one per connection, running until the connection closes or is
+   * handed off (101); interrupting it (the Transport shutting down) closes the connection.
+   * Its body runs in push mode (`Conn.receive`): each chunk is parsed synchronously as it
+   * arrives, so a response costs no fiber wake-up, and the exchange's caller is resumed
+   * directly. While the caller reads a body the input is in pull mode, in the caller's fiber.
+   */
+  readonly readLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
+    if (this.closed || this.detached) return resume(Effect.void)
+    this.loopDone = () => resume(Effect.void)
+    this.conn.receive(this.receiver)
+    return Effect.sync(() => this.close())
   })
 
-  private onInput(o: Option.Option<Uint8Array>): Effect.Effect<void> {
-    if (Option.isNone(o)) {
-      this.onInputEnd(failure("awaiting-headers", "closed", "the server closed the connection before answering"))
-      return Effect.void
+  private loopDone: (() => void) | undefined = undefined
+  private detached = false
+
+  private readonly receiver: Receiver = {
+    onData: (chunk) => this.onData(chunk),
+    onEnd: () => this.onInputEnd(failure("awaiting-headers", "closed", "the server closed the connection before answering")),
+    onError: (e) => this.onInputEnd(failure("awaiting-headers", "reset", e.detail, { code: e.code, cause: e }))
+  }
+
+  private endLoop(): void {
+    const done = this.loopDone
+    if (done !== undefined) {
+      this.loopDone = undefined
+      done()
     }
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.closed) return
     const ex = this.ex
     if (ex === undefined || ex.outcome !== undefined) {
       // Nobody asked for these bytes (Go: "Unsolicited response received on idle HTTP channel").
       this.peerGone = failure("awaiting-headers", "closed", "the server sent bytes on an idle connection")
       this.owner.idleClosed(this)
       this.close()
-      return Effect.void
+      return
     }
-    this.parser.feed(o.value)
-    switch (this.drive(ex)) {
-      case "more":
-        return this.readLoop
-      case "body":
-        return Effect.zipRight(this.waitForBody, this.readLoop)
-      case "stop":
-        return Effect.void
+    this.parser.feed(chunk)
+    if (this.drive(ex) === "body") {
+      // The caller reads the body, pulling input in its own fiber.
+      this.bodyHandedOff = true
+      this.conn.receive(undefined)
     }
   }
 
   /** End of input or a read error while the read loop owns the input. */
   private onInputEnd(f: Failure): void {
+    if (this.closed) return
     const ex = this.ex
     if (ex === undefined || ex.outcome !== undefined) {
       this.peerGone = f
@@ -408,7 +415,6 @@ export class PersistConn {
           const head = ex.head
           if (head === undefined) return "more"
           // A final head and part of its body: the caller reads the rest.
-          this.bodyHandedOff = true
           ex.settle(Effect.succeed({ _tag: "Streaming", head }))
           return "body"
         }
@@ -510,7 +516,7 @@ export class PersistConn {
     this.finish(ex, reusable && !ex.writeFailed ? "reusable" : "close")
   }
 
-  /** Ends `ex` for the connection, once: releases it to the owner and lets the read loop go on. */
+  /** Ends `ex` for the connection, once: releases it to the owner and takes the input back. */
   private finish(ex: Exchange, outcome: "reusable" | "close" | "detached"): void {
     if (ex.finished) return
     ex.finished = true
@@ -519,19 +525,21 @@ export class PersistConn {
       ex.settle(Effect.fail(failure("awaiting-headers", "closed", "the connection was closed", { closedBeforeResponse: !ex.firstByte })))
     }
     ex.answerContinue(false)
+    if (outcome === "detached") {
+      this.detached = true
+      this.conn.receive(undefined)
+      this.endLoop()
+    } else if (this.bodyHandedOff && !this.closed) {
+      // Back to the read loop before the connection can be handed out again: input that came
+      // after the body is unsolicited and closes the connection here, never reaching the next
+      // exchange.
+      this.bodyHandedOff = false
+      this.conn.receive(this.receiver)
+    }
+    if (this.closed && outcome === "reusable") outcome = "close"
     if (outcome === "close") this.close()
     const notKept = this.owner.release(this, outcome)
     if (outcome === "reusable") ex.trace?.putIdleConn?.(notKept)
-    this.wakeReader()
-  }
-
-  private wakeReader(): void {
-    this.bodyHandedOff = false
-    const wake = this.readerWake
-    if (wake !== undefined) {
-      this.readerWake = undefined
-      wake(Effect.void)
-    }
   }
 
   /** Closes the socket (once), fails the exchange in progress, and tells the owner. */
@@ -542,7 +550,7 @@ export class PersistConn {
     const ex = this.ex
     if (ex !== undefined) this.finish(ex, "close")
     this.owner.closed(this)
-    this.wakeReader()
+    this.endLoop()
   }
 }
 

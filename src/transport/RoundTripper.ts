@@ -43,15 +43,19 @@ interface Destination {
  * and hash again (it showed in profiles as the pool's most expensive line).
  */
 class Destinations {
-  private readonly byOrigin = new Map<string, Destination>()
+  // By scheme, then by `url.host` (a slice of the URL's string, cheap to hash; `url.origin`
+  // would be built anew by each call).
+  private readonly http = new Map<string, Destination>()
+  private readonly https = new Map<string, Destination>()
 
   of(url: URL): Destination {
-    const origin = url.origin
-    let d = this.byOrigin.get(origin)
+    const byHost = url.protocol === "https:" ? this.https : this.http
+    const host = url.host
+    let d = byHost.get(host)
     if (d === undefined) {
-      if (this.byOrigin.size >= 1024) this.byOrigin.clear()
+      if (byHost.size >= 1024) byHost.clear()
       d = destination(url)
-      this.byOrigin.set(origin, d)
+      byHost.set(host, d)
     }
     return d
   }
@@ -600,6 +604,14 @@ const withBuffered = (conn: Conn, buffered: Uint8Array): Conn => {
       pending = undefined
       return Effect.succeed(Option.some(b))
     }),
+    receive: (receiver) => {
+      const b = pending
+      if (receiver !== undefined && b !== undefined) {
+        pending = undefined
+        receiver.onData(b)
+      }
+      conn.receive(receiver)
+    },
     write: conn.write,
     closeWrite: conn.closeWrite,
     close: conn.close,
