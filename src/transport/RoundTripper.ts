@@ -387,18 +387,19 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     // Attempts, retries, and the caller's use of the response
 
     /**
-     * One attempt, then the response's use, retrying as Go does. Runs inside the round trip's
-     * `uninterruptibleMask`: only the wait (`restore(wait)`) and the caller's `use` can be
-     * interrupted. Getting the connection, starting the exchange and sending happen in
-     * callbacks inside one `Effect.async`, so no interruption can fall between them; its
-     * canceler gives back whatever the attempt holds at that moment.
+     * One attempt, then the response's use, retrying as Go does. Getting the connection,
+     * starting the exchange and sending happen in callbacks inside one `Effect.async`, so no
+     * interruption can fall between them, and its canceler gives back whatever the attempt
+     * holds at that moment. An interruption that arrives after the resume but before the
+     * fiber runs on is still seen inside the async (the fiber handles its messages in order),
+     * so the canceler covers it too; from there to the registration of a streamed body's
+     * finalizer the fiber runs without a break (and that registration is uninterruptible).
      */
     const attempt = <E, A, E2, R2>(
       p: Prepared<E>,
       body: Body.Body<E>,
       trace: ClientTraceHooks | undefined,
       scope: ScopeSource,
-      restore: <X, XE, XR>(effect: Effect.Effect<X, XE, XR>) => Effect.Effect<X, XE, XR>,
       use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
     ): Effect.Effect<A, TransportError | E | E2, R2> => {
       const held = new Held()
@@ -421,7 +422,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         else w.notify = onConn
         return Effect.sync(() => held.abandon(pool))
       })
-      return Effect.matchCauseEffect(restore(wait), {
+      return Effect.matchCauseEffect(wait, {
         onFailure: (cause): Effect.Effect<A, TransportError | E | E2, R2> => {
           held.abandon(pool)
           const reused = held.delivered?.reused ?? false
@@ -430,7 +431,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
           if (failure.bodyError !== undefined) return Effect.fail(failure.bodyError.error as E)
           if (shouldRetry(p.request, { reused, nothingWritten: failure.nothingWritten, closedBeforeResponse: failure.closedBeforeResponse })) {
             const again = Body.rewind(body)
-            if (Option.isSome(again)) return attempt(p, again.value, trace, scope, restore, use)
+            if (Option.isSome(again)) return attempt(p, again.value, trace, scope, use)
           }
           return Effect.fail(toError(p as Prepared<unknown>, failure, reused))
         },
@@ -439,12 +440,12 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
           switch (delivery._tag) {
             case "Complete": {
               const response = complete(p, delivery, reused)
-              return response instanceof TransportError ? Effect.fail(response) : restore(use(response))
+              return response instanceof TransportError ? Effect.fail(response) : use(response)
             }
             case "Streaming":
-              return Effect.flatMap(streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope.get, reused), (r) => scope.use(restore(use(r))))
+              return Effect.flatMap(Effect.uninterruptible(streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope.get, reused)), (r) => scope.use(use(r)))
             case "Upgrade":
-              return Effect.flatMap(upgraded(p, held.delivered!.pc, delivery, scope.get), (r) => scope.use(restore(use(r))))
+              return Effect.flatMap(Effect.uninterruptible(upgraded(p, held.delivered!.pc, delivery, scope.get)), (r) => scope.use(use(r)))
           }
         }
       })
@@ -453,14 +454,14 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     /** A round trip whose response goes to `use`; `scope` gives the Scope a streamed body or an upgrade needs. */
     const run = <E, A, E2, R2>(
       request: Request<E>,
-      scope: ScopeSource,
+      scope: () => ScopeSource,
       use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
     ): Effect.Effect<A, TransportError | E | E2, R2> =>
       Effect.withFiberRuntime((fiber) => {
         const trace = Context.getOption(fiber.currentContext as Context.Context<unknown>, ClientTrace).pipe(Option.getOrUndefined)
         const p = prepare(request, config, destinations)
         if (p._tag === "Invalid") return Effect.fail(p.error)
-        const go = Effect.uninterruptibleMask((restore) => attempt(p, request.body, trace, scope, restore, use))
+        const go = attempt(p, request.body, trace, scope(), use)
         // A span per round trip when a real tracer is installed; Effect's built-in tracer records
         // nothing, and a span costs about 10 µs, a whole round trip's budget.
         if (fiber.currentTracer === nativeTracer) return go
@@ -471,10 +472,10 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       })
 
     const service: TransportService = {
-      roundTrip: (request) => Effect.flatMap(Effect.scope, (scope) => run(request, fixedScope(scope), Effect.succeed)),
+      roundTrip: (request) => Effect.flatMap(Effect.scope, (scope) => run(request, () => fixedScope(scope), Effect.succeed)),
       // The Scope is made only when the response needs one (a streamed body or an upgrade), and
       // closed once `use` is done.
-      roundTripWith: (request, use) => Effect.suspend(() => run(request, lazyScope(), use)),
+      roundTripWith: (request, use) => run(request, lazyScope, use),
       closeIdleConnections: Effect.sync(() => pool.closeIdleConnections()),
       stats: Effect.sync((): PoolStats => pool.stats())
     }
