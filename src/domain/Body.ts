@@ -25,6 +25,13 @@ export class StreamBody<E = never> extends Data.TaggedClass("Stream")<{
   readonly stream: Stream.Stream<Uint8Array, E>
   /** The number of bytes the stream yields, or undefined when unknown. */
   readonly length: number | undefined
+  /**
+   * The same bytes as `stream`, one chunk per run, failing with `None` at the end (a pull, as
+   * `Stream.repeatEffectOption` takes): a way to read them without the Stream machinery,
+   * which costs about 20 µs a chunk. `collect` and `fold` use it when it is there. The body is
+   * read once, through one of the two.
+   */
+  readonly pull?: Effect.Effect<Uint8Array, Option.Option<E>>
 }> {}
 
 /**
@@ -64,10 +71,15 @@ export const text = (s: string): BytesBody => new BytesBody({ bytes: encoder.enc
 
 /**
  * A body read once from `stream`. `length` is the number of bytes it will yield, if known
- * (a negative or non-integer length counts as unknown, as Go's -1).
+ * (a negative or non-integer length counts as unknown, as Go's -1). `pull`, if given, reads
+ * the same bytes faster (see `StreamBody.pull`).
  */
-export const stream = <E = never>(stream: Stream.Stream<Uint8Array, E>, length?: number): StreamBody<E> =>
-  new StreamBody({ stream, length: knownLength(length) })
+export const stream = <E = never>(
+  stream: Stream.Stream<Uint8Array, E>,
+  length?: number,
+  pull?: Effect.Effect<Uint8Array, Option.Option<E>>
+): StreamBody<E> =>
+  new StreamBody(pull === undefined ? { stream, length: knownLength(length) } : { stream, length: knownLength(length), pull })
 
 /**
  * A body that can be produced again for a retry or a redirect. `make` is run once per
@@ -133,6 +145,37 @@ export const toStream = <E>(body: Body<E>): Stream.Stream<Uint8Array, E> => {
 }
 
 /**
+ * Folds over the body's chunks in order (Go's loop over `Read`): `f` gets each chunk as it
+ * arrives, a view that is not copied. A Stream body with a `pull` is read without the Stream
+ * machinery.
+ */
+export const fold = <E, S>(body: Body<E>, initial: S, f: (state: S, chunk: Uint8Array) => S): Effect.Effect<S, E> => {
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed(initial)
+    case "Bytes":
+      return Effect.succeed(body.bytes.length === 0 ? initial : f(initial, body.bytes))
+    case "Stream":
+      if (body.pull !== undefined) return foldPull(body.pull, initial, f)
+      return Stream.runFold(body.stream, initial, f)
+    case "Rewindable":
+      return Stream.runFold(toStream(body), initial, f)
+  }
+}
+
+const foldPull = <E, S>(pull: Effect.Effect<Uint8Array, Option.Option<E>>, initial: S, f: (state: S, chunk: Uint8Array) => S): Effect.Effect<S, E> => {
+  let state = initial
+  const loop: Effect.Effect<S, E> = Effect.matchEffect(pull, {
+    onFailure: (e) => (Option.isNone(e) ? Effect.succeed(state) : Effect.fail(e.value)),
+    onSuccess: (chunk) => {
+      state = f(state, chunk)
+      return loop
+    }
+  })
+  return Effect.suspend(() => loop)
+}
+
+/**
  * Reads the whole body into one `Uint8Array` (Go's `io.ReadAll(resp.Body)`). Bytes and Empty
  * bodies are returned without running anything; a stream is run to its end.
  */
@@ -143,9 +186,12 @@ export const collect = <E>(body: Body<E>): Effect.Effect<Uint8Array, E> => {
     case "Bytes":
       return Effect.succeed(body.bytes)
     default:
-      return Stream.runFold(toStream(body), [] as Array<Uint8Array>, (parts, chunk) => {
-        parts.push(chunk)
-        return parts
-      }).pipe(Effect.map((parts) => (parts.length === 1 ? parts[0]! : Buffer.concat(parts))))
+      return Effect.map(
+        fold(body, [] as Array<Uint8Array>, (parts, chunk) => {
+          parts.push(chunk)
+          return parts
+        }),
+        (parts) => (parts.length === 1 ? parts[0]! : Buffer.concat(parts))
+      )
   }
 }
