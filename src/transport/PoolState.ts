@@ -268,8 +268,15 @@ class Tx<E> {
 
   lruRemove(key: string, conn: ConnId): void {
     const lru = this.lruMut()
-    const i = lru.findIndex((r) => r.conn === conn && r.key === key)
-    if (i >= 0) lru.splice(i, 1)
+    // From the newest end: reuse takes the newest idle connection, usually the last entry.
+    for (let i = lru.length - 1; i >= 0; i--) {
+      const r = lru[i]!
+      if (r.conn === conn && r.key === key) {
+        if (i === lru.length - 1) lru.pop()
+        else lru.splice(i, 1)
+        return
+      }
+    }
   }
 
   hasCapacity(h: HostPool): boolean {

@@ -88,6 +88,7 @@ const invalidHostIndex = (host: string): number => {
 }
 
 const hasToken = (headers: Headers, name: string, token: string): boolean => {
+  if (!headers.has(name)) return false
   const values = headers.values(name)
   for (const v of values) {
     for (const part of v.split(",")) if (part.trim().toLowerCase() === token) return true
@@ -459,7 +460,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
     ): Effect.Effect<A, TransportError | E | E2, R2> =>
       Effect.withFiberRuntime((fiber) => {
-        const trace = Context.getOption(fiber.currentContext as Context.Context<unknown>, ClientTrace).pipe(Option.getOrUndefined)
+        const trace = Option.getOrUndefined(Context.getOption(fiber.currentContext as Context.Context<unknown>, ClientTrace))
         const p = prepare(request, config, destinations)
         if (p._tag === "Invalid") return Effect.fail(p.error)
         const go = attempt(p, request.body, trace, scope(), use)
@@ -506,17 +507,22 @@ interface ScopeSource {
 const fixedScope = (scope: Scope.Scope): ScopeSource => ({ get: Effect.succeed(scope), use: (effect) => effect })
 
 /** A Scope made on first need and closed after the caller's use (`roundTripWith`). */
-const lazyScope = (): ScopeSource => {
-  let made: Scope.CloseableScope | undefined
-  return {
-    get: Effect.suspend(() =>
-      made !== undefined ? Effect.succeed(made) : Effect.tap(Scope.make(), (s) => {
-        made = s
-      })
-    ),
-    use: (effect) => made === undefined ? effect : Effect.onExit(effect, (exit) => Scope.close(made!, exit))
+class LazyScope implements ScopeSource {
+  private made: Scope.CloseableScope | undefined = undefined
+
+  get get(): Effect.Effect<Scope.Scope> {
+    return this.made !== undefined ? Effect.succeed(this.made) : Effect.tap(Scope.make(), (s) => {
+      this.made = s
+    })
+  }
+
+  use<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    const made = this.made
+    return made === undefined ? effect : Effect.onExit(effect, (exit) => Scope.close(made, exit))
   }
 }
+
+const lazyScope = (): ScopeSource => new LazyScope()
 
 const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined => Option.getOrUndefined(Cause.failureOption(cause))
 
