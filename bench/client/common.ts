@@ -2,7 +2,7 @@
  * What every client runner of `npm run bench:client` shares: its arguments, the measuring
  * window (warm-up, then measure), and the one JSON line it prints.
  *
- * A runner is started as `node --import tsx bench/client/run-<peer>.ts <url> <concurrency>`
+ * A runner is started as `node <run-<peer>.ts compiled> <url> <concurrency>` (see processes.ts)
  * with `BENCH_SECONDS` (measured seconds, default 3) and `BENCH_WARMUP_SECONDS` (default 1)
  * in its environment. Process start-up and module loading happen before the window opens,
  * so they are never counted.

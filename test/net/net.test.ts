@@ -257,3 +257,70 @@ describe("in-memory pipe", () => {
       yield* a.close
     }))
 })
+
+describe("Conn push mode (receive)", () => {
+  /** A receiver recording what it is handed. */
+  const recorder = () => {
+    const seen: Array<string> = []
+    return {
+      seen,
+      receiver: {
+        onData: (chunk: Uint8Array) => seen.push("data:" + Buffer.from(chunk).toString("latin1")),
+        onEnd: () => seen.push("end"),
+        onError: (e: { code: string }) => seen.push("error:" + e.code)
+      }
+    }
+  }
+
+  /** Polls `cond` every 5 ms, at most 200 times. */
+  const until = (cond: () => boolean) =>
+    Effect.gen(function*() {
+      for (let i = 0; i < 200 && !cond(); i++) yield* Effect.sleep("5 millis")
+      expect(cond()).toBe(true)
+    })
+
+  it.live("hands queued input over first, then each chunk and the end as they arrive", () =>
+    Effect.gen(function*() {
+      const [a, b] = pipe()
+      yield* a.write(text("queued"))
+      yield* Effect.sleep("10 millis") // the chunk is queued for `read` by now
+      const r = recorder()
+      b.receive(r.receiver)
+      expect(r.seen).toEqual(["data:queued"])
+      yield* a.write(text("live"))
+      yield* until(() => r.seen.length === 2)
+      yield* a.closeWrite
+      yield* until(() => r.seen.length === 3)
+      expect(r.seen).toEqual(["data:queued", "data:live", "end"])
+      yield* a.close
+      yield* b.close
+    }))
+
+  it.live("switching back to pull mode queues input for read again", () =>
+    Effect.gen(function*() {
+      const [a, b] = pipe()
+      const r = recorder()
+      b.receive(r.receiver)
+      yield* a.write(text("one"))
+      yield* until(() => r.seen.length === 1)
+      b.receive(undefined)
+      yield* a.write(text("two"))
+      const next = yield* b.read
+      expect(Option.map(next, (c) => Buffer.from(c).toString("latin1"))).toEqual(Option.some("two"))
+      expect(r.seen).toEqual(["data:one"])
+      yield* a.close
+      yield* b.close
+    }))
+
+  it.live("a receiver set after the end of input is told at once", () =>
+    Effect.gen(function*() {
+      const [a, b] = pipe()
+      yield* a.closeWrite
+      expect(Option.isNone(yield* b.read)).toBe(true)
+      const r = recorder()
+      b.receive(r.receiver)
+      expect(r.seen).toEqual(["end"])
+      yield* a.close
+      yield* b.close
+    }))
+})

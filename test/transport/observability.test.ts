@@ -1,0 +1,115 @@
+/**
+ * Observability of the Transport: a span per round trip when a tracer is installed (none with
+ * Effect's built-in one), the pool metrics, and `roundTripWith` releasing a body its `use` did
+ * not read.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Metric, Option, Tracer } from "effect"
+import * as Body from "../../src/domain/Body.js"
+import { poolMetrics } from "../../src/transport/ConnPool.js"
+import { Transport } from "../../src/transport/Transport.js"
+import { eventually, pseudoRandom, request, response, scriptedServer } from "./scripted.js"
+
+/** A tracer recording the names and attributes of the spans it is asked for. */
+const recordingTracer = () => {
+  const spans: Array<{ name: string; attributes: ReadonlyMap<string, unknown>; kind: string }> = []
+  const tracer = Tracer.make({
+    span: (name, parent, context, links, startTime, kind) => {
+      const attributes = new Map<string, unknown>()
+      const span: Tracer.Span = {
+        _tag: "Span",
+        name,
+        spanId: String(spans.length + 1),
+        traceId: "t",
+        parent,
+        context,
+        status: { _tag: "Started", startTime },
+        attributes,
+        links,
+        sampled: true,
+        kind,
+        end: () => {},
+        attribute: (key, value) => {
+          attributes.set(key, value)
+        },
+        event: () => {},
+        addLinks: () => {}
+      }
+      spans.push({ name, attributes, kind })
+      return span
+    },
+    context: (f) => f()
+  })
+  return { spans, tracer }
+}
+
+describe("spans", () => {
+  it.live("a round trip is a client span named after the method when a tracer is installed", () =>
+    Effect.gen(function*() {
+      const server = yield* scriptedServer({ onRequest: (_req, conn) => conn.write(response("ok")) })
+      const { spans, tracer } = recordingTracer()
+      yield* Effect.gen(function*() {
+        const transport = yield* Transport
+        const status = yield* transport.roundTripWith(request({ url: server.url("/a") }), (r) => Effect.succeed(r.status))
+        expect(status).toBe(200)
+      }).pipe(Effect.withTracer(tracer), Effect.provide(Transport.layer()))
+      const span = spans.find((s) => s.name === "http.client GET")
+      expect(span).toBeDefined()
+      expect(span!.kind).toBe("client")
+      expect(span!.attributes.get("http.request.method")).toBe("GET")
+      expect(span!.attributes.get("url.full")).toBe(server.url("/a"))
+      yield* server.expectAllClosed()
+    }).pipe(Effect.scoped))
+
+  it.live("no span is made with Effect's built-in tracer", () =>
+    Effect.gen(function*() {
+      const server = yield* scriptedServer({ onRequest: (_req, conn) => conn.write(response("ok")) })
+      const seen = yield* Effect.gen(function*() {
+        const transport = yield* Transport
+        // The span current inside `use` is the caller's: none was opened for the round trip.
+        return yield* transport.roundTripWith(request({ url: server.url("/") }), () => Effect.option(Effect.currentSpan))
+      }).pipe(Effect.provide(Transport.layer()))
+      expect(Option.isNone(seen)).toBe(true)
+      yield* server.expectAllClosed()
+    }).pipe(Effect.scoped))
+})
+
+describe("metrics", () => {
+  it.live("dials and reuses are counted, and the idle gauge follows the pool", () =>
+    Effect.gen(function*() {
+      const server = yield* scriptedServer({ onRequest: (_req, conn) => conn.write(response("ok")) })
+      const dials0 = (yield* Metric.value(poolMetrics.dials)).count
+      const reuses0 = (yield* Metric.value(poolMetrics.reuses)).count
+      yield* Effect.gen(function*() {
+        const transport = yield* Transport
+        for (let i = 0; i < 3; i++) {
+          yield* transport.roundTripWith(request({ url: server.url("/") }), (r) => Body.collect(r.body))
+        }
+        expect((yield* Metric.value(poolMetrics.idle)).value).toBe(1)
+        expect((yield* Metric.value(poolMetrics.active)).value).toBe(0)
+      }).pipe(Effect.provide(Transport.layer()))
+      expect((yield* Metric.value(poolMetrics.dials)).count - dials0).toBe(1)
+      expect((yield* Metric.value(poolMetrics.reuses)).count - reuses0).toBe(2)
+      yield* server.expectAllClosed()
+    }).pipe(Effect.scoped))
+})
+
+describe("roundTripWith", () => {
+  it.live("a streamed body left unread by `use` closes its connection; a read one is reused", () =>
+    Effect.gen(function*() {
+      const big = pseudoRandom(512 << 10)
+      const server = yield* scriptedServer({ onRequest: (_req, conn) => conn.write(response(big)) })
+      yield* Effect.gen(function*() {
+        const transport = yield* Transport
+        const status = yield* transport.roundTripWith(request({ url: server.url("/") }), (r) => Effect.succeed(r.status))
+        expect(status).toBe(200)
+        yield* eventually("the unread connection closed", () => server.openSockets() === 0)
+        const n = yield* transport.roundTripWith(request({ url: server.url("/") }), (r) => Body.fold(r.body, 0, (n, c) => n + c.length))
+        expect(n).toBe(big.length)
+        const again = yield* transport.roundTripWith(request({ url: server.url("/") }), (r) => Body.collect(r.body))
+        expect(Buffer.from(again).equals(big)).toBe(true)
+        expect(server.accepted()).toBe(2)
+      }).pipe(Effect.provide(Transport.layer()))
+      yield* server.expectAllClosed()
+    }).pipe(Effect.scoped))
+})
