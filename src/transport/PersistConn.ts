@@ -223,8 +223,11 @@ export class PersistConn {
     if (ex.responseEnded !== undefined) this.finish(ex, ex.bodySkipped || ex.writeFailed ? "close" : ex.responseEnded)
   }
 
-  /** Writing failed; `first`: the failing write was the first, so nothing reached the server. */
-  writeFailed(ex: Exchange, error: unknown, first: boolean, bodyError?: { readonly error: unknown }): void {
+  /**
+   * Writing failed; `first`: the failing write was the first, so nothing reached the server.
+   * `bodyError` boxes the request body's own error; `reason` says what kind of failure it was.
+   */
+  writeFailed(ex: Exchange, error: unknown, first: boolean, bodyError?: { readonly error: unknown }, reason: TransportFailure = "reset"): void {
     ex.writeFailed = true
     ex.writeDone = true
     const code = (error as Partial<ConnError> | null)?.code
@@ -232,7 +235,7 @@ export class PersistConn {
     ex.trace?.wroteRequest?.(detail)
     const f = bodyError !== undefined
       ? failure("write", "invalid-request", detail, { bodyError })
-      : failure("write", "reset", detail, { nothingWritten: first, closedBeforeResponse: first, cause: error, ...(typeof code === "string" ? { code } : {}) })
+      : failure("write", reason, detail, { nothingWritten: first, closedBeforeResponse: first, cause: error, ...(typeof code === "string" ? { code } : {}) })
     ex.settle(Effect.fail(f))
     this.abandon(ex)
   }
@@ -244,17 +247,6 @@ export class PersistConn {
       ex.continueWaiter = (go) => resume(Effect.succeed(go))
       return Effect.sync(() => {
         ex.continueWaiter = undefined
-      })
-    })
-  }
-
-  /** Waits for the response head (or the exchange's failure). */
-  awaitHead(ex: Exchange): Effect.Effect<Delivery, Failure> {
-    return Effect.async<Delivery, Failure>((resume) => {
-      if (ex.outcome !== undefined) return resume(ex.outcome)
-      ex.resume = resume
-      return Effect.sync(() => {
-        if (ex.resume === resume) ex.resume = undefined
       })
     })
   }

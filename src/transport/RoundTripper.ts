@@ -270,7 +270,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
           onFailure: (cause) => {
             const error = firstFailure(cause)
             if (error instanceof ConnError) pc.writeFailed(ex, error, first)
-            else if (error instanceof LengthMismatch) pc.writeFailed(ex, new Error(error.message), first)
+            else if (error instanceof LengthMismatch) pc.writeFailed(ex, new Error(error.message), first, undefined, "invalid-request")
             else if (error !== undefined) pc.writeFailed(ex, error, first, { error })
             else pc.writeFailed(ex, new Error("writing the request was interrupted"), first)
           }

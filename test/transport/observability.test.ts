@@ -1,10 +1,10 @@
 /**
  * Observability of the Transport: a span per round trip when a tracer is installed (none with
- * Effect's built-in one), the pool metrics, and `roundTripWith` releasing a body its `use` did
- * not read.
+ * Effect's built-in one), the pool metrics, `roundTripWith` releasing a body its `use` did
+ * not read, and a request body shorter than its declared length.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Metric, Option, Tracer } from "effect"
+import { Effect, Metric, Option, Stream, Tracer } from "effect"
 import * as Body from "../../src/domain/Body.js"
 import { poolMetrics } from "../../src/transport/ConnPool.js"
 import { Transport } from "../../src/transport/Transport.js"
@@ -110,6 +110,23 @@ describe("roundTripWith", () => {
         expect(Buffer.from(again).equals(big)).toBe(true)
         expect(server.accepted()).toBe(2)
       }).pipe(Effect.provide(Transport.layer()))
+      yield* server.expectAllClosed()
+    }).pipe(Effect.scoped))
+})
+
+describe("request bodies", () => {
+  it.live("a body shorter than its declared length fails the write as an invalid request and closes the connection", () =>
+    Effect.gen(function*() {
+      const server = yield* scriptedServer({ onRequest: (_req, conn) => conn.write(response("ok")) })
+      const result = yield* Effect.gen(function*() {
+        const transport = yield* Transport
+        const body = Body.stream(Stream.make(new Uint8Array([1, 2, 3])), 5)
+        return yield* Effect.either(transport.roundTripWith(request({ method: "POST", url: server.url("/"), body }), (r) => Effect.succeed(r.status)))
+      }).pipe(Effect.provide(Transport.layer()))
+      expect(result._tag).toBe("Left")
+      if (result._tag === "Left") {
+        expect(result.left).toMatchObject({ _tag: "TransportError", phase: "write", reason: "invalid-request", reused: false })
+      }
       yield* server.expectAllClosed()
     }).pipe(Effect.scoped))
 })
