@@ -1,30 +1,11 @@
 /**
  * The `ours-scoped` peer of `npm run bench:client`: our `Transport` (default settings), each
- * request `Effect.scoped(roundTrip(request) then Body.collect(body))`, in `concurrency` fibers:
- * what `Effect.scoped` costs on top of `roundTripWith` (the `ours` peer).
+ * request `Effect.scoped(roundTrip(request) then read)`, in `concurrency` fibers: what
+ * `Effect.scoped` costs on top of `roundTripWith` (the `ours` peer).
  *
  * @module
  */
-import { Effect, Either } from "effect"
-import * as Body from "../../src/domain/Body.js"
-import { Request } from "../../src/domain/Request.js"
-import { Transport } from "../../src/transport/Transport.js"
-import { main, parseArgs } from "./common.js"
-import { driveEffect } from "./drive-effect.js"
+import { Effect } from "effect"
+import { runOurs } from "./ours.js"
 
-main(() => {
-  const args = parseArgs()
-  const request = Either.getOrThrow(Request.make({ url: args.url.href }))
-  // As the undici peer: a small body read whole, a large one streamed and counted.
-  const streamBody = args.expectedBytes > 64 * 1024
-  const read = <E>(body: Body.Body<E>) =>
-    streamBody
-      ? Body.fold(body, 0, (n, chunk) => n + chunk.length)
-      : Effect.map(Body.collect(body), (bytes) => bytes.length)
-  const program = Effect.gen(function*() {
-    const transport = yield* Transport
-    const one = Effect.scoped(Effect.flatMap(transport.roundTrip(request), (response) => read(response.body)))
-    return yield* driveEffect(args, one)
-  })
-  return Effect.runPromise(program.pipe(Effect.provide(Transport.layer({}))))
-})
+runOurs((transport, request, read) => Effect.scoped(Effect.flatMap(transport.roundTrip(request), read)))
