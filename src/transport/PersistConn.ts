@@ -194,17 +194,17 @@ export class PersistConn {
 
   /**
    * Writes a whole request in one socket write: a head alone as a latin1 string (no Buffer to
-   * make), or a head with a small body as one Buffer.
+   * make), or a head with a small body as one Buffer. The request counts as written once the
+   * stream took it (Go: once the write returned), so a response that arrives during the write
+   * itself (an in-memory peer answers synchronously) finds it written. A failing write
+   * surfaces as the connection's error, which the read loop turns into the exchange's failure.
    */
   writeWhole(ex: Exchange, data: Uint8Array | string): void {
     ex.wroteSome = true
-    this.conn.stream.write(data, "latin1", (error) => {
-      if (error !== undefined && error !== null) this.writeFailed(ex, error, true)
-      else {
-        ex.trace?.wroteHeaders?.()
-        this.wrote(ex)
-      }
-    })
+    ex.writeDone = true
+    this.conn.stream.write(data, "latin1")
+    ex.trace?.wroteHeaders?.()
+    this.wrote(ex)
   }
 
   /** The request was fully written (or its body deliberately skipped). */
