@@ -73,8 +73,8 @@ export class ConnPool implements ConnOwner {
   private dials = 0
   private reuses = 0
   private shutdown = false
-  /** The waiter whose `request` is being applied (0 outside `request`). */
-  private requesting = 0
+  /** The waiter whose `request` is being applied (not yet in `waiters`). */
+  private requesting: Waiter | undefined = undefined
   private gauges = { idle: -1, active: -1, dialing: -1, waiting: -1 }
 
   constructor(config: PoolState.PoolConfig, private readonly driver: PoolDriver) {
@@ -94,10 +94,12 @@ export class ConnPool implements ConnOwner {
       return w
     }
     if (!this.addresses.has(key)) this.addresses.set(key, address)
-    this.waiters.set(w.id, w)
-    this.requesting = w.id
+    // The waiter enters the map only if it has to wait: most requests are served at once from
+    // the idle list, and the map's growing and shrinking would cost an allocation each time.
+    this.requesting = w
     this.apply(PoolState.request(this.state, key, w.id, this.driver.now()))
-    this.requesting = 0
+    this.requesting = undefined
+    if (w.delivered === undefined && w.failure === undefined) this.waiters.set(w.id, w)
     return w
   }
 
@@ -217,7 +219,7 @@ export class ConnPool implements ConnOwner {
     for (const a of t.actions) {
       switch (a._tag) {
         case "Deliver": {
-          const w = this.waiters.get(a.waiter)
+          const w = this.waiter(a.waiter)
           const pc = this.conns.get(a.conn)
           this.waiters.delete(a.waiter)
           if (w === undefined || pc === undefined) {
@@ -230,18 +232,18 @@ export class ConnPool implements ConnOwner {
             poolMetrics.reuses.unsafeUpdate(1, NO_LABELS)
           }
           // Only `request` hands out idle connections, and it serves the requesting waiter at once.
-          const d: Delivered = { pc, reused: a.reused, wasIdle: a.waiter === this.requesting, idleMs: a.idleMs }
+          const d: Delivered = { pc, reused: a.reused, wasIdle: w === this.requesting, idleMs: a.idleMs }
           settle(w, d, undefined)
           break
         }
         case "Dial":
-          this.driver.startDial(a.key, this.addresses.get(a.key)!, a.dial, this.waiters.get(a.forWaiter)?.trace)
+          this.driver.startDial(a.key, this.addresses.get(a.key)!, a.dial, this.waiter(a.forWaiter)?.trace)
           break
         case "Close":
           this.conns.get(a.conn)?.close()
           break
         case "Fail": {
-          const w = this.waiters.get(a.waiter)
+          const w = this.waiter(a.waiter)
           this.waiters.delete(a.waiter)
           if (w !== undefined) settle(w, undefined, a.error)
           break
@@ -252,15 +254,21 @@ export class ConnPool implements ConnOwner {
     this.updateGauges()
   }
 
+  private waiter(id: number): Waiter | undefined {
+    const r = this.requesting
+    return r !== undefined && r.id === id ? r : this.waiters.get(id)
+  }
+
   private updateGauges(): void {
     let active = 0
     let dialing = 0
     let waiting = 0
-    for (const h of this.state.hosts.values()) {
+    // forEach, not for-of: no iterator object per transition.
+    this.state.hosts.forEach((h) => {
       active += h.active
       dialing += h.dialing.length
       waiting += h.waiters.length
-    }
+    })
     const idle = this.state.idleLRU.length
     const g = this.gauges
     if (g.idle !== idle) poolMetrics.idle.unsafeUpdate(g.idle = idle, NO_LABELS)
