@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Effect, Option } from "effect"
 import { Response, type ResponseFields } from "../domain/Response.js"
 import type { Conn } from "../net/Conn.js"
 import type { TransportError } from "./errors.js"
@@ -21,3 +22,37 @@ export class UpgradeResponse extends Response<TransportError> {
 
 /** Whether `response` is a protocol switch carrying its connection. */
 export const isUpgrade = (response: Response<unknown>): response is UpgradeResponse => response instanceof UpgradeResponse
+
+/** The upgraded connection, handing out `buffered` (bytes after the 101 head) before reading on. */
+export const withBuffered = (conn: Conn, buffered: Uint8Array): Conn => {
+  if (buffered.length === 0) return conn
+  let pending: Uint8Array | undefined = buffered
+  return {
+    get remoteAddress() {
+      return conn.remoteAddress
+    },
+    get remotePort() {
+      return conn.remotePort
+    },
+    read: Effect.suspend(() => {
+      const b = pending
+      if (b === undefined) return conn.read
+      pending = undefined
+      return Effect.succeed(Option.some(b))
+    }),
+    receive: (receiver) => {
+      const b = pending
+      if (receiver !== undefined && b !== undefined) {
+        pending = undefined
+        receiver.onData(b)
+      }
+      conn.receive(receiver)
+    },
+    write: conn.write,
+    closeWrite: conn.closeWrite,
+    close: conn.close,
+    closed: conn.closed,
+    isClosed: conn.isClosed,
+    stream: conn.stream
+  }
+}

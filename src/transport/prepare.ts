@@ -1,0 +1,134 @@
+/**
+ * What a round trip works out before it asks the pool for a connection: the request checked
+ * (method, URL, header fields, Host; Go's `Transport.roundTrip` validation), its destination
+ * (the pool key and the address to dial), and the facts every attempt needs.
+ *
+ * @module
+ */
+import type { Headers } from "../domain/Headers.js"
+import { isToken, TARGET } from "../domain/http1/chars.js"
+import type { Request } from "../domain/Request.js"
+import type { DialAddress } from "../net/Dialer.js"
+import type { ResolvedConfig } from "./config.js"
+import { TransportError } from "./errors.js"
+
+/** Where a request goes: its pool key and the address to dial. */
+export interface Destination {
+  readonly key: string
+  readonly address: DialAddress
+  readonly hostPort: string
+}
+
+/**
+ * Destinations by URL origin, so that every request to one origin uses the same key string:
+ * a key built afresh per request is a concatenated string that every Map lookup must flatten
+ * and hash again (it showed in profiles as the pool's most expensive line).
+ */
+export class Destinations {
+  // By scheme, then by `url.host` (a slice of the URL's string, cheap to hash; `url.origin`
+  // would be built anew by each call).
+  private readonly http = new Map<string, Destination>()
+  private readonly https = new Map<string, Destination>()
+
+  of(url: URL): Destination {
+    const byHost = url.protocol === "https:" ? this.https : this.http
+    const host = url.host
+    let d = byHost.get(host)
+    if (d === undefined) {
+      if (byHost.size >= 1024) byHost.clear()
+      d = destination(url)
+      byHost.set(host, d)
+    }
+    return d
+  }
+}
+
+const destination = (url: URL): Destination => {
+  const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port)
+  const hostname = url.hostname
+  // WHATWG keeps IPv6 literals in brackets; the socket wants them bare.
+  const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname
+  const hostPort = hostname + ":" + port
+  return { key: url.protocol + "//" + hostPort, address: { host, port }, hostPort }
+}
+
+/** The URL as errors show it: the password, if any, replaced (as Go's `url.Redacted`). */
+export const redacted = (url: URL): string => {
+  if (url.password === "") return url.href
+  const copy = new URL(url.href)
+  copy.password = "xxxxx"
+  return copy.href
+}
+
+// The Host value goes on the wire as is: no controls, spaces or characters above 0xFF.
+const invalidHostIndex = (host: string): number => {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i)
+    if (c > 0xff || TARGET[c] === 0) return i
+  }
+  return -1
+}
+
+const hasToken = (headers: Headers, name: string, token: string): boolean => {
+  if (!headers.has(name)) return false
+  const values = headers.values(name)
+  for (const v of values) {
+    for (const part of v.split(",")) if (part.trim().toLowerCase() === token) return true
+  }
+  return false
+}
+
+/** Facts about a request computed once for all its attempts. */
+export interface Prepared<E> {
+  readonly request: Request<E>
+  readonly dest: Destination
+  readonly target: string
+  readonly closeAfter: boolean
+  readonly acceptGzip: boolean
+  readonly expectContinue: boolean
+  readonly urlText: () => string
+}
+
+/** Validates a request and computes what every attempt needs. */
+export const prepare = <E>(
+  request: Request<E>,
+  config: ResolvedConfig,
+  destinations: Destinations
+): { readonly _tag: "Invalid"; readonly error: TransportError } | (Prepared<E> & { readonly _tag: "Ok" }) => {
+  const url = request.url
+  const invalid = (detail: string): { readonly _tag: "Invalid"; readonly error: TransportError } => ({
+    _tag: "Invalid",
+    error: new TransportError({ phase: "request", reason: "invalid-request", reused: false, method: request.method, url: redacted(url), detail })
+  })
+  if (!isToken(request.method)) return invalid(`invalid method ${JSON.stringify(request.method)}`)
+  if (url.protocol !== "http:") {
+    return invalid(url.protocol === "https:" ? "https is not supported yet (TLS comes with the Client)" : `unsupported protocol scheme ${JSON.stringify(url.protocol)}`)
+  }
+  if (url.hostname === "") return invalid("no host in request URL")
+  const badHeader = request.headers.validate()
+  if (badHeader !== undefined) return invalid(badHeader.message)
+  if (request.trailers !== undefined) {
+    const badTrailer = request.trailers.validate()
+    if (badTrailer !== undefined) return invalid("trailer: " + badTrailer.message)
+  }
+  const hostAt = invalidHostIndex(request.host)
+  if (hostAt >= 0 || request.host === "") return invalid(`invalid Host ${JSON.stringify(request.host)}`)
+  const target = (url.pathname === "" ? "/" : url.pathname) + url.search
+  const headers = request.headers
+  const closeAfter = config.disableKeepAlives || hasToken(headers, "Connection", "close")
+  // Go asks for gzip unless told not to, the caller chose an encoding, asks for a range, or
+  // sends HEAD (some servers gzip the missing body's headers wrongly).
+  const acceptGzip = !config.disableCompression && request.method !== "HEAD" &&
+    !headers.has("Accept-Encoding") && !headers.has("Range")
+  const expectContinue = hasToken(headers, "Expect", "100-continue")
+  return {
+    _tag: "Ok",
+    request,
+    dest: destinations.of(url),
+    target,
+    closeAfter,
+    acceptGzip,
+    expectContinue,
+    urlText: () => redacted(url)
+  }
+}
