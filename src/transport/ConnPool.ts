@@ -183,11 +183,7 @@ export class ConnPool implements ConnOwner {
     this.conns.clear()
   }
 
-  /** The open connections (for the Transport's shutdown). */
-  openConnections(): ReadonlyArray<PersistConn> {
-    return [...this.conns.values()]
-  }
-
+  /** A snapshot of the pool's counts. */
   stats(): PoolStats {
     const hosts: Record<string, HostStats> = {}
     let active = 0
