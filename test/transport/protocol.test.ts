@@ -308,18 +308,24 @@ describe("101 Switching Protocols", () => {
     }).pipe(Effect.scoped))
 })
 
+/** A server that answers a POST as soon as its head arrives, and anything else once complete. */
+const earlyResponder = scriptedServer({
+  onHead: (req, conn) => {
+    if (req.method === "POST") conn.write(response("early"))
+  },
+  onRequest: (req, conn) => {
+    if (req.method !== "POST") conn.write(response(`ok ${req.target}`))
+  }
+})
+
+/** An upload sent in three parts (100 ms apart with `slowStream`). */
+const uploadParts = [text("first part;"), text("second part;"), text("third part")]
+
 describe("a response before the request body was written", () => {
   it.live("the response arrives early; the body is still written whole; the next request is not interleaved", () =>
     Effect.gen(function*() {
-      const server = yield* scriptedServer({
-        onHead: (req, conn) => {
-          if (req.method === "POST") conn.write(response("early"))
-        },
-        onRequest: (req, conn) => {
-          if (req.method !== "POST") conn.write(response(`ok ${req.target}`))
-        }
-      })
-      const parts = [text("first part;"), text("second part;"), text("third part")]
+      const server = yield* earlyResponder
+      const parts = uploadParts
       yield* Effect.gen(function*() {
         const transport = yield* Transport
         yield* Effect.gen(function*() {
@@ -348,15 +354,8 @@ describe("a response before the request body was written", () => {
 describe("a response before the request body was written, read at once", () => {
   it.live("the connection is not reused before the write finished: the next request is never inside the body", () =>
     Effect.gen(function*() {
-      const server = yield* scriptedServer({
-        onHead: (req, conn) => {
-          if (req.method === "POST") conn.write(response("early"))
-        },
-        onRequest: (req, conn) => {
-          if (req.method !== "POST") conn.write(response(`ok ${req.target}`))
-        }
-      })
-      const parts = [text("first part;"), text("second part;"), text("third part")]
+      const server = yield* earlyResponder
+      const parts = uploadParts
       yield* Effect.gen(function*() {
         const early = yield* fetch(request({ method: "POST", url: server.url("/upload"), body: Body.stream(slowStream(parts, 100)) }))
         expect(early.text).toBe("early")

@@ -29,31 +29,20 @@ const dropsSecondRequest = (how: "close" | "reset") =>
   })
 
 describe("retry on a reused connection the server dropped", () => {
-  it.live("a GET is retried on a new connection when the server closes without answering", () =>
-    Effect.gen(function*() {
-      const server = yield* dropsSecondRequest("close")
-      yield* Effect.gen(function*() {
-        expect((yield* get(server.url("/1"))).text).toBe("ok GET /1")
-        const second = yield* get(server.url("/2"))
-        expect(second.text).toBe("ok GET /2")
-        expect(server.accepted()).toBe(2)
-        expect(server.requests.map((r) => `${r.conn}:${r.target}`)).toEqual(["0:/1", "0:/2", "1:/2"])
-      }).pipe(withTransport)
-      yield* server.expectAllClosed()
-    }).pipe(Effect.scoped))
-
-  it.live("a GET is retried on a new connection when the server resets the connection", () =>
-    Effect.gen(function*() {
-      const server = yield* dropsSecondRequest("reset")
-      yield* Effect.gen(function*() {
-        expect((yield* get(server.url("/1"))).text).toBe("ok GET /1")
-        const second = yield* get(server.url("/2"))
-        expect(second.text).toBe("ok GET /2")
-        expect(server.accepted()).toBe(2)
-        expect(server.requests.map((r) => `${r.conn}:${r.target}`)).toEqual(["0:/1", "0:/2", "1:/2"])
-      }).pipe(withTransport)
-      yield* server.expectAllClosed()
-    }).pipe(Effect.scoped))
+  for (const [how, what] of [["close", "closes without answering"], ["reset", "resets the connection"]] as const) {
+    it.live(`a GET is retried on a new connection when the server ${what}`, () =>
+      Effect.gen(function*() {
+        const server = yield* dropsSecondRequest(how)
+        yield* Effect.gen(function*() {
+          expect((yield* get(server.url("/1"))).text).toBe("ok GET /1")
+          const second = yield* get(server.url("/2"))
+          expect(second.text).toBe("ok GET /2")
+          expect(server.accepted()).toBe(2)
+          expect(server.requests.map((r) => `${r.conn}:${r.target}`)).toEqual(["0:/1", "0:/2", "1:/2"])
+        }).pipe(withTransport)
+        yield* server.expectAllClosed()
+      }).pipe(Effect.scoped))
+  }
 
   it.live("a POST with a one-shot stream body is not retried: awaiting-headers (or write), reused", () =>
     Effect.gen(function*() {
