@@ -1,71 +1,58 @@
 /**
- * `npm start`: until the server exists, a short tour of what the project offers so far. It
- * parses a request and a chunked response with the HTTP/1.1 codec and prints what came out.
+ * `npm start`: a demo server on our `Server`, listening on 127.0.0.1 (port `PORT`, default
+ * 8080; 0 picks a free one). It prints its URL and serves until Ctrl-C, which shuts it down
+ * gracefully. Richer demos (routing, files) come with the ServeMux.
+ *
+ * - `GET /` says hello,
+ * - `POST /echo` answers the request body back,
+ * - `GET /stream` streams five chunks, one every 200 ms (chunked),
+ * - anything else is 404.
  *
  * @module
  */
-import { Console, Effect } from "effect"
-import { Headers } from "./domain/Headers.js"
-import { Event, Parser } from "./domain/http1/Parser.js"
-import { encodeChunk, encodeLastChunk, encodeRequest, requestFraming } from "./domain/http1/writer.js"
+import { Cause, Effect, Layer, Schedule, Stream } from "effect"
+import { Server } from "./server/Server.js"
+import type { ServerRequest } from "./server/ServerRequest.js"
+import * as ServerResponse from "./server/ServerResponse.js"
 
-const request = encodeRequest(
-  {
-    method: "POST",
-    target: "/greet?lang=en",
-    host: "127.0.0.1:8080",
-    headers: Headers.make({ "content-type": "text/plain", "x-trace-id": "42" }),
-    framing: requestFraming("POST", 5)
-  },
-  Buffer.from("hello")
-)
-
-const response = Buffer.concat([
-  Buffer.from("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Server-Timing\r\n\r\n"),
-  encodeChunk(Buffer.from("chunked ")),
-  encodeChunk(Buffer.from("body")),
-  encodeLastChunk(Headers.make({ "server-timing": "total;dur=1" }))
-])
-
-/** Feeds `bytes` to `parser` one byte at a time (as a slow network might) and describes the events. */
-const describe = (parser: Parser, bytes: Buffer): Array<string> => {
-  const lines: Array<string> = []
-  let body = ""
-  for (let i = 0; i < bytes.length; i++) {
-    parser.feed(bytes.subarray(i, i + 1))
-    for (let ev = parser.next(); ev !== Event.NeedMore; ev = parser.next()) {
-      if (ev === Event.Head) {
-        const h = parser.head
-        lines.push("head    " + ("method" in h ? `${h.method} ${h.target} ${h.proto}` : `${h.proto} ${h.status} ${h.reason}`))
-        for (const [k, v] of h.headers) lines.push(`        ${k}: ${v}`)
-        lines.push(`framing ${h.framing}, keep-alive ${h.keepAlive}`)
-      } else if (ev === Event.Body) body += parser.chunk.toString("latin1")
-      else if (ev === Event.End) {
-        lines.push(`body    ${JSON.stringify(body)}`)
-        if (parser.trailers !== undefined) lines.push(`trailer ${JSON.stringify(parser.trailers.toRecord())}`)
-      } else if (ev === Event.Error) {
-        lines.push(`error   ${parser.error?.message}`)
-        return lines
-      } else break
-    }
+const handler = (request: ServerRequest) => {
+  const path = request.url.pathname
+  if (path === "/" && (request.method === "GET" || request.method === "HEAD")) {
+    return Effect.succeed(ServerResponse.text(`Hello from effect-nethttp! You asked for ${request.target} over ${request.proto}.\n`))
   }
-  return lines
+  if (path === "/echo" && request.method === "POST") {
+    return Effect.map(request.bytes, (body) =>
+      ServerResponse.bytes(body, { headers: { "Content-Type": request.headers.get("Content-Type") ?? "application/octet-stream" } }))
+  }
+  if (path === "/stream") {
+    const chunks = Stream.range(1, 5).pipe(
+      Stream.schedule(Schedule.spaced("200 millis")),
+      Stream.map((i) => Buffer.from(`chunk ${i} of 5\n`))
+    )
+    return Effect.succeed(ServerResponse.stream(chunks, { headers: { "Content-Type": "text/plain; charset=utf-8" } }))
+  }
+  return Effect.succeed(ServerResponse.text("404 page not found\n", { status: 404 }))
 }
 
-const program = Effect.gen(function*() {
-  yield* Console.log("effect-nethttp: Go's net/http as an Effect-native HTTP/1.1 stack (work in progress)\n")
-  yield* Console.log("Available now: domain values (Headers, Method, Status, Body, Request, Response, typed errors)")
-  yield* Console.log("and a strict, incremental HTTP/1.1 codec (src/domain/http1). Coming: Transport, Client, Server, ServeMux.\n")
-  yield* Console.log("A request written by our writer, parsed back one byte at a time:")
-  for (const line of describe(Parser.request(), request)) yield* Console.log("  " + line)
-  yield* Console.log("\nA chunked response with a trailer:")
-  for (const line of describe(Parser.response(), response)) yield* Console.log("  " + line)
-  yield* Console.log("\nA request that smuggles a body with both Transfer-Encoding and Content-Length:")
-  const smuggle = Buffer.from("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
-  for (const line of describe(Parser.request(), smuggle)) yield* Console.log("  " + line)
-})
+const port = Number(process.env.PORT ?? 8080)
 
-Effect.runPromise(program).catch((error: unknown) => {
-  console.error(error)
-  process.exitCode = 1
+const program = Effect.gen(function*() {
+  const server = yield* Server
+  yield* Effect.log(`effect-nethttp demo server listening on ${server.url}`)
+  yield* Effect.log(`try: curl ${server.url}/   curl -d hello ${server.url}/echo   curl -N ${server.url}/stream`)
+  return yield* Effect.never
+}).pipe(Effect.provide(Layer.orDie(Server.layer({ host: "127.0.0.1", port, handler }))))
+
+const fiber = Effect.runFork(program)
+// Ctrl-C interrupts the program: the server's Scope closes, which is a graceful shutdown.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    Effect.runFork(Effect.zipRight(Effect.log(`${signal}: shutting down`), fiber.interruptAsFork(fiber.id())))
+  })
+}
+fiber.addObserver((exit) => {
+  if (exit._tag === "Failure" && !Cause.isInterruptedOnly(exit.cause)) {
+    console.error(Cause.pretty(exit.cause))
+    process.exitCode = 1
+  }
 })

@@ -46,6 +46,14 @@ export interface Conn {
   readonly receive: (receiver: Receiver | undefined) => void
   /** Writes `data`; completes when the stream took it, waiting for room when its buffer is full. */
   readonly write: (data: Uint8Array) => Effect.Effect<void, ConnError>
+  /**
+   * Hands `data` to the stream at once, without an Effect: true when its buffer has room for
+   * more, false when the writer should wait for `drained` before writing again. Failures
+   * surface as the connection's read error (and fail later writes). For a protocol's hot path.
+   */
+  readonly writeNow: (data: Uint8Array | string) => boolean
+  /** Completes when the stream's write buffer has room again (at once when it has). */
+  readonly drained: Effect.Effect<void, ConnError>
   /** Ends our side (a FIN): the peer reads end of input; reading goes on. */
   readonly closeWrite: Effect.Effect<void>
   /** Closes both sides and releases the stream. Idempotent: the stream is destroyed once. */
@@ -184,19 +192,32 @@ class StreamConn implements Conn {
       if (this.failure !== undefined) return Effect.fail(new ConnError({ ...this.failure, op: "write" }))
       if (this.destroyed || this.stream.writableEnded) return Effect.fail(closedError("write"))
       if (this.stream.write(data)) return Effect.void
-      return Effect.async<void, ConnError>((resume) => {
-        const onDrain = () => {
-          this.drainWaiters.delete(resume)
-          resume(Effect.void)
-        }
-        this.drainWaiters.add(resume)
-        this.stream.once("drain", onDrain)
-        return Effect.sync(() => {
-          this.drainWaiters.delete(resume)
-          this.stream.off("drain", onDrain)
-        })
-      })
+      return this.awaitDrain
     })
+
+  readonly writeNow = (data: Uint8Array | string): boolean => {
+    if (this.destroyed || this.stream.writableEnded) return false
+    return typeof data === "string" ? this.stream.write(data, "latin1") : this.stream.write(data)
+  }
+
+  readonly drained: Effect.Effect<void, ConnError> = Effect.suspend(() => {
+    if (this.failure !== undefined) return Effect.fail(new ConnError({ ...this.failure, op: "write" }))
+    if (this.destroyed || this.stream.writableEnded) return Effect.fail(closedError("write"))
+    return this.stream.writableNeedDrain ? this.awaitDrain : Effect.void
+  })
+
+  private readonly awaitDrain: Effect.Effect<void, ConnError> = Effect.async<void, ConnError>((resume) => {
+    const onDrain = () => {
+      this.drainWaiters.delete(resume)
+      resume(Effect.void)
+    }
+    this.drainWaiters.add(resume)
+    this.stream.once("drain", onDrain)
+    return Effect.sync(() => {
+      this.drainWaiters.delete(resume)
+      this.stream.off("drain", onDrain)
+    })
+  })
 
   readonly closeWrite: Effect.Effect<void> = Effect.sync(() => {
     if (!this.destroyed && !this.stream.writableEnded) this.stream.end()

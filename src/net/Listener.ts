@@ -1,22 +1,36 @@
 /**
- * Listening for TCP connections, as a Scope-owned resource: the server's accept loop takes
- * connections from `accept`; closing the Scope stops listening and closes what was never
- * accepted.
+ * Listening for TCP (or TLS) connections, as a Scope-owned resource: the server's accept
+ * loop takes connections from `accept`; closing the Scope stops listening and closes what
+ * was never accepted.
  *
  * @module
  */
 import { Effect, type Scope } from "effect"
 import * as net from "node:net"
+import * as tls from "node:tls"
 import { type Conn, fromDuplex } from "./Conn.js"
-import { errorCode, errorDetail, ListenError } from "./errors.js"
+import { AcceptError, errorCode, errorDetail, ListenError } from "./errors.js"
 
 /** A listening socket. */
 export interface Listener {
   /** The bound address: the real port when 0 was asked for. */
   readonly host: string
   readonly port: number
-  /** The next connection, waiting for one when none is pending. The caller owns it. */
-  readonly accept: Effect.Effect<Conn>
+  /**
+   * The next connection, waiting for one when none is pending. The caller owns it. Fails when
+   * accepting failed (too many open files, say): the caller backs off and tries again.
+   */
+  readonly accept: Effect.Effect<Conn, AcceptError>
+  /** Stops listening (new connections are refused) and closes what was never accepted. Idempotent. */
+  readonly close: Effect.Effect<void>
+}
+
+/** A key and certificate chain (PEM) to serve TLS with. */
+export interface ListenTls {
+  readonly key: string | Uint8Array
+  readonly cert: string | Uint8Array
+  /** ALPN protocols offered, in order. Default `["http/1.1"]`. */
+  readonly alpnProtocols?: ReadonlyArray<string>
 }
 
 /** What to listen on. */
@@ -25,32 +39,54 @@ export interface ListenOptions {
   /** 0 picks a free port. */
   readonly port: number
   readonly backlog?: number
+  /** Serve TLS: every accepted connection has finished its handshake. */
+  readonly tls?: ListenTls
 }
 
-type Resume = (effect: Effect.Effect<Conn>) => void
+type Resume = (effect: Effect.Effect<Conn, AcceptError>) => void
 
 /** Listens on `host:port` for as long as the Scope is open. */
 export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: net.Server; readonly listener: Listener }, ListenError>((resume) => {
-      const pending: Array<net.Socket> = []
+      const pending: Array<Conn | AcceptError> = []
       const waiters: Array<Resume> = []
-      // allowHalfOpen: a client's FIN ends our reading only; the server still answers.
-      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+      let listening = false
+      let closed = false
+      const deliver = (item: Conn | AcceptError) => {
         const waiter = waiters.shift()
-        if (waiter !== undefined) waiter(Effect.succeed(toConn(socket)))
-        else pending.push(socket)
-      })
-      server.once("error", (error) => {
+        if (waiter !== undefined) waiter(item instanceof AcceptError ? Effect.fail(item) : Effect.succeed(item))
+        else pending.push(item)
+      }
+      const onSocket = (socket: net.Socket) => {
+        if (closed) socket.destroy()
+        else deliver(fromDuplex(socket))
+      }
+      // allowHalfOpen: a client's FIN ends our reading only; the server still answers.
+      const server: net.Server = options.tls === undefined
+        ? net.createServer({ noDelay: true, allowHalfOpen: true }, onSocket)
+        : tls.createServer({
+          key: toPem(options.tls.key),
+          cert: toPem(options.tls.cert),
+          ALPNProtocols: [...(options.tls.alpnProtocols ?? ["http/1.1"])],
+          noDelay: true,
+          allowHalfOpen: true
+        }, onSocket)
+      // A failed handshake only concerns that client.
+      if (options.tls !== undefined) server.on("tlsClientError", (_error, socket) => socket.destroy())
+      server.on("error", (error) => {
         const code = errorCode(error)
-        resume(Effect.fail(new ListenError({ host: options.host, port: options.port, ...(code === undefined ? {} : { code }), detail: errorDetail(error) })))
+        if (!listening) {
+          resume(Effect.fail(new ListenError({ host: options.host, port: options.port, ...(code === undefined ? {} : { code }), detail: errorDetail(error) })))
+        } else deliver(new AcceptError({ ...(code === undefined ? {} : { code }), detail: errorDetail(error) }))
       })
       server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? 511 }, () => {
+        listening = true
         const address = server.address() as net.AddressInfo
-        const accept: Effect.Effect<Conn> = Effect.suspend(() => {
-          const socket = pending.shift()
-          if (socket !== undefined) return Effect.succeed(toConn(socket))
-          return Effect.async<Conn>((resumeAccept) => {
+        const accept: Effect.Effect<Conn, AcceptError> = Effect.suspend(() => {
+          const item = pending.shift()
+          if (item !== undefined) return item instanceof AcceptError ? Effect.fail(item) : Effect.succeed(item)
+          return Effect.async<Conn, AcceptError>((resumeAccept) => {
             waiters.push(resumeAccept)
             return Effect.sync(() => {
               const i = waiters.indexOf(resumeAccept)
@@ -58,15 +94,19 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
             })
           })
         })
-        server.on("close", () => {
-          for (const socket of pending.splice(0)) socket.destroy()
+        // Stops listening at once; connections already accepted belong to whoever accepted
+        // them (server.close's callback would wait for all of them to end).
+        const close = Effect.sync(() => {
+          if (closed) return
+          closed = true
+          server.close()
+          for (const item of pending.splice(0)) if (!(item instanceof AcceptError)) item.stream.destroy()
         })
-        resume(Effect.succeed({ server, listener: { host: address.address, port: address.port, accept } }))
+        resume(Effect.succeed({ server, listener: { host: address.address, port: address.port, accept, close } }))
       })
     }),
-    // Stops listening at once; connections already accepted belong to whoever accepted them
-    // (server.close's callback would wait for all of them to end).
-    ({ server }) => Effect.sync(() => server.close())
+    ({ listener }) => listener.close
   ).pipe(Effect.map(({ listener }) => listener))
 
-const toConn = (socket: net.Socket): Conn => fromDuplex(socket)
+const toPem = (pem: string | Uint8Array): string | Buffer =>
+  typeof pem === "string" ? pem : Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength)

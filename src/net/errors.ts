@@ -47,6 +47,16 @@ export class ListenError extends Data.TaggedError("ListenError")<{
   }
 }
 
+/** Accepting a connection failed (too many open files, say); the listener goes on. */
+export class AcceptError extends Data.TaggedError("AcceptError")<{
+  readonly code?: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `accept: ${this.detail}`
+  }
+}
+
 /** The system error code of an unknown thrown or emitted value, if it has one. */
 export const errorCode = (error: unknown): string | undefined =>
   typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"

@@ -49,6 +49,8 @@ export const withBuffered = (conn: Conn, buffered: Uint8Array): Conn => {
       conn.receive(receiver)
     },
     write: conn.write,
+    writeNow: conn.writeNow,
+    drained: conn.drained,
     closeWrite: conn.closeWrite,
     close: conn.close,
     closed: conn.closed,

@@ -59,7 +59,7 @@ const RESPONSE_EXCLUDED = new Set(["Content-Length", "Transfer-Encoding", "Trail
  * Characters above 0xFF become spaces too: written as latin1 only their low byte would
  * remain, and U+010D would turn into a CR. (Callers validate first; this is the last guard.)
  */
-const sanitizeValue = (v: string): string => {
+export const sanitizeFieldValue = (v: string): string => {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i)
     if (c === 0x0d || c === 0x0a || c > 0xff) return v.replace(/[\r\n\u0100-\uffff]/g, " ")
@@ -73,7 +73,7 @@ const writeFields = (headers: Headers, excluded: ReadonlySet<string>): string =>
   for (let i = 0; i < n; i++) {
     const name = headers.nameAt(i)!
     if (excluded.has(name)) continue
-    out += name + ": " + sanitizeValue(headers.valueAt(i)!) + "\r\n"
+    out += name + ": " + sanitizeFieldValue(headers.valueAt(i)!) + "\r\n"
   }
   return out
 }
@@ -113,10 +113,10 @@ export interface RequestHeadInit {
  */
 export const formatRequestHead = (init: RequestHeadInit): string => {
   const headers = init.headers
-  let out = init.method + " " + init.target + " HTTP/1.1\r\nHost: " + sanitizeValue(init.host) + "\r\n"
+  let out = init.method + " " + init.target + " HTTP/1.1\r\nHost: " + sanitizeFieldValue(init.host) + "\r\n"
   const ua = headers.get("User-Agent")
   if (ua === undefined) out += "User-Agent: " + DEFAULT_USER_AGENT + "\r\n"
-  else if (ua !== "") out += "User-Agent: " + sanitizeValue(ua) + "\r\n"
+  else if (ua !== "") out += "User-Agent: " + sanitizeFieldValue(ua) + "\r\n"
   out += writeFields(headers, REQUEST_EXCLUDED)
   if (init.close === true && !hasToken(headers, "Connection", "close")) out += "Connection: close\r\n"
   if (init.acceptGzip === true) out += "Accept-Encoding: gzip\r\n"
@@ -144,12 +144,15 @@ export interface ResponseHeadInit {
   /** Adds `Connection: keep-alive` (for an HTTP/1.0 client that asked for it). */
   readonly keepAlive?: boolean
   readonly trailerNames?: ReadonlyArray<string>
+  /** Fields already formatted (each line ending in CRLF), written after `headers`: a server's own Date, say. */
+  readonly extraFields?: string
 }
 
 /** The response head as a string of latin1 characters. */
 export const formatResponseHead = (init: ResponseHeadInit): string => {
   let out = "HTTP/1." + (init.versionMinor ?? 1) + " " + init.status + " " + init.reason + "\r\n"
   out += writeFields(init.headers, RESPONSE_EXCLUDED)
+  if (init.extraFields !== undefined) out += init.extraFields
   if (init.close === true) {
     if (!hasToken(init.headers, "Connection", "close")) out += "Connection: close\r\n"
   } else if (init.keepAlive === true && !init.headers.has("Connection")) out += "Connection: keep-alive\r\n"

@@ -1,0 +1,30 @@
+/**
+ * What the server runners of `npm run bench:server` share (except `run-ours.ts`, which is
+ * written out in full as a user would write it): the address they listen on and the one
+ * stdout line they print once listening.
+ *
+ * A runner is started as `node <run-<peer>.ts compiled>` (see build.ts and processes.ts) with
+ * `PORT` in its environment (`0`: any free port). It listens on 127.0.0.1, prints exactly one
+ * line `listening http://127.0.0.1:<port>` on stdout, and serves until it is killed.
+ *
+ * @module
+ */
+
+/** The host every runner listens on. */
+export const HOST = "127.0.0.1"
+
+/** The body every runner answers `GET /` with. */
+export const BODY = "Hello, World!"
+
+/** The port to listen on, from `PORT` (`0`, the default, picks a free one). */
+export const listenPort = (): number => {
+  const raw = process.env.PORT
+  const port = raw === undefined || raw === "" ? 0 : Number(raw)
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be 0..65535, got ${raw}`)
+  return port
+}
+
+/** Prints the one `listening http://127.0.0.1:<port>` line the harness waits for. */
+export const announce = (port: number): void => {
+  process.stdout.write(`listening http://${HOST}:${port}\n`)
+}

@@ -1,0 +1,13 @@
+/**
+ * A handler answers one request (Go's `http.Handler`): an Effect that yields the response.
+ * It runs in the connection's fiber; a failure or a defect becomes a 500 answer, and a client
+ * that disconnects interrupts it.
+ *
+ * @module
+ */
+import type { Effect } from "effect"
+import type { ServerRequest } from "./ServerRequest.js"
+import type { ServerResponse } from "./ServerResponse.js"
+
+/** Answers a request; `E` is the handler's failure, `R` what it needs from the context. */
+export type Handler<E = never, R = never> = (request: ServerRequest) => Effect.Effect<ServerResponse<E>, E, R>

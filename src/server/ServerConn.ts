@@ -1,0 +1,655 @@
+/**
+ * One accepted connection and its serve loop (Go's `conn.serve`): read a request head,
+ * run the handler inline in this fiber, write the response, drain what is left of the
+ * request body, and go on with the next request, until either side closes.
+ *
+ * The input arrives in push mode (`Conn.receive`): every chunk is fed to the parser at once,
+ * and the loop, when it needs more, waits on a single reusable `Effect.async`. Pipelined
+ * requests therefore come out of the parser one after the other, answered in order.
+ *
+ * Timeouts are deadlines (epoch milliseconds on the server's Clock) that the server's reaper
+ * fiber checks (see `Server.ts`): nothing is scheduled per request.
+ *
+ * @module
+ */
+import { Cause, Chunk, type Clock, Effect, Exit, type Fiber, Option, type Scope, Stream } from "effect"
+import * as Body from "../domain/Body.js"
+import type { Headers } from "../domain/Headers.js"
+import "../domain/http1/bufferMethods.js"
+import type { RequestHead } from "../domain/http1/MessageHead.js"
+import { Event, Parser } from "../domain/http1/Parser.js"
+import { encodeChunk, encodeLastChunk } from "../domain/http1/writer.js"
+import * as Status from "../domain/Status.js"
+import type { Conn, Receiver } from "../net/Conn.js"
+import type { ConnError } from "../net/errors.js"
+import { cannedReply, CONTINUE, headProblem, parseErrorReply } from "./cannedReplies.js"
+import type { ConnInfo, ConnState, ResolvedServerConfig } from "./config.js"
+import { HijackError, RequestBodyError, ServerTimeoutError, type TimeoutPhase } from "./errors.js"
+import type { Handler } from "./Handler.js"
+import { type DateCache, planResponse, type ResponsePlan } from "./responseWriter.js"
+import { type Hijacked, type RequestIO, ServerRequest } from "./ServerRequest.js"
+import type { ServerResponse } from "./ServerResponse.js"
+
+/** What the server shares with each of its connections. */
+export interface ConnHost {
+  readonly config: ResolvedServerConfig
+  /** The handler, its requirements already in the fibers' context. */
+  readonly handler: Handler<unknown, never>
+  readonly clock: Clock.Clock
+  readonly dates: DateCache
+  readonly scheme: "http" | "https"
+  /** Whether a graceful shutdown has begun: answer with `Connection: close`, close when idle. */
+  readonly shuttingDown: () => boolean
+  /** The connection's fiber ended. */
+  readonly forget: (conn: ServerConn) => void
+}
+
+/** Go's `maxPostHandlerReadBytes`: an unread request body up to this size is drained, more closes. */
+export const MAX_POST_HANDLER_READ_BYTES = 256 << 10
+/** Input buffered unparsed before the socket is paused (a handler not reading its body). */
+const PAUSE_ABOVE = 256 << 10
+/** Go's `rstAvoidanceDelay`: after the last reply, how long to wait for the client's close. */
+const LINGER_MS = 500
+
+// What the serve loop is doing.
+const WAIT_HEAD = 0
+const HANDLER = 1
+const WRITE = 2
+const LINGER = 3
+const DONE = 4
+
+// pollHead's answers besides a head.
+const NEED = 0
+const EOF = 1
+const FAILED = 2
+
+const VOID = Effect.void
+const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
+
+/** A connection being served. */
+export class ServerConn implements Receiver, RequestIO {
+  private readonly parser: Parser<RequestHead>
+  private phase = WAIT_HEAD
+  private waiter: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+  private eofWaiter: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+  private eof = false
+  private readFailure: ConnError | undefined = undefined
+  private paused = false
+  private fiber: Fiber.RuntimeFiber<void, never> | undefined = undefined
+  private served = 0
+  private hijacked = false
+  /** Why the connection is being closed by us, if a timeout did it. */
+  private timedOut: TimeoutPhase | undefined = undefined
+
+  // Deadlines, epoch milliseconds on the Clock; Infinity when none runs.
+  private headDeadline = Number.POSITIVE_INFINITY
+  private headPhase: TimeoutPhase = "read-header"
+  private readDeadline = Number.POSITIVE_INFINITY
+  private writeDeadline = Number.POSITIVE_INFINITY
+
+  // The current request.
+  private head: RequestHead | undefined = undefined
+  private bodyDone = true
+  private bodyRead = 0
+  private bodyError: RequestBodyError | undefined = undefined
+  private readTimedOut = false
+  private continuePending = false
+  private trailerFields: Headers | undefined = undefined
+
+  constructor(
+    readonly info: ConnInfo,
+    private readonly conn: Conn,
+    private readonly host: ConnHost
+  ) {
+    this.parser = Parser.request({ maxHeaderBytes: host.config.maxHeaderBytes })
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Input, pushed by the Conn (synchronously from the socket's events)
+
+  readonly onData = (chunk: Uint8Array): void => {
+    if (this.phase >= LINGER || this.hijacked) return
+    this.parser.feed(chunk)
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      waiter(VOID)
+    } else if (!this.paused && this.parser.buffered > PAUSE_ABOVE) {
+      this.paused = true
+      this.conn.stream.pause()
+    }
+  }
+
+  readonly onEnd = (): void => {
+    this.inputEnded()
+  }
+
+  readonly onError = (error: ConnError): void => {
+    this.readFailure = error
+    this.inputEnded()
+  }
+
+  private inputEnded(): void {
+    if (this.eof) return
+    this.eof = true
+    this.parser.finish()
+    const eofWaiter = this.eofWaiter
+    if (eofWaiter !== undefined) {
+      this.eofWaiter = undefined
+      eofWaiter(VOID)
+    }
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      waiter(VOID)
+    }
+    // The client went away while its handler runs: interrupt it (Go cancels the request's
+    // context; node:http aborts it). Requests pipelined before a half-close are still answered.
+    if (this.phase === HANDLER && !this.hijacked && (this.readFailure !== undefined || !this.bodyDone || this.parser.buffered === 0)) {
+      this.fiber?.unsafeInterruptAsFork(this.fiber.id())
+    }
+  }
+
+  private readonly registerWaiter = (resume: (effect: Effect.Effect<void>) => void): void => {
+    this.waiter = resume
+  }
+
+  /** Completes when input arrives or ends. */
+  private readonly awaitInput: Effect.Effect<void> = Effect.async<void>(this.registerWaiter)
+
+  private resumeInput(): void {
+    if (this.paused && this.parser.buffered <= PAUSE_ABOVE / 2) {
+      this.paused = false
+      this.conn.stream.resume()
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The serve loop
+
+  /** Serves the connection until it closes; never fails. */
+  readonly serve: Effect.Effect<void> = Effect.withFiberRuntime<void>((fiber) => {
+    this.fiber = fiber as Fiber.RuntimeFiber<void, never>
+    this.conn.receive(this)
+    return Effect.zipRight(this.state("New"), this.beginWait(true))
+  }).pipe(Effect.onExit((exit) => this.finish(exit)))
+
+  private readonly loop: Effect.Effect<void> = Effect.suspend(() => this.nextRequest())
+  private readonly again = (): Effect.Effect<void> => this.loop
+
+  private state(state: ConnState): Effect.Effect<void> {
+    const hook = this.host.config.connState
+    return hook === undefined ? VOID : hook(this.info, state)
+  }
+
+  /** Waits for the next request head: the first within readHeaderTimeout, later ones within idleTimeout. */
+  private beginWait(first: boolean): Effect.Effect<void> {
+    this.phase = WAIT_HEAD
+    const config = this.host.config
+    const idle = first ? 0 : config.idleTimeoutMs
+    const timeout = idle > 0 ? idle : config.readHeaderTimeoutMs
+    this.headPhase = idle > 0 ? "idle" : "read-header"
+    this.headDeadline = timeout > 0 ? this.host.clock.unsafeCurrentTimeMillis() + timeout : Number.POSITIVE_INFINITY
+    if (this.host.shuttingDown() && this.parser.buffered === 0) return this.closeNow
+    return first || this.host.config.connState === undefined ? this.loop : Effect.zipRight(this.state("Idle"), this.loop)
+  }
+
+  private pollHead(): RequestHead | typeof NEED | typeof EOF | typeof FAILED {
+    for (;;) {
+      const ev = this.parser.next()
+      switch (ev) {
+        case Event.Head:
+          return this.parser.head
+        case Event.NeedMore:
+          return this.eof ? EOF : NEED
+        case Event.Error:
+          return FAILED
+        case Event.Body:
+        case Event.End:
+          continue // the rest of a body nobody read (drained already, or closing)
+        default:
+          return EOF
+      }
+    }
+  }
+
+  private nextRequest(): Effect.Effect<void> {
+    const r = this.pollHead()
+    if (typeof r !== "number") return this.handle(r)
+    if (r === NEED) {
+      this.resumeInput()
+      if (this.headPhase === "idle" && this.parser.buffered > 0) {
+        // The next request began: from now on its head must arrive within readHeaderTimeout.
+        const timeout = this.host.config.readHeaderTimeoutMs
+        this.headPhase = "read-header"
+        this.headDeadline = timeout > 0 ? this.host.clock.unsafeCurrentTimeMillis() + timeout : Number.POSITIVE_INFINITY
+      }
+      return Effect.flatMap(this.awaitInput, this.again)
+    }
+    if (r === EOF || this.timedOut !== undefined || this.eof) return this.closeNow
+    return this.replyAndClose(parseErrorReply(this.parser.error!))
+  }
+
+  private handle(head: RequestHead): Effect.Effect<void> {
+    const config = this.host.config
+    const now = this.host.clock.unsafeCurrentTimeMillis()
+    this.headDeadline = Number.POSITIVE_INFINITY
+    this.writeDeadline = config.writeTimeoutMs > 0 ? now + config.writeTimeoutMs : Number.POSITIVE_INFINITY
+    this.head = head
+    this.bodyDone = head.framing === "none"
+    this.readDeadline = !this.bodyDone && config.readTimeoutMs > 0 ? now + config.readTimeoutMs : Number.POSITIVE_INFINITY
+    this.bodyRead = 0
+    this.bodyError = undefined
+    this.readTimedOut = false
+    this.trailerFields = undefined
+    this.served++
+
+    const headers = head.headers
+    let hostField: string | undefined = undefined
+    let hosts = 0
+    let expect: string | undefined = undefined
+    for (let i = 0, n = headers.size; i < n; i++) {
+      const name = headers.nameAt(i)
+      if (name === "Host") {
+        hosts++
+        hostField ??= headers.valueAt(i)
+      } else if (name === "Expect") expect ??= headers.valueAt(i)
+    }
+    const problem = headProblem(head.versionMinor, head.method, hosts, hostField, expect)
+    if (problem !== undefined) return this.replyAndClose(problem)
+    if (head.contentLength > config.maxBodyBytes) return this.replyAndClose(cannedReply(Status.RequestEntityTooLarge))
+    this.continuePending = expect !== undefined && head.versionMinor >= 1 && !this.bodyDone
+
+    const request = new ServerRequest(head, head.targetForm === "absolute" ? authorityOf(head.target) : hostField ?? "", this.host.scheme, this.info.remoteAddress, this.info.remotePort, this)
+    this.phase = HANDLER
+    const run = Effect.matchCauseEffect(this.host.handler(request), this.afterHandler)
+    return config.connState === undefined ? run : Effect.zipRight(this.state("Active"), run)
+  }
+
+  private readonly afterHandler = {
+    onSuccess: (response: ServerResponse<unknown>): Effect.Effect<void> => {
+      if (this.hijacked) return VOID
+      this.phase = WRITE
+      return this.respond(response)
+    },
+    onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
+      if (this.hijacked) return VOID
+      this.phase = WRITE
+      return this.failed(cause)
+    }
+  }
+
+  private failed(cause: Cause.Cause<unknown>): Effect.Effect<void> {
+    // A body the client got wrong is the client's problem: not an error of the server's.
+    const bodyFailure = Cause.failures(cause).pipe(Chunk.findFirst((f): f is RequestBodyError => f instanceof RequestBodyError), Option.getOrUndefined)
+    const reply = bodyFailure?.reason === "too-large"
+      ? cannedReply(Status.RequestEntityTooLarge)
+      : this.bodyError?.reason === "malformed"
+      ? cannedReply(Status.BadRequest, this.bodyError.detail)
+      : cannedReply(Status.InternalServerError)
+    const log = (bodyFailure !== undefined ? Effect.logDebug : Effect.logError)("effect-nethttp server: handler failed", cause).pipe(
+      Effect.annotateLogs({ method: this.head!.method, target: this.head!.target })
+    )
+    return Effect.zipRight(log, this.replyAndClose(reply))
+  }
+
+  /** Whether the connection can serve another request after this one, decided before the head is written. */
+  private keepAlive(): boolean {
+    const head = this.head!
+    if (!head.keepAlive || this.host.config.disableKeepAlives || this.host.shuttingDown()) return false
+    if (this.bodyError !== undefined || this.timedOut !== undefined || this.eof) return false
+    if (this.bodyDone) return true
+    // The client waits for our 100 Continue before sending the body: it never will now (Go closes).
+    if (this.continuePending) return false
+    this.drainBuffered()
+    if (this.bodyDone) return true
+    if (this.bodyError !== undefined) return false
+    return head.contentLength < 0 || head.contentLength - this.bodyRead <= MAX_POST_HANDLER_READ_BYTES
+  }
+
+  private respond(response: ServerResponse<unknown>): Effect.Effect<void> {
+    const head = this.head!
+    const side = { method: head.method, versionMinor: head.versionMinor, keepAlive: this.keepAlive() }
+    const date = this.host.dates.format(this.host.clock.unsafeCurrentTimeMillis())
+    const body = response.body
+    if (body._tag === "Empty" || body._tag === "Bytes") {
+      const bytes = body._tag === "Bytes" ? body.bytes : undefined
+      const plan = planResponse(response, side, date, bytes)
+      if (plan.withTrailers) return this.writeChunkedBytes(plan, bytes, response.trailers!)
+      const data = plan.sendBody && bytes !== undefined ? bytes : undefined
+      return this.writeThen(concatHead(plan.head, data), plan.close)
+    }
+    return this.writeStream(response, side, date)
+  }
+
+  private writeChunkedBytes(plan: ResponsePlan, bytes: Uint8Array | undefined, trailers: Effect.Effect<Headers, unknown>): Effect.Effect<void> {
+    return Effect.matchCauseEffect(trailers, {
+      onFailure: (cause) => Effect.zipRight(Effect.logError("effect-nethttp server: response trailers failed", cause), this.replyAndClose(cannedReply(Status.InternalServerError))),
+      onSuccess: (fields) => {
+        const parts: Array<Uint8Array> = [Buffer.from(plan.head, "latin1")]
+        if (bytes !== undefined && bytes.length > 0) parts.push(encodeChunk(bytes))
+        parts.push(encodeLastChunk(fields))
+        return this.writeThen(Buffer.concat(parts), plan.close)
+      }
+    })
+  }
+
+  /** Writes the last bytes of a response, then goes on with the next request or closes. */
+  private writeThen(data: Uint8Array, close: boolean): Effect.Effect<void> {
+    if (this.conn.writeNow(data)) return this.afterResponse(close)
+    // The stream's buffer is full (a slow reader, or many pipelined answers): wait for room
+    // before reading the next request, so a client cannot make us buffer without limit.
+    return Effect.matchEffect(this.conn.drained, {
+      onFailure: () => this.closeNow,
+      onSuccess: () => this.afterResponse(close)
+    })
+  }
+
+  /** Writes a streamed body: the head with the first chunk (sniffed), then every chunk as it comes. */
+  private writeStream(response: ServerResponse<unknown>, side: { method: string; versionMinor: number; keepAlive: boolean }, date: string): Effect.Effect<void> {
+    const body = response.body as Body.StreamBody<unknown> | Body.RewindableBody<unknown>
+    let plan: ResponsePlan | undefined = undefined
+    let written = 0
+    const writeChunk = (chunk: Uint8Array): Effect.Effect<void, ConnError> => {
+      if (plan === undefined) {
+        plan = planResponse(response, side, date, chunk)
+        if (!plan.sendBody) return this.conn.write(Buffer.from(plan.head, "latin1"))
+        written += chunk.length
+        return this.conn.write(concatHead(plan.head, plan.framing._tag === "Chunked" ? encodeChunk(chunk) : chunk))
+      }
+      if (!plan.sendBody || chunk.length === 0) return VOID
+      written += chunk.length
+      return this.conn.write(plan.framing._tag === "Chunked" ? encodeChunk(chunk) : chunk)
+    }
+    const run = Stream.runForEachChunk(Body.toStream(body), (chunk) => {
+      if (chunk.length === 1) return writeChunk(Chunk.unsafeHead(chunk))
+      return Effect.forEach(chunk, writeChunk, { discard: true })
+    })
+    return Effect.matchCauseEffect(run, {
+      onFailure: (cause) => {
+        if (plan === undefined) {
+          return Effect.zipRight(
+            Effect.logError("effect-nethttp server: response body failed before its head was sent", cause),
+            this.replyAndClose(cannedReply(Status.InternalServerError))
+          )
+        }
+        // The head is out: all we can do is cut the connection, so the client sees a broken body (Go).
+        return Effect.zipRight(Effect.logError("effect-nethttp server: response body failed", cause), this.closeNow)
+      },
+      onSuccess: () => {
+        const p = plan ?? planResponse(response, side, date, undefined)
+        const tail: Array<Effect.Effect<void, ConnError>> = []
+        if (plan === undefined) tail.push(this.conn.write(Buffer.from(p.head, "latin1")))
+        if (p.sendBody && p.framing._tag === "Length" && written !== p.framing.length) {
+          return Effect.zipRight(
+            Effect.logError(`effect-nethttp server: the response body had ${written} bytes, not the ${p.framing.length} announced`),
+            this.closeNow
+          )
+        }
+        if (p.sendBody && p.framing._tag === "Chunked") {
+          if (p.withTrailers && response.trailers !== undefined) {
+            tail.push(Effect.flatMap(Effect.orDie(response.trailers), (fields) => this.conn.write(encodeLastChunk(fields))))
+          } else tail.push(this.conn.write(encodeLastChunk()))
+        }
+        const close = p.close || p.framing._tag === "Close"
+        return Effect.matchCauseEffect(Effect.all(tail, { discard: true }), {
+          onFailure: () => this.closeNow,
+          onSuccess: () => this.afterResponse(close)
+        })
+      }
+    }).pipe(Effect.catchAllCause(() => this.closeNow))
+  }
+
+  private afterResponse(close: boolean): Effect.Effect<void> {
+    this.writeDeadline = Number.POSITIVE_INFINITY
+    if (close) return this.closeGracefully
+    if (!this.bodyDone) return Effect.flatMap(this.drainRest(MAX_POST_HANDLER_READ_BYTES - 0), (done) => (done ? this.beginWait(false) : this.closeNow))
+    return this.beginWait(false)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The request body (RequestIO)
+
+  /** Consumes body bytes already buffered, without waiting (before deciding on keep-alive). */
+  private drainBuffered(): void {
+    const limit = MAX_POST_HANDLER_READ_BYTES
+    let drained = 0
+    while (!this.bodyDone && this.bodyError === undefined && drained <= limit) {
+      const ev = this.parser.next()
+      if (ev === Event.Body) drained += this.parser.chunk.length
+      else if (ev === Event.End) this.endBody()
+      else if (ev === Event.Error) this.bodyError = this.malformed()
+      else return
+    }
+  }
+
+  /** Reads and drops the rest of the body, up to `budget` bytes; true when the body ended within it. */
+  private drainRest(budget: number): Effect.Effect<boolean> {
+    return Effect.suspend(() => {
+      let left = budget
+      const step: Effect.Effect<boolean> = Effect.suspend(() => {
+        for (;;) {
+          if (this.bodyDone) return Effect.succeed(true)
+          if (this.bodyError !== undefined || this.readTimedOut || this.eof && this.parser.buffered === 0) return Effect.succeed(false)
+          const ev = this.parser.next()
+          if (ev === Event.Body) {
+            left -= this.parser.chunk.length
+            if (left < 0) return Effect.succeed(false)
+          } else if (ev === Event.End) this.endBody()
+          else if (ev === Event.NeedMore) {
+            if (this.eof) return Effect.succeed(false)
+            this.resumeInput()
+            return Effect.flatMap(this.awaitInput, () => step)
+          } else return Effect.succeed(false)
+        }
+      })
+      return step
+    })
+  }
+
+  private endBody(): void {
+    this.bodyDone = true
+    this.trailerFields = this.parser.trailers
+    this.readDeadline = Number.POSITIVE_INFINITY
+  }
+
+  private malformed(): RequestBodyError {
+    const error = this.parser.error
+    if (error !== undefined && error._tag === "MalformedMessage" && error.reason === "unexpected-eof") {
+      return new RequestBodyError({ reason: "truncated", detail: "the client closed the connection before the body ended" })
+    }
+    return new RequestBodyError({ reason: "malformed", detail: error?.message ?? "malformed body" })
+  }
+
+  /** @internal RequestIO */
+  readonly pull: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> = Effect.suspend(() => this.pullStep())
+
+  private pullStep(): Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> {
+    if (this.hijacked) return Effect.fail(Option.some(new RequestBodyError({ reason: "consumed", detail: "the connection was hijacked" })))
+    if (this.bodyError !== undefined) return Effect.fail(Option.some(this.bodyError))
+    if (this.bodyDone || this.phase !== HANDLER) return END_OF_BODY
+    if (this.continuePending) {
+      this.continuePending = false
+      this.conn.stream.write(CONTINUE)
+    }
+    for (;;) {
+      if (this.readTimedOut) {
+        this.bodyError = new RequestBodyError({ reason: "timeout", detail: `the body did not arrive within readTimeout (${this.host.config.readTimeoutMs} ms)` })
+        return Effect.fail(Option.some(this.bodyError))
+      }
+      const ev = this.parser.next()
+      if (ev === Event.Body) {
+        const chunk = this.parser.chunk
+        this.bodyRead += chunk.length
+        if (this.bodyRead > this.host.config.maxBodyBytes) {
+          this.bodyError = new RequestBodyError({ reason: "too-large", detail: `the body is larger than ${this.host.config.maxBodyBytes} bytes` })
+          return Effect.fail(Option.some(this.bodyError))
+        }
+        return Effect.succeed(chunk)
+      }
+      if (ev === Event.End) {
+        this.endBody()
+        return END_OF_BODY
+      }
+      if (ev === Event.NeedMore) {
+        if (this.eof) {
+          this.bodyError = new RequestBodyError({ reason: "truncated", detail: "the client closed the connection before the body ended" })
+          return Effect.fail(Option.some(this.bodyError))
+        }
+        this.resumeInput()
+        return Effect.flatMap(this.awaitInput, () => this.pull)
+      }
+      if (ev === Event.Error) {
+        this.bodyError = this.malformed()
+        return Effect.fail(Option.some(this.bodyError))
+      }
+      return END_OF_BODY
+    }
+  }
+
+  /** @internal RequestIO */
+  readonly trailers = (): Headers | undefined => this.trailerFields
+
+  /** @internal RequestIO */
+  readonly hijack: Effect.Effect<Hijacked, HijackError, Scope.Scope> = Effect.suspend(() => {
+    if (this.hijacked) return Effect.fail(new HijackError({ detail: "the connection was hijacked already" }))
+    if (this.phase !== HANDLER) return Effect.fail(new HijackError({ detail: "the response was started" }))
+    this.hijacked = true
+    this.writeDeadline = Number.POSITIVE_INFINITY
+    this.readDeadline = Number.POSITIVE_INFINITY
+    this.conn.receive(undefined)
+    const buffered = this.parser.takeBuffered()
+    if (this.paused) this.conn.stream.resume()
+    const conn = this.conn
+    return Effect.zipRight(
+      this.state("Hijacked"),
+      Effect.acquireRelease(Effect.succeed<Hijacked>({ conn, buffered }), () => conn.close)
+    )
+  })
+
+  // -------------------------------------------------------------------------------------------
+  // Closing
+
+  private readonly closeNow: Effect.Effect<void> = Effect.suspend(() => {
+    this.phase = DONE
+    return this.conn.close
+  })
+
+  private readonly registerEofWaiter = (resume: (effect: Effect.Effect<void>) => void): void => {
+    this.eofWaiter = resume
+  }
+
+  /**
+   * Ends our side, then waits a little for the client's close before closing (Go's
+   * `closeWriteAndWait`): closing with unread input would reset the connection, and the
+   * client could lose the reply it has not read yet.
+   */
+  private readonly closeGracefully: Effect.Effect<void> = Effect.suspend(() => {
+    this.phase = LINGER
+    this.writeDeadline = Number.POSITIVE_INFINITY
+    this.readDeadline = Number.POSITIVE_INFINITY
+    if (this.eof || this.conn.isClosed()) return this.closeNow
+    return this.conn.closeWrite.pipe(
+      Effect.zipRight(Effect.raceFirst(Effect.async<void>(this.registerEofWaiter), Effect.sleep(LINGER_MS))),
+      Effect.zipRight(this.closeNow)
+    )
+  })
+
+  private replyAndClose(reply: Buffer): Effect.Effect<void> {
+    this.phase = WRITE
+    return Effect.zipRight(Effect.ignore(this.conn.write(reply)), this.closeGracefully)
+  }
+
+  private finish(exit: Exit.Exit<void>): Effect.Effect<void> {
+    this.phase = DONE
+    this.conn.receive(undefined)
+    const hijacked = this.hijacked
+    const close = hijacked ? VOID : this.conn.close
+    const timedOut = this.timedOut
+    const log = timedOut === undefined
+      ? VOID
+      : Effect.logDebug(new ServerTimeoutError({ phase: timedOut, timeoutMs: this.timeoutOf(timedOut) }).message)
+    this.host.forget(this)
+    void exit
+    return Effect.zipRight(Effect.zipRight(close, log), hijacked ? VOID : this.state("Closed"))
+  }
+
+  private timeoutOf(phase: TimeoutPhase): number {
+    const c = this.host.config
+    return phase === "read-header" ? c.readHeaderTimeoutMs : phase === "read" ? c.readTimeoutMs : phase === "write" ? c.writeTimeoutMs : c.idleTimeoutMs
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Called by the server
+
+  /** Whether the connection waits for a request with nothing of one received (Go's StateIdle). */
+  isIdle(): boolean {
+    return this.phase === WAIT_HEAD && this.parser.buffered === 0
+  }
+
+  /** Closes the connection if it is idle (a graceful shutdown's first step); true if it was. */
+  closeIfIdle(): boolean {
+    if (!this.isIdle()) return false
+    this.conn.stream.destroy()
+    return true
+  }
+
+  /** Checks the deadlines at `now`: a head or idle timeout closes, a write timeout interrupts, a read timeout fails the body. */
+  check(now: number): void {
+    const phase = this.phase
+    if (phase === WAIT_HEAD) {
+      if (now >= this.headDeadline) {
+        this.timedOut = this.headPhase
+        this.headDeadline = Number.POSITIVE_INFINITY
+        this.conn.stream.destroy()
+      }
+      return
+    }
+    if ((phase === HANDLER || phase === WRITE) && !this.hijacked) {
+      if (now >= this.writeDeadline) {
+        this.timedOut = "write"
+        this.writeDeadline = Number.POSITIVE_INFINITY
+        this.fiber?.unsafeInterruptAsFork(this.fiber.id())
+        return
+      }
+      if (!this.bodyDone && now >= this.readDeadline && !this.readTimedOut) {
+        this.readTimedOut = true
+        this.readDeadline = Number.POSITIVE_INFINITY
+        const waiter = this.waiter
+        if (waiter !== undefined) {
+          this.waiter = undefined
+          waiter(VOID)
+        }
+      }
+    }
+  }
+
+  /** Interrupts the serve loop (the end of a shutdown's grace period, or `close`). */
+  interrupt(): void {
+    this.fiber?.unsafeInterruptAsFork(this.fiber.id())
+  }
+
+  /** Requests served so far on this connection. */
+  get requests(): number {
+    return this.served
+  }
+}
+
+/** The authority of an absolute-form target ("http://host:port/path" gives "host:port"). */
+const authorityOf = (target: string): string => {
+  const start = target.indexOf("//")
+  if (start < 0) return ""
+  const end = target.indexOf("/", start + 2)
+  const q = target.indexOf("?", start + 2)
+  const stop = end < 0 ? (q < 0 ? target.length : q) : q < 0 ? end : Math.min(end, q)
+  return target.slice(start + 2, stop)
+}
+
+/** The head and a body in one Buffer, for one write. */
+const concatHead = (head: string, body: Uint8Array | undefined): Buffer => {
+  if (body === undefined || body.length === 0) return Buffer.from(head, "latin1")
+  const out = Buffer.allocUnsafe(head.length + body.length)
+  out.latin1Write(head, 0)
+  out.set(body, head.length)
+  return out
+}

@@ -1,0 +1,102 @@
+/**
+ * What a handler answers: a status, header fields, a body and optional trailers. The server
+ * frames it as Go's does (see `responseWriter.ts`): Content-Length for a body of known size,
+ * chunked for a stream of unknown size on HTTP/1.1, until close on HTTP/1.0.
+ *
+ * Use with `import * as ServerResponse from "./ServerResponse.js"`.
+ *
+ * @module
+ */
+import { Data, Effect, type Stream } from "effect"
+import * as Body from "../domain/Body.js"
+import { Headers, type HeadersInput } from "../domain/Headers.js"
+import * as Status from "../domain/Status.js"
+
+/** A response for the server to write. Its `headers` are owned by it (mutable, as Go's `Header`). */
+export class ServerResponse<E = never> {
+  constructor(
+    /** The status code, 100..999. */
+    readonly status: number,
+    readonly headers: Headers,
+    readonly body: Body.Body<E>,
+    /**
+     * Trailer fields sent after a chunked body (RFC 9110 §6.5), computed when the body ended.
+     * Their names are announced in a `Trailer` field; a body of known length is then chunked.
+     */
+    readonly trailers: Effect.Effect<Headers, E> | undefined,
+    /** The reason phrase; Go's `StatusText(status)` when absent. */
+    readonly statusText: string | undefined
+  ) {}
+}
+
+/** What the constructors take besides the body. */
+export interface ResponseInit<E = never> {
+  /** Default 200. */
+  readonly status?: number
+  readonly statusText?: string
+  readonly headers?: HeadersInput
+  /** Trailer fields: their names now (announced in the head), their values when the body ended. */
+  readonly trailers?: { readonly names: ReadonlyArray<string>; readonly values: Effect.Effect<Headers, E> }
+}
+
+/** `JSON.stringify` refused the value (a cycle, a BigInt). */
+export class ResponseJsonError extends Data.TaggedError("ResponseJsonError")<{
+  readonly detail: string
+}> {}
+
+const headersOf = (init: ResponseInit<unknown> | undefined, contentType: string | undefined): Headers => {
+  // The common case, on every request of a hello-world handler: one known canonical field.
+  if (init === undefined) return contentType === undefined ? Headers.empty() : Headers.unsafeFromArrays(["Content-Type"], [contentType])
+  const headers = init?.headers === undefined ? Headers.empty() : init.headers instanceof Headers ? init.headers : Headers.make(init.headers)
+  if (contentType !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", contentType)
+  if (init?.trailers !== undefined) for (const name of init.trailers.names) headers.add("Trailer", name)
+  return headers
+}
+
+const build = <E>(body: Body.Body<E>, init: ResponseInit<E> | undefined, contentType: string | undefined): ServerResponse<E> =>
+  new ServerResponse(init?.status ?? Status.OK, headersOf(init, contentType), body, init?.trailers?.values, init?.statusText)
+
+/** A response with any body. No Content-Type is set: the server sniffs one from the first 512 bytes. */
+export const make = <E = never>(body: Body.Body<E> = Body.empty, init?: ResponseInit<E>): ServerResponse<E> =>
+  build(body, init, undefined)
+
+/** A response without a body (status default 200; give 204 for No Content). */
+export const empty = (init?: ResponseInit): ServerResponse => build(Body.empty, init, undefined)
+
+/** A status with its reason phrase as the body, as Go's `http.Error(w, StatusText(code), code)`. */
+export const status = (code: number, init?: Omit<ResponseInit, "status">): ServerResponse =>
+  build(Status.bodyAllowed(code) ? Body.text(Status.statusText(code) + "\n") : Body.empty, { ...init, status: code }, Status.bodyAllowed(code) ? "text/plain; charset=utf-8" : undefined)
+
+/** A UTF-8 text response, `Content-Type: text/plain; charset=utf-8` unless given. */
+export const text = (body: string, init?: ResponseInit): ServerResponse =>
+  build(Body.bytes(Buffer.from(body, "utf8")), init, "text/plain; charset=utf-8")
+
+/** A UTF-8 HTML response, `Content-Type: text/html; charset=utf-8` unless given. */
+export const html = (body: string, init?: ResponseInit): ServerResponse =>
+  build(Body.bytes(Buffer.from(body, "utf8")), init, "text/html; charset=utf-8")
+
+/** A response of these bytes (not copied). Content-Type is sniffed unless given. */
+export const bytes = (body: Uint8Array, init?: ResponseInit): ServerResponse => build(Body.bytes(body), init, undefined)
+
+/** `value` as JSON, `Content-Type: application/json`; fails when `JSON.stringify` does. */
+export const json = (value: unknown, init?: ResponseInit): Effect.Effect<ServerResponse, ResponseJsonError> =>
+  Effect.try({
+    try: () => unsafeJson(value, init),
+    catch: (error) => new ResponseJsonError({ detail: error instanceof Error ? error.message : String(error) })
+  })
+
+/** `value` as JSON; throws when `JSON.stringify` does (use `json` for a typed error). */
+export const unsafeJson = (value: unknown, init?: ResponseInit): ServerResponse =>
+  build(Body.bytes(Buffer.from(JSON.stringify(value) ?? "null", "utf8")), init, "application/json")
+
+/**
+ * A streamed response: every chunk is written (flushed) as the stream yields it. With
+ * `length` it is sent with Content-Length (the stream must yield exactly that many bytes),
+ * otherwise chunked on HTTP/1.1 and until close on HTTP/1.0.
+ */
+export const stream = <E>(body: Stream.Stream<Uint8Array, E>, init?: ResponseInit<E> & { readonly length?: number }): ServerResponse<E> =>
+  build(Body.stream(body, init?.length), init, undefined)
+
+/** A redirect to `location` (Go's `http.Redirect` without the path cleaning, which comes with ServeMux). Default 302. */
+export const redirect = (location: string, code: number = Status.Found): ServerResponse =>
+  build(Body.empty, { status: code, headers: { Location: location } }, undefined)

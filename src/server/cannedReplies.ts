@@ -1,0 +1,88 @@
+/**
+ * The replies the server writes itself, before or instead of a handler, as Go's server does
+ * (`server.go`, `c.serve`): plain text, `Connection: close`, the connection closed after.
+ * Unlike Go they carry a Content-Length, so a client need not wait for the close.
+ *
+ * @module
+ */
+import { statusForParseError, type ParseError } from "../domain/errors.js"
+import * as Status from "../domain/Status.js"
+
+/**
+ * A complete reply: `HTTP/1.1 <code> <reason>`, text/plain, `Connection: close`, and the body
+ * `<code> <reason>` followed by `: <detail>` when given (Go's `publicErr`).
+ */
+export const cannedReply = (code: number, detail?: string): Buffer => {
+  const status = code + " " + Status.statusText(code)
+  const body = detail === undefined ? status : status + ": " + detail
+  return Buffer.from(
+    "HTTP/1.1 " + status + "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: " +
+      Buffer.byteLength(body) + "\r\n\r\n" + body,
+    "utf8"
+  )
+}
+
+/**
+ * The reply to a request that failed to parse: 431 for an oversized head, 501 for an
+ * unsupported transfer coding, 505 for an unsupported version, else 400 (Go's replies).
+ */
+export const parseErrorReply = (error: ParseError): Buffer => {
+  const code = statusForParseError(error)
+  switch (code) {
+    case Status.RequestHeaderFieldsTooLarge:
+      return cannedReply(code)
+    case Status.NotImplemented:
+      return cannedReply(code, "unsupported transfer encoding")
+    case Status.HTTPVersionNotSupported:
+      return cannedReply(code, "unsupported protocol version")
+    default:
+      return cannedReply(code, error._tag === "MalformedMessage" ? error.detail : undefined)
+  }
+}
+
+/** `417 Expectation Failed` for an Expect other than 100-continue, as Go's `sendExpectationFailed`. */
+export const EXPECTATION_FAILED: Buffer = Buffer.from(
+  "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+  "latin1"
+)
+
+/** The interim response sent on the first read of a body whose request expects it (RFC 9110 §10.1.1). */
+export const CONTINUE: Buffer = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1")
+
+/** The 500 answer to a handler that failed before writing anything. */
+export const INTERNAL_SERVER_ERROR: Buffer = cannedReply(Status.InternalServerError)
+
+// Go's httpguts.validHostByte: the characters RFC 3986 allows in a host and port.
+const HOST_BYTE = new Uint8Array(128)
+for (const c of "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!$%&'()*+,-.:;=[]_~") HOST_BYTE[c.charCodeAt(0)] = 1
+
+/** Whether `host` is a valid Host field value (Go's `httpguts.ValidHostHeader`); empty is valid. */
+export const validHost = (host: string): boolean => {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i)
+    if (c >= 128 || HOST_BYTE[c] === 0) return false
+  }
+  return true
+}
+
+/**
+ * Why a parsed request head cannot be served (Go's checks in `readRequest`), as the reply to
+ * send, or undefined when it can: a version other than 1.0 and 1.1 (505), a missing Host on HTTP/1.1 (except CONNECT), several Host
+ * fields, an invalid Host value, and an Expect other than `100-continue`.
+ */
+export const headProblem = (
+  versionMinor: number,
+  method: string,
+  hostCount: number,
+  host: string | undefined,
+  expect: string | undefined
+): Buffer | undefined => {
+  // Go's http1ServerSupportsRequest: only 1.0 and 1.1 (the parser accepts any 1.x, as RFC 9112 §2.5 lets it).
+  if (versionMinor > 1) return cannedReply(Status.HTTPVersionNotSupported, "unsupported protocol version")
+  if (hostCount === 0) {
+    if (versionMinor >= 1 && method !== "CONNECT") return cannedReply(Status.BadRequest, "missing required Host header")
+  } else if (hostCount > 1) return cannedReply(Status.BadRequest, "too many Host headers")
+  else if (!validHost(host ?? "")) return cannedReply(Status.BadRequest, "malformed Host header")
+  if (expect !== undefined && expect.toLowerCase() !== "100-continue") return EXPECTATION_FAILED
+  return undefined
+}

@@ -1,0 +1,53 @@
+/**
+ * Typed errors of the server: what a handler sees while it reads a request body, and why a
+ * connection ended (reported to the `connState` hook and logged at debug level).
+ *
+ * @module
+ */
+import { Data } from "effect"
+
+/** Why reading a request body failed. */
+export type RequestBodyFailure =
+  /** The chunked framing was malformed (the connection is closed after the reply). */
+  | "malformed"
+  /** The body is larger than the server's `maxBodyBytes` (answered 413 when the handler fails with it). */
+  | "too-large"
+  /** The client closed or reset the connection before the body ended. */
+  | "truncated"
+  /** `readTimeout` ran out before the body ended. */
+  | "timeout"
+  /** The body was already read, or the connection was hijacked. */
+  | "consumed"
+
+/** Reading the request body failed. */
+export class RequestBodyError extends Data.TaggedError("RequestBodyError")<{
+  readonly reason: RequestBodyFailure
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `reading the request body failed: ${this.detail} (${this.reason})`
+  }
+}
+
+/** The server phase a timeout counts (Go's `Server` fields of the same names). */
+export type TimeoutPhase = "read-header" | "read" | "write" | "idle"
+
+/** A server timeout ran out; the connection is closed. */
+export class ServerTimeoutError extends Data.TaggedError("ServerTimeoutError")<{
+  readonly phase: TimeoutPhase
+  /** The configured timeout in milliseconds. */
+  readonly timeoutMs: number
+}> {
+  override get message(): string {
+    return `server ${this.phase} timeout of ${this.timeoutMs} ms ran out`
+  }
+}
+
+/** `hijack` was refused: the response was started, the body is still being read, or it was hijacked already. */
+export class HijackError extends Data.TaggedError("HijackError")<{
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `hijack refused: ${this.detail}`
+  }
+}
