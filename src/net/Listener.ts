@@ -58,22 +58,28 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
         if (waiter !== undefined) waiter(item instanceof AcceptError ? Effect.fail(item) : Effect.succeed(item))
         else pending.push(item)
       }
-      const onSocket = (socket: net.Socket) => {
+      const onSocket = (socket: net.Socket | tls.TLSSocket) => {
         if (closed) socket.destroy()
         else deliver(fromDuplex(socket))
       }
+      // With TLS, the handshake runs on the accepted connection, as Go's server does it: the
+      // connection is handed out at once and its first read waits for the handshake, so the
+      // owner's deadlines (a server's readHeaderTimeout) bound it, a client that leaves during
+      // it ends the connection like any other, and closing the owner closes it. (A node
+      // tls.Server would hold such connections where nobody can close them.)
+      const tlsOptions = options.tls
+      let secureContext: tls.SecureContext | undefined = undefined
+      try {
+        if (tlsOptions !== undefined) secureContext = tls.createSecureContext({ key: toPem(tlsOptions.key), cert: toPem(tlsOptions.cert) })
+      } catch (error) {
+        return resume(Effect.fail(new ListenError({ host: options.host, port: options.port, code: "ERR_TLS_CONFIG", detail: `bad TLS key or certificate: ${errorDetail(error)}` })))
+      }
+      const alpn = tlsOptions === undefined ? [] : [...(tlsOptions.alpnProtocols ?? ["http/1.1"])]
       // allowHalfOpen: a client's FIN ends our reading only; the server still answers.
-      const server: net.Server = options.tls === undefined
-        ? net.createServer({ noDelay: true, allowHalfOpen: true }, onSocket)
-        : tls.createServer({
-          key: toPem(options.tls.key),
-          cert: toPem(options.tls.cert),
-          ALPNProtocols: [...(options.tls.alpnProtocols ?? ["http/1.1"])],
-          noDelay: true,
-          allowHalfOpen: true
-        }, onSocket)
-      // A failed handshake only concerns that client.
-      if (options.tls !== undefined) server.on("tlsClientError", (_error, socket) => socket.destroy())
+      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+        if (secureContext === undefined) return onSocket(socket)
+        onSocket(new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: alpn }))
+      })
       server.on("error", (error) => {
         const code = errorCode(error)
         if (!listening) {

@@ -24,7 +24,7 @@ import { listen } from "../net/Listener.js"
 import type { ListenError } from "../net/errors.js"
 import { resolve, type ServerOptions } from "./config.js"
 import type { Handler } from "./Handler.js"
-import { makeInlineScheduler } from "./inlineScheduler.js"
+import { makeInlineScheduler } from "../net/inlineScheduler.js"
 import { DateCache } from "./responseWriter.js"
 import { type ConnHost, ServerConn } from "./ServerConn.js"
 

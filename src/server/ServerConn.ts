@@ -348,6 +348,11 @@ export class ServerConn implements Receiver, RequestIO {
   /** Writes a streamed body: the head with the first chunk (sniffed), then every chunk as it comes. */
   private writeStream(response: ServerResponse<unknown>, side: { method: string; versionMinor: number; keepAlive: boolean }, date: string): Effect.Effect<void> {
     const body = response.body as Body.StreamBody<unknown> | Body.RewindableBody<unknown>
+    if (side.method === "HEAD" || !Status.bodyAllowed(response.status)) {
+      // No body goes out: the stream is not run (it may never end, as an event stream).
+      const p = planResponse(response, side, date, undefined)
+      return this.writeThen(Buffer.from(p.head, "latin1"), p.close)
+    }
     let plan: ResponsePlan | undefined = undefined
     let written = 0
     const writeChunk = (chunk: Uint8Array): Effect.Effect<void, ConnError> => {

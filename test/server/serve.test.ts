@@ -108,6 +108,16 @@ describe("answers and framing", () => {
       expect(parts[3]!.endsWith("hello world")).toBe(true)
     }).pipe(Effect.scoped))
 
+  it.live("HEAD with a streamed body answers the head without running the stream", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ handler: () => Effect.succeed(ServerResponse.stream(Stream.never, { length: 42 })) })
+      const c = yield* rawConnect(server.port)
+      yield* c.send("HEAD /events HTTP/1.1\r\nHost: x\r\n\r\n")
+      expect(yield* c.until((s) => s.endsWith("\r\n\r\n"))).toBe(true)
+      expect(c.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+      expect(c.received()).toContain("Content-Length: 42\r\n")
+    }).pipe(Effect.scoped))
+
   it.live("Content-Type is sniffed from the body when the handler set none", () =>
     Effect.gen(function*() {
       const server = yield* startServer({
