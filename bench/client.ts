@@ -15,6 +15,7 @@
  * select subsets. A peer whose process fails is reported (first lines of its stderr) and
  * skipped for the rest of the case.
  */
+import { killOnExit, roundsFromEnv, select } from "./harness.js"
 import { measureSeconds, warmupSeconds } from "./client/common.js"
 import { firstLines, killAll, runPeer, startUpstream, type Upstream } from "./client/processes.js"
 import { type CaseFigures, figure, ratioLines, table, type Unit } from "./client/report.js"
@@ -47,29 +48,13 @@ const CASES: ReadonlyArray<Case> = [
   { name: "1m-c1", path: "/1m", concurrency: 1, pinned: true, unit: "MB/s" }
 ]
 
-/** The entries of `all` named in the comma list `env` (all of them when unset). */
-const select = <A extends { readonly name: string }>(all: ReadonlyArray<A>, env: string | undefined, what: string) => {
-  if (env === undefined || env.trim() === "") return all
-  const names = env.split(",").map((s) => s.trim()).filter((s) => s !== "")
-  const unknown = names.filter((n) => !all.some((a) => a.name === n))
-  if (unknown.length > 0) throw new Error(`unknown ${what}: ${unknown.join(", ")} (known: ${all.map((a) => a.name).join(", ")})`)
-  return all.filter((a) => names.includes(a.name))
-}
-
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
-if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a positive integer`)
+const rounds = roundsFromEnv()
 const peers = select(PEERS, process.env.BENCH_PEERS, "peers")
 const cases = select(CASES, process.env.BENCH_CASES, "cases")
 const warmup = warmupSeconds()
 const measure = measureSeconds()
 
-process.on("exit", killAll)
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    killAll()
-    process.exit(130)
-  })
-}
+killOnExit(killAll)
 
 const progress = (s: string) => process.stderr.write(s + "\n")
 

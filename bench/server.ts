@@ -20,6 +20,7 @@
  * wrongly, dies under load) is reported (first lines of its stderr) and skipped for the rest of
  * the case. wrk must be installed (`apt-get install -y wrk`; tried automatically as root).
  */
+import { killOnExit, roundsFromEnv, select } from "./harness.js"
 import { spawnSync } from "node:child_process"
 import { measureSeconds, warmupSeconds } from "./client/common.js"
 import { mismatch, probe } from "./server/probe.js"
@@ -59,29 +60,13 @@ const CASES: ReadonlyArray<Case> = [
   { name: "c1-pinned", connections: 1, threads: 1, pinned: true }
 ]
 
-/** The entries of `all` named in the comma list `env` (all of them when unset). */
-const select = <A extends { readonly name: string }>(all: ReadonlyArray<A>, env: string | undefined, what: string) => {
-  if (env === undefined || env.trim() === "") return all
-  const names = env.split(",").map((s) => s.trim()).filter((s) => s !== "")
-  const unknown = names.filter((n) => !all.some((a) => a.name === n))
-  if (unknown.length > 0) throw new Error(`unknown ${what}: ${unknown.join(", ")} (known: ${all.map((a) => a.name).join(", ")})`)
-  return all.filter((a) => names.includes(a.name))
-}
-
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
-if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a positive integer`)
+const rounds = roundsFromEnv()
 const peers = select(PEERS, process.env.BENCH_PEERS, "peers")
 const cases = select(CASES, process.env.BENCH_CASES, "cases")
 const warmup = warmupSeconds()
 const measure = measureSeconds()
 
-process.on("exit", killAll)
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    killAll()
-    process.exit(130)
-  })
-}
+killOnExit(killAll)
 
 const progress = (s: string) => process.stderr.write(s + "\n")
 

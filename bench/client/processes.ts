@@ -5,14 +5,10 @@
  *
  * @module
  */
-import * as esbuild from "esbuild"
 import { type ChildProcess, spawn } from "node:child_process"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import { compiled, repoRoot } from "../harness.js"
 import type { RunResult } from "./common.js"
 
-/** The repository root: children run from here, so that packages resolve from node_modules. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
 
 const children = new Set<ChildProcess>()
 
@@ -22,30 +18,6 @@ export const killAll = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
   }
   children.clear()
-}
-
-/** Where the compiled scripts go (gitignored). */
-const buildDir = path.join(repoRoot, "bench", ".build")
-
-/**
- * Compiles `script` (TypeScript) to one JavaScript file, our sources bundled in and packages
- * left to node_modules, as a user's build would ship it. Running TypeScript through tsx
- * instead wraps every function created at run time in esbuild's `__name` (keepNames), which
- * made our per-request closures twice as slow and would measure the loader, not the code.
- */
-const compiled = (script: string): string => {
-  const out = path.join(buildDir, script.replace(/[\/]/g, "_").replace(/\.ts$/, ".mjs"))
-  esbuild.buildSync({
-    entryPoints: [path.join(repoRoot, script)],
-    outfile: out,
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "error"
-  })
-  return out
 }
 
 /**

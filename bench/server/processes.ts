@@ -7,8 +7,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { repoRoot } from "../client/processes.js"
-import { compiled } from "./build.js"
+import { compiled, repoRoot } from "../harness.js"
 
 const children = new Set<ChildProcess>()
 

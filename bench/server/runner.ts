@@ -3,7 +3,7 @@
  * written out in full as a user would write it): the address they listen on and the one
  * stdout line they print once listening.
  *
- * A runner is started as `node <run-<peer>.ts compiled>` (see build.ts and processes.ts) with
+ * A runner is started as `node <run-<peer>.ts compiled>` (see ../harness.ts and processes.ts) with
  * `PORT` in its environment (`0`: any free port). It listens on 127.0.0.1, prints exactly one
  * line `listening http://127.0.0.1:<port>` on stdout, and serves until it is killed.
  *

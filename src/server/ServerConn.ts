@@ -15,10 +15,9 @@
 import { Cause, Chunk, type Clock, Effect, Exit, type Fiber, Option, type Scope, Stream } from "effect"
 import * as Body from "../domain/Body.js"
 import type { Headers } from "../domain/Headers.js"
-import "../domain/http1/bufferMethods.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
 import { Event, Parser } from "../domain/http1/Parser.js"
-import { encodeChunk, encodeLastChunk } from "../domain/http1/writer.js"
+import { encodeChunk, encodeLastChunk, withBody } from "../domain/http1/writer.js"
 import * as Status from "../domain/Status.js"
 import type { Conn, Receiver } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
@@ -317,7 +316,7 @@ export class ServerConn implements Receiver, RequestIO {
       const plan = planResponse(response, side, date, bytes)
       if (plan.withTrailers) return this.writeChunkedBytes(plan, bytes, response.trailers!)
       const data = plan.sendBody && bytes !== undefined ? bytes : undefined
-      return this.writeThen(concatHead(plan.head, data), plan.close)
+      return this.writeThen(withBody(plan.head, data), plan.close)
     }
     return this.writeStream(response, side, date)
   }
@@ -360,7 +359,7 @@ export class ServerConn implements Receiver, RequestIO {
         plan = planResponse(response, side, date, chunk)
         if (!plan.sendBody) return this.conn.write(Buffer.from(plan.head, "latin1"))
         written += chunk.length
-        return this.conn.write(concatHead(plan.head, plan.framing._tag === "Chunked" ? encodeChunk(chunk) : chunk))
+        return this.conn.write(withBody(plan.head, plan.framing._tag === "Chunked" ? encodeChunk(chunk) : chunk))
       }
       if (!plan.sendBody || chunk.length === 0) return VOID
       written += chunk.length
@@ -648,13 +647,4 @@ const authorityOf = (target: string): string => {
   const q = target.indexOf("?", start + 2)
   const stop = end < 0 ? (q < 0 ? target.length : q) : q < 0 ? end : Math.min(end, q)
   return target.slice(start + 2, stop)
-}
-
-/** The head and a body in one Buffer, for one write. */
-const concatHead = (head: string, body: Uint8Array | undefined): Buffer => {
-  if (body === undefined || body.length === 0) return Buffer.from(head, "latin1")
-  const out = Buffer.allocUnsafe(head.length + body.length)
-  out.latin1Write(head, 0)
-  out.set(body, head.length)
-  return out
 }

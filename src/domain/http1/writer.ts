@@ -183,7 +183,8 @@ export const encodeLastChunk = (trailers?: Headers): Buffer => {
   return Buffer.from(out + "\r\n", "latin1")
 }
 
-const withBody = (head: string, body: Uint8Array | undefined): Buffer => {
+/** A head (latin1 characters) and a body in one Buffer, for one socket write. */
+export const withBody = (head: string, body: Uint8Array | undefined): Buffer => {
   if (body === undefined || body.length === 0) return Buffer.from(head, "latin1")
   const out = Buffer.allocUnsafe(head.length + body.length)
   out.latin1Write(head, 0)
