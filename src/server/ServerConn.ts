@@ -20,7 +20,7 @@ import { Event, Parser } from "../domain/http1/Parser.js"
 import { encodeChunk, encodeLastChunk, withBody } from "../domain/http1/writer.js"
 import * as Status from "../domain/Status.js"
 import type { Conn, Receiver } from "../net/Conn.js"
-import type { ConnError } from "../net/errors.js"
+import { ConnError } from "../net/errors.js"
 import { cannedReply, CONTINUE, headProblem, parseErrorReply } from "./cannedReplies.js"
 import type { ConnInfo, ConnState, ResolvedServerConfig } from "./config.js"
 import { HijackError, RequestBodyError, ServerTimeoutError, type TimeoutPhase } from "./errors.js"
@@ -355,15 +355,24 @@ export class ServerConn implements Receiver, RequestIO {
     let plan: ResponsePlan | undefined = undefined
     let written = 0
     const writeChunk = (chunk: Uint8Array): Effect.Effect<void, ConnError> => {
-      if (plan === undefined) {
-        plan = planResponse(response, side, date, chunk)
-        if (!plan.sendBody) return this.conn.write(Buffer.from(plan.head, "latin1"))
-        written += chunk.length
-        return this.conn.write(withBody(plan.head, plan.framing._tag === "Chunked" ? encodeChunk(chunk) : chunk))
+      const first = plan === undefined
+      if (plan === undefined) plan = planResponse(response, side, date, chunk)
+      const head = first ? plan.head : undefined
+      if (!plan.sendBody || chunk.length === 0) return head === undefined ? VOID : this.conn.write(Buffer.from(head, "latin1"))
+      const framing = plan.framing
+      if (framing._tag === "Length" && written + chunk.length > framing.length) {
+        // More than announced would be read as the start of the next response (Go refuses the
+        // write with ErrContentLength): send what fits, then cut the connection.
+        const fits = chunk.subarray(0, framing.length - written)
+        written = framing.length
+        return Effect.zipRight(
+          this.conn.write(head === undefined ? fits : withBody(head, fits)),
+          Effect.fail(new ConnError({ op: "write", code: "ERR_CONTENT_LENGTH", detail: `the response body is longer than its announced ${framing.length} bytes` }))
+        )
       }
-      if (!plan.sendBody || chunk.length === 0) return VOID
       written += chunk.length
-      return this.conn.write(plan.framing._tag === "Chunked" ? encodeChunk(chunk) : chunk)
+      const data = framing._tag === "Chunked" ? encodeChunk(chunk) : chunk
+      return this.conn.write(head === undefined ? data : withBody(head, data))
     }
     const run = Stream.runForEachChunk(Body.toStream(body), (chunk) => {
       if (chunk.length === 1) return writeChunk(Chunk.unsafeHead(chunk))
@@ -407,7 +416,7 @@ export class ServerConn implements Receiver, RequestIO {
   private afterResponse(close: boolean): Effect.Effect<void> {
     this.writeDeadline = Number.POSITIVE_INFINITY
     if (close) return this.closeGracefully
-    if (!this.bodyDone) return Effect.flatMap(this.drainRest(MAX_POST_HANDLER_READ_BYTES - 0), (done) => (done ? this.beginWait(false) : this.closeNow))
+    if (!this.bodyDone) return Effect.flatMap(this.drainRest(MAX_POST_HANDLER_READ_BYTES), (done) => (done ? this.beginWait(false) : this.closeNow))
     return this.beginWait(false)
   }
 

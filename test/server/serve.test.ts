@@ -283,6 +283,21 @@ describe("handler failures", () => {
       expect((yield* next.responses(1))[0]!.body).toBe("GET /ok")
     }).pipe(Effect.scoped))
 
+  it.live("a stream longer or shorter than its announced length cuts the connection after what fits", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({
+        handler: (req) => Effect.succeed(ServerResponse.stream(Stream.make(Buffer.from("abcdef")), { length: req.target === "/long" ? 4 : 8 }))
+      })
+      const long = yield* rawConnect(server.port)
+      yield* long.send(get("/long") + get("/next"))
+      expect(yield* long.closed()).toBe(true)
+      expect(long.received()).toMatch(/Content-Length: 4\r\n\r\nabcd$/)
+      const short = yield* rawConnect(server.port)
+      yield* short.send(get("/short"))
+      expect(yield* short.closed()).toBe(true)
+      expect(short.received()).toMatch(/Content-Length: 8\r\n\r\nabcdef$/)
+    }).pipe(Effect.scoped))
+
   it.live("a stream failing after the head was sent cuts the connection (no last chunk)", () =>
     Effect.gen(function*() {
       const server = yield* startServer({
