@@ -6,7 +6,7 @@
  */
 import { Effect, Option, type Scope, Stream } from "effect"
 import type { Headers } from "../domain/Headers.js"
-import type { RequestHead } from "../domain/http1/MessageHead.js"
+import { RequestHead } from "../domain/http1/MessageHead.js"
 import type { Conn } from "../net/Conn.js"
 import type { HijackError, RequestBodyError } from "./errors.js"
 
@@ -27,10 +27,17 @@ export interface RequestIO {
   readonly hijack: Effect.Effect<Hijacked, HijackError, Scope.Scope>
 }
 
+/** A matched ServeMux route. */
+interface Route {
+  readonly pattern: string
+  readonly values: ReadonlyMap<string, string>
+}
+
 /** A request received by the server. */
 export class ServerRequest {
   private cachedUrl: URL | undefined = undefined
   private cachedBody: Stream.Stream<Uint8Array, RequestBodyError> | undefined = undefined
+  private route: Route | undefined = undefined
 
   constructor(
     /** The parsed head: method, target, version, header fields, framing. */
@@ -43,6 +50,50 @@ export class ServerRequest {
     readonly remotePort: number | undefined,
     private readonly io: RequestIO
   ) {}
+
+  /** The ServeMux pattern that matched this request (Go's `Request.Pattern`), "" when none did. */
+  get pattern(): string {
+    return this.route?.pattern ?? ""
+  }
+
+  /**
+   * The value of the pattern's wildcard `name` (Go's `PathValue`), unescaped; undefined when
+   * the matched pattern has no such wildcard (Go answers "").
+   */
+  pathValue(name: string): string | undefined {
+    return this.route?.values.get(name)
+  }
+
+  /** This request with its matched route (a copy sharing the connection and body). Used by ServeMux. */
+  withRoute(pattern: string, values: ReadonlyMap<string, string>): ServerRequest {
+    const copy = new ServerRequest(this.head, this.host, this.scheme, this.remoteAddress, this.remotePort, this.io)
+    copy.route = { pattern, values }
+    return copy
+  }
+
+  /**
+   * This request with another request-target (a copy sharing the connection and body, its
+   * route kept), as `StripPrefix` hands on a request with a shorter path.
+   */
+  withTarget(target: string): ServerRequest {
+    const h = this.head
+    const head = new RequestHead(h.method, target, h.targetForm, h.versionMajor, h.versionMinor, h.headers, h.framing, h.contentLength, h.keepAlive, h.upgrade)
+    const copy = new ServerRequest(head, this.host, this.scheme, this.remoteAddress, this.remotePort, this.io)
+    copy.route = this.route
+    return copy
+  }
+
+  /**
+   * This request with its body read through `pull` instead (a copy sharing the connection),
+   * for a wrapper that limits or transforms the body, as Go's `MaxBytesReader` replaces `r.Body`.
+   * `pull` fails with None at the end, as `ServerRequest.pull` does.
+   */
+  withBodyPull(pull: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>>): ServerRequest {
+    const io = this.io
+    const copy = new ServerRequest(this.head, this.host, this.scheme, this.remoteAddress, this.remotePort, { pull, trailers: io.trailers, hijack: io.hijack })
+    copy.route = this.route
+    return copy
+  }
 
   /** The method, case-sensitive as received. */
   get method(): string {
