@@ -25,7 +25,7 @@
 import { Context, Data, Effect, Either, Layer, type Scope } from "effect"
 import * as Status from "../domain/Status.js"
 import type { ListenError } from "../net/errors.js"
-import { cleanPath } from "./cleanPath.js"
+import { cleanPath, isCleanPath } from "./cleanPath.js"
 import type { ServerOptions } from "./config.js"
 import type { Handler } from "./Handler.js"
 import { error, notFound, redirect } from "./handlers.js"
@@ -34,12 +34,12 @@ import {
   comparePathsAndMethods,
   conflictsWith,
   InvalidPattern,
-  matchesMethod,
   matchPath,
   parsePattern,
   type Pattern,
   wildcardNames
 } from "./pattern.js"
+import { RoutingTree } from "./routingTree.js"
 import { Server } from "./Server.js"
 import type { ServerRequest } from "./ServerRequest.js"
 import * as ServerResponse from "./ServerResponse.js"
@@ -115,7 +115,11 @@ const order = <E, R>(routes: ReadonlyArray<Route<E, R>>): Array<Route<E, R>> => 
 
 /** A checked set of routes and the handler that dispatches to them. */
 export class Mux<E = never, R = never> {
-  private constructor(private readonly routes: ReadonlyArray<Route<E, R>>) {}
+  private readonly tree = new RoutingTree<Route<E, R>>()
+
+  private constructor(private readonly routes: ReadonlyArray<Route<E, R>>) {
+    for (const route of routes) this.tree.insert(route.pattern, route)
+  }
 
   /** Checks `entries` (pattern, handler) and builds the mux, or says which pattern is invalid or which two conflict. */
   static make<E = never, R = never>(entries: Iterable<readonly [string, Handler<E, R>]>): Either.Either<Mux<E, R>, MuxError> {
@@ -139,15 +143,9 @@ export class Mux<E = never, R = never> {
     return this.routes.map((r) => r.pattern.str)
   }
 
-  private first(host: string, method: string, path: string): { route: Route<E, R>; values: Array<string> } | undefined {
-    for (const route of this.routes) {
-      const p = route.pattern
-      if (p.host !== "" && p.host !== host) continue
-      if (!matchesMethod(p, method)) continue
-      const values = matchPath(p, path)
-      if (values !== undefined) return { route, values }
-    }
-    return undefined
+  private first(host: string, method: string, path: string): { route: Route<E, R>; values: ReadonlyArray<string> } | undefined {
+    const found = this.tree.match(host, method, path)
+    return found === undefined ? undefined : { route: found.value, values: found.values }
   }
 
   /**
@@ -200,7 +198,7 @@ export class Mux<E = never, R = never> {
       escaped = escaped.slice(0, q)
     }
     const h = stripPort(host)
-    const path = method === "CONNECT" ? escaped : cleanPath(escaped)
+    const path = method === "CONNECT" || isCleanPath(escaped) ? escaped : cleanPath(escaped)
     let found = this.first(h, method, path)
     if (method !== "CONNECT") {
       // A subtree pattern reached without its trailing slash: redirect to it.

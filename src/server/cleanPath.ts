@@ -33,3 +33,19 @@ export const cleanPath = (p: string): string => {
   if (p.charCodeAt(p.length - 1) === 0x2f && np !== "/") np += "/"
   return np
 }
+
+/** Whether `cleanPath(p) === p`, decided in one scan (the common case: nothing to clean). */
+export const isCleanPath = (p: string): boolean => {
+  if (p.length === 0 || p.charCodeAt(0) !== 0x2f) return false
+  // State after a slash: 0 = just saw "/", 1 = "/.", 2 = "/..", 3 = inside a segment.
+  let state = 0
+  for (let i = 1; i < p.length; i++) {
+    const c = p.charCodeAt(i)
+    if (c === 0x2f) {
+      if (state !== 3) return false // "//", "/./" or "/../"
+      state = 0
+    } else if (c === 0x2e && state < 2) state++
+    else state = 3
+  }
+  return state === 0 || state === 3
+}

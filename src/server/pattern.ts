@@ -220,9 +220,7 @@ export const matchPath = (p: Pattern, path: string): Array<string> | undefined =
   for (const seg of p.segments) {
     if (seg.multi) {
       if (rest === "") return undefined
-      const value = pathUnescape(rest.slice(1))
-      if (value === undefined) return undefined
-      if (seg.s !== "") values.push(value)
+      if (seg.s !== "") values.push(pathUnescape(rest.slice(1)) ?? rest.slice(1))
       return values
     }
     if (rest === "") return undefined
@@ -234,9 +232,8 @@ export const matchPath = (p: Pattern, path: string): Array<string> | undefined =
       const i = rest.indexOf("/", 1)
       const raw = i < 0 ? rest.slice(1) : rest.slice(1, i)
       rest = i < 0 ? "" : rest.slice(i)
-      const un = pathUnescape(raw)
-      if (un === undefined) return undefined
-      piece = un
+      // Go's pathUnescape: a malformed escape leaves the segment as it is.
+      piece = pathUnescape(raw) ?? raw
     }
     if (seg.wild) {
       if (piece === "/") return undefined
