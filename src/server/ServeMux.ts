@@ -65,6 +65,8 @@ interface Route<E, R> {
   readonly pattern: Pattern
   readonly names: ReadonlyArray<string>
   readonly handler: Handler<E, R>
+  /** The answer to a request this route matches without wildcard values (made once). */
+  readonly found: Match<E, R>
 }
 
 /** What a lookup found. */
@@ -85,6 +87,46 @@ const stripPort = (host: string): string => {
   const colon = host.indexOf(":")
   return colon < 0 ? host : host.slice(0, colon)
 }
+
+/** Wildcard values by name: a read-only map over two short arrays (cheaper to make than a `Map`). */
+class PathValues implements ReadonlyMap<string, string> {
+  constructor(private readonly names: ReadonlyArray<string>, private readonly vals: ReadonlyArray<string>) {}
+
+  get size(): number {
+    return this.names.length
+  }
+
+  get(name: string): string | undefined {
+    const i = this.names.indexOf(name)
+    return i < 0 ? undefined : this.vals[i]
+  }
+
+  has(name: string): boolean {
+    return this.names.includes(name)
+  }
+
+  forEach(f: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
+    this.names.forEach((name, i) => f.call(thisArg, this.vals[i]!, name, this))
+  }
+
+  *entries(): MapIterator<[string, string]> {
+    for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.vals[i]!]
+  }
+
+  keys(): MapIterator<string> {
+    return this.names.values()
+  }
+
+  values(): MapIterator<string> {
+    return this.vals.values()
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries()
+  }
+}
+
+const NO_VALUES: ReadonlyMap<string, string> = new PathValues([], [])
 
 /** Orders routes so that the first match is the most specific: host patterns first, then more specific before more general. */
 const order = <E, R>(routes: ReadonlyArray<Route<E, R>>): Array<Route<E, R>> => {
@@ -133,7 +175,7 @@ export class Mux<E = never, R = never> {
           return Either.left(new PatternConflict({ pattern: text, other: other.pattern.str, examplePath: commonPath(pattern, other.pattern) }))
         }
       }
-      routes.push({ pattern, names: wildcardNames(pattern), handler })
+      routes.push({ pattern, names: wildcardNames(pattern), handler, found: { _tag: "Found", pattern: pattern.str, values: NO_VALUES, handler } })
     }
     return Either.right(new Mux(order(routes)))
   }
@@ -143,18 +185,13 @@ export class Mux<E = never, R = never> {
     return this.routes.map((r) => r.pattern.str)
   }
 
-  private first(host: string, method: string, path: string): { route: Route<E, R>; values: ReadonlyArray<string> } | undefined {
-    const found = this.tree.match(host, method, path)
-    return found === undefined ? undefined : { route: found.value, values: found.values }
-  }
-
   /**
    * The most specific pattern matching a clean escaped `path` for `method` on `host` (port
    * already stripped), and its wildcard values; no redirects (Go's `routingNode.match`).
    */
   match(method: string, host: string, path: string): { readonly pattern: string; readonly values: ReadonlyArray<string> } | undefined {
-    const found = this.first(host, method, path)
-    return found === undefined ? undefined : { pattern: found.route.pattern.str, values: found.values }
+    const found = this.tree.match(host, method, path)
+    return found === undefined ? undefined : { pattern: found.pattern.str, values: this.tree.values() }
   }
 
   /** Whether the route matched `path` without a non-empty trailing-slash match (Go's `exactMatch`). */
@@ -198,25 +235,31 @@ export class Mux<E = never, R = never> {
       escaped = escaped.slice(0, q)
     }
     const h = stripPort(host)
+    // Most requests of an API name a route of literals alone: one lookup by the whole path.
+    if (method !== "CONNECT") {
+      const whole = this.tree.matchWhole(h, method, escaped)
+      if (whole !== undefined) return whole.found
+    }
     const path = method === "CONNECT" || isCleanPath(escaped) ? escaped : cleanPath(escaped)
-    let found = this.first(h, method, path)
+    const tree = this.tree
+    const found = tree.match(h, method, path)
+    // Copied now: the trailing-slash lookup below reuses the tree's scratch values.
+    const vals = found === undefined || found.names.length === 0 ? undefined : tree.values()
     if (method !== "CONNECT") {
       // A subtree pattern reached without its trailing slash: redirect to it.
-      if ((found === undefined || !Mux.exact(found.route.pattern, path)) && !path.endsWith("/")) {
-        const withSlash = this.first(h, method, path + "/")
-        if (withSlash !== undefined && Mux.exact(withSlash.route.pattern, path + "/")) {
-          return { _tag: "Redirect", location: path + "/" + query, pattern: withSlash.route.pattern.str }
+      if ((found === undefined || !Mux.exact(found.pattern, path)) && !path.endsWith("/")) {
+        const withSlash = tree.match(h, method, path + "/")
+        if (withSlash !== undefined && Mux.exact(withSlash.pattern, path + "/")) {
+          return { _tag: "Redirect", location: path + "/" + query, pattern: withSlash.pattern.str }
         }
       }
-      if (path !== escaped) return { _tag: "Redirect", location: path + query, pattern: found?.route.pattern.str ?? "" }
+      if (path !== escaped) return { _tag: "Redirect", location: path + query, pattern: found?.pattern.str ?? "" }
     }
     if (found === undefined) {
       const allow = this.allowed(h, path)
       return allow.length > 0 ? { _tag: "MethodNotAllowed", allow } : { _tag: "NotFound" }
     }
-    const values = new Map<string, string>()
-    found.route.names.forEach((name, i) => values.set(name, found!.values[i]!))
-    return { _tag: "Found", pattern: found.route.pattern.str, values, handler: found.route.handler }
+    return vals === undefined ? found.found : { _tag: "Found", pattern: found.pattern.str, values: new PathValues(found.names, vals), handler: found.handler }
   }
 
   /** The mux as a handler: dispatches to the most specific route, or answers itself. */

@@ -34,18 +34,21 @@ export const cleanPath = (p: string): string => {
   return np
 }
 
-/** Whether `cleanPath(p) === p`, decided in one scan (the common case: nothing to clean). */
+/**
+ * Whether `cleanPath(p) === p`, decided segment by segment (the common case: nothing to
+ * clean). A one-character `indexOf` is a native scan; a longer needle is not, in V8.
+ */
 export const isCleanPath = (p: string): boolean => {
   if (p.length === 0 || p.charCodeAt(0) !== 0x2f) return false
-  // State after a slash: 0 = just saw "/", 1 = "/.", 2 = "/..", 3 = inside a segment.
-  let state = 0
-  for (let i = 1; i < p.length; i++) {
-    const c = p.charCodeAt(i)
-    if (c === 0x2f) {
-      if (state !== 3) return false // "//", "/./" or "/../"
-      state = 0
-    } else if (c === 0x2e && state < 2) state++
-    else state = 3
+  let slash = 0
+  for (;;) {
+    const next = p.indexOf("/", slash + 1)
+    const end = next < 0 ? p.length : next
+    const len = end - slash - 1
+    // An empty segment is "//", except the last one (a trailing slash, or "/" itself).
+    if (len === 0) return next < 0
+    if (p.charCodeAt(slash + 1) === 0x2e && (len === 1 || (len === 2 && p.charCodeAt(slash + 2) === 0x2e))) return false
+    if (next < 0) return true
+    slash = next
   }
-  return state === 0 || state === 3
 }

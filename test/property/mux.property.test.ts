@@ -135,6 +135,9 @@ describe("ServeMux against a brute-force oracle", () => {
           const best = candidates.find(({ i }) => candidates.every(({ i: j }) => subset(sets[i]!, sets[j]!)))
           const got = mux.match(req.method, req.host, req.path)
           expect(got?.pattern, `${req.method} ${req.host}${req.path} among ${specs.map(text).join(" | ")}`).toBe(best === undefined ? undefined : text(best.s))
+          // find (with its whole-path shortcut for literal routes) dispatches to the same pattern.
+          const found = mux.find(req.method, req.host, req.path)
+          if (found._tag === "Found") expect(found.pattern, `find ${req.method} ${req.host}${req.path}`).toBe(got?.pattern)
         })
       }),
       { numRuns: 300 }

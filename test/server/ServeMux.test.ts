@@ -66,11 +66,21 @@ describe("precedence (most specific wins)", () => {
     [["example.com/", "/a"], "GET", "other.com", "/a", "/a"],
     [["/{$}"], "GET", "x", "/", "/{$}"],
     [["/{$}"], "GET", "x", "/a", undefined],
-    [["/a/{x}"], "GET", "x", "/a/", undefined]
+    [["/a/{x}"], "GET", "x", "/a/", undefined],
+    // Segments match after unescaping: an escaped "/" stays inside its segment.
+    [["/a%2Fb", "/a/{x}"], "GET", "x", "/a/b", "/a/{x}"],
+    [["/a%2Fb", "/a/{x}"], "GET", "x", "/a%2Fb", "/a%2Fb"],
+    [["/100%25", "/{x}"], "GET", "x", "/100%25", "/100%25"],
+    [["/%41", "/{x}"], "GET", "x", "/%2541", "/{x}"],
+    [["/%41", "/{x}"], "GET", "x", "/A", "/%41"]
   ]
   for (const [patterns, method, host, path, winner] of table) {
     it(`${patterns.join(" + ")}: ${method} ${host}${path} → ${winner ?? "none"}`, () => {
-      expect(mux(patterns).match(method, host, path)?.pattern).toBe(winner)
+      const m = mux(patterns)
+      expect(m.match(method, host, path)?.pattern).toBe(winner)
+      // find, with its whole-path shortcut for literal routes, dispatches to the same pattern.
+      const found = m.find(method, host, path)
+      expect(found._tag === "Found" ? found.pattern : undefined).toBe(winner)
     })
   }
 })
