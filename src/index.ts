@@ -34,3 +34,6 @@ export { HijackError, RequestBodyError, type RequestBodyFailure, ServerTimeoutEr
 export { detectContentType } from "./server/sniff.js"
 export { AcceptError } from "./net/errors.js"
 export { type ListenTls } from "./net/Listener.js"
+export { InvalidPattern, type Match, Mux, MuxBuilder, type MuxError, PatternConflict, ServeMux, ServeMuxRoutes } from "./server/ServeMux.js"
+export * as Handlers from "./server/handlers.js"
+export { cleanPath } from "./server/cleanPath.js"
