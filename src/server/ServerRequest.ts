@@ -38,6 +38,12 @@ export class ServerRequest {
   private cachedUrl: URL | undefined = undefined
   private cachedBody: Stream.Stream<Uint8Array, RequestBodyError> | undefined = undefined
   private route: Route | undefined = undefined
+  /**
+   * The scheme and authority `url` starts with, in a copy made by `withTarget` from an
+   * absolute-form request (whose own scheme, as Go's `r.URL.Scheme`, may not be the
+   * connection's); undefined means the connection's scheme and `host`.
+   */
+  private urlBase: string | undefined = undefined
 
   constructor(
     /** The parsed head: method, target, version, header fields, framing. */
@@ -64,22 +70,33 @@ export class ServerRequest {
     return this.route?.values.get(name)
   }
 
+  /** A copy with this head and io, keeping the route and the url's base. */
+  private derive(head: RequestHead, io: RequestIO): ServerRequest {
+    const copy = new ServerRequest(head, this.host, this.scheme, this.remoteAddress, this.remotePort, io)
+    copy.route = this.route
+    copy.urlBase = this.urlBase
+    return copy
+  }
+
   /** This request with its matched route (a copy sharing the connection and body). Used by ServeMux. */
   withRoute(pattern: string, values: ReadonlyMap<string, string>): ServerRequest {
-    const copy = new ServerRequest(this.head, this.host, this.scheme, this.remoteAddress, this.remotePort, this.io)
+    const copy = this.derive(this.head, this.io)
     copy.route = { pattern, values }
     return copy
   }
 
   /**
    * This request with another request-target (a copy sharing the connection and body, its
-   * route kept), as `StripPrefix` hands on a request with a shorter path.
+   * route kept), as `StripPrefix` hands on a request with a shorter path. `target` is a path
+   * and query, and the copy is origin-form whatever this request's form: its `url` keeps this
+   * one's scheme and host (an absolute-form target's own), with `target` as its path and query,
+   * taken as rooted when it does not start with "/" (Go's StripPrefix may leave "index.html").
    */
   withTarget(target: string): ServerRequest {
     const h = this.head
-    const head = new RequestHead(h.method, target, h.targetForm, h.versionMajor, h.versionMinor, h.headers, h.framing, h.contentLength, h.keepAlive, h.upgrade)
-    const copy = new ServerRequest(head, this.host, this.scheme, this.remoteAddress, this.remotePort, this.io)
-    copy.route = this.route
+    const head = new RequestHead(h.method, target, "origin", h.versionMajor, h.versionMinor, h.headers, h.framing, h.contentLength, h.keepAlive, h.upgrade)
+    const copy = this.derive(head, this.io)
+    if (h.targetForm === "absolute") copy.urlBase = this.url.protocol + "//" + this.url.host
     return copy
   }
 
@@ -90,9 +107,7 @@ export class ServerRequest {
    */
   withBodyPull(pull: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>>): ServerRequest {
     const io = this.io
-    const copy = new ServerRequest(this.head, this.host, this.scheme, this.remoteAddress, this.remotePort, { pull, trailers: io.trailers, hijack: io.hijack })
-    copy.route = this.route
-    return copy
+    return this.derive(this.head, { pull, trailers: io.trailers, hijack: io.hijack })
   }
 
   /** The method, case-sensitive as received. */
@@ -126,13 +141,15 @@ export class ServerRequest {
   get url(): URL {
     if (this.cachedUrl !== undefined) return this.cachedUrl
     const head = this.head
+    const base = this.urlBase ?? this.scheme + "://" + (this.host === "" ? "localhost" : this.host)
     let url: URL
     try {
       url = head.targetForm === "absolute"
         ? new URL(head.target)
         : head.targetForm === "origin"
-        ? new URL(this.scheme + "://" + (this.host === "" ? "localhost" : this.host) + head.target)
-        : new URL(this.scheme + "://" + (this.host === "" ? "localhost" : this.host) + "/" + (head.targetForm === "asterisk" ? "*" : ""))
+        // A target from withTarget may not be rooted ("index.html", "", "?q").
+        ? new URL(base + (head.target.startsWith("/") ? head.target : "/" + head.target))
+        : new URL(base + "/" + (head.targetForm === "asterisk" ? "*" : ""))
     } catch {
       url = new URL(this.scheme + "://invalid/")
     }

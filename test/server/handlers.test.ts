@@ -86,6 +86,39 @@ describe("stripPrefix", () => {
       expect(rs[1]!.body).toBe("target ")
       expect(rs[2]!.body).toBe("404 page not found\n")
     }))
+
+  it.scoped("the request handed on is origin-form; its url keeps the scheme and host, with the rest (rooted) and the query", () =>
+    Effect.gen(function*() {
+      const show: Handler = (r) => Effect.succeed(ServerResponse.text(`${r.head.targetForm} [${r.target}] ${r.url.href}`))
+      const server = yield* startServer({
+        handler: (r) => r.headers.get("X-Prefix") === "slash" ? stripPrefix("/echo/", show)(r) : stripPrefix("/echo", show)(r)
+      })
+      const c = yield* rawConnect(server.port)
+      const cases: ReadonlyArray<readonly [string, string, string]> = [
+        // Absolute-form (as sent to a proxy): the authority is the target's, not the Host field's.
+        ["GET http://x/echo/z?q HTTP/1.1\r\nHost: x\r\n\r\n", "origin [/z?q] http://x/z?q", "plain"],
+        ["GET http://other.example:8080/echo/a/b HTTP/1.1\r\nHost: x\r\n\r\n", "origin [/a/b] http://other.example:8080/a/b", "plain"],
+        ["GET https://secure.example/echo/s HTTP/1.1\r\nHost: x\r\n\r\n", "origin [/s] https://secure.example/s", "plain"],
+        // Go's StripPrefix can leave a path that is not rooted: the url treats it as rooted.
+        ["GET /echo/index.html?v=1 HTTP/1.1\r\nHost: x\r\n\r\n", "origin [index.html?v=1] http://x/index.html?v=1", "slash"],
+        ["GET http://x/echo/index.html HTTP/1.1\r\nHost: x\r\n\r\n", "origin [index.html] http://x/index.html", "slash"],
+        ["GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", "origin [] http://x/", "plain"],
+        ["GET /echo?only=query HTTP/1.1\r\nHost: x\r\n\r\n", "origin [?only=query] http://x/?only=query", "plain"]
+      ]
+      yield* c.send(cases.map(([wire, , prefix]) => wire.replace("\r\n\r\n", `\r\nX-Prefix: ${prefix}\r\n\r\n`)).join(""))
+      const rs = yield* c.responses(cases.length)
+      expect(rs.map((r) => r.body)).toEqual(cases.map(([, want]) => want))
+    }))
+
+  it.scoped("stripPrefix twice, and a ServeMux-style copy after it, keep an absolute-form request's url", () =>
+    Effect.gen(function*() {
+      const show: Handler = (r) => Effect.succeed(ServerResponse.text(`[${r.target}] ${r.withRoute("/", new Map()).url.href}`))
+      const server = yield* startServer({ handler: stripPrefix("/a", stripPrefix("/b", show)) })
+      const c = yield* rawConnect(server.port)
+      yield* c.send("GET https://y/a/b/c?d HTTP/1.1\r\nHost: x\r\n\r\n")
+      const [r] = yield* c.responses(1)
+      expect(r!.body).toBe("[/c?d] https://y/c?d")
+    }))
 })
 
 describe("timeoutHandler (TestClock)", () => {
