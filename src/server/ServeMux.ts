@@ -223,7 +223,7 @@ export class Mux<E = never, R = never> {
     if (target === "*") return method === "OPTIONS" ? { _tag: "Options" } : { _tag: "BadRequest" }
     let escaped = target
     let query = ""
-    if (!target.startsWith("/")) {
+    if (target.charCodeAt(0) !== 0x2f) {
       // absolute-form: the path of the URL
       const scheme = target.indexOf("://")
       const slash = scheme < 0 ? -1 : target.indexOf("/", scheme + 3)
