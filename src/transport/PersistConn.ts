@@ -20,6 +20,7 @@ import type { ResponseHead } from "../domain/http1/MessageHead.js"
 import { Event, Parser } from "../domain/http1/Parser.js"
 import type { Conn, Receiver } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
+import type { WriteBatch } from "../net/WriteBatch.js"
 import type { ClientTraceHooks } from "./ClientTrace.js"
 import type { Phase, TransportFailure } from "./errors.js"
 import type { Pull } from "./gzip.js"
@@ -168,7 +169,9 @@ export class PersistConn {
     private readonly owner: ConnOwner,
     private readonly max1xx: number,
     maxHeaderBytes: number,
-    private readonly responseHeaderTimeoutMs: number
+    private readonly responseHeaderTimeoutMs: number,
+    /** Whole requests go out through it, together with the Transport's other writes of this turn. */
+    private readonly writes: WriteBatch
   ) {
     this.parser = Parser.response({ maxHeaderBytes })
   }
@@ -194,7 +197,8 @@ export class PersistConn {
 
   /**
    * Writes a whole request in one socket write: a head alone as a latin1 string (no Buffer to
-   * make), or a head with a small body as one Buffer. The request counts as written once the
+   * make), or a head with a small body as one Buffer, sent with the Transport's other writes of
+   * this turn of the event loop (`WriteBatch`). The request counts as written once the
    * stream took it (Go: once the write returned), so a response that arrives during the write
    * itself (an in-memory peer answers synchronously) finds it written. A failing write
    * surfaces as the connection's error, which the read loop turns into the exchange's failure.
@@ -202,7 +206,7 @@ export class PersistConn {
   writeWhole(ex: Exchange, data: Uint8Array | string): void {
     ex.wroteSome = true
     ex.writeDone = true
-    this.conn.stream.write(data, "latin1")
+    this.writes.write(this.conn, data)
     ex.trace?.wroteHeaders?.()
     this.wrote(ex)
   }

@@ -18,13 +18,14 @@ import type { Request } from "../domain/Request.js"
 import { Response } from "../domain/Response.js"
 import type { DialAddress, DialerService } from "../net/Dialer.js"
 import { ConnError, type DialError } from "../net/errors.js"
+import { WriteBatch } from "../net/WriteBatch.js"
 import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
 import type { ResolvedConfig } from "./config.js"
 import { ConnPool, type Delivered, type Waiter } from "./ConnPool.js"
 import { TransportError } from "./errors.js"
 import { gunzipBytes, gunzipPull, type Pull } from "./gzip.js"
 import { type Delivery, Exchange, type Failure, PersistConn } from "./PersistConn.js"
-import { Destinations, type Prepared, prepare } from "./prepare.js"
+import { Destinations, type Prepared, prepare, urlText } from "./prepare.js"
 import { shouldRetry } from "./retry.js"
 import type { PoolStats, TransportService } from "./Transport.js"
 import { UpgradeResponse, withBuffered } from "./UpgradeResponse.js"
@@ -36,6 +37,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     // Effect's built-in tracer, as the default runtime has it.
     const nativeTracer = Effect.runSync(Effect.tracer)
     const destinations = new Destinations()
+    const writes = new WriteBatch()
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
     const now = () => clock.unsafeCurrentTimeMillis()
 
@@ -91,7 +93,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
             runFork(Scope.close(connScope, Exit.void))
           }
         }
-        const pc = new PersistConn(pool.connId(), key, conn, owner, config.max1xxResponses, config.maxResponseHeaderBytes, config.responseHeaderTimeoutMs)
+        const pc = new PersistConn(pool.connId(), key, conn, owner, config.max1xxResponses, config.maxResponseHeaderBytes, config.responseHeaderTimeoutMs, writes)
         runFork(pc.readLoop)
         pool.dialed(key, dial, pc)
       }).pipe(Effect.onInterrupt(() => Effect.sync(() => pool.dialFailed(key, dial, shutdownDial))))
@@ -209,7 +211,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         reason: f.reason,
         reused,
         method: p.request.method,
-        url: p.urlText(),
+        url: urlText(p),
         detail: f.detail,
         ...(f.code !== undefined ? { code: f.code } : {}),
         ...(f.cause !== undefined ? { cause: f.cause } : {})
@@ -391,7 +393,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         if (fiber.currentTracer === nativeTracer) return go
         return Effect.withSpan(go, "http.client " + request.method, {
           kind: "client",
-          attributes: { "http.request.method": request.method, "url.full": p.urlText(), "server.address": p.dest.address.host, "server.port": p.dest.address.port }
+          attributes: { "http.request.method": request.method, "url.full": urlText(p), "server.address": p.dest.address.host, "server.port": p.dest.address.port }
         })
       })
 

@@ -19,27 +19,44 @@ export interface Destination {
   readonly hostPort: string
 }
 
+/** What a round trip needs from its URL, worked out once per URL string. */
+export interface Target {
+  /** `http:` or `https:`, or another scheme (refused). */
+  readonly protocol: string
+  readonly hostname: string
+  /** The request-target: the path (at least "/") and the query. */
+  readonly target: string
+  readonly dest: Destination
+}
+
 /**
- * Destinations by URL origin, so that every request to one origin uses the same key string:
- * a key built afresh per request is a concatenated string that every Map lookup must flatten
- * and hash again (it showed in profiles as the pool's most expensive line).
+ * What round trips need from their URLs, by `url.href`: the href is a string the URL keeps (its
+ * hash is computed once), while `protocol`, `host` or `pathname` build a new string on every
+ * read. Every request to one origin also shares one key string: a key built afresh per request
+ * is a concatenated string that every Map lookup must flatten and hash again (it showed in
+ * profiles as the pool's most expensive line).
  */
 export class Destinations {
-  // By scheme, then by `url.host` (a slice of the URL's string, cheap to hash; `url.origin`
-  // would be built anew by each call).
-  private readonly http = new Map<string, Destination>()
-  private readonly https = new Map<string, Destination>()
+  private readonly byHref = new Map<string, Target>()
+  private readonly byOrigin = new Map<string, Destination>()
 
-  of(url: URL): Destination {
-    const byHost = url.protocol === "https:" ? this.https : this.http
-    const host = url.host
-    let d = byHost.get(host)
-    if (d === undefined) {
-      if (byHost.size >= 1024) byHost.clear()
-      d = destination(url)
-      byHost.set(host, d)
+  of(url: URL): Target {
+    const href = url.href
+    let t = this.byHref.get(href)
+    if (t === undefined) {
+      // Bounded: a client of many distinct URLs starts over rather than grow without end.
+      if (this.byHref.size >= 4096) this.byHref.clear()
+      const origin = url.protocol + "//" + url.host
+      let dest = this.byOrigin.get(origin)
+      if (dest === undefined) {
+        if (this.byOrigin.size >= 1024) this.byOrigin.clear()
+        dest = destination(url)
+        this.byOrigin.set(origin, dest)
+      }
+      t = { protocol: url.protocol, hostname: url.hostname, target: (url.pathname === "" ? "/" : url.pathname) + url.search, dest }
+      this.byHref.set(href, t)
     }
-    return d
+    return t
   }
 }
 
@@ -86,34 +103,38 @@ export interface Prepared<E> {
   readonly closeAfter: boolean
   readonly acceptGzip: boolean
   readonly expectContinue: boolean
-  readonly urlText: () => string
 }
+
+/** The URL of a prepared request as errors and spans show it (the password redacted). */
+export const urlText = (p: Prepared<unknown>): string => redacted(p.request.url)
+
+type Invalid = { readonly _tag: "Invalid"; readonly error: TransportError }
+
+const invalid = (request: Request<unknown>, detail: string): Invalid => ({
+  _tag: "Invalid",
+  error: new TransportError({ phase: "request", reason: "invalid-request", reused: false, method: request.method, url: redacted(request.url), detail })
+})
 
 /** Validates a request and computes what every attempt needs. */
 export const prepare = <E>(
   request: Request<E>,
   config: ResolvedConfig,
   destinations: Destinations
-): { readonly _tag: "Invalid"; readonly error: TransportError } | (Prepared<E> & { readonly _tag: "Ok" }) => {
-  const url = request.url
-  const invalid = (detail: string): { readonly _tag: "Invalid"; readonly error: TransportError } => ({
-    _tag: "Invalid",
-    error: new TransportError({ phase: "request", reason: "invalid-request", reused: false, method: request.method, url: redacted(url), detail })
-  })
-  if (!isToken(request.method)) return invalid(`invalid method ${JSON.stringify(request.method)}`)
-  if (url.protocol !== "http:") {
-    return invalid(url.protocol === "https:" ? "https is not supported yet (TLS comes with the Client)" : `unsupported protocol scheme ${JSON.stringify(url.protocol)}`)
+): Invalid | (Prepared<E> & { readonly _tag: "Ok" }) => {
+  if (!isToken(request.method)) return invalid(request, `invalid method ${JSON.stringify(request.method)}`)
+  const t = destinations.of(request.url)
+  if (t.protocol !== "http:") {
+    return invalid(request, t.protocol === "https:" ? "https is not supported yet (TLS comes with the Client)" : `unsupported protocol scheme ${JSON.stringify(t.protocol)}`)
   }
-  if (url.hostname === "") return invalid("no host in request URL")
+  if (t.hostname === "") return invalid(request, "no host in request URL")
   const badHeader = request.headers.validate()
-  if (badHeader !== undefined) return invalid(badHeader.message)
+  if (badHeader !== undefined) return invalid(request, badHeader.message)
   if (request.trailers !== undefined) {
     const badTrailer = request.trailers.validate()
-    if (badTrailer !== undefined) return invalid("trailer: " + badTrailer.message)
+    if (badTrailer !== undefined) return invalid(request, "trailer: " + badTrailer.message)
   }
   const hostAt = invalidHostIndex(request.host)
-  if (hostAt >= 0 || request.host === "") return invalid(`invalid Host ${JSON.stringify(request.host)}`)
-  const target = (url.pathname === "" ? "/" : url.pathname) + url.search
+  if (hostAt >= 0 || request.host === "") return invalid(request, `invalid Host ${JSON.stringify(request.host)}`)
   const headers = request.headers
   const closeAfter = config.disableKeepAlives || hasToken(headers, "Connection", "close")
   // Go asks for gzip unless told not to, the caller chose an encoding, asks for a range, or
@@ -124,11 +145,10 @@ export const prepare = <E>(
   return {
     _tag: "Ok",
     request,
-    dest: destinations.of(url),
-    target,
+    dest: t.dest,
+    target: t.target,
     closeAfter,
     acceptGzip,
-    expectContinue,
-    urlText: () => redacted(url)
+    expectContinue
   }
 }
