@@ -315,11 +315,12 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     /**
      * One attempt, then the response's use, retrying as Go does. Getting the connection,
      * starting the exchange and sending happen in callbacks inside one `Effect.async`, so no
-     * interruption can fall between them, and its canceler gives back whatever the attempt
-     * holds at that moment. An interruption that arrives after the resume but before the
-     * fiber runs on is still seen inside the async (the fiber handles its messages in order),
-     * so the canceler covers it too; from there to the registration of a streamed body's
-     * finalizer the fiber runs without a break (and that registration is uninterruptible).
+     * interruption can fall between them. The attempt runs uninterruptibly but for the wait
+     * itself and the caller's use of the response: an interruption during the wait resumes
+     * it with the interruption, and the failure handler gives back whatever the attempt holds
+     * at that moment (the wait needs no canceler, which would wrap it in a second mask). A
+     * streamed body's finalizer is registered, and the Scope that closes it is in place,
+     * before the use becomes interruptible.
      */
     const attempt = <E, A, E2, R2>(
       p: Prepared<E>,
@@ -346,9 +347,8 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         }
         if (w.delivered !== undefined || w.failure !== undefined) onConn(w.delivered, w.failure)
         else w.notify = onConn
-        return Effect.sync(() => held.abandon(pool))
       })
-      return Effect.matchCauseEffect(wait, {
+      return Effect.uninterruptibleMask((restore) => Effect.matchCauseEffect(restore(wait), {
         onFailure: (cause): Effect.Effect<A, TransportError | E | E2, R2> => {
           held.abandon(pool)
           const reused = held.delivered?.reused ?? false
@@ -357,7 +357,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
           if (failure.bodyError !== undefined) return Effect.fail(failure.bodyError.error as E)
           if (shouldRetry(p.request, { reused, nothingWritten: failure.nothingWritten, closedBeforeResponse: failure.closedBeforeResponse })) {
             const again = Body.rewind(body)
-            if (Option.isSome(again)) return attempt(p, again.value, trace, scope, use)
+            if (Option.isSome(again)) return restore(attempt(p, again.value, trace, scope, use))
           }
           return Effect.fail(toError(p as Prepared<unknown>, failure, reused))
         },
@@ -366,15 +366,15 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
           switch (delivery._tag) {
             case "Complete": {
               const response = complete(p, delivery, reused)
-              return response instanceof TransportError ? Effect.fail(response) : use(response)
+              return response instanceof TransportError ? Effect.fail(response) : restore(use(response))
             }
             case "Streaming":
-              return Effect.flatMap(Effect.uninterruptible(streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope.get, reused)), (r) => scope.use(use(r)))
+              return Effect.flatMap(streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope.get, reused), (r) => scope.use(restore(use(r))))
             case "Upgrade":
-              return Effect.flatMap(Effect.uninterruptible(upgraded(p, held.delivered!.pc, delivery, scope.get)), (r) => scope.use(use(r)))
+              return Effect.flatMap(upgraded(p, held.delivered!.pc, delivery, scope.get), (r) => scope.use(restore(use(r))))
           }
         }
-      })
+      }))
     }
 
     /** A round trip whose response goes to `use`; `scope` gives the Scope a streamed body or an upgrade needs. */
