@@ -98,16 +98,23 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         pool.dialed(key, dial, pc)
       }).pipe(Effect.onInterrupt(() => Effect.sync(() => pool.dialFailed(key, dial, shutdownDial))))
 
+    // With nothing idle it waits for a connection to go idle, then sleeps a whole timeout: that
+    // connection expires no sooner, and one waiting to look again at once would be woken by
+    // every release of a busy pool, and mostly find the connection taken again.
+    const expire = Effect.sync(() => pool.expire())
+    const sleepTimeout = Effect.zipRight(Effect.sleep(config.idleConnTimeoutMs), expire)
+    const awaitIdle = Effect.zipRight(
+      Effect.async<void>((resume) => {
+        timerWake = () => resume(Effect.void)
+        return Effect.sync(() => {
+          timerWake = undefined
+        })
+      }),
+      sleepTimeout
+    )
     const expiryTimer: Effect.Effect<void> = Effect.suspend(() => {
       const next = pool.nextExpiry()
-      const wait = next === undefined
-        ? Effect.async<void>((resume) => {
-          timerWake = () => resume(Effect.void)
-          return Effect.sync(() => {
-            timerWake = undefined
-          })
-        })
-        : Effect.sleep(Math.max(0, next - now())).pipe(Effect.zipRight(Effect.sync(() => pool.expire())))
+      const wait = next === undefined ? awaitIdle : Effect.zipRight(Effect.sleep(Math.max(0, next - now())), expire)
       return Effect.zipRight(wait, expiryTimer)
     })
     if (config.idleConnTimeoutMs > 0) runFork(expiryTimer)
