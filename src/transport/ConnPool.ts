@@ -190,7 +190,7 @@ export class ConnPool implements ConnOwner {
     let dialing = 0
     let waiting = 0
     for (const [key, h] of this.state.hosts) {
-      hosts[key] = { idle: h.idle.length, active: h.active, dialing: h.dialing.length, waiting: h.waiters.length }
+      hosts[key] = { idle: h.idle?.size ?? 0, active: h.active, dialing: h.dialing.length, waiting: h.waiters.length }
       active += h.active
       dialing += h.dialing.length
       waiting += h.waiters.length
@@ -246,7 +246,7 @@ export class ConnPool implements ConnOwner {
         }
       }
     }
-    if (this.state.idleLRU.length > before.idleLRU.length) this.driver.wentIdle()
+    if (PoolState.totalIdle(this.state) > PoolState.totalIdle(before)) this.driver.wentIdle()
     this.updateGauges()
   }
 
@@ -265,7 +265,7 @@ export class ConnPool implements ConnOwner {
       dialing += h.dialing.length
       waiting += h.waiters.length
     })
-    const idle = this.state.idleLRU.length
+    const idle = PoolState.totalIdle(this.state)
     const g = this.gauges
     if (g.idle !== idle) poolMetrics.idle.unsafeUpdate(g.idle = idle, NO_LABELS)
     if (g.active !== active) poolMetrics.active.unsafeUpdate(g.active = active, NO_LABELS)

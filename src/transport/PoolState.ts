@@ -56,6 +56,55 @@ export interface PoolConfig {
   readonly idleConnTimeoutMs: number
 }
 
+/**
+ * An immutable singly linked list, newest first (`undefined` is the empty list); every node
+ * knows the length of the list it starts. Going idle and being reused (the newest first) touch
+ * its head only, so a request and a release allocate a node or two instead of copying arrays
+ * as long as the pool's idle connections.
+ */
+export interface IdleList<A> {
+  readonly value: A
+  readonly next: IdleList<A> | undefined
+  readonly size: number
+}
+
+const cons = <A>(value: A, next: IdleList<A> | undefined): IdleList<A> => ({ value, next, size: (next?.size ?? 0) + 1 })
+
+const sizeOf = <A>(list: IdleList<A> | undefined): number => list?.size ?? 0
+
+/** The elements oldest first. */
+const oldestFirst = <A>(list: IdleList<A> | undefined): Array<A> => {
+  const out: Array<A> = []
+  for (let n = list; n !== undefined; n = n.next) out.push(n.value)
+  return out.reverse()
+}
+
+/** `list` without its first (newest) element matching `p`, sharing the nodes after it; `list` itself when none matches. */
+const without = <A>(list: IdleList<A> | undefined, p: (a: A) => boolean): IdleList<A> | undefined => {
+  const before: Array<A> = []
+  for (let n = list; n !== undefined; n = n.next) {
+    if (p(n.value)) {
+      let rest = n.next
+      for (let i = before.length - 1; i >= 0; i--) rest = cons(before[i]!, rest)
+      return rest
+    }
+    before.push(n.value)
+  }
+  return list
+}
+
+/** `list` with only the elements matching `p`, order kept. */
+const keep = <A>(list: IdleList<A> | undefined, p: (a: A) => boolean): IdleList<A> | undefined => {
+  let out: IdleList<A> | undefined
+  for (const a of oldestFirst(list)) if (p(a)) out = cons(a, out)
+  return out
+}
+
+const findIn = <A>(list: IdleList<A> | undefined, p: (a: A) => boolean): A | undefined => {
+  for (let n = list; n !== undefined; n = n.next) if (p(n.value)) return n.value
+  return undefined
+}
+
 /** An idle connection and the time it went idle (Go's `persistConn.idleAt`). */
 export interface IdleConn {
   readonly conn: ConnId
@@ -70,8 +119,8 @@ export interface Dialing {
 
 /** One key's part of the pool (Go keys by `connectMethodKey`; here a string such as "http://host:port"). */
 export interface HostPool {
-  /** Idle connections, oldest first; reuse takes the newest (Go's `idleConn[key]`). */
-  readonly idle: ReadonlyArray<IdleConn>
+  /** Idle connections, newest first; reuse takes the newest (Go's `idleConn[key]`). */
+  readonly idle: IdleList<IdleConn> | undefined
   /** Connections handed out and not yet released. */
   readonly active: number
   /** Dials in flight. */
@@ -91,8 +140,8 @@ export interface PoolState {
   readonly config: PoolConfig
   /** Keys with something in them; a key whose pool becomes empty is dropped. */
   readonly hosts: ReadonlyMap<string, HostPool>
-  /** Every idle connection across keys, least recently idle first (Go's `idleLRU`). */
-  readonly idleLRU: ReadonlyArray<IdleRef>
+  /** Every idle connection across keys, most recently idle first (Go's `idleLRU`; see {@link idleOrder}). */
+  readonly idleLRU: IdleList<IdleRef> | undefined
   /** Set by {@link closeIdleConnections}, cleared by {@link request} (Go's `Transport.closeIdle`). */
   readonly closeIdle: boolean
   /** The id the next dial will get. */
@@ -161,12 +210,12 @@ export interface Transition<E = never> {
   readonly actions: ReadonlyArray<PoolAction<E>>
 }
 
-const emptyHost: HostPool = { idle: [], active: 0, dialing: [], waiters: [] }
+const emptyHost: HostPool = { idle: undefined, active: 0, dialing: [], waiters: [] }
 
 // A copy of `h` with some fields replaced. Built field by field: an object spread here was the
 // most expensive line of a request/release pair.
 const patch = (h: HostPool, p: Partial<HostPool>): HostPool => ({
-  idle: p.idle ?? h.idle,
+  idle: "idle" in p ? p.idle : h.idle,
   active: p.active ?? h.active,
   dialing: p.dialing ?? h.dialing,
   waiters: p.waiters ?? h.waiters
@@ -176,7 +225,7 @@ const patch = (h: HostPool, p: Partial<HostPool>): HostPool => ({
 export const make = (config: PoolConfig): PoolState => ({
   config,
   hosts: new Map(),
-  idleLRU: [],
+  idleLRU: undefined,
   closeIdle: false,
   nextDial: 0
 })
@@ -186,16 +235,22 @@ export const make = (config: PoolConfig): PoolState => ({
 
 const hostOf = (state: PoolState, key: string): HostPool => state.hosts.get(key) ?? emptyHost
 
-const hostConns = (h: HostPool): number => h.dialing.length + h.active + h.idle.length
+const hostConns = (h: HostPool): number => h.dialing.length + h.active + sizeOf(h.idle)
 
 /** Connections of `key` counted against `maxConnsPerHost`: dialing + active + idle (Go's `connsPerHost[key]`). */
 export const connsPerHost = (state: PoolState, key: string): number => hostConns(hostOf(state, key))
 
 /** Idle connections of `key` (`len(idleConn[key])`). */
-export const idleCount = (state: PoolState, key: string): number => hostOf(state, key).idle.length
+export const idleCount = (state: PoolState, key: string): number => sizeOf(hostOf(state, key).idle)
 
 /** Idle connections across all keys (`idleLRU.len()`). */
-export const totalIdle = (state: PoolState): number => state.idleLRU.length
+export const totalIdle = (state: PoolState): number => sizeOf(state.idleLRU)
+
+/** Every idle connection across keys, least recently idle first (Go's `idleLRU` from its back). */
+export const idleOrder = (state: PoolState): ReadonlyArray<IdleRef> => oldestFirst(state.idleLRU)
+
+/** The idle connections of `key`, oldest first. */
+export const idleConns = (state: PoolState, key: string): ReadonlyArray<IdleConn> => oldestFirst(hostOf(state, key).idle)
 
 /** Connections of `key` handed out and not yet released. */
 export const activeCount = (state: PoolState, key: string): number => hostOf(state, key).active
@@ -221,8 +276,8 @@ export const nextExpiry = (state: PoolState): number | undefined => {
   if (timeout <= 0) return undefined
   let earliest: number | undefined
   for (const h of state.hosts.values()) {
-    for (const c of h.idle) {
-      if (earliest === undefined || c.idleSince < earliest) earliest = c.idleSince
+    for (let n = h.idle; n !== undefined; n = n.next) {
+      if (earliest === undefined || n.value.idleSince < earliest) earliest = n.value.idleSince
     }
   }
   return earliest === undefined ? undefined : earliest + timeout
@@ -234,7 +289,7 @@ export const nextExpiry = (state: PoolState): number | undefined => {
 
 class Tx<E> {
   readonly hosts: Map<string, HostPool>
-  lru: Array<IdleRef> | undefined
+  lru: IdleList<IdleRef> | undefined
   closeIdle: boolean
   nextDial: DialId
   readonly actions: Array<PoolAction<E>> = []
@@ -245,6 +300,7 @@ class Tx<E> {
     const hosts = new Map<string, HostPool>()
     for (const [k, v] of base.hosts) hosts.set(k, v)
     this.hosts = hosts
+    this.lru = base.idleLRU
     this.closeIdle = base.closeIdle
     this.nextDial = base.nextDial
   }
@@ -258,29 +314,18 @@ class Tx<E> {
   }
 
   set(key: string, h: HostPool): void {
-    if (h.idle.length === 0 && h.active === 0 && h.dialing.length === 0 && h.waiters.length === 0) {
+    if (h.idle === undefined && h.active === 0 && h.dialing.length === 0 && h.waiters.length === 0) {
       this.hosts.delete(key)
     } else {
       this.hosts.set(key, h)
     }
   }
 
-  lruMut(): Array<IdleRef> {
-    if (this.lru === undefined) this.lru = [...this.base.idleLRU]
-    return this.lru
-  }
-
   lruRemove(key: string, conn: ConnId): void {
-    const lru = this.lruMut()
-    // From the newest end: reuse takes the newest idle connection, usually the last entry.
-    for (let i = lru.length - 1; i >= 0; i--) {
-      const r = lru[i]!
-      if (r.conn === conn && r.key === key) {
-        if (i === lru.length - 1) lru.pop()
-        else lru.splice(i, 1)
-        return
-      }
-    }
+    // From the newest end: reuse takes the newest idle connection, usually the LRU's head.
+    const head = this.lru
+    if (head !== undefined && head.value.conn === conn && head.value.key === key) this.lru = head.next
+    else this.lru = without(head, (r) => r.conn === conn && r.key === key)
   }
 
   hasCapacity(h: HostPool): boolean {
@@ -330,18 +375,22 @@ class Tx<E> {
       this.startDials(key)
       return
     }
-    if (h.idle.length >= this.config.maxIdleConnsPerHost) {
+    if (sizeOf(h.idle) >= this.config.maxIdleConnsPerHost) {
       this.close(key, conn, "too-many-idle-host")
       this.startDials(key)
       return
     }
-    this.set(key, patch(h, { idle: [...h.idle, { conn, idleSince: now }] }))
-    const lru = this.lruMut()
-    lru.push({ key, conn })
-    if (this.config.maxIdleConns > 0 && lru.length > this.config.maxIdleConns) {
-      const oldest = lru.shift()!
+    this.set(key, patch(h, { idle: cons({ conn, idleSince: now }, h.idle) }))
+    this.lru = cons({ key, conn }, this.lru)
+    if (this.config.maxIdleConns > 0 && this.lru.size > this.config.maxIdleConns) {
+      // The least recently idle: the LRU's last node (a rare, linear step).
+      const all = oldestFirst(this.lru)
+      const oldest = all[0]!
+      let rest: IdleList<IdleRef> | undefined
+      for (let i = 1; i < all.length; i++) rest = cons(all[i]!, rest)
+      this.lru = rest
       const oh = this.host(oldest.key)
-      this.set(oldest.key, patch(oh, { idle: oh.idle.filter((c) => c.conn !== oldest.conn) }))
+      this.set(oldest.key, patch(oh, { idle: without(oh.idle, (c) => c.conn === oldest.conn) }))
       this.close(oldest.key, oldest.conn, "too-many-idle")
       this.startDials(oldest.key)
     }
@@ -360,7 +409,7 @@ class Tx<E> {
       state: {
         config: this.base.config,
         hosts: this.hosts,
-        idleLRU: this.lru ?? this.base.idleLRU,
+        idleLRU: this.lru,
         closeIdle: this.closeIdle,
         nextDial: this.nextDial
       },
@@ -390,10 +439,11 @@ export const request = (state: PoolState, key: string, waiter: WaiterId, now: nu
   const tx = new Tx<never>(state)
   tx.closeIdle = false
   let h = tx.host(key)
-  const idle = [...h.idle]
+  let idle = h.idle
   let expired = false
-  while (idle.length > 0) {
-    const c = idle.pop()!
+  while (idle !== undefined) {
+    const c = idle.value
+    idle = idle.next
     if (isExpired(tx.config, c.idleSince, now)) {
       tx.lruRemove(key, c.conn)
       tx.close(key, c.conn, "expired")
@@ -503,9 +553,9 @@ export const release = (
  */
 export const removeIdle = (state: PoolState, key: string, conn: ConnId): Transition => {
   const h = hostOf(state, key)
-  if (!h.idle.some((c) => c.conn === conn)) return { state, actions: [] }
+  if (findIn(h.idle, (c) => c.conn === conn) === undefined) return { state, actions: [] }
   const tx = new Tx<never>(state)
-  tx.set(key, patch(h, { idle: h.idle.filter((c) => c.conn !== conn) }))
+  tx.set(key, patch(h, { idle: without(h.idle, (c) => c.conn === conn) }))
   tx.lruRemove(key, conn)
   tx.close(key, conn, "closed-by-peer")
   tx.startDials(key)
@@ -520,8 +570,8 @@ export const removeIdle = (state: PoolState, key: string, conn: ConnId): Transit
  */
 export const expire = (state: PoolState, now: number): Transition => {
   if (state.config.idleConnTimeoutMs <= 0) return { state, actions: [] }
-  const old = state.idleLRU.filter((r) => {
-    const c = hostOf(state, r.key).idle.find((c) => c.conn === r.conn)
+  const old = idleOrder(state).filter((r) => {
+    const c = findIn(hostOf(state, r.key).idle, (c) => c.conn === r.conn)
     return c !== undefined && isExpired(state.config, c.idleSince, now)
   })
   if (old.length === 0) return { state, actions: [] }
@@ -529,12 +579,12 @@ export const expire = (state: PoolState, now: number): Transition => {
   const keys = new Set<string>()
   for (const r of old) {
     const h = tx.host(r.key)
-    tx.set(r.key, patch(h, { idle: h.idle.filter((c) => c.conn !== r.conn) }))
+    tx.set(r.key, patch(h, { idle: without(h.idle, (c) => c.conn === r.conn) }))
     tx.close(r.key, r.conn, "expired")
     keys.add(r.key)
   }
   const gone = new Set(old.map((r) => r.conn))
-  tx.lru = state.idleLRU.filter((r) => !gone.has(r.conn))
+  tx.lru = keep(state.idleLRU, (r) => !gone.has(r.conn))
   for (const key of keys) tx.startDials(key)
   return tx.done()
 }
@@ -560,11 +610,11 @@ export const cancel = (state: PoolState, key: string, waiter: WaiterId): Transit
 export const closeIdleConnections = (state: PoolState): Transition => {
   const tx = new Tx<never>(state)
   tx.closeIdle = true
-  for (const r of state.idleLRU) tx.close(r.key, r.conn, "close-idle")
-  tx.lru = []
+  for (const r of idleOrder(state)) tx.close(r.key, r.conn, "close-idle")
+  tx.lru = undefined
   for (const [key, h] of state.hosts) {
-    if (h.idle.length > 0) {
-      tx.set(key, patch(h, { idle: [] }))
+    if (h.idle !== undefined) {
+      tx.set(key, patch(h, { idle: undefined }))
       tx.startDials(key)
     }
   }

@@ -323,7 +323,7 @@ class World {
     }
     check(Pool.totalIdle(this.state) === allIdle.length, () => `after ${label}: totalIdle differs`)
     check(
-      JSON.stringify(this.state.idleLRU.map((r) => r.conn)) === JSON.stringify(allIdle.map((c) => c.id)),
+      JSON.stringify(Pool.idleOrder(this.state).map((r) => r.conn)) === JSON.stringify(allIdle.map((c) => c.id)),
       () => `after ${label}: LRU order differs`
     )
     for (const key of KEYS) {
@@ -549,7 +549,7 @@ class World {
     for (const w of this.waiters.values()) {
       check(w.status !== "waiting", () => `after drain: w${w.id} still waits`)
     }
-    check(this.state.hosts.size === 0 && this.state.idleLRU.length === 0, () => "after drain: pool not empty")
+    check(this.state.hosts.size === 0 && Pool.totalIdle(this.state) === 0, () => "after drain: pool not empty")
   }
 }
 
@@ -612,11 +612,11 @@ describe("PoolState (examples)", () => {
     s = Pool.dialed(s, K, 1, 101, 0).state
     s = Pool.release(s, K, 100, true, 10).state
     s = Pool.release(s, K, 101, true, 20).state
-    expect(s.idleLRU.map((r) => r.conn)).toEqual([100, 101])
+    expect(Pool.idleOrder(s).map((r) => r.conn)).toEqual([100, 101])
     const t = Pool.request(s, K, 3, 25)
     expect(t.actions).toEqual([{ _tag: "Deliver", key: K, waiter: 3, conn: 101, reused: true, idleMs: 5 }])
     expect(Pool.idleCount(t.state, K)).toBe(1)
-    expect(t.state.idleLRU.map((r) => r.conn)).toEqual([100])
+    expect(Pool.idleOrder(t.state).map((r) => r.conn)).toEqual([100])
   })
 
   it("maxConnsPerHost queues without dialing, and a release hands over to the first waiter", () => {
@@ -744,7 +744,7 @@ describe("PoolState (examples)", () => {
     expect(Pool.expire(s, 9).actions).toEqual([])
     const t = Pool.expire(s, 10)
     expect(t.actions).toEqual([{ _tag: "Close", key: K, conn: 100, reason: "expired" }])
-    expect(t.state.idleLRU).toEqual([{ key: K2, conn: 200 }])
+    expect(Pool.idleOrder(t.state)).toEqual([{ key: K2, conn: 200 }])
     expect(Pool.nextExpiry(t.state)).toBe(15)
     expect(Pool.nextExpiry(Pool.make(config({})))).toBeUndefined()
   })
