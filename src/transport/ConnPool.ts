@@ -25,6 +25,11 @@ export interface Delivered {
   readonly idleMs: number
 }
 
+// A class, not an object literal, so that V8 never pretenures it (see PoolState).
+class Delivery implements Delivered {
+  constructor(readonly pc: PersistConn, readonly reused: boolean, readonly wasIdle: boolean, readonly idleMs: number) {}
+}
+
 /** A request waiting for a connection (Go's `wantConn`). */
 export class Waiter {
   /** Called once with the connection or the failure; until it is set, they are kept below. */
@@ -228,7 +233,7 @@ export class ConnPool implements ConnOwner {
             poolMetrics.reuses.unsafeUpdate(1, NO_LABELS)
           }
           // Only `request` hands out idle connections, and it serves the requesting waiter at once.
-          const d: Delivered = { pc, reused: a.reused, wasIdle: w === this.requesting, idleMs: a.idleMs }
+          const d: Delivered = new Delivery(pc, a.reused, w === this.requesting, a.idleMs)
           settle(w, d, undefined)
           break
         }

@@ -66,6 +66,12 @@ export type Delivery =
   /** 101 Switching Protocols: the socket is the caller's; `buffered` arrived after the head. */
   | { readonly _tag: "Upgrade"; readonly head: ResponseHead; readonly buffered: Uint8Array }
 
+/** A `Complete` delivery; a class, not a literal, so that V8 never pretenures it (see PoolState). */
+class CompleteDelivery {
+  readonly _tag = "Complete"
+  constructor(readonly head: ResponseHead, readonly body: Uint8Array, readonly trailers: Headers | undefined) {}
+}
+
 type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
 
 /** Go waits this long for a request write to finish after its response ended before giving up the connection. */
@@ -80,7 +86,8 @@ export class Exchange {
   /** The final response head, once parsed. */
   head: ResponseHead | undefined = undefined
   /** Body bytes parsed before the caller took over reading. */
-  parts: Array<Uint8Array> = []
+  /** Made on the first body chunk (most responses to small requests have one, or none). */
+  parts: Array<Uint8Array> | undefined = undefined
   partsRead = 0
   partsBytes = 0
   /** The informational response being skipped, if any. */
@@ -270,9 +277,10 @@ export class PersistConn {
    */
   readonly pullBody = (ex: Exchange): Pull<Failure> =>
     Effect.suspend((): Pull<Failure> => {
-      if (ex.partsRead < ex.parts.length) {
-        const part = ex.parts[ex.partsRead]!
-        ex.parts[ex.partsRead++] = undefined as unknown as Uint8Array
+      const parts = ex.parts
+      if (parts !== undefined && ex.partsRead < parts.length) {
+        const part = parts[ex.partsRead]!
+        parts[ex.partsRead++] = undefined as unknown as Uint8Array
         return Effect.succeed(part)
       }
       if (ex.body === "done") return END_OF_BODY
@@ -439,7 +447,7 @@ export class PersistConn {
           continue
         }
         case Event.Body:
-          ex.parts.push(p.chunk)
+          ;(ex.parts ??= Array.of<Uint8Array>()).push(p.chunk)
           ex.partsBytes += p.chunk.length
           continue
         case Event.End: {
@@ -458,16 +466,13 @@ export class PersistConn {
             ex.settle(Effect.succeed({ _tag: "Streaming", head }))
             return "more"
           }
-          const body = ex.parts.length === 0
-            ? EMPTY
-            : ex.parts.length === 1
-            ? ex.parts[0]!
-            : Buffer.concat(ex.parts, ex.partsBytes)
-          ex.parts = []
+          const parts = ex.parts
+          const body = parts === undefined ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, ex.partsBytes)
+          ex.parts = undefined
           ex.body = "done"
           // Settling schedules the caller's fiber; the release below happens before it runs, so
           // its next request can reuse the connection.
-          ex.settle(Effect.succeed({ _tag: "Complete", head, body, trailers: p.trailers }))
+          ex.settle(Effect.succeed(new CompleteDelivery(head, body, p.trailers)))
           this.responseEnded(ex)
           return this.closed ? "stop" : "more"
         }

@@ -68,7 +68,20 @@ export interface IdleList<A> {
   readonly size: number
 }
 
-const cons = <A>(value: A, next: IdleList<A> | undefined): IdleList<A> => ({ value, next, size: (next?.size ?? 0) + 1 })
+// The pool's values are class instances, not object literals: V8 may move ("pretenure") the
+// objects of a literal's allocation site straight to the old generation once it sees them
+// survive, and a busy pool's short-lived states then fill the old generation (a full GC every
+// few hundred milliseconds, scavenges that keep dead objects' referents alive). Instances of a
+// class have no allocation site.
+
+class IdleNode<A> implements IdleList<A> {
+  readonly size: number
+  constructor(readonly value: A, readonly next: IdleList<A> | undefined) {
+    this.size = (next === undefined ? 0 : next.size) + 1
+  }
+}
+
+const cons = <A>(value: A, next: IdleList<A> | undefined): IdleList<A> => new IdleNode(value, next)
 
 const sizeOf = <A>(list: IdleList<A> | undefined): number => list?.size ?? 0
 
@@ -129,6 +142,19 @@ export interface HostPool {
   readonly waiters: ReadonlyArray<WaiterId>
 }
 
+class IdleEntry implements IdleConn {
+  constructor(readonly conn: ConnId, readonly idleSince: number) {}
+}
+
+class Host implements HostPool {
+  constructor(
+    readonly idle: IdleList<IdleConn> | undefined,
+    readonly active: number,
+    readonly dialing: ReadonlyArray<Dialing>,
+    readonly waiters: ReadonlyArray<WaiterId>
+  ) {}
+}
+
 /** An entry of the global idle order (Go's `connLRU`). */
 export interface IdleRef {
   readonly key: string
@@ -146,6 +172,20 @@ export interface PoolState {
   readonly closeIdle: boolean
   /** The id the next dial will get. */
   readonly nextDial: DialId
+}
+
+class IdleRefEntry implements IdleRef {
+  constructor(readonly key: string, readonly conn: ConnId) {}
+}
+
+class State implements PoolState {
+  constructor(
+    readonly config: PoolConfig,
+    readonly hosts: ReadonlyMap<string, HostPool>,
+    readonly idleLRU: IdleList<IdleRef> | undefined,
+    readonly closeIdle: boolean,
+    readonly nextDial: DialId
+  ) {}
 }
 
 /** Why the pool asks for a connection to be closed; Go's error for each in comments. */
@@ -210,25 +250,30 @@ export interface Transition<E = never> {
   readonly actions: ReadonlyArray<PoolAction<E>>
 }
 
-const emptyHost: HostPool = { idle: undefined, active: 0, dialing: [], waiters: [] }
+class Step<E> implements Transition<E> {
+  constructor(readonly state: PoolState, readonly actions: ReadonlyArray<PoolAction<E>>) {}
+}
+
+class DeliverAction implements Deliver {
+  readonly _tag = "Deliver"
+  constructor(
+    readonly key: string,
+    readonly waiter: WaiterId,
+    readonly conn: ConnId,
+    readonly reused: boolean,
+    readonly idleMs: number
+  ) {}
+}
+
+const emptyHost: HostPool = new Host(undefined, 0, [], [])
 
 // A copy of `h` with some fields replaced. Built field by field: an object spread here was the
 // most expensive line of a request/release pair.
-const patch = (h: HostPool, p: Partial<HostPool>): HostPool => ({
-  idle: "idle" in p ? p.idle : h.idle,
-  active: p.active ?? h.active,
-  dialing: p.dialing ?? h.dialing,
-  waiters: p.waiters ?? h.waiters
-})
+const patch = (h: HostPool, p: Partial<HostPool>): HostPool =>
+  new Host("idle" in p ? p.idle : h.idle, p.active ?? h.active, p.dialing ?? h.dialing, p.waiters ?? h.waiters)
 
 /** An empty pool with the given limits. */
-export const make = (config: PoolConfig): PoolState => ({
-  config,
-  hosts: new Map(),
-  idleLRU: undefined,
-  closeIdle: false,
-  nextDial: 0
-})
+export const make = (config: PoolConfig): PoolState => new State(config, new Map(), undefined, false, 0)
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -292,7 +337,7 @@ class Tx<E> {
   lru: IdleList<IdleRef> | undefined
   closeIdle: boolean
   nextDial: DialId
-  readonly actions: Array<PoolAction<E>> = []
+  readonly actions: Array<PoolAction<E>> = Array.of<PoolAction<E>>()
 
   constructor(readonly base: PoolState) {
     // A for-of copy: about 2.5x faster than `new Map(base.hosts)`, the costliest line of a
@@ -354,8 +399,8 @@ class Tx<E> {
     const h = this.host(key)
     const waiter = h.waiters[0]
     if (waiter === undefined) return false
-    this.set(key, patch(h, { active: h.active + 1, waiters: h.waiters.slice(1) }))
-    this.actions.push({ _tag: "Deliver", key, waiter, conn, reused, idleMs: 0 })
+    this.set(key, new Host(h.idle, h.active + 1, h.dialing, h.waiters.slice(1)))
+    this.actions.push(new DeliverAction(key, waiter, conn, reused, 0))
     return true
   }
 
@@ -380,8 +425,8 @@ class Tx<E> {
       this.startDials(key)
       return
     }
-    this.set(key, patch(h, { idle: cons({ conn, idleSince: now }, h.idle) }))
-    this.lru = cons({ key, conn }, this.lru)
+    this.set(key, new Host(cons(new IdleEntry(conn, now), h.idle), h.active, h.dialing, h.waiters))
+    this.lru = cons(new IdleRefEntry(key, conn), this.lru)
     if (this.config.maxIdleConns > 0 && this.lru.size > this.config.maxIdleConns) {
       // The least recently idle: the LRU's last node (a rare, linear step).
       const all = oldestFirst(this.lru)
@@ -405,16 +450,7 @@ class Tx<E> {
   }
 
   done(): Transition<E> {
-    return {
-      state: {
-        config: this.base.config,
-        hosts: this.hosts,
-        idleLRU: this.lru,
-        closeIdle: this.closeIdle,
-        nextDial: this.nextDial
-      },
-      actions: this.actions
-    }
+    return new Step(new State(this.base.config, this.hosts, this.lru, this.closeIdle, this.nextDial), this.actions)
   }
 }
 
@@ -451,8 +487,8 @@ export const request = (state: PoolState, key: string, waiter: WaiterId, now: nu
       continue
     }
     tx.lruRemove(key, c.conn)
-    tx.set(key, patch(h, { idle, active: h.active + 1 }))
-    tx.actions.push({ _tag: "Deliver", key, waiter, conn: c.conn, reused: true, idleMs: now - c.idleSince })
+    tx.set(key, new Host(idle, h.active + 1, h.dialing, h.waiters))
+    tx.actions.push(new DeliverAction(key, waiter, c.conn, true, now - c.idleSince))
     if (expired) tx.startDials(key)
     return tx.done()
   }
@@ -488,7 +524,7 @@ export const dialed = (state: PoolState, key: string, dial: DialId, conn: ConnId
       ? h.dialing.map((x) => (x.forWaiter === waiter ? { dial: x.dial, forWaiter: owner } : x))
       : h.dialing
     tx.set(key, patch(h, { active: h.active + 1, waiters: h.waiters.slice(1), dialing }))
-    tx.actions.push({ _tag: "Deliver", key, waiter, conn, reused: false, idleMs: 0 })
+    tx.actions.push(new DeliverAction(key, waiter, conn, false, 0))
     return tx.done()
   }
   tx.putOrCloseIdle(key, conn, false, now)
@@ -535,7 +571,7 @@ export const release = (
   const tx = new Tx<never>(state)
   const h = tx.host(key)
   if (h.active <= 0) throw new Error(`PoolState.release: no active connection for ${key}`)
-  tx.set(key, patch(h, { active: h.active - 1 }))
+  tx.set(key, new Host(h.idle, h.active - 1, h.dialing, h.waiters))
   if (reusable) {
     tx.putOrCloseIdle(key, conn, true, now)
   } else {
