@@ -132,16 +132,16 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       const length = Body.contentLength(body)
       const framing = Writer.requestFraming(request.method, length)
       const trailers = framing._tag === "Chunked" ? request.trailers : undefined
-      const init: Writer.RequestHeadInit = {
-        method: request.method,
-        target: p.target,
-        host: request.host,
-        headers: request.headers,
+      const init = new HeadInit(
+        request.method,
+        p.target,
+        request.host,
+        request.headers,
         framing,
-        close: p.closeAfter,
-        acceptGzip: p.acceptGzip,
-        ...(trailers !== undefined && trailers.size > 0 ? { trailerNames: trailers.names() } : {})
-      }
+        p.closeAfter,
+        p.acceptGzip,
+        trailers !== undefined && trailers.size > 0 ? trailers.names() : undefined
+      )
       const expect = p.expectContinue && length !== 0
       if (!expect && body._tag === "Empty") return pc.writeWhole(ex, Writer.formatRequestHead(init))
       if (!expect && body._tag === "Bytes") return pc.writeWhole(ex, Writer.encodeRequest(init, body.bytes))
@@ -414,6 +414,20 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     }
     return service
   })
+
+/** A request head to write; a class, not an object literal, so that V8 never pretenures it (see PoolState). */
+class HeadInit implements Writer.RequestHeadInit {
+  constructor(
+    readonly method: string,
+    readonly target: string,
+    readonly host: string,
+    readonly headers: Headers,
+    readonly framing: Writer.OutgoingFraming,
+    readonly close: boolean,
+    readonly acceptGzip: boolean,
+    readonly trailerNames: ReadonlyArray<string> | undefined
+  ) {}
+}
 
 /** What an attempt holds, so that giving up gives back the right thing. */
 class Held {

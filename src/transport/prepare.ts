@@ -136,19 +136,25 @@ export const prepare = <E>(
   const hostAt = invalidHostIndex(request.host)
   if (hostAt >= 0 || request.host === "") return invalid(request, `invalid Host ${JSON.stringify(request.host)}`)
   const headers = request.headers
-  const closeAfter = config.disableKeepAlives || hasToken(headers, "Connection", "close")
+  const none = headers.size === 0
+  const closeAfter = config.disableKeepAlives || (!none && hasToken(headers, "Connection", "close"))
   // Go asks for gzip unless told not to, the caller chose an encoding, asks for a range, or
   // sends HEAD (some servers gzip the missing body's headers wrongly).
   const acceptGzip = !config.disableCompression && request.method !== "HEAD" &&
-    !headers.has("Accept-Encoding") && !headers.has("Range")
-  const expectContinue = hasToken(headers, "Expect", "100-continue")
-  return {
-    _tag: "Ok",
-    request,
-    dest: t.dest,
-    target: t.target,
-    closeAfter,
-    acceptGzip,
-    expectContinue
-  }
+    (none || (!headers.has("Accept-Encoding") && !headers.has("Range")))
+  const expectContinue = !none && hasToken(headers, "Expect", "100-continue")
+  return new Ok(request, t.dest, t.target, closeAfter, acceptGzip, expectContinue)
+}
+
+// A class, not an object literal: V8 never pretenures its instances (see PoolState).
+class Ok<E> implements Prepared<E> {
+  readonly _tag = "Ok"
+  constructor(
+    readonly request: Request<E>,
+    readonly dest: Destination,
+    readonly target: string,
+    readonly closeAfter: boolean,
+    readonly acceptGzip: boolean,
+    readonly expectContinue: boolean
+  ) {}
 }

@@ -17,6 +17,7 @@ export type OutgoingFraming =
   | { readonly _tag: "Chunked" }
 
 const NONE: OutgoingFraming = { _tag: "None" }
+const NO_NAMES: ReadonlyArray<string> = []
 const CHUNKED: OutgoingFraming = { _tag: "Chunked" }
 
 /**
@@ -120,7 +121,7 @@ export const formatRequestHead = (init: RequestHeadInit): string => {
   out += writeFields(headers, REQUEST_EXCLUDED)
   if (init.close === true && !hasToken(headers, "Connection", "close")) out += "Connection: close\r\n"
   if (init.acceptGzip === true) out += "Accept-Encoding: gzip\r\n"
-  return out + framingFields(init.framing, init.trailerNames ?? []) + "\r\n"
+  return out + framingFields(init.framing, init.trailerNames ?? NO_NAMES) + "\r\n"
 }
 
 /**
@@ -156,7 +157,7 @@ export const formatResponseHead = (init: ResponseHeadInit): string => {
   if (init.close === true) {
     if (!hasToken(init.headers, "Connection", "close")) out += "Connection: close\r\n"
   } else if (init.keepAlive === true && !init.headers.has("Connection")) out += "Connection: keep-alive\r\n"
-  return out + framingFields(init.framing, init.trailerNames ?? []) + "\r\n"
+  return out + framingFields(init.framing, init.trailerNames ?? NO_NAMES) + "\r\n"
 }
 
 /** The response head, with `body` appended when given, as one Buffer. */
