@@ -522,6 +522,7 @@ export class PersistConn {
     if (ex.finished) return
     ex.finished = true
     if (this.ex === ex) this.ex = undefined
+    this.parser.forgetMessage()
     if (ex.outcome === undefined) {
       ex.settle(Effect.fail(failure("awaiting-headers", "closed", "the connection was closed", { closedBeforeResponse: !ex.firstByte })))
     }

@@ -100,6 +100,14 @@ const FAILED = -2
 
 const EMPTY = Buffer.alloc(0)
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0))
+/**
+ * The field arrays of a message not yet begun: never written to, replaced by fresh arrays when
+ * the first field line is decoded. Made at the end of the previous message instead, each pair
+ * would live through a keep-alive connection's idle time; while the young generation is still
+ * small, V8 then sees most of them survive and pretenures their allocation site, and every
+ * later head of every connection starts in the old generation.
+ */
+const UNSTARTED: Array<string> = []
 
 const toBuffer = (data: Uint8Array): Buffer =>
   Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
@@ -129,6 +137,17 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   trailers: Headers | undefined = undefined
   /** The error, set when `next` returned `Error`. */
   error: ParseError | undefined = undefined
+
+  /**
+   * Drops the parser's references to the last message (its head, last body chunk and
+   * trailers) once the caller has taken them, so that they do not live on through a
+   * keep-alive connection's idle time until the next message replaces them.
+   */
+  forgetMessage(): void {
+    this.head = undefined as unknown as H
+    this.chunk = EMPTY
+    this.trailers = undefined
+  }
 
   private readonly isRequest: boolean
   private readonly kind: MessageKind
@@ -165,8 +184,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private reason = ""
   private versionMajor = 1
   private versionMinor = 1
-  private names: Array<string> = []
-  private values: Array<string> = []
+  private names: Array<string> = UNSTARTED
+  private values: Array<string> = UNSTARTED
   /** Indices in `names` of the fields that decide framing and persistence. */
   private readonly framingFields: Array<number> = []
   private framingCount = 0
@@ -800,6 +819,10 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     const trailers = this.state === S_TRAILERS
     const spans = this.spans
     const spanNames = this.spanNames
+    if (count > 0 && this.names === UNSTARTED) {
+      this.names = []
+      this.values = []
+    }
     const names = this.names
     const values = this.values
     for (let i = 0; i < count; i++) {
@@ -919,9 +942,9 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     // Equal duplicates fold to one field, as Go's fixLength does (RFC 9110 §8.6 allows it).
     if (duplicateLength) dropRepeats(names, values, "Content-Length")
     let framing: Framing
-    const headers = Headers.unsafeFromArrays(names, values)
-    this.names = []
-    this.values = []
+    const headers = names === UNSTARTED ? Headers.empty() : Headers.unsafeFromArrays(names, values)
+    this.names = UNSTARTED
+    this.values = UNSTARTED
     const upgrade = connectionUpgrade && upgradeField
     if (this.isRequest) {
       if (transferEncoding !== undefined) {
@@ -1164,8 +1187,8 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
 
   /** Reports the end of the message and readies the parser for the next one. */
   private endMessage(): Event {
-    this.names = []
-    this.values = []
+    this.names = UNSTARTED
+    this.values = UNSTARTED
     this.framingCount = 0
     this.sectionBytes = 0
     this.waitingForLine = false
