@@ -820,8 +820,10 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     const spans = this.spans
     const spanNames = this.spanNames
     if (count > 0 && this.names === UNSTARTED) {
-      this.names = []
-      this.values = []
+      // `new Array`, not `[]`: a busy connection's heads live until their caller resumes, and
+      // V8 pretenured the literal's site under load (every later head then began old).
+      this.names = new Array<string>()
+      this.values = new Array<string>()
     }
     const names = this.names
     const values = this.values
