@@ -294,9 +294,6 @@ export const totalIdle = (state: PoolState): number => sizeOf(state.idleLRU)
 /** Every idle connection across keys, least recently idle first (Go's `idleLRU` from its back). */
 export const idleOrder = (state: PoolState): ReadonlyArray<IdleRef> => oldestFirst(state.idleLRU)
 
-/** The idle connections of `key`, oldest first. */
-export const idleConns = (state: PoolState, key: string): ReadonlyArray<IdleConn> => oldestFirst(hostOf(state, key).idle)
-
 /** Connections of `key` handed out and not yet released. */
 export const activeCount = (state: PoolState, key: string): number => hostOf(state, key).active
 
