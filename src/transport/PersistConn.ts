@@ -85,8 +85,7 @@ export class Exchange {
   outcome: Effect.Effect<Delivery, Failure> | undefined = undefined
   /** The final response head, once parsed. */
   head: ResponseHead | undefined = undefined
-  /** Body bytes parsed before the caller took over reading. */
-  /** Made on the first body chunk (most responses to small requests have one, or none). */
+  /** Body bytes parsed before the caller took over reading; made on the first chunk. */
   parts: Array<Uint8Array> | undefined = undefined
   partsRead = 0
   partsBytes = 0
@@ -447,7 +446,7 @@ export class PersistConn {
           continue
         }
         case Event.Body:
-          ;(ex.parts ??= Array.of<Uint8Array>()).push(p.chunk)
+          ;(ex.parts ??= new Array<Uint8Array>()).push(p.chunk)
           ex.partsBytes += p.chunk.length
           continue
         case Event.End: {
