@@ -23,9 +23,10 @@ import { Pool } from "undici"
 import * as Body from "../src/domain/Body.js"
 import { Request } from "../src/domain/Request.js"
 import type { Response } from "../src/domain/Response.js"
-import type { Conn } from "../src/net/Conn.js"
+import type { Duplex } from "node:stream"
+import { fromDuplex } from "../src/net/Conn.js"
 import { Dialer } from "../src/net/Dialer.js"
-import { pipe } from "../src/net/Pipe.js"
+import { streamPipe } from "../src/net/Pipe.js"
 import type { TransportError } from "../src/transport/errors.js"
 import { Transport } from "../src/transport/Transport.js"
 import { compiled, repoRoot, roundsFromEnv } from "./harness.js"
@@ -52,8 +53,9 @@ const SECONDS = number("BENCH_SECONDS", 2)
 const WARMUP_SECONDS = number("BENCH_WARMUP_SECONDS", 1)
 
 /** A pipe whose far end answers each request head (requests carry no body) a turn later. */
-const fakePeer = (): Conn => {
-  const [client, server] = pipe()
+const fakePeer = (): Duplex => {
+  const [client, serverStream] = streamPipe()
+  const server = fromDuplex(serverStream)
   server.receive({
     onEnd: () => {},
     onError: () => {},
@@ -96,7 +98,11 @@ class Window {
 const request = Either.getOrThrow(Request.make({ url: "http://127.0.0.1:9/small" }))
 const read = (response: Response<TransportError>) => Effect.map(Body.collect(response.body), (bytes) => bytes.length)
 
-const FakeDialer = Layer.succeed(Dialer, { dial: () => Effect.acquireRelease(Effect.sync(fakePeer), (c) => c.close) })
+const dialStream = () => Effect.acquireRelease(Effect.sync(fakePeer), (s) => Effect.sync(() => s.destroy()))
+const FakeDialer = Layer.succeed(Dialer, {
+  dialStream,
+  dial: () => Effect.flatMap(dialStream(), (s) => Effect.acquireRelease(Effect.sync(() => fromDuplex(s)), (c) => c.close))
+})
 
 /** Our Transport, as an Effect program would use it: `CONCURRENCY` fibers, each repeating `roundTripWith`. */
 const runOurs = (): Promise<Figures> =>
@@ -125,7 +131,7 @@ const runUndici = async (): Promise<Figures> => {
   const pool = new Pool("http://127.0.0.1:9", {
     connections: CONCURRENCY,
     connect: ((_options: unknown, callback: (error: Error | null, socket: unknown) => void) => {
-      const stream = fakePeer().stream as unknown as Record<string, unknown>
+      const stream = fakePeer() as unknown as Record<string, unknown>
       // undici tunes these on a net.Socket; a pipe has nothing to tune.
       for (const method of ["setNoDelay", "setKeepAlive", "ref", "unref"]) stream[method] = () => stream
       queueMicrotask(() => callback(null, stream))

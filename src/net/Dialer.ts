@@ -6,6 +6,7 @@
  */
 import { Context, Duration, Effect, Layer, type Scope } from "effect"
 import * as net from "node:net"
+import type { Duplex } from "node:stream"
 import { type Conn, fromDuplex } from "./Conn.js"
 import { DialError, type DialFailure, errorCode, errorDetail } from "./errors.js"
 
@@ -13,6 +14,12 @@ import { DialError, type DialFailure, errorCode, errorDetail } from "./errors.js
 export interface DialerService {
   /** Connects to `address`; the connection is closed when the Scope closes. */
   readonly dial: (address: DialAddress) => Effect.Effect<Conn, DialError, Scope.Scope>
+  /**
+   * Connects to `address` and gives the connected stream itself, not yet read from, for a
+   * handshake before HTTP (TLS, a proxy's CONNECT or SOCKS5); it is destroyed when the Scope
+   * closes. `dial` is this wrapped in a `Conn`.
+   */
+  readonly dialStream: (address: DialAddress) => Effect.Effect<Duplex, DialError, Scope.Scope>
 }
 
 /** Where to dial. */
@@ -23,7 +30,7 @@ export interface DialAddress {
 
 /** How a `Dialer` connects. */
 export interface DialerConfig {
-  /** How long a connection may take to establish (Go's Dialer.Timeout; DefaultTransport: 30 s). */
+  /** How long a connection may take to establish (Go's Dialer.Timeout; DefaultTransport: 30 s); 0 means no limit. */
   readonly timeout?: Duration.DurationInput
   /** TCP keep-alive probes after this much idle time (Go's default: 15 s); 0 disables them. */
   readonly keepAlive?: Duration.DurationInput
@@ -37,6 +44,14 @@ const failureOf = (code: string | undefined): DialFailure =>
     : code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "ENOTFOUND" || code === "EAI_AGAIN"
     ? "unreachable"
     : "failed"
+
+const ignore = (): void => {}
+
+// Once: a Conn over the socket may have destroyed it already.
+const destroy = (socket: net.Socket): Effect.Effect<void> =>
+  Effect.sync(() => {
+    if (!socket.destroyed) socket.destroy()
+  })
 
 /** A dialer with `config`. */
 export const make = (config: DialerConfig): DialerService => {
@@ -67,22 +82,31 @@ export const make = (config: DialerConfig): DialerService => {
       })
     })
 
+  // The socket is tied to the Scope before the wait starts, so neither a timeout nor an
+  // interruption can leave it open; a failed dial closes it at once.
+  const dialStream = (address: DialAddress): Effect.Effect<Duplex, DialError, Scope.Scope> =>
+    Effect.gen(function*() {
+      const socket = connect(address)
+      // Errors after the connect reach whoever reads the stream next (a Conn, TLS, a proxy
+      // handshake); one arriving before that must not be an unhandled 'error' event.
+      socket.on("error", ignore)
+      yield* Effect.addFinalizer(() => destroy(socket))
+      const wait = connected(socket, address)
+      yield* (Duration.toMillis(timeout) > 0
+        ? Effect.timeoutFail(wait, {
+          duration: timeout,
+          onTimeout: () => new DialError({ ...address, reason: "timeout", detail: `no connection within ${Duration.format(timeout)}` })
+        })
+        : wait).pipe(Effect.onError(() => destroy(socket)))
+      return socket
+    })
+
   return {
-    // The socket is tied to the Scope before the wait starts, so neither a timeout nor an
-    // interruption can leave it open; a failed dial closes it at once.
+    dialStream,
     dial: (address) =>
-      Effect.gen(function*() {
-        const socket = connect(address)
+      Effect.flatMap(dialStream(address), (socket) => {
         const conn = fromDuplex(socket)
-        yield* Effect.addFinalizer(() => conn.close)
-        yield* connected(socket, address).pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () => new DialError({ ...address, reason: "timeout", detail: `no connection within ${Duration.format(timeout)}` })
-          }),
-          Effect.onError(() => conn.close)
-        )
-        return conn
+        return Effect.as(Effect.addFinalizer(() => conn.close), conn)
       })
   }
 }

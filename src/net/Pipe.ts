@@ -48,11 +48,17 @@ class PipeEnd extends Duplex {
   }
 }
 
-/** Two connected `Conn`s. The caller owns both and closes them. */
-export const pipe = (): readonly [Conn, Conn] => {
+/** Two connected streams, not yet read from (for a `Dialer.dialStream` in tests). The caller destroys both. */
+export const streamPipe = (): readonly [Duplex, Duplex] => {
   const a = new PipeEnd()
   const b = new PipeEnd()
   a.peer = b
   b.peer = a
+  return [a, b]
+}
+
+/** Two connected `Conn`s. The caller owns both and closes them. */
+export const pipe = (): readonly [Conn, Conn] => {
+  const [a, b] = streamPipe()
   return [fromDuplex(a, { address: "pipe", port: 0 }), fromDuplex(b, { address: "pipe", port: 0 })]
 }

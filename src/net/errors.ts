@@ -65,3 +65,29 @@ export const errorCode = (error: unknown): string | undefined =>
 
 /** A short description of an unknown thrown or emitted value. */
 export const errorDetail = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+/** Why a TLS handshake failed. */
+export type TlsFailure =
+  /** The peer's certificate did not verify (unknown issuer, wrong name, expired; see `code`). */
+  | "certificate"
+  /** The peer did not answer with TLS at all: most often a plain HTTP server on an https URL. */
+  | "not-tls"
+  /** The handshake did not complete within the handshake timeout. */
+  | "timeout"
+  /** The peer closed the connection during the handshake. */
+  | "closed"
+  /** Any other handshake failure (no shared cipher or version, an alert; see `code`). */
+  | "failed"
+
+/** A TLS handshake with `host` failed. */
+export class TlsError extends Data.TaggedError("TlsError")<{
+  readonly host: string
+  readonly reason: TlsFailure
+  /** The error code OpenSSL or Node gave (CERT_HAS_EXPIRED, ERR_SSL_WRONG_VERSION_NUMBER, ...). */
+  readonly code?: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `tls handshake with ${this.host}: ${this.detail}`
+  }
+}

@@ -33,6 +33,10 @@ export interface ClientTraceHooks {
   readonly connectStart?: (network: string, addr: string) => void
   /** A TCP connect ended, with the error's message if it failed. */
   readonly connectDone?: (network: string, addr: string, error: string | undefined) => void
+  /** A TLS handshake begins (with the server, or with an https proxy). */
+  readonly tlsHandshakeStart?: () => void
+  /** A TLS handshake ended, with the error's message if it failed. */
+  readonly tlsHandshakeDone?: (error: string | undefined) => void
   /** The request head was written. */
   readonly wroteHeaders?: () => void
   /** The whole request was written (or writing failed, with the error's message). */

@@ -10,7 +10,7 @@
  * @module
  */
 import { Metric } from "effect"
-import type { DialAddress } from "../net/Dialer.js"
+import type { Route } from "./route.js"
 import type { ClientTraceHooks } from "./ClientTrace.js"
 import type { HostStats, PoolStats } from "./Transport.js"
 import type { ConnOwner, Failure, PersistConn } from "./PersistConn.js"
@@ -56,7 +56,7 @@ export const poolMetrics = {
 /** What the pool needs from the Transport to open connections and run timers. */
 export interface PoolDriver {
   /** Starts dial `dial` of `key` in a fiber; it reports back with `dialed` or `dialFailed`. */
-  readonly startDial: (key: string, address: DialAddress, dial: PoolState.DialId, trace: ClientTraceHooks | undefined) => void
+  readonly startDial: (key: string, route: Route, dial: PoolState.DialId, trace: ClientTraceHooks | undefined) => void
   /** Runs `f` after `millis` on the Transport's clock. */
   readonly after: (millis: number, f: () => void) => void
   /** The Transport clock's current time in milliseconds. */
@@ -72,7 +72,7 @@ export class ConnPool implements ConnOwner {
   private state: PoolState.PoolState
   private readonly conns = new Map<number, PersistConn>()
   private readonly waiters = new Map<number, Waiter>()
-  private readonly addresses = new Map<string, DialAddress>()
+  private readonly routes = new Map<string, Route>()
   private nextWaiter = 1
   private nextConn = 1
   private dials = 0
@@ -92,13 +92,13 @@ export class ConnPool implements ConnOwner {
   }
 
   /** Registers a request for a connection to `key`; it may be served at once. */
-  request(key: string, address: DialAddress, trace: ClientTraceHooks | undefined): Waiter {
+  request(key: string, route: Route, trace: ClientTraceHooks | undefined): Waiter {
     const w = new Waiter(this.nextWaiter++, key, trace)
     if (this.shutdown) {
       w.failure = shutdownFailure
       return w
     }
-    if (!this.addresses.has(key)) this.addresses.set(key, address)
+    if (!this.routes.has(key)) this.routes.set(key, route)
     // The waiter enters the map only if it has to wait: most requests are served at once from
     // the idle list, and the map's growing and shrinking would cost an allocation each time.
     this.requesting = w
@@ -238,7 +238,7 @@ export class ConnPool implements ConnOwner {
           break
         }
         case "Dial":
-          this.driver.startDial(a.key, this.addresses.get(a.key)!, a.dial, this.waiter(a.forWaiter)?.trace)
+          this.driver.startDial(a.key, this.routes.get(a.key)!, a.dial, this.waiter(a.forWaiter)?.trace)
           break
         case "Close":
           this.conns.get(a.conn)?.close()

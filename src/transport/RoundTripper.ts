@@ -16,17 +16,19 @@ import type { ResponseHead } from "../domain/http1/MessageHead.js"
 import * as Writer from "../domain/http1/writer.js"
 import type { Request } from "../domain/Request.js"
 import { Response } from "../domain/Response.js"
-import type { DialAddress, DialerService } from "../net/Dialer.js"
-import { ConnError, type DialError } from "../net/errors.js"
+import type { DialerService } from "../net/Dialer.js"
+import { ConnError } from "../net/errors.js"
 import { WriteBatch } from "../net/WriteBatch.js"
 import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
 import type { ResolvedConfig } from "./config.js"
+import { connect } from "./connect.js"
 import { ConnPool, type Delivered, type Waiter } from "./ConnPool.js"
 import { TransportError } from "./errors.js"
 import { gunzipBytes, gunzipPull, type Pull } from "./gzip.js"
 import { type Delivery, Exchange, type Failure, PersistConn } from "./PersistConn.js"
 import { Destinations, type Prepared, prepare, urlText } from "./prepare.js"
 import { shouldRetry } from "./retry.js"
+import type { Route } from "./route.js"
 import type { PoolStats, TransportService } from "./Transport.js"
 import { UpgradeResponse, withBuffered } from "./UpgradeResponse.js"
 
@@ -36,7 +38,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     const clock = yield* Effect.clock
     // Effect's built-in tracer, as the default runtime has it.
     const nativeTracer = Effect.runSync(Effect.tracer)
-    const destinations = new Destinations()
+    const destinations = new Destinations(config.proxy)
     const writes = new WriteBatch()
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
     const now = () => clock.unsafeCurrentTimeMillis()
@@ -63,26 +65,22 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
             wake()
           }
         },
-        startDial: (key, address, dial, trace) => {
-          runFork(dialOne(key, address, dial, trace))
+        startDial: (key, route, dial, trace) => {
+          runFork(dialOne(key, route, dial, trace))
         }
       }
     )
 
-    const dialOne = (key: string, address: DialAddress, dial: number, trace: ClientTraceHooks | undefined) =>
+    const dialOne = (key: string, route: Route, dial: number, trace: ClientTraceHooks | undefined) =>
       Effect.gen(function*() {
-        const addr = address.host + ":" + address.port
-        trace?.connectStart?.("tcp", addr)
         const connScope = yield* Scope.make()
-        const exit = yield* Effect.exit(Scope.extend(dialer.dial(address), connScope))
+        const exit = yield* Effect.exit(Scope.extend(connect(dialer, route, config, trace), connScope))
         if (Exit.isFailure(exit)) {
           yield* Scope.close(connScope, exit)
-          const error = firstFailure(exit.cause)
-          trace?.connectDone?.("tcp", addr, error?.message ?? "interrupted")
-          if (error !== undefined) pool.dialFailed(key, dial, dialFailure(error))
+          const failure = firstFailure(exit.cause)
+          if (failure !== undefined) pool.dialFailed(key, dial, failure)
           return
         }
-        trace?.connectDone?.("tcp", addr, undefined)
         const conn = exit.value
         const owner = {
           release: pool.release,
@@ -136,7 +134,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         request.method,
         p.target,
         request.host,
-        request.headers,
+        p.headers,
         framing,
         p.closeAfter,
         p.acceptGzip,
@@ -339,7 +337,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       const held = new Held()
       const wait: Effect.Effect<Delivery, Failure> = Effect.async<Delivery, Failure>((resume) => {
         trace?.getConn?.(p.dest.hostPort)
-        const w = pool.request(p.dest.key, p.dest.address, trace)
+        const w = pool.request(p.dest.key, p.dest, trace)
         held.waiter = w
         const onConn = (d: Delivered | undefined, f: Failure | undefined): void => {
           if (d === undefined) return resume(Effect.fail(f!))
@@ -400,7 +398,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         if (fiber.currentTracer === nativeTracer) return go
         return Effect.withSpan(go, "http.client " + request.method, {
           kind: "client",
-          attributes: { "http.request.method": request.method, "url.full": urlText(p), "server.address": p.dest.address.host, "server.port": p.dest.address.port }
+          attributes: { "http.request.method": request.method, "url.full": urlText(p), "server.address": p.dest.target.host, "server.port": p.dest.target.port }
         })
       })
 
@@ -470,16 +468,6 @@ class LazyScope implements ScopeSource {
 const lazyScope = (): ScopeSource => new LazyScope()
 
 const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined => Option.getOrUndefined(Cause.failureOption(cause))
-
-const dialFailure = (error: DialError): Failure => ({
-  phase: "dial",
-  reason: error.reason === "refused" ? "refused" : error.reason === "unreachable" ? "unreachable" : error.reason === "timeout" ? "timeout" : "dial-failed",
-  detail: error.message,
-  cause: error,
-  nothingWritten: true,
-  closedBeforeResponse: false,
-  ...(error.code !== undefined ? { code: error.code } : {})
-})
 
 const shutdownDial: Failure = {
   phase: "pool-wait",

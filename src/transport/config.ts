@@ -5,7 +5,24 @@
  * @module
  */
 import { Duration } from "effect"
+import { Headers, type HeadersInput } from "../domain/Headers.js"
 import { DEFAULT_MAX_RESPONSE_HEADER_BYTES } from "../domain/http1/Parser.js"
+import type { TlsClientOptions } from "../net/tls.js"
+import { InvalidProxy, proxyFromEnvironment, type ProxyFunc } from "./proxyEnvironment.js"
+
+/**
+ * Which proxy a request goes through (Go's `Transport.Proxy`):
+ * - `"environment"` (the default): HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, read when
+ *   the Transport is made (Go's `ProxyFromEnvironment`);
+ * - `"none"`: every request goes directly;
+ * - a URL (or its text): every request through that proxy (Go's `ProxyURL`);
+ * - a function of the request URL (Go passes the whole request) answering a proxy URL, or
+ *   undefined for none.
+ *
+ * A proxy URL is `http://`, `https://` (TLS to the proxy), `socks5://` or `socks5h://`, with
+ * optional user info: Basic `Proxy-Authorization` for HTTP proxies, RFC 1929 for SOCKS5.
+ */
+export type ProxySetting = "environment" | "none" | URL | string | ProxyFunc
 
 /** What `Transport.layer` takes; every field is optional. */
 export interface TransportConfig {
@@ -35,6 +52,16 @@ export interface TransportConfig {
   readonly dialTimeout?: Duration.DurationInput
   /** Informational (1xx) responses skipped before a final one; more fail the round trip. Default 5 (Go's). */
   readonly max1xxResponses?: number
+  /** Which proxy each request goes through. Default `"environment"`. */
+  readonly proxy?: ProxySetting
+  /** Header fields to send with every CONNECT request to a proxy (Go's `ProxyConnectHeader`). */
+  readonly proxyConnectHeader?: HeadersInput
+  /** TLS settings for https servers and https proxies (Go's `TLSClientConfig`). */
+  readonly tls?: TlsClientOptions
+  /** How long a TLS handshake may take. Default 10 s (Go's DefaultTransport); 0 means no limit. */
+  readonly tlsHandshakeTimeout?: Duration.DurationInput
+  /** The environment `"environment"` reads; `process.env` when absent (replace it in tests). */
+  readonly env?: Readonly<Record<string, string | undefined>>
 }
 
 /** A `TransportConfig` with every default filled in, times in milliseconds. */
@@ -50,6 +77,11 @@ export interface ResolvedConfig {
   readonly maxResponseHeaderBytes: number
   readonly dialTimeoutMs: number
   readonly max1xxResponses: number
+  /** The proxy function, or undefined when every request goes directly. */
+  readonly proxy: ProxyFunc | undefined
+  readonly proxyConnectHeader: Headers | undefined
+  readonly tls: TlsClientOptions
+  readonly tlsHandshakeTimeoutMs: number
 }
 
 /** The default for `maxIdleConnsPerHost` (see {@link TransportConfig.maxIdleConnsPerHost}). */
@@ -73,5 +105,26 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   disableCompression: config.disableCompression ?? false,
   maxResponseHeaderBytes: count(config.maxResponseHeaderBytes, DEFAULT_MAX_RESPONSE_HEADER_BYTES),
   dialTimeoutMs: millis(config.dialTimeout, 30_000),
-  max1xxResponses: count(config.max1xxResponses, 5)
+  max1xxResponses: count(config.max1xxResponses, 5),
+  proxy: proxyOf(config.proxy ?? "environment", config.env),
+  proxyConnectHeader: config.proxyConnectHeader === undefined ? undefined : Headers.make(config.proxyConnectHeader),
+  tls: config.tls ?? {},
+  tlsHandshakeTimeoutMs: millis(config.tlsHandshakeTimeout, 10_000)
 })
+
+const proxyOf = (setting: ProxySetting, env: Readonly<Record<string, string | undefined>> | undefined): ProxyFunc | undefined => {
+  if (setting === "none") return undefined
+  if (setting === "environment") return proxyFromEnvironment(env ?? process.env)
+  if (typeof setting === "function") return setting
+  if (setting instanceof URL) {
+    const url = new URL(setting.href)
+    return () => url
+  }
+  let url: URL | InvalidProxy
+  try {
+    url = new URL(setting.includes("://") ? setting : "http://" + setting)
+  } catch {
+    url = new InvalidProxy({ variable: "proxy", value: setting, detail: "invalid proxy address" })
+  }
+  return () => url
+}

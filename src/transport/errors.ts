@@ -12,13 +12,17 @@ import { Data } from "effect"
  *
  * - `request`: the request cannot be sent (invalid method, header or URL); nothing was dialed.
  * - `pool-wait`: waiting for a connection from the pool (the Transport shut down).
- * - `dial`: opening the connection (refused, unreachable, the dial timeout).
+ * - `dial`: opening the TCP connection, to the server or the proxy (refused, unreachable, the
+ *   dial timeout).
+ * - `proxy`: the proxy's handshake: a CONNECT request (its status in `cause`, a
+ *   {@link ProxyConnectError}) or SOCKS5 (a `Socks5Error` in `cause`).
+ * - `tls-handshake`: TLS with an https server or proxy (a `TlsError` in `cause`).
  * - `write`: writing the request head or body.
  * - `awaiting-headers`: waiting for or parsing the response head (includes
  *   `responseHeaderTimeout` and a close before the first response byte).
  * - `reading-body`: reading or decoding the response body.
  */
-export type Phase = "request" | "pool-wait" | "dial" | "write" | "awaiting-headers" | "reading-body"
+export type Phase = "request" | "pool-wait" | "dial" | "proxy" | "tls-handshake" | "write" | "awaiting-headers" | "reading-body"
 
 /**
  * What went wrong.
@@ -32,6 +36,11 @@ export type Phase = "request" | "pool-wait" | "dial" | "write" | "awaiting-heade
  * - `too-many-1xx`: more informational responses than the limit.
  * - `decompress`: the gzip body is corrupt.
  * - `shutdown`: the Transport's Scope closed.
+ * - `proxy-refused`: the proxy answered a CONNECT with a status other than 200, or SOCKS5
+ *   refused (authentication, or the connection to the server).
+ * - `certificate`: the server's certificate did not verify.
+ * - `not-tls`: an https URL reached a server that does not speak TLS (a plain HTTP server).
+ * - `tls-failed`: any other TLS handshake failure.
  */
 export type TransportFailure =
   | "invalid-request"
@@ -45,6 +54,10 @@ export type TransportFailure =
   | "too-many-1xx"
   | "decompress"
   | "shutdown"
+  | "proxy-refused"
+  | "certificate"
+  | "not-tls"
+  | "tls-failed"
 
 /** A round trip failed: in which phase, why, on which connection. */
 export class TransportError extends Data.TaggedError("TransportError")<{
@@ -64,5 +77,19 @@ export class TransportError extends Data.TaggedError("TransportError")<{
 }> {
   override get message(): string {
     return `${this.method} ${this.url}: ${this.phase}: ${this.detail}${this.reused ? " (reused connection)" : ""}`
+  }
+}
+
+/** A proxy answered a CONNECT request with a status other than 200 (Go: "proxyconnect"). */
+export class ProxyConnectError extends Data.TaggedError("ProxyConnectError")<{
+  /** The proxy URL, its password redacted. */
+  readonly proxy: string
+  /** The `host:port` the tunnel was asked for. */
+  readonly target: string
+  readonly status: number
+  readonly statusText: string
+}> {
+  override get message(): string {
+    return `proxy ${this.proxy} refused CONNECT ${this.target}: ${this.status} ${this.statusText}`.trimEnd()
   }
 }

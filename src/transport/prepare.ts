@@ -8,37 +8,43 @@
 import type { Headers } from "../domain/Headers.js"
 import { isToken, TARGET } from "../domain/http1/chars.js"
 import type { Request } from "../domain/Request.js"
-import type { DialAddress } from "../net/Dialer.js"
 import type { ResolvedConfig } from "./config.js"
 import { TransportError } from "./errors.js"
+import type { ProxyFunc } from "./proxyEnvironment.js"
+import { redacted, type Route, routeOf } from "./route.js"
 
-/** Where a request goes: its pool key and the address to dial. */
-export interface Destination {
-  readonly key: string
-  readonly address: DialAddress
-  readonly hostPort: string
-}
-
-/** What a round trip needs from its URL, worked out once per URL string. */
+/** What round trips need from their URLs, worked out once per URL string. */
 export interface Target {
   /** `http:` or `https:`, or another scheme (refused). */
   readonly protocol: string
   readonly hostname: string
   /** The request-target: the path (at least "/") and the query. */
   readonly target: string
-  readonly dest: Destination
+  /** The route without a proxy. */
+  readonly direct: Route
+  /** The absolute-form target (scheme, host, path and query), for a request through an HTTP proxy. */
+  readonly absolute: string
 }
+
+/** What a Destinations answers for a request URL: its facts and its route, or why there is none. */
+export type Destination =
+  | { readonly _tag: "Ok"; readonly t: Target; readonly route: Route }
+  | { readonly _tag: "InvalidProxy"; readonly detail: string }
 
 /**
  * What round trips need from their URLs, by `url.href`: the href is a string the URL keeps (its
  * hash is computed once), while `protocol`, `host` or `pathname` build a new string on every
  * read. Every request to one origin also shares one key string: a key built afresh per request
  * is a concatenated string that every Map lookup must flatten and hash again (it showed in
- * profiles as the pool's most expensive line).
+ * profiles as the pool's most expensive line). Routes through proxies are kept per proxy and
+ * origin.
  */
 export class Destinations {
   private readonly byHref = new Map<string, Target>()
-  private readonly byOrigin = new Map<string, Destination>()
+  private readonly byOrigin = new Map<string, Route>()
+  private readonly proxied = new Map<string, Route>()
+
+  constructor(private readonly proxy: ProxyFunc | undefined) {}
 
   of(url: URL): Target {
     const href = url.href
@@ -47,35 +53,58 @@ export class Destinations {
       // Bounded: a client of many distinct URLs starts over rather than grow without end.
       if (this.byHref.size >= 4096) this.byHref.clear()
       const origin = url.protocol + "//" + url.host
-      let dest = this.byOrigin.get(origin)
-      if (dest === undefined) {
+      let direct = this.byOrigin.get(origin)
+      if (direct === undefined) {
         if (this.byOrigin.size >= 1024) this.byOrigin.clear()
-        dest = destination(url)
-        this.byOrigin.set(origin, dest)
+        direct = routeOf(url, undefined)
+        this.byOrigin.set(origin, direct)
       }
-      t = { protocol: url.protocol, hostname: url.hostname, target: (url.pathname === "" ? "/" : url.pathname) + url.search, dest }
+      const target = (url.pathname === "" ? "/" : url.pathname) + url.search
+      t = new TargetFacts(url.protocol, url.hostname, target, direct, origin + target)
       this.byHref.set(href, t)
     }
     return t
   }
+
+  /** The facts and the route of a request to `url` (an http or https URL). */
+  route(url: URL, t: Target): Destination {
+    const proxy = this.proxy
+    if (proxy === undefined) return new Found(t, t.direct)
+    const choice = proxy(url)
+    if (choice === undefined) return new Found(t, t.direct)
+    if (!(choice instanceof URL)) return { _tag: "InvalidProxy", detail: choice.message }
+    if (!PROXY_SCHEMES.has(choice.protocol) || choice.hostname === "") {
+      return { _tag: "InvalidProxy", detail: `invalid proxy URL ${JSON.stringify(redacted(choice))}: want http, https, socks5 or socks5h with a host` }
+    }
+    const key = choice.href + "|" + t.direct.key
+    let route = this.proxied.get(key)
+    if (route === undefined) {
+      if (this.proxied.size >= 1024) this.proxied.clear()
+      route = routeOf(url, choice)
+      this.proxied.set(key, route)
+    }
+    return new Found(t, route)
+  }
 }
 
-const destination = (url: URL): Destination => {
-  const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port)
-  const hostname = url.hostname
-  // WHATWG keeps IPv6 literals in brackets; the socket wants them bare.
-  const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname
-  const hostPort = hostname + ":" + port
-  return { key: url.protocol + "//" + hostPort, address: { host, port }, hostPort }
+const PROXY_SCHEMES = new Set(["http:", "https:", "socks5:", "socks5h:"])
+
+class TargetFacts implements Target {
+  constructor(
+    readonly protocol: string,
+    readonly hostname: string,
+    readonly target: string,
+    readonly direct: Route,
+    readonly absolute: string
+  ) {}
 }
 
-/** The URL as errors show it: the password, if any, replaced (as Go's `url.Redacted`). */
-export const redacted = (url: URL): string => {
-  if (url.password === "") return url.href
-  const copy = new URL(url.href)
-  copy.password = "xxxxx"
-  return copy.href
+class Found {
+  readonly _tag = "Ok"
+  constructor(readonly t: Target, readonly route: Route) {}
 }
+
+export { redacted }
 
 // The Host value goes on the wire as is: no controls, spaces or characters above 0xFF.
 const invalidHostIndex = (host: string): number => {
@@ -98,8 +127,11 @@ const hasToken = (headers: Headers, name: string, token: string): boolean => {
 /** Facts about a request computed once for all its attempts. */
 export interface Prepared<E> {
   readonly request: Request<E>
-  readonly dest: Destination
+  readonly dest: Route
+  /** The request-target to write: origin form, or absolute form through an HTTP proxy. */
   readonly target: string
+  /** Header fields to write in place of the request's (a proxy's authorization added), if any. */
+  readonly headers: Headers
   readonly closeAfter: boolean
   readonly acceptGzip: boolean
   readonly expectContinue: boolean
@@ -123,9 +155,7 @@ export const prepare = <E>(
 ): Invalid | (Prepared<E> & { readonly _tag: "Ok" }) => {
   if (!isToken(request.method)) return invalid(request, `invalid method ${JSON.stringify(request.method)}`)
   const t = destinations.of(request.url)
-  if (t.protocol !== "http:") {
-    return invalid(request, t.protocol === "https:" ? "https is not supported yet (TLS comes with the Client)" : `unsupported protocol scheme ${JSON.stringify(t.protocol)}`)
-  }
+  if (t.protocol !== "http:" && t.protocol !== "https:") return invalid(request, `unsupported protocol scheme ${JSON.stringify(t.protocol)}`)
   if (t.hostname === "") return invalid(request, "no host in request URL")
   const badHeader = request.headers.validate()
   if (badHeader !== undefined) return invalid(request, badHeader.message)
@@ -135,7 +165,18 @@ export const prepare = <E>(
   }
   const hostAt = invalidHostIndex(request.host)
   if (hostAt >= 0 || request.host === "") return invalid(request, `invalid Host ${JSON.stringify(request.host)}`)
-  const headers = request.headers
+  let headers = request.headers
+  const found = destinations.route(request.url, t)
+  if (found._tag === "InvalidProxy") return invalid(request, found.detail)
+  const route = found.route
+  let target = t.target
+  if (route.absoluteForm) {
+    target = t.absolute
+    // Go's persistConn for an HTTP proxy: the proxy URL's credentials replace any
+    // Proxy-Authorization of the request.
+    const auth = route.proxy!.authorization
+    if (auth !== undefined) headers = headers.clone().set("Proxy-Authorization", auth)
+  }
   const none = headers.size === 0
   const closeAfter = config.disableKeepAlives || (!none && hasToken(headers, "Connection", "close"))
   // Go asks for gzip unless told not to, the caller chose an encoding, asks for a range, or
@@ -143,7 +184,7 @@ export const prepare = <E>(
   const acceptGzip = !config.disableCompression && request.method !== "HEAD" &&
     (none || (!headers.has("Accept-Encoding") && !headers.has("Range")))
   const expectContinue = !none && hasToken(headers, "Expect", "100-continue")
-  return new Ok(request, t.dest, t.target, closeAfter, acceptGzip, expectContinue)
+  return new Ok(request, route, target, headers, closeAfter, acceptGzip, expectContinue)
 }
 
 // A class, not an object literal: V8 never pretenures its instances (see PoolState).
@@ -151,8 +192,9 @@ class Ok<E> implements Prepared<E> {
   readonly _tag = "Ok"
   constructor(
     readonly request: Request<E>,
-    readonly dest: Destination,
+    readonly dest: Route,
     readonly target: string,
+    readonly headers: Headers,
     readonly closeAfter: boolean,
     readonly acceptGzip: boolean,
     readonly expectContinue: boolean

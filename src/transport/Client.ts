@@ -1,0 +1,354 @@
+/**
+ * The `Client` service: Go's `http.Client` over the {@link Transport}: redirects, a cookie
+ * jar, a total timeout, and Basic authorization from the URL's user info.
+ *
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const client = yield* Client
+ *   const response = yield* client.get("https://example.com/")   // in the caller's Scope
+ *   const text = new TextDecoder().decode(yield* Body.collect(response.body))
+ * }).pipe(
+ *   Effect.scoped,
+ *   Effect.provide(Client.layerWithCookieJar({ timeout: "10 seconds" })),
+ *   Effect.provide(CookieJar.layer()),
+ *   Effect.provide(Transport.default)
+ * )
+ * ```
+ *
+ * @module
+ */
+import { Context, Duration, Effect, Either, ExecutionStrategy, Exit, Layer, Option, Scope, Stream } from "effect"
+import * as Body from "../domain/Body.js"
+import type { HeadersInput } from "../domain/Headers.js"
+import { Request } from "../domain/Request.js"
+import { Response } from "../domain/Response.js"
+import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
+import { CookieJar, type CookieJarService } from "./CookieJar.js"
+import { type Phase, TransportError } from "./errors.js"
+import * as Redirect from "./redirect.js"
+import { basicAuthFromUrl, redacted } from "./route.js"
+import { Transport, type TransportService } from "./Transport.js"
+
+/** What the Client fails with: a round trip's error, or a redirect that could not be followed. */
+export type ClientError = TransportError | Redirect.RedirectError
+
+/** What `Client.layer` takes; every field is optional. */
+export interface ClientConfig {
+  /**
+   * The time limit for a whole request (Go's `Client.Timeout`): getting a connection, every
+   * redirect, the response head and reading the body. When it runs out the request fails with
+   * a `TransportError` of reason `timeout` whose phase says what was running. No limit when
+   * absent or zero.
+   */
+  readonly timeout?: Duration.DurationInput
+  /** Decides about each redirect (Go's `CheckRedirect`). Default: follow up to 10. */
+  readonly checkRedirect?: Redirect.RedirectPolicy
+  /** A cookie jar (Go's `Client.Jar`); `layerWithCookieJar` takes it from the context instead. */
+  readonly jar?: CookieJarService
+}
+
+/** Options of the shorthand methods. */
+export interface RequestInit {
+  readonly headers?: HeadersInput
+  /** Sets Content-Type (Go's `Post` takes it as an argument). */
+  readonly contentType?: string
+}
+
+/** What a request body can be given as to the shorthand methods. */
+export type BodyInit<E> = Body.Body<E> | string | Uint8Array
+
+/** What the Client does. Every response is in the caller's Scope, as `Transport.roundTrip`'s. */
+export interface ClientService {
+  /**
+   * Sends `request` following the Client's policy (Go's `Client.Do`): redirects, cookies,
+   * Basic authorization from the URL's user info, the total timeout. A non-2xx status is not an
+   * error. `Response.request` is the last hop's request.
+   */
+  readonly do: <E = never>(request: Request<E>) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
+  readonly get: (url: string | URL, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
+  readonly head: (url: string | URL, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
+  readonly delete: (url: string | URL, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
+  readonly options: (url: string | URL, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
+  readonly post: <E = never>(url: string | URL, body: BodyInit<E>, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
+  readonly put: <E = never>(url: string | URL, body: BodyInit<E>, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
+  readonly patch: <E = never>(url: string | URL, body: BodyInit<E>, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
+  /** Closes the Transport's idle connections (Go's `Client.CloseIdleConnections`). */
+  readonly closeIdleConnections: Effect.Effect<void>
+}
+
+/** How much of a redirect's body is read so that its connection can be reused (Go's maxBodySlurpSize). */
+const DRAIN_LIMIT = 2 << 10
+
+const PHASE_TEXT: Record<Phase, string> = {
+  "request": "preparing the request",
+  "pool-wait": "waiting for a connection",
+  "dial": "dialing",
+  "proxy": "connecting through the proxy",
+  "tls-handshake": "in the TLS handshake",
+  "write": "writing the request",
+  "awaiting-headers": "awaiting headers",
+  "reading-body": "reading the body"
+}
+
+/**
+ * Where a request is, from the Transport's trace events (Go's Client reports "while awaiting
+ * headers" or "while reading body" the same way). Passes every event on to the caller's hooks.
+ */
+class PhaseTracker {
+  phase: Phase = "pool-wait"
+  reused = false
+  readonly hooks: ClientTraceHooks
+
+  constructor(user: ClientTraceHooks | undefined) {
+    this.hooks = {
+      ...user,
+      getConn: (hostPort) => {
+        this.phase = "pool-wait"
+        user?.getConn?.(hostPort)
+      },
+      connectStart: (network, addr) => {
+        this.phase = "dial"
+        user?.connectStart?.(network, addr)
+      },
+      tlsHandshakeStart: () => {
+        this.phase = "tls-handshake"
+        user?.tlsHandshakeStart?.()
+      },
+      gotConn: (info) => {
+        this.phase = "write"
+        this.reused = info.reused
+        user?.gotConn?.(info)
+      },
+      wroteRequest: (error) => {
+        if (error === undefined) this.phase = "awaiting-headers"
+        user?.wroteRequest?.(error)
+      }
+    }
+  }
+}
+
+const invalidRequest = (method: string, url: string | URL, detail: string, cause: unknown): TransportError =>
+  new TransportError({
+    phase: "request",
+    reason: "invalid-request",
+    reused: false,
+    method,
+    url: typeof url === "string" ? url : redacted(url),
+    detail,
+    cause
+  })
+
+/** Builds the Client service over `transport`. */
+export const make = (transport: TransportService, config: ClientConfig = {}): Effect.Effect<ClientService> =>
+  Effect.gen(function*() {
+    const clock = yield* Effect.clock
+    const timeoutMs = config.timeout === undefined ? 0 : Duration.toMillis(Duration.decode(config.timeout))
+    const policy = config.checkRedirect ?? Redirect.defaultPolicy
+    const jar = config.jar
+
+    /** One hop: cookies and Basic authorization added, Set-Cookie stored (Go's `Client.send`). */
+    const send = <E>(hop: Request<E>, scope: Scope.Scope): Effect.Effect<Response<TransportError>, TransportError | E> =>
+      Effect.gen(function*() {
+        let request = hop
+        const auth = request.headers.has("Authorization") ? undefined : basicAuthFromUrl(request.url)
+        const cookies = jar === undefined ? undefined : yield* jar.cookieHeader(request.url)
+        if (auth !== undefined || cookies !== undefined) {
+          const headers = request.headers.clone()
+          if (auth !== undefined) headers.set("Authorization", auth)
+          if (cookies !== undefined) {
+            const existing = headers.get("Cookie")
+            headers.set("Cookie", existing === undefined || existing === "" ? cookies : existing + "; " + cookies)
+          }
+          request = new Request<E>({ ...fieldsOf(request), headers })
+        }
+        const response = yield* Scope.extend(transport.roundTrip(request), scope)
+        if (jar !== undefined && response.headers.has("Set-Cookie")) {
+          yield* jar.setCookies(request.url, response.headers.values("Set-Cookie"))
+        }
+        return response
+      })
+
+    /** Reads a little of a redirect's body, so a small one frees its connection, then releases it. */
+    const release = (response: Response<TransportError>, scope: Scope.CloseableScope): Effect.Effect<void> => {
+      const length = response.contentLength
+      const drain = length === undefined || length <= DRAIN_LIMIT
+        ? Effect.ignore(Stream.runFoldWhile(Body.toStream(response.body), 0, (n) => n <= DRAIN_LIMIT, (n, chunk) => n + chunk.length))
+        : Effect.void
+      return Effect.zipRight(drain, Scope.close(scope, Exit.void))
+    }
+
+    /** Go's `Client.do`: the redirect loop. Each hop's response lives in a Scope of its own inside `outer`. */
+    const follow = <E>(first: Request<E>, outer: Scope.Scope): Effect.Effect<Response<TransportError>, ClientError | E> =>
+      Effect.gen(function*() {
+        const via: Array<Request<unknown>> = []
+        const firstHostPort = Redirect.hostPortOf(first.url)
+        let strip = false
+        let request: Request<E> = first
+        // Go's makeHeadersCopier with a jar: cookies of the first request's Cookie field that a
+        // redirect response sets again are dropped (the jar sends their new values).
+        let firstCookies = jar === undefined ? undefined : first.headers.get("Cookie")
+        for (;;) {
+          const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
+          via.push(request as Request<unknown>)
+          const response = yield* Effect.onError(send(request, scope), (cause) => Scope.close(scope, Exit.failCause(cause)))
+          const b = Redirect.behavior(response.status, request.method, first as Request<unknown>)
+          if (!b.follow) return response
+          const location = response.headers.get("Location")
+          // A 3xx without a Location is returned as it is (Go: issues 17773 and 49281).
+          if (location === undefined || location === "") return response
+          const chain = () => via.map((r) => redacted(r.url))
+          const url = Redirect.resolveLocation(location, request.url)
+          if (url === undefined) {
+            yield* release(response, scope)
+            return yield* Effect.fail(
+              new Redirect.RedirectError({
+                reason: "invalid-location",
+                method: first.method,
+                url: location,
+                chain: chain(),
+                status: response.status,
+                detail: `failed to parse Location header ${JSON.stringify(location)}`
+              })
+            )
+          }
+          if (!strip && Redirect.hostPortOf(url) !== firstHostPort) strip = true
+          if (firstCookies !== undefined && response.headers.has("Set-Cookie")) {
+            firstCookies = withoutCookiesSetBy(firstCookies, response.headers.values("Set-Cookie"))
+          }
+          const headers = Redirect.hopHeaders(first.headers, strip)
+          if (!strip && firstCookies !== first.headers.get("Cookie")) {
+            headers.delete("Cookie")
+            if (firstCookies !== undefined && firstCookies !== "") headers.set("Cookie", firstCookies)
+          }
+          // Copied before the Referer is set, so a Referer of the first request gives way (Go).
+          const referer = Redirect.refererFor(request.url, url)
+          if (referer !== undefined) headers.set("Referer", referer)
+          // A custom Host survives a relative redirect (Go: issue 22233).
+          const host = request.host !== request.url.host && Redirect.isRelative(location) ? request.host : url.host
+          let body: Body.Body<E> = Body.empty
+          if (b.includeBody) {
+            const again = Body.rewind(first.body)
+            if (Option.isSome(again)) body = again.value
+          }
+          const next = new Request<E>({ method: b.method, url, headers, body, host, proto: "HTTP/1.1", trailers: undefined })
+          const decision = yield* Effect.onError(
+            policy(next as Request<unknown>, via.slice()),
+            () => release(response, scope)
+          ).pipe(Effect.mapError((e) => e.status === 0 ? new Redirect.RedirectError({ ...e, status: response.status }) : e))
+          if (decision === "use-last-response") return response
+          yield* release(response, scope)
+          request = next
+        }
+      })
+
+    const timeoutError = (request: Request<unknown>, tracker: PhaseTracker): TransportError =>
+      new TransportError({
+        phase: tracker.phase,
+        reason: "timeout",
+        reused: tracker.reused,
+        method: request.method,
+        url: redacted(request.url),
+        detail: `Client.Timeout of ${Duration.format(Duration.millis(timeoutMs))} exceeded while ${PHASE_TEXT[tracker.phase]}`
+      })
+
+    /** The body of the final response, failing once the deadline passes. */
+    const bodyWithDeadline = (response: Response<TransportError>, request: Request<unknown>, tracker: PhaseTracker, deadline: number): Response<TransportError> => {
+      const body = response.body
+      // A whole body arrived with the head; a streamed one is read with a pull (the Transport's).
+      if (body._tag !== "Stream" || body.pull === undefined) return response
+      const pull = body.pull
+      const timed: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.suspend(() => {
+        const left = deadline - clock.unsafeCurrentTimeMillis()
+        tracker.phase = "reading-body"
+        if (left <= 0) return Effect.fail(Option.some(timeoutError(request, tracker)))
+        return Effect.timeoutFail(pull, { duration: left, onTimeout: () => Option.some(timeoutError(request, tracker)) })
+      })
+      return new Response<TransportError>({
+        status: response.status,
+        statusText: response.statusText,
+        proto: response.proto,
+        headers: response.headers,
+        body: Body.stream(Stream.repeatEffectOption(timed), body.length, timed),
+        trailers: response.trailers,
+        request: response.request
+      })
+    }
+
+    const run = <E>(request: Request<E>): Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope> =>
+      Effect.flatMap(Effect.scope, (outer) => {
+        if (timeoutMs <= 0) return follow(request, outer)
+        return Effect.flatMap(Effect.serviceOption(ClientTrace), (user) => {
+          const tracker = new PhaseTracker(Option.getOrUndefined(user))
+          const deadline = clock.unsafeCurrentTimeMillis() + timeoutMs
+          return follow(request, outer).pipe(
+            Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => timeoutError(request as Request<unknown>, tracker) }),
+            Effect.map((response) => bodyWithDeadline(response, request as Request<unknown>, tracker, deadline)),
+            Effect.provideService(ClientTrace, tracker.hooks)
+          )
+        })
+      })
+
+    const make = <E>(method: string, url: string | URL, body: BodyInit<E> | undefined, init: RequestInit | undefined) =>
+      Effect.suspend(() => {
+        const made = Request.make<E>({
+          method,
+          url,
+          ...(init?.headers === undefined ? {} : { headers: init.headers }),
+          ...(body === undefined ? {} : { body: typeof body === "string" ? Body.text(body) : body instanceof Uint8Array ? Body.bytes(body) : body })
+        })
+        if (Either.isLeft(made)) return Effect.fail(invalidRequest(method, url, made.left.message, made.left))
+        if (init?.contentType !== undefined) made.right.headers.set("Content-Type", init.contentType)
+        return run(made.right)
+      })
+
+    const service: ClientService = {
+      do: run,
+      get: (url, init) => make("GET", url, undefined, init),
+      head: (url, init) => make("HEAD", url, undefined, init),
+      delete: (url, init) => make("DELETE", url, undefined, init),
+      options: (url, init) => make("OPTIONS", url, undefined, init),
+      post: (url, body, init) => make("POST", url, body, init),
+      put: (url, body, init) => make("PUT", url, body, init),
+      patch: (url, body, init) => make("PATCH", url, body, init),
+      closeIdleConnections: transport.closeIdleConnections
+    }
+    return service
+  })
+
+const fieldsOf = <E>(r: Request<E>) => ({
+  method: r.method,
+  url: r.url,
+  headers: r.headers,
+  body: r.body,
+  host: r.host,
+  proto: r.proto,
+  trailers: r.trailers
+})
+
+/** `cookies` (a Cookie field value) without the cookies whose names the Set-Cookie values set. */
+const withoutCookiesSetBy = (cookies: string, setCookies: ReadonlyArray<string>): string => {
+  const set = new Set(setCookies.map((v) => v.slice(0, Math.max(0, v.indexOf("="))).trim()))
+  return cookies
+    .split(";")
+    .map((c) => c.trim())
+    .filter((c) => c !== "" && !set.has(c.slice(0, Math.max(0, c.indexOf("="))).trim()))
+    .sort()
+    .join("; ")
+}
+
+/** The Client: Go's `http.Client` over the `Transport` in context. */
+export class Client extends Context.Tag("effect-nethttp/Client")<Client, ClientService>() {
+  /** A Client with these settings over the Transport in context. */
+  static readonly layer = (config: ClientConfig = {}): Layer.Layer<Client, never, Transport> =>
+    Layer.effect(Client, Effect.flatMap(Transport, (transport) => make(transport, config)))
+
+  /** A Client that keeps cookies in the `CookieJar` in context. */
+  static readonly layerWithCookieJar = (config: Omit<ClientConfig, "jar"> = {}): Layer.Layer<Client, never, Transport | CookieJar> =>
+    Layer.effect(
+      Client,
+      Effect.flatMap(Effect.all([Transport, CookieJar]), ([transport, jar]) => make(transport, { ...config, jar }))
+    )
+
+  /** A Client with no timeout, Go's redirect policy and no jar (Go's `DefaultClient`), over the Transport in context. */
+  static readonly default: Layer.Layer<Client, never, Transport> = Client.layer()
+}
