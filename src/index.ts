@@ -20,8 +20,28 @@ export { ConnError, DialError, ListenError } from "./net/errors.js"
 export { listen, type Listener, type ListenOptions } from "./net/Listener.js"
 export { pipe } from "./net/Pipe.js"
 export { type HostStats, type PoolStats, Transport, type TransportService } from "./transport/Transport.js"
-export { type TransportConfig } from "./transport/config.js"
-export { type Phase, TransportError, type TransportFailure } from "./transport/errors.js"
+export { type ProxySetting, type TransportConfig } from "./transport/config.js"
+export { type Phase, ProxyConnectError, TransportError, type TransportFailure } from "./transport/errors.js"
+export {
+  Client,
+  type ClientBodyInit,
+  type ClientConfig,
+  type ClientError,
+  type ClientRequestInit,
+  type ClientService
+} from "./transport/Client.js"
+export * as Redirect from "./transport/redirect.js"
+export { RedirectError, type RedirectPolicy } from "./transport/redirect.js"
+export { CookieJar, type CookieJarOptions, type CookieJarService } from "./transport/CookieJar.js"
+export {
+  InvalidProxy,
+  type ProxyChoice,
+  proxyFromEnvironment,
+  type ProxyFunc
+} from "./transport/proxyEnvironment.js"
+export { type TlsClientOptions } from "./net/tls.js"
+export { Socks5Error } from "./net/socks5.js"
+export { TlsError } from "./net/errors.js"
 export { ClientTrace, type ClientTraceHooks, type GotConnInfo } from "./transport/ClientTrace.js"
 export { isUpgrade, UpgradeResponse } from "./transport/UpgradeResponse.js"
 export { poolMetrics } from "./transport/ConnPool.js"

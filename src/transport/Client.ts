@@ -27,6 +27,7 @@ import { CookieJar, type CookieJarService } from "./CookieJar.js"
 import { type Phase, TransportError } from "./errors.js"
 import * as Redirect from "./redirect.js"
 import { basicAuthFromUrl, redacted } from "./route.js"
+import { isUpgrade } from "./UpgradeResponse.js"
 import { Transport, type TransportService } from "./Transport.js"
 
 /** What the Client fails with: a round trip's error, or a redirect that could not be followed. */
@@ -48,14 +49,14 @@ export interface ClientConfig {
 }
 
 /** Options of the shorthand methods. */
-export interface RequestInit {
+export interface ClientRequestInit {
   readonly headers?: HeadersInput
   /** Sets Content-Type (Go's `Post` takes it as an argument). */
   readonly contentType?: string
 }
 
 /** What a request body can be given as to the shorthand methods. */
-export type BodyInit<E> = Body.Body<E> | string | Uint8Array
+export type ClientBodyInit<E> = Body.Body<E> | string | Uint8Array
 
 /** What the Client does. Every response is in the caller's Scope, as `Transport.roundTrip`'s. */
 export interface ClientService {
@@ -65,13 +66,13 @@ export interface ClientService {
    * error. `Response.request` is the last hop's request.
    */
   readonly do: <E = never>(request: Request<E>) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
-  readonly get: (url: string | URL, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
-  readonly head: (url: string | URL, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
-  readonly delete: (url: string | URL, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
-  readonly options: (url: string | URL, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
-  readonly post: <E = never>(url: string | URL, body: BodyInit<E>, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
-  readonly put: <E = never>(url: string | URL, body: BodyInit<E>, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
-  readonly patch: <E = never>(url: string | URL, body: BodyInit<E>, init?: RequestInit) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
+  readonly get: (url: string | URL, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
+  readonly head: (url: string | URL, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
+  readonly delete: (url: string | URL, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
+  readonly options: (url: string | URL, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
+  readonly post: <E = never>(url: string | URL, body: ClientBodyInit<E>, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
+  readonly put: <E = never>(url: string | URL, body: ClientBodyInit<E>, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
+  readonly patch: <E = never>(url: string | URL, body: ClientBodyInit<E>, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
   /** Closes the Transport's idle connections (Go's `Client.CloseIdleConnections`). */
   readonly closeIdleConnections: Effect.Effect<void>
 }
@@ -177,6 +178,22 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
       return Effect.zipRight(drain, Scope.close(scope, Exit.void))
     }
 
+    /**
+     * The response the loop ends with. Its hop Scope is closed as soon as nothing needs it (at
+     * once for a body that arrived whole, at the end of a streamed body), so that a long-lived
+     * caller Scope does not collect one per request; an upgraded connection keeps it.
+     */
+    const settle = (response: Response<TransportError>, scope: Scope.CloseableScope): Effect.Effect<Response<TransportError>> => {
+      if (isUpgrade(response)) return Effect.succeed(response)
+      const body = response.body
+      if (body._tag !== "Stream") return Effect.as(Scope.close(scope, Exit.void), response)
+      const done = Scope.close(scope, Exit.void)
+      const pull = body.pull
+      const ending = pull === undefined ? undefined : Effect.tapError(pull, () => done)
+      const stream = ending === undefined ? Stream.ensuring(body.stream, done) : Stream.repeatEffectOption(ending)
+      return Effect.succeed(withBody(response, Body.stream(stream, body.length, ending)))
+    }
+
     /** Go's `Client.do`: the redirect loop. Each hop's response lives in a Scope of its own inside `outer`. */
     const follow = <E>(first: Request<E>, outer: Scope.Scope): Effect.Effect<Response<TransportError>, ClientError | E> =>
       Effect.gen(function*() {
@@ -192,10 +209,10 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
           via.push(request as Request<unknown>)
           const response = yield* Effect.onError(send(request, scope), (cause) => Scope.close(scope, Exit.failCause(cause)))
           const b = Redirect.behavior(response.status, request.method, first as Request<unknown>)
-          if (!b.follow) return response
+          if (!b.follow) return yield* settle(response, scope)
           const location = response.headers.get("Location")
           // A 3xx without a Location is returned as it is (Go: issues 17773 and 49281).
-          if (location === undefined || location === "") return response
+          if (location === undefined || location === "") return yield* settle(response, scope)
           const chain = () => via.map((r) => redacted(r.url))
           const url = Redirect.resolveLocation(location, request.url)
           if (url === undefined) {
@@ -216,13 +233,15 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
             firstCookies = withoutCookiesSetBy(firstCookies, response.headers.values("Set-Cookie"))
           }
           const headers = Redirect.hopHeaders(first.headers, strip)
-          if (!strip && firstCookies !== first.headers.get("Cookie")) {
+          if (jar !== undefined && !strip && firstCookies !== first.headers.get("Cookie")) {
             headers.delete("Cookie")
             if (firstCookies !== undefined && firstCookies !== "") headers.set("Cookie", firstCookies)
           }
-          // Copied before the Referer is set, so a Referer of the first request gives way (Go).
-          const referer = Redirect.refererFor(request.url, url)
+          // Go's refererForURL: a Referer the first request set is kept, but never sent from
+          // https to http.
+          const referer = Redirect.refererFor(request.url, url, first.headers.get("Referer"))
           if (referer !== undefined) headers.set("Referer", referer)
+          else headers.delete("Referer")
           // A custom Host survives a relative redirect (Go: issue 22233).
           const host = request.host !== request.url.host && Redirect.isRelative(location) ? request.host : url.host
           let body: Body.Body<E> = Body.empty
@@ -235,7 +254,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
             policy(next as Request<unknown>, via.slice()),
             () => release(response, scope)
           ).pipe(Effect.mapError((e) => e.status === 0 ? new Redirect.RedirectError({ ...e, status: response.status }) : e))
-          if (decision === "use-last-response") return response
+          if (decision === "use-last-response") return yield* settle(response, scope)
           yield* release(response, scope)
           request = next
         }
@@ -263,15 +282,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
         if (left <= 0) return Effect.fail(Option.some(timeoutError(request, tracker)))
         return Effect.timeoutFail(pull, { duration: left, onTimeout: () => Option.some(timeoutError(request, tracker)) })
       })
-      return new Response<TransportError>({
-        status: response.status,
-        statusText: response.statusText,
-        proto: response.proto,
-        headers: response.headers,
-        body: Body.stream(Stream.repeatEffectOption(timed), body.length, timed),
-        trailers: response.trailers,
-        request: response.request
-      })
+      return withBody(response, Body.stream(Stream.repeatEffectOption(timed), body.length, timed))
     }
 
     const run = <E>(request: Request<E>): Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope> =>
@@ -288,7 +299,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
         })
       })
 
-    const make = <E>(method: string, url: string | URL, body: BodyInit<E> | undefined, init: RequestInit | undefined) =>
+    const make = <E>(method: string, url: string | URL, body: ClientBodyInit<E> | undefined, init: ClientRequestInit | undefined) =>
       Effect.suspend(() => {
         const made = Request.make<E>({
           method,
@@ -313,6 +324,18 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
       closeIdleConnections: transport.closeIdleConnections
     }
     return service
+  })
+
+// The same response with another body; the headers are shared, not copied (`Response.withBody` copies).
+const withBody = (response: Response<TransportError>, body: Body.Body<TransportError>): Response<TransportError> =>
+  new Response<TransportError>({
+    status: response.status,
+    statusText: response.statusText,
+    proto: response.proto,
+    headers: response.headers,
+    body,
+    trailers: response.trailers,
+    request: response.request
   })
 
 const fieldsOf = <E>(r: Request<E>) => ({

@@ -17,7 +17,7 @@ import { Context, Effect, Layer, type Scope } from "effect"
 import type { Request } from "../domain/Request.js"
 import type { Response } from "../domain/Response.js"
 import { Dialer } from "../net/Dialer.js"
-import { resolve, type TransportConfig } from "./config.js"
+import { dialTimeoutMs, resolve, type TransportConfig } from "./config.js"
 import type { TransportError } from "./errors.js"
 import { make } from "./RoundTripper.js"
 
@@ -91,9 +91,12 @@ export class Transport extends Context.Tag("effect-nethttp/Transport")<Transport
   /** A Transport over TCP with these settings (`dialTimeout` for the dialer). */
   static readonly layer = (config: TransportConfig = {}): Layer.Layer<Transport> =>
     Transport.layerWithDialer(config).pipe(
-      Layer.provide(Dialer.layer({ timeout: resolve(config).dialTimeoutMs }))
+      Layer.provide(Dialer.layer({ timeout: dialTimeoutMs(config) }))
     )
 
-  /** A Transport with the default settings (Go's `DefaultTransport`, but 100 idle connections per host). */
+  /**
+   * A Transport with the default settings (Go's `DefaultTransport`, but 100 idle connections per
+   * host); proxies from the environment, read when the Layer is built.
+   */
   static readonly default: Layer.Layer<Transport> = Transport.layer()
 }

@@ -93,6 +93,9 @@ const millis = (d: Duration.DurationInput | undefined, fallback: number): number
 const count = (n: number | undefined, fallback: number): number =>
   n === undefined || !Number.isFinite(n) || n < 0 ? fallback : Math.floor(n)
 
+/** The dial timeout of `config` in milliseconds (30 s by default), without resolving the rest. */
+export const dialTimeoutMs = (config: TransportConfig): number => millis(config.dialTimeout, 30_000)
+
 /** Fills in the defaults. Negative or non-finite counts take the default. */
 export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   maxIdleConns: count(config.maxIdleConns, 100),
@@ -104,7 +107,7 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   disableKeepAlives: config.disableKeepAlives ?? false,
   disableCompression: config.disableCompression ?? false,
   maxResponseHeaderBytes: count(config.maxResponseHeaderBytes, DEFAULT_MAX_RESPONSE_HEADER_BYTES),
-  dialTimeoutMs: millis(config.dialTimeout, 30_000),
+  dialTimeoutMs: dialTimeoutMs(config),
   max1xxResponses: count(config.max1xxResponses, 5),
   proxy: proxyOf(config.proxy ?? "environment", config.env),
   proxyConnectHeader: config.proxyConnectHeader === undefined ? undefined : Headers.make(config.proxyConnectHeader),

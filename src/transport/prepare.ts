@@ -24,6 +24,8 @@ export interface Target {
   readonly direct: Route
   /** The absolute-form target (scheme, host, path and query), for a request through an HTTP proxy. */
   readonly absolute: string
+  /** This target with its direct route, made once. */
+  readonly found: Destination
 }
 
 /** What a Destinations answers for a request URL: its facts and its route, or why there is none. */
@@ -69,9 +71,9 @@ export class Destinations {
   /** The facts and the route of a request to `url` (an http or https URL). */
   route(url: URL, t: Target): Destination {
     const proxy = this.proxy
-    if (proxy === undefined) return new Found(t, t.direct)
+    if (proxy === undefined) return t.found
     const choice = proxy(url)
-    if (choice === undefined) return new Found(t, t.direct)
+    if (choice === undefined) return t.found
     if (!(choice instanceof URL)) return { _tag: "InvalidProxy", detail: choice.message }
     if (!PROXY_SCHEMES.has(choice.protocol) || choice.hostname === "") {
       return { _tag: "InvalidProxy", detail: `invalid proxy URL ${JSON.stringify(redacted(choice))}: want http, https, socks5 or socks5h with a host` }
@@ -90,13 +92,16 @@ export class Destinations {
 const PROXY_SCHEMES = new Set(["http:", "https:", "socks5:", "socks5h:"])
 
 class TargetFacts implements Target {
+  readonly found: Destination
   constructor(
     readonly protocol: string,
     readonly hostname: string,
     readonly target: string,
     readonly direct: Route,
     readonly absolute: string
-  ) {}
+  ) {
+    this.found = new Found(this, direct)
+  }
 }
 
 class Found {

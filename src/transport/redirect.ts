@@ -56,7 +56,11 @@ export type RedirectPolicy = (
   via: ReadonlyArray<Request<unknown>>
 ) => Effect.Effect<RedirectDecision, RedirectError>
 
-/** A policy that follows up to `max` redirects and fails on the next (Go's default with 10). */
+/**
+ * A policy that lets a chain reach `max` requests (the first and `max - 1` redirects) and fails
+ * on the redirect after that. Go's default, with 10: "stopped after 10 redirects" once 10
+ * requests were sent.
+ */
 export const limit = (max: number): RedirectPolicy => (next, via) =>
   via.length >= max
     ? Effect.fail(
@@ -124,11 +128,13 @@ export const hopHeaders = (first: Headers, strip: boolean): Headers => {
 }
 
 /**
- * Go's `refererForURL`: the previous URL without user info or fragment, unless it is https
- * and the next is http (no Referer then, as RFC 9110 §10.1.3 asks).
+ * Go's `refererForURL`: none from https to http (RFC 9110 §10.1.3); else the Referer the first
+ * request set, if any; else the previous URL without user info or fragment (RFC 9110 §10.1.3
+ * forbids the fragment, which Go keeps).
  */
-export const refererFor = (last: URL, next: URL): string | undefined => {
+export const refererFor = (last: URL, next: URL, explicit: string | undefined): string | undefined => {
   if (last.protocol === "https:" && next.protocol === "http:") return undefined
+  if (explicit !== undefined && explicit !== "") return explicit
   const u = new URL(last.href)
   u.username = ""
   u.password = ""

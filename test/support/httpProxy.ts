@@ -6,6 +6,7 @@
  */
 import { Effect, type Scope } from "effect"
 import * as http from "node:http"
+import * as https from "node:https"
 import * as net from "node:net"
 
 /** A canned answer to CONNECT instead of a tunnel. */
@@ -21,6 +22,8 @@ export interface HttpProxyOptions {
   readonly proxyAuthorization?: string
   /** Answer every CONNECT with this instead of opening a tunnel (after the auth check). */
   readonly connectReply?: HttpProxyReply
+  /** Serve over TLS with this key and certificate (an `https://` proxy). */
+  readonly tls?: { readonly key: string; readonly cert: string }
 }
 
 /** One request as the proxy received it. */
@@ -36,7 +39,7 @@ export interface HttpProxyRecord {
 export interface HttpProxy {
   readonly host: "127.0.0.1"
   readonly port: number
-  /** "http://127.0.0.1:PORT" */
+  /** "http://127.0.0.1:PORT" (https with `tls`) */
   readonly url: string
   /** Every request received, in order. */
   readonly requests: Array<HttpProxyRecord>
@@ -109,7 +112,7 @@ export const httpProxy = (options: HttpProxyOptions = {}): Effect.Effect<HttpPro
       const record = (req: http.IncomingMessage) =>
         requests.push({ method: req.method ?? "", url: req.url ?? "", headers: pairs(req.rawHeaders) })
 
-      const server = http.createServer()
+      const server: http.Server = options.tls === undefined ? http.createServer() : https.createServer({ key: options.tls.key, cert: options.tls.cert })
       server.on("connection", (socket: net.Socket) => {
         accepted++
         track(socket)
@@ -194,7 +197,7 @@ export const httpProxy = (options: HttpProxyOptions = {}): Effect.Effect<HttpPro
           server,
           agent,
           sockets,
-          info: { host: "127.0.0.1", port, url: `http://127.0.0.1:${port}`, requests, accepted: () => accepted }
+          info: { host: "127.0.0.1", port, url: `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${port}`, requests, accepted: () => accepted }
         }))
       })
     }),

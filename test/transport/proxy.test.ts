@@ -14,7 +14,7 @@ import { ProxyConnectError, TransportError } from "../../src/transport/errors.js
 import { Transport } from "../../src/transport/Transport.js"
 import { httpProxy } from "../support/httpProxy.js"
 import { socks5Server } from "../support/socks5Server.js"
-import { cert, peer, text } from "./peers.js"
+import { cert, key, peer, text } from "./peers.js"
 
 const client = (config: TransportConfig) => Client.layer({}).pipe(Layer.provideMerge(Transport.layer({ tls: { ca: cert }, ...config })))
 
@@ -115,6 +115,33 @@ describe("HTTP proxy", () => {
       expect(error.phase).toBe("dial")
       expect(error.reason).toBe("refused")
       expect(error.detail).toContain(`proxy http://127.0.0.1:${closed}/`)
+    }).pipe(Effect.scoped))
+})
+
+describe("HTTPS proxy (TLS to the proxy)", () => {
+  it.live("plain http in absolute form and https through a tunnel, both over TLS to the proxy, verified", () =>
+    Effect.gen(function*() {
+      const proxy = yield* httpProxy({ tls: { key, cert } })
+      const plain = yield* peer(text("plain via tls proxy"))
+      const secure = yield* peer(text("tls in tls"), {})
+      yield* Effect.gen(function*() {
+        expect(yield* getText(`${plain.url}/p`)).toEqual({ status: 200, body: "plain via tls proxy" })
+        expect(yield* getText(`https://localhost:${secure.port}/s`)).toEqual({ status: 200, body: "tls in tls" })
+      }).pipe(Effect.provide(client({ proxy: `https://localhost:${proxy.port}` })))
+      expect(proxy.requests.map((r) => [r.method, r.url])).toEqual([["GET", `${plain.url}/p`], ["CONNECT", `localhost:${secure.port}`]])
+      expect(secure.seen[0]!.servername).toBe("localhost")
+    }).pipe(Effect.scoped))
+
+  it.live("an https proxy whose certificate does not verify fails in phase tls-handshake", () =>
+    Effect.gen(function*() {
+      const proxy = yield* httpProxy({ tls: { key, cert } })
+      const server = yield* peer(text("never"))
+      const error = yield* transportError(`${server.url}/`).pipe(
+        Effect.provide(Client.layer({}).pipe(Layer.provideMerge(Transport.layer({ proxy: `https://localhost:${proxy.port}` }))))
+      )
+      expect(error.phase).toBe("tls-handshake")
+      expect(error.reason).toBe("certificate")
+      expect(proxy.requests).toEqual([])
     }).pipe(Effect.scoped))
 })
 
