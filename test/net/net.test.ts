@@ -11,6 +11,7 @@ import { Dialer } from "../../src/net/Dialer.js"
 import { DialError } from "../../src/net/errors.js"
 import { listen } from "../../src/net/Listener.js"
 import { pipe } from "../../src/net/Pipe.js"
+import { nodeServer } from "../support/nodeServer.js"
 
 const text = (s: string) => new TextEncoder().encode(s)
 
@@ -25,24 +26,6 @@ const readAll = (conn: Conn, limit = 100_000) =>
     }
     return yield* Effect.die(new Error("no end of input"))
   })
-
-/** A node:net server on 127.0.0.1:0 for the test's Scope; `onSocket` handles each connection. */
-const nodeServer = (onSocket: (socket: net.Socket) => void) =>
-  Effect.acquireRelease(
-    Effect.async<{ server: net.Server; port: number; sockets: Array<net.Socket> }>((resume) => {
-      const sockets: Array<net.Socket> = []
-      const server = net.createServer((socket) => {
-        sockets.push(socket)
-        onSocket(socket)
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, port: (server.address() as net.AddressInfo).port, sockets })))
-    }),
-    ({ server, sockets }) =>
-      Effect.sync(() => {
-        for (const s of sockets) s.destroy()
-        server.close()
-      })
-  )
 
 describe("Dialer and Conn over TCP", () => {
   it.live("round trip with an echo server, then end of input when the peer ends", () =>

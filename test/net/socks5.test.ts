@@ -15,31 +15,13 @@ import { type Conn, fromDuplex } from "../../src/net/Conn.js"
 import { HandshakeError, HandshakeReader } from "../../src/net/handshakeReader.js"
 import { Socks5Error, socks5Handshake, socks5ReplyText } from "../../src/net/socks5.js"
 import { socks5Server } from "../support/socks5Server.js"
+import { nodeServer } from "../support/nodeServer.js"
 
 const cert = fs.readFileSync(new URL("../fixtures/server-cert.pem", import.meta.url), "utf8")
 const key = fs.readFileSync(new URL("../fixtures/server-key.pem", import.meta.url), "utf8")
 
 const bytes = (s: string) => Buffer.from(s, "latin1")
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** A node:net server on 127.0.0.1:0 for the test's Scope; `onSocket` handles each connection. */
-const nodeServer = (onSocket: (socket: net.Socket) => void) =>
-  Effect.acquireRelease(
-    Effect.async<{ server: net.Server; port: number; sockets: Array<net.Socket> }>((resume) => {
-      const sockets: Array<net.Socket> = []
-      const server = net.createServer((socket) => {
-        sockets.push(socket)
-        socket.on("error", () => socket.destroy())
-        onSocket(socket)
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, port: (server.address() as net.AddressInfo).port, sockets })))
-    }),
-    ({ server, sockets }) =>
-      Effect.async<void>((resume) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resume(Effect.void))
-      })
-  )
 
 /** An echo server: what it reads, it writes back. */
 const echoServer = nodeServer((socket) => socket.pipe(socket))

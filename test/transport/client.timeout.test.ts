@@ -4,43 +4,33 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Layer, TestClock } from "effect"
-import * as net from "node:net"
 import * as Body from "../../src/domain/Body.js"
 import { Client } from "../../src/transport/Client.js"
 import { TransportError } from "../../src/transport/errors.js"
 import { Transport } from "../../src/transport/Transport.js"
+import { nodeServer } from "../support/nodeServer.js"
 import { awaitSleepers, eventually, realSleep } from "./scripted.js"
 
-/** A raw server: each connection gets `answer(requestNumber)` written once a request head arrives. */
-const rawServer = (answer: (n: number) => string) =>
-  Effect.acquireRelease(
-    Effect.async<{ server: net.Server; sockets: Set<net.Socket>; requests: () => number }>((resume) => {
-      const sockets = new Set<net.Socket>()
-      let requests = 0
-      const server = net.createServer((socket) => {
-        sockets.add(socket)
-        socket.on("close", () => sockets.delete(socket))
-        let buffered = ""
-        socket.on("data", (chunk: Buffer) => {
-          buffered += chunk.toString("latin1")
-          for (let i = buffered.indexOf("\r\n\r\n"); i >= 0 && requests < 100; i = buffered.indexOf("\r\n\r\n")) {
-            buffered = buffered.slice(i + 4)
-            socket.write(answer(requests++))
-          }
-        })
+/** A raw server: each request head gets `answer(requestNumber)` written back at once. */
+const rawServer = (answer: (n: number) => string) => {
+  let requests = 0
+  return Effect.map(
+    nodeServer((socket) => {
+      let buffered = ""
+      socket.on("data", (chunk: Buffer) => {
+        buffered += chunk.toString("latin1")
+        for (let i = buffered.indexOf("\r\n\r\n"); i >= 0 && requests < 100; i = buffered.indexOf("\r\n\r\n")) {
+          buffered = buffered.slice(i + 4)
+          socket.write(answer(requests++))
+        }
       })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, sockets, requests: () => requests })))
     }),
-    ({ server, sockets }) =>
-      Effect.async<void>((resume) => {
-        for (const s of sockets) s.destroy()
-        server.close(() => resume(Effect.void))
-      })
+    (s) => ({ ...s, requests: () => requests, open: () => s.sockets.filter((socket) => !socket.destroyed).length })
   )
+}
 
 const layer = Client.layer({ timeout: "5 seconds" }).pipe(Layer.provideMerge(Transport.layer({ proxy: "none" })))
 
-const port = (server: net.Server) => (server.address() as net.AddressInfo).port
 
 describe("Client timeout", () => {
   it.effect("fires while reading the body: phase reading-body, and the connection is closed, not reused", () =>
@@ -49,7 +39,7 @@ describe("Client timeout", () => {
       const s = yield* rawServer(() => "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
       const client = yield* Client
       const result = yield* Effect.scoped(Effect.gen(function*() {
-        const response = yield* client.get(`http://127.0.0.1:${port(s.server)}/slow`)
+        const response = yield* client.get(`http://127.0.0.1:${s.port}/slow`)
         expect(response.status).toBe(200)
         const fiber = yield* Effect.fork(Effect.either(Body.collect(response.body)))
         yield* realSleep(20)
@@ -65,7 +55,7 @@ describe("Client timeout", () => {
       expect(error!.phase).toBe("reading-body")
       expect(error!.reason).toBe("timeout")
       expect(error!.detail).toBe("Client.Timeout of 5s exceeded while reading the body")
-      yield* eventually("the connection closed", () => s.sockets.size === 0)
+      yield* eventually("the connection closed", () => s.open() === 0)
       const stats = yield* Effect.flatMap(Transport, (t) => t.stats)
       expect(stats.open).toBe(0)
     }).pipe(Effect.scoped, Effect.provide(layer)))
@@ -75,7 +65,7 @@ describe("Client timeout", () => {
       // The first request is redirected at once; the second gets no answer.
       const s = yield* rawServer((n) => n === 0 ? "HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n" : "")
       const client = yield* Client
-      const fiber = yield* Effect.fork(Effect.flip(Effect.scoped(client.get(`http://127.0.0.1:${port(s.server)}/start`))))
+      const fiber = yield* Effect.fork(Effect.flip(Effect.scoped(client.get(`http://127.0.0.1:${s.port}/start`))))
       yield* eventually("the redirect was followed", () => s.requests() === 2)
       yield* awaitSleepers(1)
       yield* TestClock.adjust("5 seconds")
@@ -85,14 +75,14 @@ describe("Client timeout", () => {
       expect(e.phase).toBe("awaiting-headers")
       expect(e.reason).toBe("timeout")
       expect(e.reused).toBe(true)
-      expect(e.url).toBe(`http://127.0.0.1:${port(s.server)}/start`)
+      expect(e.url).toBe(`http://127.0.0.1:${s.port}/start`)
     }).pipe(Effect.scoped, Effect.provide(layer)))
 
   it.effect("a response read in time is not affected", () =>
     Effect.gen(function*() {
       const s = yield* rawServer(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
       const client = yield* Client
-      const body = yield* Effect.scoped(Effect.flatMap(client.get(`http://127.0.0.1:${port(s.server)}/`), (r) => Body.collect(r.body)))
+      const body = yield* Effect.scoped(Effect.flatMap(client.get(`http://127.0.0.1:${s.port}/`), (r) => Body.collect(r.body)))
       expect(Buffer.from(body).toString()).toBe("ok")
       yield* TestClock.adjust("10 seconds")
     }).pipe(Effect.scoped, Effect.provide(layer)))

@@ -4,6 +4,9 @@
  * subjectAltName DNS:localhost and IP:127.0.0.1).
  */
 import { Effect, type Scope } from "effect"
+import * as Body from "../../src/domain/Body.js"
+import { Client } from "../../src/transport/Client.js"
+import { TransportError } from "../../src/transport/errors.js"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as https from "node:https"
@@ -76,3 +79,17 @@ export const text = (body: string): Handle => (_req, res) => {
   res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": Buffer.byteLength(body) })
   res.end(body)
 }
+
+/** GET `url` through the Client in context: the status and the body as text. */
+export const getText = (url: string) =>
+  Effect.gen(function*() {
+    const c = yield* Client
+    const response = yield* c.get(url)
+    return { status: response.status, body: Buffer.from(yield* Body.collect(response.body)).toString() }
+  }).pipe(Effect.scoped)
+
+/** GET `url` through the Client in context, expecting it to fail with a `TransportError`. */
+export const transportError = (url: string) =>
+  Effect.flatMap(Client, (c) => Effect.flip(Effect.scoped(c.get(url)))).pipe(
+    Effect.flatMap((e) => e instanceof TransportError ? Effect.succeed(e) : Effect.die(new Error(`expected a TransportError, got ${e._tag}`)))
+  )

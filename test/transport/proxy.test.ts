@@ -6,32 +6,16 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import * as Body from "../../src/domain/Body.js"
 import { Socks5Error } from "../../src/net/socks5.js"
 import { Client } from "../../src/transport/Client.js"
 import type { TransportConfig } from "../../src/transport/config.js"
-import { ProxyConnectError, TransportError } from "../../src/transport/errors.js"
+import { ProxyConnectError } from "../../src/transport/errors.js"
 import { Transport } from "../../src/transport/Transport.js"
 import { httpProxy } from "../support/httpProxy.js"
 import { socks5Server } from "../support/socks5Server.js"
-import { cert, key, peer, text } from "./peers.js"
+import { cert, getText, key, peer, text, transportError } from "./peers.js"
 
 const client = (config: TransportConfig) => Client.layer({}).pipe(Layer.provideMerge(Transport.layer({ tls: { ca: cert }, ...config })))
-
-const getText = (url: string) =>
-  Effect.gen(function*() {
-    const c = yield* Client
-    const response = yield* c.get(url)
-    return { status: response.status, body: Buffer.from(yield* Body.collect(response.body)).toString() }
-  }).pipe(Effect.scoped)
-
-const transportError = (url: string) =>
-  Effect.flatMap(Client, (c) => Effect.flip(Effect.scoped(c.get(url)))).pipe(
-    Effect.map((e) => {
-      if (!(e instanceof TransportError)) throw new Error(`expected a TransportError, got ${e._tag}`)
-      return e
-    })
-  )
 
 const header = (headers: ReadonlyArray<readonly [string, string]>, name: string): Array<string> =>
   headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v)

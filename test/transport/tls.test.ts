@@ -7,31 +7,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, TestClock } from "effect"
 import * as net from "node:net"
-import * as Body from "../../src/domain/Body.js"
 import { Client } from "../../src/transport/Client.js"
 import type { TransportConfig } from "../../src/transport/config.js"
 import { TlsError } from "../../src/net/errors.js"
-import { TransportError } from "../../src/transport/errors.js"
 import { Transport } from "../../src/transport/Transport.js"
-import { cert, peer, text } from "./peers.js"
+import { cert, getText, peer, text, transportError } from "./peers.js"
 import { awaitSleepers, eventually, realSleep } from "./scripted.js"
 
 const client = (config: TransportConfig) => Client.layer({}).pipe(Layer.provideMerge(Transport.layer({ proxy: "none", ...config })))
-
-const getText = (url: string) =>
-  Effect.gen(function*() {
-    const c = yield* Client
-    const response = yield* c.get(url)
-    return { status: response.status, body: Buffer.from(yield* Body.collect(response.body)).toString() }
-  }).pipe(Effect.scoped)
-
-const transportError = (url: string) =>
-  Effect.flatMap(Client, (c) => Effect.flip(Effect.scoped(c.get(url)))).pipe(
-    Effect.map((e) => {
-      if (!(e instanceof TransportError)) throw new Error(`expected a TransportError, got ${e._tag}`)
-      return e
-    })
-  )
 
 describe("HTTPS", () => {
   it.live("verifies the server with a custom CA, sends SNI for a name, negotiates http/1.1, and reuses the connection", () =>
