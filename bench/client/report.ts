@@ -31,9 +31,16 @@ const fmt = (n: number, unit: Unit): string =>
     ? "—"
     : n.toLocaleString("en-US", { maximumFractionDigits: unit === "MB/s" ? 1 : 0, minimumFractionDigits: unit === "MB/s" ? 1 : 0 })
 
+/** The peer whose figures the ratios put on top (`BENCH_OURS`; "ours"). */
+const OURS = process.env.BENCH_OURS ?? "ours"
+/** The peer the `ratio` lines divide by (`BENCH_BASELINE`; "undici"). */
+const BASELINE = process.env.BENCH_BASELINE ?? "undici"
+/** The ratio lines' label (`BENCH_LABEL`; "client"). */
+const LABEL = process.env.BENCH_LABEL ?? "client"
+
 /** ours' median over `peer`'s, or undefined when either has no figure. */
 export const ratio = (c: CaseFigures, peer: string): number | undefined => {
-  const ours = median(c.byPeer.get("ours") ?? [])
+  const ours = median(c.byPeer.get(OURS) ?? [])
   const theirs = median(c.byPeer.get(peer) ?? [])
   return Number.isNaN(ours) || Number.isNaN(theirs) || theirs === 0 ? undefined : ours / theirs
 }
@@ -44,7 +51,7 @@ export const table = (cases: ReadonlyArray<CaseFigures>, peers: ReadonlyArray<st
   for (const c of cases) {
     for (const peer of peers) {
       const rounds = c.byPeer.get(peer) ?? []
-      const r = peer === "ours" ? undefined : ratio(c, peer)
+      const r = peer === OURS ? undefined : ratio(c, peer)
       const roundsText = rounds.length === 0 ? "failed" : rounds.map((x) => fmt(x, c.unit)).join(" / ")
       lines.push(
         `| ${c.name} | ${peer} | ${fmt(median(rounds), c.unit)} | ${c.unit} | ${roundsText} | ${r === undefined ? "—" : r.toFixed(2)} |`
@@ -57,6 +64,6 @@ export const table = (cases: ReadonlyArray<CaseFigures>, peers: ReadonlyArray<st
 /** Exactly one `ratio client/<case> <ours/undici>` line per case (`n/a` without both figures). */
 export const ratioLines = (cases: ReadonlyArray<CaseFigures>): Array<string> =>
   cases.map((c) => {
-    const r = ratio(c, "undici")
-    return `ratio client/${c.name} ${r === undefined ? "n/a" : r.toFixed(2)}`
+    const r = ratio(c, BASELINE)
+    return `ratio ${LABEL}/${c.name} ${r === undefined ? "n/a" : r.toFixed(2)}`
   })

@@ -12,8 +12,12 @@ export interface CaseResults {
   readonly byPeer: ReadonlyMap<string, ReadonlyArray<WrkResult>>
 }
 
-/** The peer the `ratio server/` lines divide by. */
-export const BASELINE = "node:http"
+/** The peer the `ratio server/` lines divide by (`BENCH_BASELINE`; "node:http"). */
+export const BASELINE = process.env.BENCH_BASELINE ?? "node:http"
+/** The peer whose figures the ratios put on top (`BENCH_OURS`; "ours"). */
+const OURS = process.env.BENCH_OURS ?? "ours"
+/** The ratio lines' label (`BENCH_LABEL`; "server"). */
+const LABEL = process.env.BENCH_LABEL ?? "server"
 
 const medianRps = (results: ReadonlyArray<WrkResult>): number => median(results.map((r) => r.requestsPerSecond))
 
@@ -27,7 +31,7 @@ export const medianLatency = (results: ReadonlyArray<WrkResult>): Latency => ({
 
 /** ours' median req/s over `peer`'s, or undefined when either has no figure. */
 export const ratio = (c: CaseResults, peer: string): number | undefined => {
-  const ours = medianRps(c.byPeer.get("ours") ?? [])
+  const ours = medianRps(c.byPeer.get(OURS) ?? [])
   const theirs = medianRps(c.byPeer.get(peer) ?? [])
   return Number.isNaN(ours) || Number.isNaN(theirs) || theirs === 0 ? undefined : ours / theirs
 }
@@ -49,7 +53,7 @@ export const table = (cases: ReadonlyArray<CaseResults>, peers: ReadonlyArray<st
     for (const peer of peers) {
       const results = c.byPeer.get(peer) ?? []
       const l = medianLatency(results)
-      const r = peer === "ours" ? undefined : ratio(c, peer)
+      const r = peer === OURS ? undefined : ratio(c, peer)
       const rounds = results.length === 0 ? "failed" : results.map((x) => rps(x.requestsPerSecond)).join(" / ")
       lines.push(
         `| ${c.name} | ${peer} | ${rps(medianRps(results))} | ${rounds} | ` +
@@ -64,5 +68,5 @@ export const table = (cases: ReadonlyArray<CaseResults>, peers: ReadonlyArray<st
 export const ratioLines = (cases: ReadonlyArray<CaseResults>): Array<string> =>
   cases.map((c) => {
     const r = ratio(c, BASELINE)
-    return `ratio server/${c.name} ${r === undefined ? "n/a" : r.toFixed(2)}`
+    return `ratio ${LABEL}/${c.name} ${r === undefined ? "n/a" : r.toFixed(2)}`
   })

@@ -55,6 +55,12 @@ export interface ServerService {
   readonly shutdown: (timeout?: Duration.DurationInput) => Effect.Effect<void>
   /** Closes at once (Go's `Close`): stop accepting, interrupt every connection's fiber. */
   readonly close: Effect.Effect<void>
+  /**
+   * Closes every connection open now, idle or busy, and goes on accepting (Go's httptest
+   * `CloseClientConnections`): for tests of a client facing dropped connections. Completes
+   * when those connections are closed.
+   */
+  readonly closeConnections: Effect.Effect<void>
   readonly stats: Effect.Effect<ServerStats>
 }
 
@@ -75,6 +81,7 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
     const conns = new Set<ServerConn>()
     const scheduler = makeInlineScheduler()
     let drainedWaiters: Array<() => void> = []
+    const forgetWatchers = new Set<() => void>()
     let shuttingDown = false
     let accepted = 0
 
@@ -89,6 +96,7 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       shuttingDown: () => shuttingDown,
       forget: (conn) => {
         conns.delete(conn)
+        for (const watch of forgetWatchers) watch()
         if (conns.size === 0 && drainedWaiters.length > 0) {
           const waiters = drainedWaiters
           drainedWaiters = []
@@ -143,6 +151,21 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       })
     })
 
+    // Completes once none of `these` is open any more (checked on every connection's end).
+    const closedAll = (these: ReadonlyArray<ServerConn>): Effect.Effect<void> =>
+      Effect.async<void>((resume) => {
+        const check = () => {
+          if (these.some((c) => conns.has(c))) return
+          forgetWatchers.delete(check)
+          resume(Effect.void)
+        }
+        forgetWatchers.add(check)
+        check()
+        return Effect.sync(() => {
+          forgetWatchers.delete(check)
+        })
+      })
+
     const stopped = yield* Deferred.make<void>()
     // `close` during a graceful shutdown ends its grace period at once.
     const graceCut = yield* Deferred.make<void>()
@@ -174,6 +197,11 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       url: `${scheme}://${bracketed}:${listener.port}`,
       shutdown: (timeout) => stop(timeout === undefined ? config.shutdownTimeoutMs : Duration.toMillis(Duration.decode(timeout))),
       close: stop(0),
+      closeConnections: Effect.suspend(() => {
+        const open = [...conns]
+        for (const c of open) c.interrupt()
+        return closedAll(open)
+      }),
       stats: Effect.sync(() => {
         let idle = 0
         for (const c of conns) if (c.isIdle()) idle++

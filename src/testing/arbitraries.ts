@@ -23,6 +23,9 @@
  * @module
  */
 import { FastCheck as fc } from "effect"
+import * as Body from "../domain/Body.js"
+import { Headers } from "../domain/Headers.js"
+import { Request } from "../domain/Request.js"
 
 // -------------------------------------------------------------------------------------------
 // Character classes
@@ -520,3 +523,45 @@ export const serializeResponse = (r: GeneratedResponse): Buffer =>
     ),
     serializeBody(r.body)
   ])
+
+// -------------------------------------------------------------------------------------------
+// Values for users' own property tests: URLs and `Request`s for a server under test
+
+/**
+ * An absolute URL on `origin` ("http://127.0.0.1:8080", no trailing slash): `origin` followed
+ * by an `originTarget` (a path of up to 3 segments and an optional query, ASCII only).
+ */
+export const url = (origin: string): fc.Arbitrary<string> => originTarget.map((target) => origin + target)
+
+/**
+ * Header fields a client may set on a request: as `headers` (0 to 6 fields, names repeating
+ * in any letter case), without the framing fields and Host, which the client writes itself.
+ */
+export const requestHeaders: fc.Arbitrary<ReadonlyArray<HeaderField>> = headers.map((fields) =>
+  fields.filter(([name]) => name.toLowerCase() !== "host")
+)
+
+/**
+ * A `Request` to `origin`: a standard method other than CONNECT and TRACE, a URL from `url`,
+ * fields from `requestHeaders`, and for POST, PUT and PATCH a body of up to 48 bytes. Every
+ * value passes `Request.make`'s validation; send it with `Client.do` or `Transport.roundTrip`.
+ */
+export const request = (origin: string): fc.Arbitrary<Request> =>
+  fc
+    .tuple(
+      fc.constantFrom("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+      url(origin),
+      requestHeaders,
+      bodyData
+    )
+    .map(([m, u, fields, data]) => {
+      const made = Request.make({
+        method: m,
+        url: u,
+        headers: Headers.make(fields),
+        ...(m === "POST" || m === "PUT" || m === "PATCH" ? { body: Body.bytes(data) } : {})
+      })
+      // Every part was generated valid; a Left here is a bug of this arbitrary.
+      if (made._tag === "Left") throw new Error(`arbitraries.request generated an invalid request: ${made.left.message}`)
+      return made.right
+    })

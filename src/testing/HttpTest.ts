@@ -1,0 +1,76 @@
+/**
+ * Go's `httptest.NewServer` as a scoped Layer: a real server on 127.0.0.1:0 for a test, its
+ * URL, and a client that talks to it, all closed when the test's Scope closes.
+ *
+ * ```ts
+ * it.effect("GET /hello", () =>
+ *   Effect.gen(function*() {
+ *     const { client, url } = yield* HttpTest
+ *     const response = yield* client.get(`${url}/hello`)
+ *     expect(response.status).toBe(200)
+ *   }).pipe(Effect.scoped, Effect.provide(HttpTest.server(handler))))
+ * ```
+ *
+ * @module
+ */
+import { Context, Effect, Layer } from "effect"
+import type { Handler } from "../server/Handler.js"
+import { Server, type ServerService } from "../server/Server.js"
+import { Client, type ClientConfig, type ClientService } from "../transport/Client.js"
+import type { TransportConfig } from "../transport/config.js"
+import { Transport, type TransportService } from "../transport/Transport.js"
+
+/** A running test server and a client for it. */
+export interface TestServer {
+  /** `http://127.0.0.1:PORT`, without a trailing slash. */
+  readonly url: string
+  readonly port: number
+  /** A Client over a Transport of its own (no proxy), closed with the test server. */
+  readonly client: ClientService
+  /** That Client's Transport: its `stats` show the client side's connections. */
+  readonly transport: TransportService
+  /** The server: `stats`, `shutdown`, `close`. */
+  readonly server: ServerService
+  /**
+   * Closes every connection the server has open now, and goes on accepting (Go's
+   * `CloseClientConnections`): the client then finds its idle connections dropped.
+   */
+  readonly closeClientConnections: Effect.Effect<void>
+}
+
+/** What `HttpTest.server` takes besides the handler. */
+export interface TestServerOptions {
+  /** Settings of the client's Transport (its proxy is always "none"). */
+  readonly transport?: Omit<TransportConfig, "proxy">
+  /** Settings of the Client (timeout, redirect policy, jar). */
+  readonly client?: ClientConfig
+}
+
+/** The test server of the test's Scope. */
+export class HttpTest extends Context.Tag("effect-nethttp/HttpTest")<HttpTest, TestServer>() {
+  /**
+   * A server on 127.0.0.1:0 serving `handler`, with a client for it. Building the Layer listens;
+   * closing its Scope closes the client's connections, then shuts the server down.
+   */
+  static server<E, R>(handler: Handler<E, R>, options: TestServerOptions = {}): Layer.Layer<HttpTest, never, R> {
+    return Layer.scoped(
+      HttpTest,
+      Effect.gen(function*() {
+        const server = yield* Server
+        const transport = yield* Transport
+        const client = yield* Client
+        return {
+          url: server.url,
+          port: server.port,
+          client,
+          transport,
+          server,
+          closeClientConnections: server.closeConnections
+        }
+      })
+    ).pipe(
+      Layer.provide(Client.layer(options.client).pipe(Layer.provideMerge(Transport.layer({ ...options.transport, proxy: "none" })))),
+      Layer.provide(Layer.orDie(Server.layer({ host: "127.0.0.1", port: 0, handler })))
+    )
+  }
+}
