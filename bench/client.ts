@@ -39,7 +39,8 @@ const PEERS: ReadonlyArray<Peer> = [
   { name: "ours-scoped", script: "bench/client/run-ours-scoped.ts" },
   { name: "undici", script: "bench/client/run-undici.ts" },
   { name: "node:http", script: "bench/client/run-nodehttp.ts" },
-  { name: "effect-undici", script: "bench/client/run-effect-undici.ts" }
+  { name: "effect-undici", script: "bench/client/run-effect-undici.ts" },
+  { name: "ours-platform", script: "bench/client/run-ours-platform.ts" }
 ]
 
 const CASES: ReadonlyArray<Case> = [

@@ -52,6 +52,7 @@ const PEERS: ReadonlyArray<Peer> = [
   { name: "ours", script: "bench/server/run-ours.ts" },
   { name: "node:http", script: "bench/server/run-nodehttp.ts" },
   { name: "effect-platform", script: "bench/server/run-effect-platform.ts" },
+  { name: "ours-platform", script: "bench/server/run-ours-platform.ts" },
   { name: "raw", script: "bench/server/run-raw.ts" }
 ]
 

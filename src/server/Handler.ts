@@ -5,9 +5,18 @@
  *
  * @module
  */
-import type { Effect } from "effect"
+import { type Effect, FiberId } from "effect"
 import type { ServerRequest } from "./ServerRequest.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
 /** Answers a request; `E` is the handler's failure, `R` what it needs from the context. */
 export type Handler<E = never, R = never> = (request: ServerRequest) => Effect.Effect<ServerResponse<E>, E, R>
+
+/**
+ * The FiberId a handler is interrupted as when its client disconnects before the response
+ * (found in the interruption's `Cause.interruptors`), so a handler can tell a client abort from
+ * the server's own interruptions (a shutdown's deadline, a write timeout), which interrupt as
+ * the connection's fiber. It equals (`Equal.equals`) @effect/platform's
+ * `HttpServerError.clientAbortFiberId`.
+ */
+export const clientAbortFiberId: FiberId.FiberId = FiberId.runtime(-499, 0)

@@ -24,7 +24,7 @@ import { ConnError } from "../net/errors.js"
 import { cannedReply, CONTINUE, headProblem, parseErrorReply } from "./cannedReplies.js"
 import type { ConnInfo, ConnState, ResolvedServerConfig } from "./config.js"
 import { HijackError, RequestBodyError, ServerTimeoutError, type TimeoutPhase } from "./errors.js"
-import type { Handler } from "./Handler.js"
+import { clientAbortFiberId, type Handler } from "./Handler.js"
 import { type DateCache, planResponse, type ResponsePlan } from "./responseWriter.js"
 import { type Hijacked, type RequestIO, ServerRequest } from "./ServerRequest.js"
 import type { ServerResponse } from "./ServerResponse.js"
@@ -145,7 +145,7 @@ export class ServerConn implements Receiver, RequestIO {
     // The client went away while its handler runs: interrupt it (Go cancels the request's
     // context; node:http aborts it). Requests pipelined before a half-close are still answered.
     if (this.phase === HANDLER && !this.hijacked && (this.readFailure !== undefined || !this.bodyDone || this.parser.buffered === 0)) {
-      this.fiber?.unsafeInterruptAsFork(this.fiber.id())
+      this.fiber?.unsafeInterruptAsFork(clientAbortFiberId)
     }
   }
 

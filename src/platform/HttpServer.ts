@@ -1,0 +1,204 @@
+/**
+ * @effect/platform's `HttpServer.HttpServer` over our `Server`, so `HttpRouter`,
+ * `HttpLayerRouter` and `HttpApi` applications run unchanged on it: the layer provides
+ * `HttpServer | HttpPlatform | Etag.Generator`, as @effect/platform-node's `NodeHttpServer.layer`
+ * does (less its `NodeContext`: an app that persists multipart uploads needs `FileSystem` and
+ * `Path`, e.g. from `NodeContext.layer`).
+ *
+ * ```ts
+ * const app = HttpRouter.empty.pipe(HttpRouter.get("/", HttpServerResponse.text("Hello, World!")))
+ * HttpServer.serve(app).pipe(
+ *   Layer.provide(NetHttpServer.layer({ host: "127.0.0.1", port: 8080 })),
+ *   Layer.launch,
+ *   NodeRuntime.runMain
+ * )
+ * ```
+ *
+ * How a request runs. The connection's fiber reads the request (our `Server`), then starts one
+ * fiber for the app, as node:http's adapter does, in the runtime `serve` was called in (its
+ * services and FiberRefs) with the request provided; the fiber starts at once on the connection's
+ * scheduler and, for an app that does not wait, completes before control comes back, so the
+ * connection's fiber takes its result without waiting. The app is wrapped by `HttpApp.toHandled`
+ * (the platform's error handling, middleware, tracing and request Scope), whose response hook
+ * only converts the response to ours (serverResponse.ts); the connection's fiber writes it.
+ * A separate fiber keeps the connection safe from what the app does to its own fiber (an
+ * `uninterruptible` route interrupted by itself still answers).
+ *
+ * A client that disconnects while the app runs interrupts it as
+ * `HttpServerError.clientAbortFiberId`, so the platform reports a 499 (its logger, its tracer); a
+ * shutdown's deadline or a write timeout interrupts it as the connection's fiber (a 503 for the
+ * platform). In both cases the connection waits for the app to end.
+ *
+ * Until `serve` is called, or after its Scope closed, requests are answered 503. A later `serve`
+ * replaces an earlier one while its Scope is open.
+ *
+ * @module
+ */
+import { Etag, HttpApp, HttpMiddleware, HttpServer, HttpServerError, HttpServerRequest, type HttpPlatform } from "@effect/platform"
+import { Config, type ConfigError, Context, Effect, Exit, Fiber, FiberRef, HashSet, Layer, Runtime, Scope } from "effect"
+import { constTrue } from "effect/Function"
+import { WebSocketServer, type ServerOptions as WebSocketServerOptions } from "ws"
+import type { ServerOptions } from "../server/config.js"
+import { clientAbortFiberId } from "../server/Handler.js"
+import { Server } from "../server/Server.js"
+import type { ServerRequest } from "../server/ServerRequest.js"
+import * as ServerResponse from "../server/ServerResponse.js"
+import * as NetHttpPlatform from "./HttpPlatform.js"
+import { CurrentExchange, Exchange, NetServerRequest } from "./serverRequest.js"
+import { handleResponse } from "./serverResponse.js"
+import { withServerSpan } from "./serverSpan.js"
+
+/** What `make` and `layer` take: our `Server`'s options, less the handler (the served app is it). */
+export interface Options extends Omit<ServerOptions<never, never>, "handler"> {
+  /** Options for the `ws` server that completes WebSocket upgrades (`noServer` is always set). */
+  readonly webSocket?: Omit<WebSocketServerOptions, "noServer" | "server" | "port" | "host"> | undefined
+}
+
+/** The app of one `serve` call, with the runtime it was served in. */
+class Serving {
+  private readonly context: Context.Context<never>
+
+  constructor(
+    private readonly runtime: Runtime.Runtime<never>,
+    private readonly app: Effect.Effect<unknown, unknown, HttpServerRequest.HttpServerRequest>,
+    private readonly webSockets: Effect.Effect<WebSocketServer>
+  ) {
+    this.context = runtime.context
+  }
+
+  /** Runs the app for `request` in a fiber of its own; yields the response the app produced. */
+  handle(request: ServerRequest): Effect.Effect<ServerResponse.ServerResponse<unknown>, unknown> {
+    return Effect.withFiberRuntime((connFiber) => {
+      const runtime = this.runtime
+      const exchange = new Exchange(request, connFiber, runtime, this.webSockets)
+      const platformRequest = new NetServerRequest(exchange, request.target)
+      const services = new Map(this.context.unsafeMap)
+      services.set(HttpServerRequest.HttpServerRequest.key, platformRequest)
+      services.set(CurrentExchange.key, exchange)
+      const requestRuntime = Runtime.make({ context: Context.unsafeMake(services), fiberRefs: runtime.fiberRefs, runtimeFlags: runtime.runtimeFlags })
+      const fiber = Runtime.runFork(requestRuntime, this.app, { scheduler: connFiber.currentScheduler })
+      const exit = fiber.unsafePoll()
+      return exit === null ? this.await(exchange, fiber, connFiber) : this.respond(exchange, exit)
+    })
+  }
+
+  /**
+   * Waits for the app's fiber. Interrupted (the client went away, a shutdown, a write timeout),
+   * interrupts the app as the platform expects and waits for it to end.
+   */
+  private await(
+    exchange: Exchange,
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    connFiber: Fiber.RuntimeFiber<unknown, unknown>
+  ): Effect.Effect<ServerResponse.ServerResponse<unknown>, unknown> {
+    const done = Effect.async<Exit.Exit<unknown, unknown>>((resume) => {
+      const observer = (exit: Exit.Exit<unknown, unknown>) => resume(Effect.succeed(exit))
+      fiber.addObserver(observer)
+      return Effect.sync(() => fiber.removeObserver(observer))
+    })
+    return Effect.onInterrupt(done, (interruptors) =>
+      Effect.suspend(() => {
+        fiber.unsafeInterruptAsFork(HashSet.has(interruptors, clientAbortFiberId) ? HttpServerError.clientAbortFiberId : connFiber.id())
+        return Fiber.await(fiber)
+      })).pipe(Effect.flatMap((exit) => this.respond(exchange, exit)))
+  }
+
+  /** The response the app's fiber left, once it ended. */
+  private respond(exchange: Exchange, exit: Exit.Exit<unknown, unknown>): Effect.Effect<ServerResponse.ServerResponse<unknown>, unknown> {
+    const response = exchange.response
+    if (response === undefined) {
+      // toHandled always responds; this is a defect of the app's wrapper.
+      return Exit.isFailure(exit) ? Effect.failCause(exit.cause) : Effect.dieMessage("the app ended without a response")
+    }
+    if (exchange.needsReadAhead(response)) return Effect.as(exchange.readAhead(), response)
+    return Effect.succeed(response)
+  }
+}
+
+// Effect's built-in tracer, as the default runtime has it.
+const nativeTracer = Effect.runSync(Effect.tracer)
+
+const notServing: Effect.Effect<ServerResponse.ServerResponse> = Effect.sync(() => ServerResponse.status(503))
+
+/**
+ * An `HttpServer` over a new `Server` listening on `options.host:options.port` (0: any free
+ * port, read it from `address`) while the Scope is open; closing it shuts the server down
+ * gracefully (see `ServerService.shutdown`).
+ */
+export const make = (options: Options): Effect.Effect<HttpServer.HttpServer, HttpServerError.ServeError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const { webSocket, ...serverOptions } = options
+    const webSockets = yield* Effect.cached(
+      Effect.acquireRelease(
+        Effect.sync(() => new WebSocketServer({ ...webSocket, noServer: true })),
+        (wss) => Effect.async<void>((resume) => wss.close(() => resume(Effect.void)))
+      ).pipe(Scope.extend(scope))
+    )
+    // The apps served, the last one answering.
+    let servings: ReadonlyArray<Serving> = []
+    const context = yield* Layer.buildWithScope(
+      Server.layer({
+        ...serverOptions,
+        handler: (request) => {
+          const serving = servings[servings.length - 1]
+          return serving === undefined ? notServing : serving.handle(request)
+        }
+      }),
+      scope
+    ).pipe(Effect.mapError((cause) => new HttpServerError.ServeError({ cause })))
+    const server = Context.get(context, Server)
+    return HttpServer.make({
+      address: { _tag: "TcpAddress", hostname: server.host === "::" ? "0.0.0.0" : server.host, port: server.port },
+      serve: (httpApp, middleware?: HttpMiddleware.HttpMiddleware) =>
+        Effect.gen(function*() {
+          let runtime = yield* Effect.runtime<never>()
+          let app = HttpApp.toHandled(httpApp, handleResponse, middleware)
+          // Under Effect's built-in tracer the platform's server span costs about a third of a
+          // trivial route's time, for attributes nothing exports: a lean span replaces it (see
+          // serverSpan.ts). With another tracer the platform's middleware makes the full span.
+          if ((yield* Effect.tracer) === nativeTracer) {
+            const disabledWhen = yield* FiberRef.get(HttpMiddleware.currentTracerDisabledWhen)
+            runtime = Runtime.setFiberRef(runtime, HttpMiddleware.currentTracerDisabledWhen, constTrue)
+            app = withServerSpan(app, disabledWhen)
+          }
+          const serving = new Serving(runtime, app, webSockets)
+          servings = [...servings, serving]
+          yield* Effect.addFinalizer(() => Effect.sync(() => (servings = servings.filter((s) => s !== serving))))
+        })
+    })
+  })
+
+/** The `HttpServer` layer alone (see `make`). */
+export const layerServer = (options: Options): Layer.Layer<HttpServer.HttpServer, HttpServerError.ServeError> =>
+  Layer.scoped(HttpServer.HttpServer, make(options))
+
+/**
+ * The services an app's responses may need besides the server: `HttpPlatform` over `node:fs`
+ * (file responses, with strong ETags) and a weak `Etag.Generator`, as `NodeHttpServer` provides.
+ */
+export const layerContext: Layer.Layer<HttpPlatform.HttpPlatform | Etag.Generator> = Layer.mergeAll(NetHttpPlatform.layer, Etag.layerWeak)
+
+/** `HttpServer | HttpPlatform | Etag.Generator`: a server on `options.host:options.port` and its context. */
+export const layer = (options: Options): Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator, HttpServerError.ServeError> =>
+  Layer.merge(layerServer(options), layerContext)
+
+/** The address to listen on, for `layerConfig`. */
+export interface ListenConfig {
+  readonly host: string
+  readonly port: number
+}
+
+/**
+ * `layer` with the address read from Config, e.g.
+ * `layerConfig({ host: Config.string("HOST"), port: Config.integer("PORT") })`; the other options
+ * are given as they are.
+ */
+export const layerConfig = (
+  listen: Config.Config.Wrap<ListenConfig>,
+  options?: Omit<Options, "host" | "port">
+): Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator, HttpServerError.ServeError | ConfigError.ConfigError> =>
+  Layer.merge(
+    Layer.scoped(HttpServer.HttpServer, Effect.flatMap(Config.unwrap(listen), (address) => make({ ...options, ...address }))),
+    layerContext
+  )
