@@ -12,7 +12,9 @@
  * ```
  *
  * The client is built with `HttpClient.make`, so the platform's spans, trace propagation,
- * abort-on-interrupt and abort-on-garbage-collection of unread responses all apply.
+ * abort-on-interrupt and abort-on-garbage-collection of unread responses all apply. Under
+ * Effect's built-in tracer the platform's span is replaced by a lean one with the same
+ * parenting and the same propagation headers on the wire (see {@link make}).
  *
  * **Request bodies.** Every `HttpBody` kind is sent:
  * - `Empty`: no body;
@@ -50,9 +52,10 @@ import * as Cookies from "@effect/platform/Cookies"
 import * as PlatformHeaders from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as UrlParams from "@effect/platform/UrlParams"
 import {
   Cause,
@@ -62,11 +65,13 @@ import {
   Effect,
   Exit,
   FiberId,
+  FiberRef,
   Inspectable,
   Layer,
   Option,
   Scope,
-  Stream
+  Stream,
+  type Tracer
 } from "effect"
 import type { RuntimeFiber } from "effect/Fiber"
 import { dual } from "effect/Function"
@@ -149,8 +154,36 @@ export type RawBody =
   | Blob
   | AsyncIterable<Uint8Array | string>
 
-/** The HttpClient over `transport`. */
-export const make = (transport: TransportService): HttpClient.HttpClient => HttpClient.make(execute(transport))
+/**
+ * The HttpClient over `transport`.
+ *
+ * Under Effect's built-in tracer (which records nothing), `HttpClient.make`'s span is turned
+ * off for this client and a lean one is opened in its place: the same name (from
+ * `HttpClient.SpanNameGenerator`), kind `"client"`, a child of the calling span, with the
+ * method and status as attributes (the platform's also holds the URL and every header, which
+ * costs more than the rest of a round trip and no one can read), and the same `b3` and
+ * `traceparent` headers on the wire. `HttpClient.currentTracerPropagation`,
+ * `currentTracerDisabledWhen` and `Effect.withTracerEnabled` apply to it as to the platform's.
+ * Under any other tracer the platform's span is left as it is.
+ */
+export const make = (transport: TransportService): HttpClient.HttpClient =>
+  HttpClient.transform(HttpClient.make(execute(transport)), (effect, request) =>
+    Effect.withFiberRuntime((fiber) => {
+      if (
+        fiber.currentTracer !== nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
+        fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
+      ) return effect
+      // `make` sees its tracing disabled; `execute` sees this very predicate and opens the lean span.
+      return Effect.locally(effect, HttpClient.currentTracerDisabledWhen, LEAN_SPAN)
+    }))
+
+// Effect's built-in tracer, as the default runtime has it.
+const nativeTracer = Effect.runSync(Effect.tracer)
+
+/** Set (only while `make`'s per-request code runs) to turn its span off and ours on. */
+const LEAN_SPAN = (_request: HttpClientRequest.HttpClientRequest): boolean => true
+
+const LEAN_SPAN_OPTIONS: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
 
 /** Provides `HttpClient.HttpClient` over the `Transport` in context. */
 export const layer: Layer.Layer<HttpClient.HttpClient, never, Transport> = Layer.effect(
@@ -171,21 +204,52 @@ type Execute = (
 const execute = (transport: TransportService): Execute => (request, url, signal, fiber) => {
   // Read the map directly, as the stock clients do: the Reference's default is the common case.
   const options = fiber.currentContext.unsafeMap.get(RequestOptions.key) as RequestOptionsValue | undefined
+  if (fiber.getFiberRef(HttpClient.currentTracerDisabledWhen) !== LEAN_SPAN) return sendAll(transport, request, url, signal, options, undefined)
+  // The lean span (see `make`): a child of the calling span, ended when the response head is
+  // in (as the platform's); its propagation headers go straight into our Request.
+  const name = Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request)
+  const propagate = fiber.getFiberRef(HttpClient.currentTracerPropagation)
+  return Effect.useSpan(name, LEAN_SPAN_OPTIONS, (span) => {
+    span.attribute("http.request.method", request.method)
+    return Effect.map(sendAll(transport, request, url, signal, options, propagate ? span : undefined), (response) => {
+      span.attribute("http.response.status_code", response.status)
+      return response
+    })
+  })
+}
+
+/** The platform request with the trace propagation headers of `span`, as `HttpClient.make` sends it. */
+const propagated = (request: HttpClientRequest.HttpClientRequest, span: Tracer.Span): HttpClientRequest.HttpClientRequest =>
+  HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+
+/** `span`: the span whose propagation headers are to be sent (none when undefined). */
+const sendAll = (
+  transport: TransportService,
+  request: HttpClientRequest.HttpClientRequest,
+  url: URL,
+  signal: AbortSignal,
+  options: RequestOptionsValue | undefined,
+  span: Tracer.Span | undefined
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
   const body = request.body
   let sent: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
   switch (body._tag) {
     case "Empty":
-      sent = send(transport, request, url, signal, options, Body.empty, undefined)
+      sent = send(transport, request, url, signal, options, Body.empty, undefined, span)
       break
     case "Uint8Array":
-      sent = send(transport, request, url, signal, options, Body.bytes(body.body), undefined)
+      sent = send(transport, request, url, signal, options, Body.bytes(body.body), undefined, span)
       break
-    default:
-      sent = Effect.flatMap(convertBody(request, body), (converted) =>
-        send(transport, request, url, signal, options, converted.body, converted.contentType))
+    default: {
+      // Off the hot path: the platform request with the headers is made now, and its errors
+      // and response carry it, as `HttpClient.make`'s own span has them.
+      const traced = span === undefined ? request : propagated(request, span)
+      sent = Effect.flatMap(convertBody(traced, body), (converted) =>
+        send(transport, traced, url, signal, options, converted.body, converted.contentType, undefined))
+    }
   }
   const timeout = options?.responseHeaderTimeout
-  return timeout === undefined ? sent : withHeaderTimeout(sent, request, url, timeout)
+  return timeout === undefined ? sent : withHeaderTimeout(sent, span === undefined ? request : propagated(request, span), url, timeout)
 }
 
 const send = (
@@ -195,56 +259,66 @@ const send = (
   signal: AbortSignal,
   options: RequestOptionsValue | undefined,
   body: Body.Body<HttpClientError.RequestError>,
-  contentType: string | undefined
+  contentType: string | undefined,
+  span: Tracer.Span | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
   const platformHeaders = request.headers
   const hostHeader = platformHeaders["host"]
   const ours = new Request<HttpClientError.RequestError>({
     method: request.method,
     url, // passed through as is: the Transport's destination cache is keyed by its href
-    headers: toHeaders(platformHeaders, contentType, options?.noReuse === true),
+    headers: toHeaders(platformHeaders, contentType, options?.noReuse === true, span),
     body,
     host: hostHeader ?? url.host,
     proto: "HTTP/1.1",
     trailers: undefined
   })
-  // `roundTrip` takes its Scope from the context and only uses it for a body still arriving;
-  // it cannot know that before the head is in. So a Scope is made per request (an object and
-  // a Map), left to the GC when the body arrived whole (no finalizer was added), and closed on
-  // abort when it holds a streamed body. `Effect.scoped` would cost far more (ARCHITECTURE.md).
-  return Effect.flatMap(makeScope, (scope) =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.matchCauseEffect(restore(Effect.provideService(transport.roundTrip(ours), Scope.Scope, scope)), {
-        onSuccess: (response) => wrap(request, response, scope, signal),
-        // A failure or an interruption, even one right after the head came: whatever the
-        // Scope holds (a streamed body's connection) is closed.
-        onFailure: (cause) =>
-          Effect.zipRight(
-            Scope.close(scope, Exit.void),
-            Effect.failCause(Cause.map(cause, (e) => e instanceof TransportError ? requestError(request, url, e) : e))
-          )
-      })
-    )
+  // The Transport asks for a Scope only for a body still arriving (or an upgrade): then one is
+  // made, and closed on abort (or at once for an upgrade). A body that arrived whole costs none.
+  const holder = new ResponseScope()
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.matchCauseEffect(restore(transport.roundTripIn(ours, holder.get)), {
+      onSuccess: (response) => wrap(request, response, holder.scope, signal, span),
+      // A failure or an interruption, even one right after the head came: whatever the
+      // Scope holds (a streamed body's connection) is closed.
+      onFailure: (cause) => {
+        const failed = Effect.failCause(
+          Cause.map(cause, (e) => e instanceof TransportError ? requestError(span === undefined ? request : propagated(request, span), url, e) : e)
+        )
+        const scope = holder.scope
+        return scope === undefined ? failed : Effect.zipRight(Scope.close(scope, Exit.void), failed)
+      }
+    })
   )
 }
 
 const makeScope = Scope.make()
 
+/** The Scope of one response, made when the Transport asks for it. */
+class ResponseScope {
+  scope: Scope.CloseableScope | undefined = undefined
+  readonly get: Effect.Effect<Scope.Scope> = Effect.map(makeScope, (made) => (this.scope ??= made))
+}
+
 const wrap = (
   request: HttpClientRequest.HttpClientRequest,
   response: Response<TransportError>,
-  scope: Scope.CloseableScope,
-  signal: AbortSignal
+  scope: Scope.CloseableScope | undefined,
+  signal: AbortSignal,
+  span: Tracer.Span | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse> => {
   const tag = response.body._tag
   if (isUpgrade(response)) {
     // 101: the platform has no use for the switched connection; it is closed now, and the
     // response is its head with an empty body.
     const remote = response.conn.remoteAddress
-    return Effect.as(Scope.close(scope, Exit.void), new NetHttpClientResponse(request, response, undefined, remote))
+    const out = new NetHttpClientResponse(request, response, undefined, remote, span)
+    return scope === undefined ? Effect.succeed(out) : Effect.as(Scope.close(scope, Exit.void), out)
   }
-  if (tag === "Empty" || tag === "Bytes") return Effect.succeed(new NetHttpClientResponse(request, response, undefined, undefined))
-  return Effect.succeed(new NetHttpClientResponse(request, response, new BodyRelease(scope, signal), undefined))
+  if (tag === "Empty" || tag === "Bytes" || scope === undefined) {
+    return Effect.succeed(new NetHttpClientResponse(request, response, undefined, undefined, span))
+  }
+  return Effect.succeed(new NetHttpClientResponse(request, response, new BodyRelease(scope, signal), undefined, span))
 }
 
 const withHeaderTimeout = (
@@ -311,11 +385,17 @@ const canonical = (lower: string): string => {
   return name
 }
 
-const toHeaders = (input: PlatformHeaders.Headers, contentType: string | undefined, close: boolean): Headers => {
+const toHeaders = (
+  input: PlatformHeaders.Headers,
+  contentType: string | undefined,
+  close: boolean,
+  span: Tracer.Span | undefined
+): Headers => {
   const names: Array<string> = []
   const values: Array<string> = []
   for (const key in input) {
     if (key === "host") continue // the Host is the request's own field
+    if (span !== undefined && (key === "b3" || key === "traceparent")) continue // replaced, as `HttpTraceContext.toHeaders` would
     if (close && key === "connection") continue
     if (contentType !== undefined && key === "content-type") continue // the multipart boundary wins
     names.push(canonical(key))
@@ -328,6 +408,16 @@ const toHeaders = (input: PlatformHeaders.Headers, contentType: string | undefin
   if (close) {
     names.push("Connection")
     values.push("close")
+  }
+  if (span !== undefined) {
+    // `HttpTraceContext.toHeaders(span)`, without the platform Headers record.
+    const sampled = span.sampled
+    const parent = span.parent
+    names.push("B3", "Traceparent")
+    values.push(
+      `${span.traceId}-${span.spanId}-${sampled ? "1" : "0"}${parent._tag === "Some" ? `-${parent.value.spanId}` : ""}`,
+      `00-${span.traceId}-${span.spanId}-${sampled ? "01" : "00"}`
+    )
   }
   // Not validated here: the Transport validates every request's fields before sending.
   return Headers.unsafeFromArrays(names, values)
@@ -533,16 +623,26 @@ export class NetHttpClientResponse extends Inspectable.Class implements HttpClie
   private decoded: string | undefined = undefined
   private form: Effect.Effect<FormData, HttpClientError.ResponseError> | undefined = undefined
 
+  private traced: HttpClientRequest.HttpClientRequest | undefined = undefined
+
   /** Made by the client (`make`); not meant to be constructed elsewhere. @internal */
   constructor(
-    /** The platform request this answers (with any headers the client added, e.g. tracing). */
-    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly sent: HttpClientRequest.HttpClientRequest,
     /** Our response. Its body is what the accessors read. */
     readonly source: Response<TransportError>,
     private readonly release: BodyRelease | undefined,
-    private readonly peer: string | undefined
+    private readonly peer: string | undefined,
+    /** A span whose propagation headers were sent without being added to `sent` (made on first access). */
+    private readonly propagation: Tracer.Span | undefined = undefined
   ) {
     super()
+  }
+
+  /** The platform request this answers (with any headers the client added, e.g. tracing). */
+  get request(): HttpClientRequest.HttpClientRequest {
+    const span = this.propagation
+    if (span === undefined) return this.sent
+    return (this.traced ??= propagated(this.sent, span))
   }
 
   /** The status code. */

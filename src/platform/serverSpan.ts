@@ -12,7 +12,7 @@
  */
 import { HttpMiddleware, HttpServerRequest, HttpTraceContext } from "@effect/platform"
 import type { Headers as PlatformHeaders } from "@effect/platform"
-import { Context, Effect, Exit, Option } from "effect"
+import { Chunk, Clock, Context, DefaultServices, Effect, Exit, FiberRef, FiberRefs, HashMap, Option, Tracer } from "effect"
 import { NetServerRequest } from "./serverRequest.js"
 
 // The fields HttpTraceContext.fromHeaders reads (W3C trace context, B3 single and multi).
@@ -54,3 +54,56 @@ export const withServerSpan = <E, R>(
         }))
     })
   })
+
+/**
+ * Starts and ends the server span outside the app's fiber, for `Serving` (HttpServer.ts): the
+ * span is made in plain code before the fiber starts and put in the request's context as its
+ * `ParentSpan` (the context is built per request anyway), then ended with the fiber's exit. It
+ * is the span `withServerSpan` makes, without the `useSpan` + `withParentSpan` layers (and the
+ * context copy the latter costs). It applies only where it is exactly that span: the tracer is
+ * enabled, no span annotations or links are set on the serve fiber, and the serve fiber has no
+ * parent span (with any of these, `prepare` returns undefined and `withServerSpan` is used).
+ */
+export interface ServerSpans {
+  /** The span for `request`, or undefined when `disabledWhen` says so. */
+  readonly start: (request: HttpServerRequest.HttpServerRequest) => Tracer.Span | undefined
+  /** Ends `span` with the app's exit, recording the response status. */
+  readonly end: (span: Tracer.Span, exit: Exit.Exit<unknown, unknown>) => void
+}
+
+/** The fast server spans for a fiber with these FiberRefs and context (see `ServerSpans`), when they apply. */
+export const prepare = (
+  fiberRefs: FiberRefs.FiberRefs,
+  context: Context.Context<never>,
+  disabledWhen: (request: HttpServerRequest.HttpServerRequest) => boolean
+): ServerSpans | undefined => {
+  const get = <A>(ref: FiberRef.FiberRef<A>): A => FiberRefs.getOrDefault(fiberRefs, ref)
+  if (!get(FiberRef.currentTracerEnabled)) return undefined
+  if (HashMap.size(get(FiberRef.currentTracerSpanAnnotations)) > 0 || Chunk.size(get(FiberRef.currentTracerSpanLinks)) > 0) return undefined
+  if (Option.isSome(Context.getOption(context, Tracer.ParentSpan))) return undefined
+  const services = get(DefaultServices.currentServices)
+  const tracer = Context.get(services, Tracer.Tracer)
+  const clock = Context.get(services, Clock.Clock)
+  const timing = get(FiberRef.currentTracerTimingEnabled)
+  const nameOf = Context.get(context, HttpMiddleware.SpanNameGenerator)
+  const now = (): bigint => (timing ? clock.unsafeCurrentTimeNanos() : BigInt(0))
+  const links: ReadonlyArray<Tracer.SpanLink> = []
+  return {
+    start: (request) => {
+      if (disabledWhen(request)) return undefined
+      const parent = HttpTraceContext.fromHeaders(traceFields(request))
+      const options = { parent: Option.getOrUndefined(parent), kind: "server" as const, captureStackTrace: false as const }
+      const span = tracer.span(nameOf(request), parent, Context.empty(), links, now(), "server", options)
+      span.attribute("http.request.method", request.method)
+      return span
+    },
+    end: (span, exit) => {
+      if (span.status._tag === "Ended") return
+      if (Exit.isSuccess(exit)) {
+        const response = exit.value as { readonly status?: unknown } | null | undefined
+        if (typeof response?.status === "number") span.attribute("http.response.status_code", response.status)
+      }
+      span.end(now(), exit)
+    }
+  }
+}

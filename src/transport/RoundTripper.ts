@@ -382,17 +382,20 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       }))
     }
 
-    /** A round trip whose response goes to `use`; `scope` gives the Scope a streamed body or an upgrade needs. */
+    /**
+     * A round trip whose response goes to `use`; `scope` gives the Scope a streamed body or an
+     * upgrade needs (a function when the source has state of its own, made anew per run).
+     */
     const run = <E, A, E2, R2>(
       request: Request<E>,
-      scope: () => ScopeSource,
+      scope: ScopeSource | (() => ScopeSource),
       use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
     ): Effect.Effect<A, TransportError | E | E2, R2> =>
       Effect.withFiberRuntime((fiber) => {
         const trace = Option.getOrUndefined(Context.getOption(fiber.currentContext as Context.Context<unknown>, ClientTrace))
         const p = prepare(request, config, destinations)
         if (p._tag === "Invalid") return Effect.fail(p.error)
-        const go = attempt(p, request.body, trace, scope(), use)
+        const go = attempt(p, request.body, trace, typeof scope === "function" ? scope() : scope, use)
         // A span per round trip when a real tracer is installed; Effect's built-in tracer records
         // nothing, and a span costs about 10 µs, a whole round trip's budget.
         if (fiber.currentTracer === nativeTracer) return go
@@ -403,10 +406,12 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       })
 
     const service: TransportService = {
-      roundTrip: (request) => Effect.flatMap(Effect.scope, (scope) => run(request, () => fixedScope(scope), Effect.succeed)),
+      roundTrip: (request) => Effect.flatMap(Effect.scope, (scope) => run(request, fixedScope(scope), Effect.succeed)),
       // The Scope is made only when the response needs one (a streamed body or an upgrade), and
       // closed once `use` is done.
       roundTripWith: (request, use) => run(request, lazyScope, use),
+      // The Scope comes from the caller's effect, run only for a streamed body or an upgrade.
+      roundTripIn: (request, scope) => run(request, new GivenScope(scope), Effect.succeed),
       closeIdleConnections: Effect.sync(() => pool.closeIdleConnections()),
       stats: Effect.sync((): PoolStats => pool.stats())
     }
@@ -448,6 +453,15 @@ interface ScopeSource {
 
 /** The caller's Scope (`roundTrip`). */
 const fixedScope = (scope: Scope.Scope): ScopeSource => ({ get: Effect.succeed(scope), use: (effect) => effect })
+
+/** A Scope from the caller's effect, run on first need (`roundTripIn`). */
+class GivenScope implements ScopeSource {
+  constructor(readonly get: Effect.Effect<Scope.Scope>) {}
+
+  use<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return effect
+  }
+}
 
 /** A Scope made on first need and closed after the caller's use (`roundTripWith`). */
 class LazyScope implements ScopeSource {

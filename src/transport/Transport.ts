@@ -73,6 +73,17 @@ export interface TransportService {
     request: Request<E>,
     use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
   ) => Effect.Effect<A, TransportError | E | E2, R2>
+  /**
+   * `roundTrip` with the response's Scope taken from `scope`, run only when the response needs
+   * one (a body still arriving, or an upgrade), and never from the context. A response whose
+   * body arrived whole costs no Scope and no change of context. The Scope `scope` gives holds
+   * the body as `roundTrip`'s does: read the body to the end and the connection returns to the
+   * pool; close the Scope before that and the connection is closed.
+   */
+  readonly roundTripIn: <E = never>(
+    request: Request<E>,
+    scope: Effect.Effect<Scope.Scope>
+  ) => Effect.Effect<Response<TransportError>, TransportError | E>
   /** Closes every idle connection (Go's `CloseIdleConnections`); active ones are untouched. */
   readonly closeIdleConnections: Effect.Effect<void>
   /** A snapshot of the pool. */

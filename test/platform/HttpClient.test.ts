@@ -14,7 +14,7 @@ import {
   HttpIncomingMessage
 } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Either, Exit, Fiber, Layer, Option, Schedule, Scope, Stream, TestClock } from "effect"
+import { Chunk, Deferred, Effect, Either, Exit, Fiber, FiberRef, Layer, Option, Schedule, Scope, Stream, TestClock, Tracer } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Readable } from "node:stream"
@@ -364,6 +364,102 @@ describe("combinators and tracing", () => {
         yield* client.get(server.url("/")).pipe(Effect.withSpan("outer"))
         expect(last(server).headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
         expect(last(server).headers.b3).toBeDefined()
+      })
+    ))
+
+  it.effect("with the built-in tracer the lean client span is a child of the caller's, and its headers go on the wire", () =>
+    withServer((server, client) =>
+      Effect.gen(function*() {
+        // The tracer in use is Effect's built-in one (the lean span's case).
+        expect(yield* Effect.tracer).toBe(Effect.runSync(Effect.tracer))
+        const outer = yield* Effect.currentSpan
+        const response = yield* client.get(server.url("/"))
+        // The client span ended with the response head: the caller's span is current again.
+        expect(yield* Effect.currentSpan).toBe(outer)
+        const got = last(server).headers
+        const traceparent = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(got.traceparent))
+        expect(traceparent).not.toBeNull()
+        expect(traceparent![1]).toBe(outer.traceId)
+        const clientSpanId = traceparent![2]!
+        expect(clientSpanId).not.toBe(outer.spanId)
+        // b3 names the parent: the calling span.
+        expect(got.b3).toBe(`${outer.traceId}-${clientSpanId}-1-${outer.spanId}`)
+        // The response's request carries the headers sent, as with the platform's own span.
+        expect(response.request.headers["traceparent"]).toBe(got.traceparent)
+        expect(response.request.headers["b3"]).toBe(got.b3)
+        expect(yield* response.text).toBe("hi")
+      }).pipe(Effect.withSpan("x"))
+    ))
+
+  it.effect("with the built-in tracer a request's own b3 and traceparent headers are replaced, as the platform does", () =>
+    withServer((server, client) =>
+      Effect.gen(function*() {
+        const outer = yield* Effect.currentSpan
+        yield* client.get(server.url("/"), { headers: { traceparent: "stale", b3: "stale" } })
+        const got = last(server).headers
+        expect(got.traceparent).toMatch(new RegExp(`^00-${outer.traceId}-[0-9a-f]{16}-01$`))
+        expect(got.b3).toMatch(new RegExp(`^${outer.traceId}-[0-9a-f]{16}-1-${outer.spanId}$`))
+        expect(last(server).rawHeaders.filter((h) => h.toLowerCase() === "traceparent")).toHaveLength(1)
+      }).pipe(Effect.withSpan("x"))
+    ))
+
+  it.effect("with the built-in tracer, propagation off, tracing disabled for the request or the tracer disabled send no trace headers", () =>
+    withServer((server, client) =>
+      Effect.gen(function*() {
+        const sent = () => [last(server).headers.traceparent, last(server).headers.b3]
+        yield* client.pipe(HttpClient.withTracerPropagation(false)).get(server.url("/")).pipe(Effect.withSpan("x"))
+        expect(sent()).toEqual([undefined, undefined])
+        yield* client.get(server.url("/")).pipe(Effect.locally(HttpClient.currentTracerPropagation, false), Effect.withSpan("x"))
+        expect(sent()).toEqual([undefined, undefined])
+        yield* client.pipe(HttpClient.withTracerDisabledWhen((r) => r.url.endsWith("/off"))).get(server.url("/off")).pipe(Effect.withSpan("x"))
+        expect(sent()).toEqual([undefined, undefined])
+        yield* client.pipe(HttpClient.withTracerDisabledWhen((r) => r.url.endsWith("/off"))).get(server.url("/on")).pipe(Effect.withSpan("x"))
+        expect(sent()[0]).toBeDefined()
+        yield* client.get(server.url("/")).pipe(Effect.withSpan("x"), Effect.withTracerEnabled(false))
+        expect(sent()).toEqual([undefined, undefined])
+        // The user's predicate still applies afterwards, and the fiber's own one is untouched.
+        expect((yield* FiberRef.get(HttpClient.currentTracerDisabledWhen))(HttpClientRequest.get("/"))).toBe(false)
+      })
+    ))
+
+  it.effect("with another tracer the platform's span is as it was (URL and header attributes, propagation)", () =>
+    withServer((server, client) =>
+      Effect.gen(function*() {
+        const spans: Array<{ name: string; kind: string; attributes: Map<string, unknown>; spanId: string }> = []
+        const tracer = Tracer.make({
+          span: (name, parent, context, links, startTime, kind) => {
+            const attributes = new Map<string, unknown>()
+            const spanId = String(spans.length + 1).padStart(16, "0")
+            spans.push({ name, kind, attributes, spanId })
+            return {
+              _tag: "Span",
+              name,
+              spanId,
+              traceId: "0".repeat(31) + "1",
+              parent,
+              context,
+              status: { _tag: "Started", startTime },
+              attributes,
+              links,
+              sampled: true,
+              kind,
+              end: () => {},
+              attribute: (key, value) => void attributes.set(key, value),
+              event: () => {},
+              addLinks: () => {}
+            }
+          },
+          context: (f) => f()
+        })
+        yield* client.get(server.url("/text?q=1")).pipe(Effect.withTracer(tracer))
+        const platform = spans.find((s) => s.attributes.has("url.path"))
+        expect(platform).toBeDefined()
+        expect(platform!.kind).toBe("client")
+        expect(platform!.attributes.get("url.full")).toBe(server.url("/text?q=1"))
+        expect(platform!.attributes.get("url.query")).toBe("q=1")
+        expect(platform!.attributes.get("http.response.status_code")).toBe(200)
+        expect([...platform!.attributes.keys()].some((k) => k.startsWith("http.response.header."))).toBe(true)
+        expect(last(server).headers.traceparent).toBe(`00-${"0".repeat(31)}1-${platform!.spanId}-01`)
       })
     ))
 })
