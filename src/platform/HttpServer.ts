@@ -44,7 +44,7 @@ import { constTrue } from "effect/Function"
 import { WebSocketServer, type ServerOptions as WebSocketServerOptions } from "ws"
 import type { ServerOptions } from "../server/config.js"
 import { clientAbortFiberId } from "../server/Handler.js"
-import { Server } from "../server/Server.js"
+import { Server, type ServerService } from "../server/Server.js"
 import type { ServerRequest } from "../server/ServerRequest.js"
 import * as ServerResponse from "../server/ServerResponse.js"
 import * as NetHttpPlatform from "./HttpPlatform.js"
@@ -145,6 +145,12 @@ const notServing: Effect.Effect<ServerResponse.ServerResponse> = Effect.sync(() 
  * gracefully (see `ServerService.shutdown`).
  */
 export const make = (options: Options): Effect.Effect<HttpServer.HttpServer, HttpServerError.ServeError, Scope.Scope> =>
+  Effect.map(makeWithServer(options), (made) => made.http)
+
+/** `make`, with the `Server` under it (its `stats`, `closeConnections`, `shutdown`), for tests. */
+export const makeWithServer = (
+  options: Options
+): Effect.Effect<{ readonly http: HttpServer.HttpServer; readonly server: ServerService }, HttpServerError.ServeError, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const { webSocket, ...serverOptions } = options
@@ -167,7 +173,7 @@ export const make = (options: Options): Effect.Effect<HttpServer.HttpServer, Htt
       scope
     ).pipe(Effect.mapError((cause) => new HttpServerError.ServeError({ cause })))
     const server = Context.get(context, Server)
-    return HttpServer.make({
+    const http = HttpServer.make({
       address: { _tag: "TcpAddress", hostname: server.host === "::" ? "0.0.0.0" : server.host, port: server.port },
       serve: (httpApp, middleware?: HttpMiddleware.HttpMiddleware) =>
         Effect.gen(function*() {
@@ -199,6 +205,7 @@ export const make = (options: Options): Effect.Effect<HttpServer.HttpServer, Htt
           yield* Effect.addFinalizer(() => Effect.sync(() => (servings = servings.filter((s) => s !== serving))))
         })
     })
+    return { http, server }
   })
 
 /** The `HttpServer` layer alone (see `make`). */

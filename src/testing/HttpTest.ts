@@ -13,7 +13,10 @@
  *
  * @module
  */
-import { Context, Effect, Layer } from "effect"
+import { HttpClient, HttpClientRequest, type HttpApp, type HttpServerRequest } from "@effect/platform"
+import { Context, Effect, Layer, type Scope } from "effect"
+import * as NetHttpClient from "../platform/HttpClient.js"
+import * as NetHttpServer from "../platform/HttpServer.js"
 import type { Handler } from "../server/Handler.js"
 import { Server, type ServerService } from "../server/Server.js"
 import { Client, type ClientConfig, type ClientService } from "../transport/Client.js"
@@ -27,6 +30,8 @@ export interface TestServer {
   readonly port: number
   /** A Client over a Transport of its own (no proxy), closed with the test server. */
   readonly client: ClientService
+  /** @effect/platform's `HttpClient` over the same Transport, relative URLs resolved against `url`. */
+  readonly httpClient: HttpClient.HttpClient
   /** That Client's Transport: its `stats` show the client side's connections. */
   readonly transport: TransportService
   /** The server: `stats`, `shutdown`, `close`. */
@@ -53,24 +58,50 @@ export class HttpTest extends Context.Tag("effect-nethttp/HttpTest")<HttpTest, T
    * closing its Scope closes the client's connections, then shuts the server down.
    */
   static server<E, R>(handler: Handler<E, R>, options: TestServerOptions = {}): Layer.Layer<HttpTest, never, R> {
-    return Layer.scoped(
-      HttpTest,
-      Effect.gen(function*() {
-        const server = yield* Server
-        const transport = yield* Transport
-        const client = yield* Client
-        return {
-          url: server.url,
-          port: server.port,
-          client,
-          transport,
-          server,
-          closeClientConnections: server.closeConnections
-        }
-      })
-    ).pipe(
-      Layer.provide(Client.layer(options.client).pipe(Layer.provideMerge(Transport.layer({ ...options.transport, proxy: "none" })))),
+    return testLayer(Effect.map(Server, (server) => server), options).pipe(
       Layer.provide(Layer.orDie(Server.layer({ host: "127.0.0.1", port: 0, handler })))
     )
   }
+
+  /**
+   * A server on 127.0.0.1:0 running an @effect/platform app (an `HttpRouter`, an `HttpApi`
+   * app, any `HttpApp`) on `NetHttpServer`, with clients for it; as `server` otherwise.
+   */
+  static app<E, R>(
+    app: HttpApp.Default<E, R>,
+    options: TestServerOptions = {}
+  ): Layer.Layer<HttpTest, never, Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope>> {
+    const served = Effect.gen(function*() {
+      const { http, server } = yield* Effect.orDie(NetHttpServer.makeWithServer({ host: "127.0.0.1", port: 0 }))
+      yield* http.serve(app)
+      return server
+    })
+    return testLayer(served, options).pipe(Layer.provide(NetHttpServer.layerContext)) as Layer.Layer<
+      HttpTest,
+      never,
+      Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope>
+    >
+  }
 }
+
+/** The HttpTest service over the server `served` makes, with a Client and an HttpClient for it. */
+const testLayer = <E, R>(served: Effect.Effect<ServerService, E, R | Scope.Scope>, options: TestServerOptions): Layer.Layer<HttpTest, E, R> =>
+  // The requirements are `R`: Scope, Transport and Client are provided here (TypeScript cannot
+  // simplify Exclude over a type parameter).
+  (Layer.scoped(
+    HttpTest,
+    Effect.gen(function*() {
+      const server = yield* served
+      const transport = yield* Transport
+      const client = yield* Client
+      return {
+        url: server.url,
+        port: server.port,
+        client,
+        httpClient: HttpClient.mapRequest(NetHttpClient.make(transport), HttpClientRequest.prependUrl(server.url)),
+        transport,
+        server,
+        closeClientConnections: server.closeConnections
+      }
+    })
+  ).pipe(Layer.provide(Client.layer(options.client).pipe(Layer.provideMerge(Transport.layer({ ...options.transport, proxy: "none" })))))) as Layer.Layer<HttpTest, E, R>

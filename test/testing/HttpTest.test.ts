@@ -4,6 +4,7 @@
  * to a real server and checks what the server saw.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { HttpBody, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, FastCheck as fc } from "effect"
 import { Arbitraries, Body, HttpTest, ServerResponse, type ServerRequest } from "../../src/index.js"
 
@@ -58,4 +59,27 @@ describe("HttpTest.server", () => {
         expect(seen.length).toBe(request.contentLength ?? 0)
       }
     }).pipe(Effect.scoped, Effect.provide(HttpTest.server(echo))))
+
+  it.effect("HttpTest.app: an HttpRouter app on NetHttpServer, called through the platform HttpClient", () =>
+    Effect.gen(function*() {
+      const { closeClientConnections, httpClient, server } = yield* HttpTest
+      const hello = yield* Effect.flatMap(httpClient.get("/hello/ada"), (r) => r.text)
+      expect(hello).toBe("hello, ada")
+      const echoed = yield* httpClient.post("/echo", { body: HttpBody.text("ping") }).pipe(
+        Effect.flatMap((r) => r.text)
+      )
+      expect(echoed).toBe("ping")
+      yield* closeClientConnections
+      expect((yield* server.stats).connections).toBe(0)
+      const missing = yield* Effect.map(httpClient.get("/nowhere"), (r) => r.status)
+      expect(missing).toBe(404)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(HttpTest.app(
+        HttpRouter.empty.pipe(
+          HttpRouter.get("/hello/:name", Effect.map(HttpRouter.params, (p) => HttpServerResponse.text(`hello, ${p.name}`))),
+          HttpRouter.post("/echo", Effect.flatMap(HttpServerRequest.HttpServerRequest, (r) => Effect.map(r.text, (t) => HttpServerResponse.text(t))))
+        )
+      ))
+    ))
 })
