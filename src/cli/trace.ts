@@ -16,8 +16,8 @@
  * ```
  *
  * The hooks see the Transport's events; the request and response lines come from a wrapper
- * around the Transport (every hop goes through its `roundTrip`), the redirect lines from a
- * wrapper around the redirect policy.
+ * around the Transport (every hop goes through its `roundTrip`, `roundTripWith` or
+ * `roundTripIn`), the redirect lines from a wrapper around the redirect policy.
  *
  * @module
  */
@@ -100,6 +100,11 @@ export const makeTracer = (print: (line: string) => void, now: () => number): Tr
       Effect.suspend(() => {
         sent(request)
         return inner.roundTripWith(request, (response) => Effect.zipRight(Effect.sync(() => received(response)), use(response)))
+      }),
+    roundTripIn: (request, scope) =>
+      Effect.suspend(() => {
+        sent(request)
+        return Effect.tap(inner.roundTripIn(request, scope), (response) => Effect.sync(() => received(response)))
       })
   })
 

@@ -162,7 +162,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
           }
           request = new Request<E>({ ...fieldsOf(request), headers })
         }
-        const response = yield* Scope.extend(transport.roundTrip(request), scope)
+        const response = yield* transport.roundTripIn(request, Effect.succeed(scope))
         if (jar !== undefined && response.headers.has("Set-Cookie")) {
           yield* jar.setCookies(request.url, response.headers.values("Set-Cookie"))
         }
