@@ -8,7 +8,7 @@ import { Duration } from "effect"
 import { Headers, type HeadersInput } from "../domain/Headers.js"
 import { DEFAULT_MAX_RESPONSE_HEADER_BYTES } from "../domain/http1/Parser.js"
 import type { TlsClientOptions } from "../net/tls.js"
-import { InvalidProxy, proxyFromEnvironment, type ProxyFunc } from "./proxyEnvironment.js"
+import { checkProxyUrl, parseProxy, proxyFromEnvironment, type ProxyFunc } from "./proxyEnvironment.js"
 
 /**
  * Which proxy a request goes through (Go's `Transport.Proxy`):
@@ -119,15 +119,7 @@ const proxyOf = (setting: ProxySetting, env: Readonly<Record<string, string | un
   if (setting === "none") return undefined
   if (setting === "environment") return proxyFromEnvironment(env ?? process.env)
   if (typeof setting === "function") return setting
-  if (setting instanceof URL) {
-    const url = new URL(setting.href)
-    return () => url
-  }
-  let url: URL | InvalidProxy
-  try {
-    url = new URL(setting.includes("://") ? setting : "http://" + setting)
-  } catch {
-    url = new InvalidProxy({ variable: "proxy", value: setting, detail: "invalid proxy address" })
-  }
+  // One proxy for every request (Go's ProxyURL), checked once; a bad one fails every request.
+  const url = setting instanceof URL ? checkProxyUrl("proxy", new URL(setting.href)) : parseProxy("proxy", setting)
   return () => url
 }

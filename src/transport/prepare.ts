@@ -10,7 +10,7 @@ import { isToken, TARGET } from "../domain/http1/chars.js"
 import type { Request } from "../domain/Request.js"
 import type { ResolvedConfig } from "./config.js"
 import { TransportError } from "./errors.js"
-import type { ProxyFunc } from "./proxyEnvironment.js"
+import { checkProxyUrl, type ProxyFunc } from "./proxyEnvironment.js"
 import { redacted, type Route, routeOf } from "./route.js"
 
 /** What round trips need from their URLs, worked out once per URL string. */
@@ -75,21 +75,19 @@ export class Destinations {
     const choice = proxy(url)
     if (choice === undefined) return t.found
     if (!(choice instanceof URL)) return { _tag: "InvalidProxy", detail: choice.message }
-    if (!PROXY_SCHEMES.has(choice.protocol) || choice.hostname === "") {
-      return { _tag: "InvalidProxy", detail: `invalid proxy URL ${JSON.stringify(redacted(choice))}: want http, https, socks5 or socks5h with a host` }
-    }
     const key = choice.href + "|" + t.direct.key
     let route = this.proxied.get(key)
     if (route === undefined) {
+      // Checked once per proxy and origin: a proxy function may answer any URL.
+      const checked = checkProxyUrl("proxy", choice)
+      if (!(checked instanceof URL)) return { _tag: "InvalidProxy", detail: checked.message }
       if (this.proxied.size >= 1024) this.proxied.clear()
-      route = routeOf(url, choice)
+      route = routeOf(url, checked)
       this.proxied.set(key, route)
     }
     return new Found(t, route)
   }
 }
-
-const PROXY_SCHEMES = new Set(["http:", "https:", "socks5:", "socks5h:"])
 
 class TargetFacts implements Target {
   readonly found: Destination

@@ -124,10 +124,22 @@ const invalidProxy = (variable: string, value: string, detail: string): InvalidP
   new InvalidProxy({ variable, value: redactValue(value), detail })
 
 /**
- * A proxy value as a URL: `scheme://...` with an allowed scheme, or `host[:port]` (and
- * `user:password@host:port`) taken as `http://value`.
+ * `url` when it can be a proxy (an allowed scheme and a host), else an `InvalidProxy` naming
+ * `variable` (for a URL a proxy function answered, or one given in the Transport's settings).
  */
-const parseProxy = (variable: string, value: string): URL | InvalidProxy => {
+export const checkProxyUrl = (variable: string, url: URL): URL | InvalidProxy => {
+  if (!ALLOWED_SCHEMES.has(url.protocol)) {
+    return invalidProxy(variable, url.href, `invalid proxy address: unsupported scheme ${JSON.stringify(url.protocol.slice(0, -1))} (want http, https, socks5 or socks5h)`)
+  }
+  if (url.hostname === "") return invalidProxy(variable, url.href, "invalid proxy address: no host")
+  return url
+}
+
+/**
+ * A proxy value as a URL: `scheme://...` with an allowed scheme, or `host[:port]` (and
+ * `user:password@host:port`) taken as `http://value`; else an `InvalidProxy` naming `variable`.
+ */
+export const parseProxy = (variable: string, value: string): URL | InvalidProxy => {
   // Go's url.Parse refuses controls and spaces; WHATWG would drop or trim them silently.
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
@@ -146,8 +158,7 @@ const parseProxy = (variable: string, value: string): URL | InvalidProxy => {
   } catch {
     return invalidProxy(variable, value, "invalid proxy address: unparseable")
   }
-  if (url.hostname === "") return invalidProxy(variable, value, "invalid proxy address: no host")
-  return url
+  return url.hostname === "" ? invalidProxy(variable, value, "invalid proxy address: no host") : url
 }
 
 // ---------------------------------------------------------------------------------------------

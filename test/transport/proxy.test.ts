@@ -214,6 +214,16 @@ describe("proxies from the environment", () => {
       expect(server.seen.length).toBe(1)
     }).pipe(Effect.scoped))
 
+  it.live("an invalid proxy in the settings, or answered by a proxy function, fails the request in phase request", () =>
+    Effect.gen(function*() {
+      const fixed = yield* transportError("http://example.test/").pipe(Effect.provide(client({ proxy: "ftp://proxy.test" })))
+      expect([fixed.phase, fixed.reason]).toEqual(["request", "invalid-request"])
+      expect(fixed.detail).toContain("unsupported scheme")
+      const answered = yield* transportError("http://example.test/").pipe(Effect.provide(client({ proxy: () => new URL("file:///tmp/x") })))
+      expect([answered.phase, answered.reason]).toEqual(["request", "invalid-request"])
+      expect(answered.detail).toContain("unsupported scheme")
+    }).pipe(Effect.scoped))
+
   it.live("an invalid proxy setting fails the request in phase request", () =>
     Effect.gen(function*() {
       const error = yield* transportError("http://example.test/").pipe(Effect.provide(client({ env: { HTTP_PROXY: "ftp://proxy.test" } })))
