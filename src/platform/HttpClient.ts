@@ -77,13 +77,14 @@ import type { RuntimeFiber } from "effect/Fiber"
 import { dual } from "effect/Function"
 import { randomBytes } from "node:crypto"
 import * as Body from "../domain/Body.js"
-import { canonicalHeaderKey, Headers } from "../domain/Headers.js"
+import { Headers } from "../domain/Headers.js"
 import { Request } from "../domain/Request.js"
 import type { Response } from "../domain/Response.js"
 import { TransportError } from "../transport/errors.js"
 import { redacted } from "../transport/prepare.js"
 import { Transport, type TransportService } from "../transport/Transport.js"
 import { isUpgrade } from "../transport/UpgradeResponse.js"
+import { canonicalName, toPlatformHeaders } from "./headers.js"
 
 // ---------------------------------------------------------------------------------------------
 // Per-request options
@@ -372,19 +373,6 @@ const encodeError = (request: HttpClientRequest.HttpClientRequest, description: 
 // ---------------------------------------------------------------------------------------------
 // Request headers and bodies
 
-// Platform header names are lower case; ours are canonical. Most names repeat, so their
-// canonical forms are remembered (bounded, as any cache keyed by input).
-const canonicalNames = new Map<string, string>()
-const canonical = (lower: string): string => {
-  let name = canonicalNames.get(lower)
-  if (name === undefined) {
-    name = canonicalHeaderKey(lower)
-    if (canonicalNames.size >= 1024) canonicalNames.clear()
-    canonicalNames.set(lower, name)
-  }
-  return name
-}
-
 const toHeaders = (
   input: PlatformHeaders.Headers,
   contentType: string | undefined,
@@ -398,7 +386,7 @@ const toHeaders = (
     if (span !== undefined && (key === "b3" || key === "traceparent")) continue // replaced, as `HttpTraceContext.toHeaders` would
     if (close && key === "connection") continue
     if (contentType !== undefined && key === "content-type") continue // the multipart boundary wins
-    names.push(canonical(key))
+    names.push(canonicalName(key))
     values.push(input[key]!)
   }
   if (contentType !== undefined) {
@@ -570,19 +558,6 @@ class BodyRelease {
 
 const EMPTY = new Uint8Array(0)
 
-const HEADERS_PROTO: object | null = Object.getPrototypeOf(PlatformHeaders.empty)
-
-// Response header names are canonical (and mostly interned); their lower-case forms repeat.
-const lowerNames = new Map<string, string>()
-const lowerName = (name: string): string => {
-  let lower = lowerNames.get(name)
-  if (lower === undefined) {
-    lower = name.toLowerCase()
-    if (lowerNames.size >= 1024) lowerNames.clear()
-    lowerNames.set(name, lower)
-  }
-  return lower
-}
 const textDecoder = new TextDecoder()
 
 // A copy: the bytes are a view into a socket chunk that may hold other data (and a Buffer's
@@ -652,16 +627,7 @@ export class NetHttpClientResponse extends Inspectable.Class implements HttpClie
 
   /** The header fields as the platform's record (lower-case names), built on first access. */
   get headers(): PlatformHeaders.Headers {
-    if (this.cachedHeaders !== undefined) return this.cachedHeaders
-    // Made as `Headers.fromInput` makes them (an object on the Headers prototype), without
-    // the intermediate record and `setPrototypeOf` of `unsafeFromRecord`.
-    const out = Object.create(HEADERS_PROTO) as Record<string, string>
-    this.source.headers.forEach((value, name) => {
-      const key = lowerName(name)
-      const seen = out[key]
-      out[key] = seen === undefined ? value : seen + ", " + value
-    })
-    return (this.cachedHeaders = out as unknown as PlatformHeaders.Headers)
+    return (this.cachedHeaders ??= toPlatformHeaders(this.source.headers, "comma"))
   }
 
   /** Cookies from every `Set-Cookie` field, each parsed on its own. */

@@ -27,65 +27,11 @@ import {
 import type { HttpMethod } from "@effect/platform/HttpMethod"
 import { Context, Effect, type Fiber, Inspectable, Option, type Runtime, type Scope, Stream } from "effect"
 import type { WebSocketServer } from "ws"
-import type { Headers } from "../domain/Headers.js"
 import type { RequestBodyError } from "../server/errors.js"
 import type { ServerRequest } from "../server/ServerRequest.js"
 import type { ServerResponse } from "../server/ServerResponse.js"
+import { toPlatformHeaders } from "./headers.js"
 import { upgradeToWebSocket } from "./webSocket.js"
-
-// ---------------------------------------------------------------------------------------------
-// Header fields as the platform sees them: lower-case names, one string per name, joined as
-// node:http's IncomingMessage joins repeated fields.
-
-/** Fields node:http keeps the first of when repeated. */
-const KEEP_FIRST: ReadonlySet<string> = new Set([
-  "age",
-  "authorization",
-  "content-length",
-  "content-type",
-  "etag",
-  "expires",
-  "from",
-  "host",
-  "if-modified-since",
-  "if-unmodified-since",
-  "last-modified",
-  "location",
-  "max-forwards",
-  "proxy-authorization",
-  "referer",
-  "retry-after",
-  "server",
-  "user-agent"
-])
-
-/** Lower-case forms of the (mostly interned) canonical names seen, bounded. */
-const lowerNames = new Map<string, string>()
-const lower = (name: string): string => {
-  let l = lowerNames.get(name)
-  if (l === undefined) {
-    l = name.toLowerCase()
-    if (lowerNames.size < 1024) lowerNames.set(name, l)
-  }
-  return l
-}
-
-/** The prototype of the platform's `Headers` records (they are plain objects over it). */
-const HEADERS_PROTO: object = Object.getPrototypeOf(PlatformHeaders.empty) as object
-
-/** Our fields as the platform's `Headers`, repeated fields joined as node:http does. */
-export const toPlatformHeaders = (headers: Headers): PlatformHeaders.Headers => {
-  const out = Object.create(HEADERS_PROTO) as Record<string, string>
-  for (let i = 0, n = headers.size; i < n; i++) {
-    const name = lower(headers.nameAt(i)!)
-    const value = headers.valueAt(i)!
-    const previous = out[name]
-    if (previous === undefined) out[name] = value
-    else if (KEEP_FIRST.has(name)) continue
-    else out[name] = previous + (name === "cookie" ? "; " : ", ") + value
-  }
-  return out as PlatformHeaders.Headers
-}
 
 // ---------------------------------------------------------------------------------------------
 // The shared state of one request
@@ -128,7 +74,7 @@ export class Exchange {
 
   /** The platform's view of the request's fields, converted on first use. */
   headers(): PlatformHeaders.Headers {
-    return this.platformHeaders ??= toPlatformHeaders(this.source.headers)
+    return this.platformHeaders ??= toPlatformHeaders(this.source.headers, "node")
   }
 
   private pullMemo: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> | undefined = undefined

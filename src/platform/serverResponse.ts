@@ -30,6 +30,7 @@ import { Headers } from "../domain/Headers.js"
 import { isToken } from "../domain/http1/chars.js"
 import * as Status from "../domain/Status.js"
 import { ServerResponse } from "../server/ServerResponse.js"
+import { canonicalName } from "./headers.js"
 import { fromReadable, isReadable } from "./nodeStreams.js"
 import { CurrentExchange, type Exchange, NetServerRequest } from "./serverRequest.js"
 
@@ -38,22 +39,10 @@ class InvalidResponse extends Error {
   override readonly name = "InvalidResponse"
 }
 
-/** Canonical forms of the lower-case names the platform uses, bounded. */
-const canonicalNames = new Map<string, string>()
-
+/** Our canonical form of a platform name; a name that is not a token cannot be sent. */
 const canonical = (name: string): string => {
-  const known = canonicalNames.get(name)
-  if (known !== undefined) return known
   if (!isToken(name)) throw new InvalidResponse(`invalid header name ${JSON.stringify(name)}`)
-  let out = ""
-  let upper = true
-  for (let i = 0; i < name.length; i++) {
-    const c = name[i]!
-    out += upper ? c.toUpperCase() : c.toLowerCase()
-    upper = c === "-"
-  }
-  if (canonicalNames.size < 1024) canonicalNames.set(name, out)
-  return out
+  return canonicalName(name)
 }
 
 /** Our fields for the response's headers and cookies, and the length a `content-length` header declares. */
