@@ -14,7 +14,7 @@ import {
   HttpIncomingMessage
 } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Either, Exit, Fiber, FiberRef, Layer, Option, Schedule, Scope, Stream, TestClock, Tracer } from "effect"
+import { Chunk, Deferred, Effect, Either, Exit, Fiber, FiberRef, Layer, Option, Schedule, Scope, Stream, TestClock } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Readable } from "node:stream"
@@ -26,6 +26,7 @@ import { TransportError } from "../../src/transport/errors.js"
 import { Transport } from "../../src/transport/Transport.js"
 import { nodeServer } from "../support/nodeServer.js"
 import { awaitSleepers, eventually, poll, realSleep } from "../transport/scripted.js"
+import { recordingTracer, TRACE_ID } from "../support/recordingTracer.js"
 
 // ---------------------------------------------------------------------------------------------
 // A node:http server that records what it received
@@ -425,32 +426,7 @@ describe("combinators and tracing", () => {
   it.effect("with another tracer the platform's span is as it was (URL and header attributes, propagation)", () =>
     withServer((server, client) =>
       Effect.gen(function*() {
-        const spans: Array<{ name: string; kind: string; attributes: Map<string, unknown>; spanId: string }> = []
-        const tracer = Tracer.make({
-          span: (name, parent, context, links, startTime, kind) => {
-            const attributes = new Map<string, unknown>()
-            const spanId = String(spans.length + 1).padStart(16, "0")
-            spans.push({ name, kind, attributes, spanId })
-            return {
-              _tag: "Span",
-              name,
-              spanId,
-              traceId: "0".repeat(31) + "1",
-              parent,
-              context,
-              status: { _tag: "Started", startTime },
-              attributes,
-              links,
-              sampled: true,
-              kind,
-              end: () => {},
-              attribute: (key, value) => void attributes.set(key, value),
-              event: () => {},
-              addLinks: () => {}
-            }
-          },
-          context: (f) => f()
-        })
+        const { spans, tracer } = recordingTracer()
         yield* client.get(server.url("/text?q=1")).pipe(Effect.withTracer(tracer))
         const platform = spans.find((s) => s.attributes.has("url.path"))
         expect(platform).toBeDefined()
@@ -459,7 +435,7 @@ describe("combinators and tracing", () => {
         expect(platform!.attributes.get("url.query")).toBe("q=1")
         expect(platform!.attributes.get("http.response.status_code")).toBe(200)
         expect([...platform!.attributes.keys()].some((k) => k.startsWith("http.response.header."))).toBe(true)
-        expect(last(server).headers.traceparent).toBe(`00-${"0".repeat(31)}1-${platform!.spanId}-01`)
+        expect(last(server).headers.traceparent).toBe(`00-${TRACE_ID}-${platform!.spanId}-01`)
       })
     ))
 })

@@ -4,44 +4,12 @@
  * not read, and a request body shorter than its declared length.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Metric, Option, Stream, Tracer } from "effect"
+import { Effect, Metric, Option, Stream } from "effect"
 import * as Body from "../../src/domain/Body.js"
 import { poolMetrics } from "../../src/transport/ConnPool.js"
 import { Transport } from "../../src/transport/Transport.js"
+import { recordingTracer } from "../support/recordingTracer.js"
 import { eventually, pseudoRandom, request, response, scriptedServer } from "./scripted.js"
-
-/** A tracer recording the names and attributes of the spans it is asked for. */
-const recordingTracer = () => {
-  const spans: Array<{ name: string; attributes: ReadonlyMap<string, unknown>; kind: string }> = []
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      const attributes = new Map<string, unknown>()
-      const span: Tracer.Span = {
-        _tag: "Span",
-        name,
-        spanId: String(spans.length + 1),
-        traceId: "t",
-        parent,
-        context,
-        status: { _tag: "Started", startTime },
-        attributes,
-        links,
-        sampled: true,
-        kind,
-        end: () => {},
-        attribute: (key, value) => {
-          attributes.set(key, value)
-        },
-        event: () => {},
-        addLinks: () => {}
-      }
-      spans.push({ name, attributes, kind })
-      return span
-    },
-    context: (f) => f()
-  })
-  return { spans, tracer }
-}
 
 describe("spans", () => {
   it.live("a round trip is a client span named after the method when a tracer is installed", () =>
