@@ -148,7 +148,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
     const jar = config.jar
 
     /** One hop: cookies and Basic authorization added, Set-Cookie stored (Go's `Client.send`). */
-    const send = <E>(hop: Request<E>, scope: Scope.Scope): Effect.Effect<Response<TransportError>, TransportError | E> =>
+    const send = <E>(hop: Request<E>, scope: HopScope): Effect.Effect<Response<TransportError>, TransportError | E> =>
       Effect.gen(function*() {
         let request = hop
         const auth = request.headers.has("Authorization") ? undefined : basicAuthFromUrl(request.url)
@@ -162,7 +162,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
           }
           request = new Request<E>({ ...fieldsOf(request), headers })
         }
-        const response = yield* transport.roundTripIn(request, Effect.succeed(scope))
+        const response = yield* transport.roundTripIn(request, scope.get)
         if (jar !== undefined && response.headers.has("Set-Cookie")) {
           yield* jar.setCookies(request.url, response.headers.values("Set-Cookie"))
         }
@@ -170,12 +170,12 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
       })
 
     /** Reads a little of a redirect's body, so a small one frees its connection, then releases it. */
-    const release = (response: Response<TransportError>, scope: Scope.CloseableScope): Effect.Effect<void> => {
+    const release = (response: Response<TransportError>, scope: HopScope): Effect.Effect<void> => {
       const length = response.contentLength
       const drain = length === undefined || length <= DRAIN_LIMIT
         ? Effect.ignore(Stream.runFoldWhile(Body.toStream(response.body), 0, (n) => n <= DRAIN_LIMIT, (n, chunk) => n + chunk.length))
         : Effect.void
-      return Effect.zipRight(drain, Scope.close(scope, Exit.void))
+      return Effect.zipRight(drain, scope.close(Exit.void))
     }
 
     /**
@@ -183,18 +183,21 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
      * once for a body that arrived whole, at the end of a streamed body), so that a long-lived
      * caller Scope does not collect one per request; an upgraded connection keeps it.
      */
-    const settle = (response: Response<TransportError>, scope: Scope.CloseableScope): Effect.Effect<Response<TransportError>> => {
+    const settle = (response: Response<TransportError>, scope: HopScope): Effect.Effect<Response<TransportError>> => {
       if (isUpgrade(response)) return Effect.succeed(response)
       const body = response.body
-      if (body._tag !== "Stream") return Effect.as(Scope.close(scope, Exit.void), response)
-      const done = Scope.close(scope, Exit.void)
+      if (body._tag !== "Stream") return Effect.as(scope.close(Exit.void), response)
+      const done = scope.close(Exit.void)
       const pull = body.pull
       const ending = pull === undefined ? undefined : Effect.tapError(pull, () => done)
       const stream = ending === undefined ? Stream.ensuring(body.stream, done) : Stream.repeatEffectOption(ending)
       return Effect.succeed(withBody(response, Body.stream(stream, body.length, ending)))
     }
 
-    /** Go's `Client.do`: the redirect loop. Each hop's response lives in a Scope of its own inside `outer`. */
+    /**
+     * Go's `Client.do`: the redirect loop. A hop whose body is still arriving gets a Scope of its
+     * own inside `outer` (made only then), so a redirect's body can be released early.
+     */
     const follow = <E>(first: Request<E>, outer: Scope.Scope): Effect.Effect<Response<TransportError>, ClientError | E> =>
       Effect.gen(function*() {
         const via: Array<Request<unknown>> = []
@@ -205,9 +208,9 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
         // redirect response sets again are dropped (the jar sends their new values).
         let firstCookies = jar === undefined ? undefined : first.headers.get("Cookie")
         for (;;) {
-          const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
+          const scope = new HopScope(outer)
           via.push(request as Request<unknown>)
-          const response = yield* Effect.onError(send(request, scope), (cause) => Scope.close(scope, Exit.failCause(cause)))
+          const response = yield* Effect.onError(send(request, scope), (cause) => scope.close(Exit.failCause(cause)))
           const b = Redirect.behavior(response.status, request.method, first as Request<unknown>)
           if (!b.follow) return yield* settle(response, scope)
           const location = response.headers.get("Location")
@@ -325,6 +328,25 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
     }
     return service
   })
+
+/** A hop's Scope inside the caller's, forked on first need (a body still arriving, an upgrade). */
+class HopScope {
+  private made: Scope.CloseableScope | undefined = undefined
+  readonly get: Effect.Effect<Scope.Scope>
+
+  constructor(outer: Scope.Scope) {
+    this.get = Effect.suspend(() =>
+      this.made !== undefined ? Effect.succeed(this.made) : Effect.tap(Scope.fork(outer, ExecutionStrategy.sequential), (s) => {
+        this.made = s
+      })
+    )
+  }
+
+  /** Closes the Scope, if it was made. */
+  close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    return this.made === undefined ? Effect.void : Scope.close(this.made, exit)
+  }
+}
 
 // The same response with another body; the headers are shared, not copied (`Response.withBody` copies).
 const withBody = (response: Response<TransportError>, body: Body.Body<TransportError>): Response<TransportError> =>
