@@ -107,8 +107,6 @@ class Found {
   constructor(readonly t: Target, readonly route: Route) {}
 }
 
-export { redacted }
-
 // The Host value goes on the wire as is: no controls, spaces or characters above 0xFF.
 const invalidHostIndex = (host: string): number => {
   for (let i = 0; i < host.length; i++) {
