@@ -8,6 +8,7 @@
  * @module
  */
 import { Data, Effect, Option, Stream } from "effect"
+import { ByteGatherer } from "./ByteGatherer.js"
 
 /** No body at all (Go's nil Body or `http.NoBody`). Its length is 0. */
 export class EmptyBody extends Data.TaggedClass("Empty")<{}> {}
@@ -177,7 +178,10 @@ const foldPull = <E, S>(pull: Effect.Effect<Uint8Array, Option.Option<E>>, initi
 
 /**
  * Reads the whole body into one `Uint8Array` (Go's `io.ReadAll(resp.Body)`). Bytes and Empty
- * bodies are returned without running anything; a stream is run to its end.
+ * bodies are returned without running anything; a stream is run to its end, its chunks
+ * gathered into one growing buffer (a `ByteGatherer`, sized by the known length up to a cap),
+ * so memory stays about twice the body however small the chunks; a body of one chunk is that
+ * chunk, not copied.
  */
 export const collect = <E>(body: Body<E>): Effect.Effect<Uint8Array, E> => {
   switch (body._tag) {
@@ -186,12 +190,14 @@ export const collect = <E>(body: Body<E>): Effect.Effect<Uint8Array, E> => {
     case "Bytes":
       return Effect.succeed(body.bytes)
     default:
-      return Effect.map(
-        fold(body, [] as Array<Uint8Array>, (parts, chunk) => {
-          parts.push(chunk)
-          return parts
-        }),
-        (parts) => (parts.length === 1 ? parts[0]! : Buffer.concat(parts))
+      return Effect.suspend(() =>
+        Effect.map(
+          fold(body, new ByteGatherer(body.length ?? -1), (gathered, chunk) => {
+            gathered.push(chunk)
+            return gathered
+          }),
+          (gathered) => gathered.result()
+        )
       )
   }
 }

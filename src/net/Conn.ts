@@ -12,6 +12,7 @@
 import { Effect, Option } from "effect"
 import type { Socket } from "node:net"
 import type { Duplex } from "node:stream"
+import { TLSSocket } from "node:tls"
 import { ConnError, errorCode, errorDetail } from "./errors.js"
 
 /** Bytes queued unread before the stream is paused. */
@@ -30,11 +31,39 @@ export interface Receiver {
   readonly onError: (error: ConnError) => void
 }
 
+/**
+ * What a TLS connection negotiated: the part of Go's `tls.ConnectionState` that Node's
+ * `TLSSocket` tells cheaply. Read it after the handshake (`handshakeComplete`); before it, the
+ * negotiated fields are undefined.
+ */
+export interface TlsState {
+  /** Whether the handshake finished (Go's `HandshakeComplete`). */
+  readonly handshakeComplete: boolean
+  /** The ALPN protocol agreed on, e.g. "http/1.1" (Go's `NegotiatedProtocol`); undefined when none. */
+  readonly alpnProtocol: string | undefined
+  /** The server name the client sent as SNI (Go's `ServerName`); undefined when it sent none. */
+  readonly servername: string | undefined
+  /** The TLS version, e.g. "TLSv1.3" (Go's `Version`). */
+  readonly protocol: string | undefined
+  /** The cipher suite's standard name, e.g. "TLS_AES_256_GCM_SHA384" (Go's `CipherSuite`). */
+  readonly cipher: string | undefined
+  /** Whether the peer's certificate verified (only meaningful when one was asked for). */
+  readonly authorized: boolean
+}
+
 /** A connection: one reader and any number of sequential writers at a time. */
 export interface Conn {
   /** The peer's address and port, when known. */
   readonly remoteAddress: string | undefined
   readonly remotePort: number | undefined
+  /**
+   * Our own address and port on this connection (Go's `LocalAddrContextKey`), when known.
+   * Optional so that wrappers of a Conn written before it need not forward it.
+   */
+  readonly localAddress?: string | undefined
+  readonly localPort?: number | undefined
+  /** What TLS negotiated when the stream is a `TLSSocket`, read now; undefined for plain streams (optional as `localAddress`). */
+  readonly tlsState?: () => TlsState | undefined
   /** The next bytes received as they arrived, or None once the peer ended its side. */
   readonly read: Effect.Effect<Option.Option<Uint8Array>, ConnError>
   /**
@@ -54,6 +83,11 @@ export interface Conn {
   readonly writeNow: (data: Uint8Array | string) => boolean
   /** Completes when the stream's write buffer has room again (at once when it has). */
   readonly drained: Effect.Effect<void, ConnError>
+  /**
+   * Bytes written through `write` and `writeNow` that the stream has passed on (to the kernel,
+   * for a socket): grows while the peer takes what we send, stands still while it does not.
+   */
+  readonly bytesFlushed: () => number
   /** Ends our side (a FIN): the peer reads end of input; reading goes on. */
   readonly closeWrite: Effect.Effect<void>
   /** Closes both sides and releases the stream. Idempotent: the stream is destroyed once. */
@@ -82,32 +116,47 @@ class StreamConn implements Conn {
   private receiver: Receiver | undefined = undefined
   /** End of input or the failure was handed to the receiver already. */
   private endPushed = false
-  private readonly drainWaiters = new Set<Resume<void, ConnError>>()
-  private readonly closeWaiters = new Set<Resume<void, never>>()
+  /** Bytes handed to the stream by `write` and `writeNow`. */
+  private bytesOut = 0
+  // Made on first use: most connections never wait for a drain or for the close (issue 17).
+  private drainWaiters: Set<Resume<void, ConnError>> | undefined = undefined
+  private closeWaiters: Set<Resume<void, never>> | undefined = undefined
 
-  constructor(readonly stream: Duplex, private readonly remote: Remote = {}) {
-    stream.on("data", (chunk: Uint8Array) => this.onData(chunk))
-    stream.on("end", () => {
-      this.ended = true
-      this.wakeReader(END)
-      this.pushEnd()
-    })
-    stream.on("error", (error: unknown) => {
-      this.failure ??= new ConnError({ op: "read", code: errorCode(error) ?? "EIO", detail: errorDetail(error) })
-      this.wakeReader(Effect.fail(this.failure))
-      this.pushEnd()
-      this.wakeWriters(Effect.fail(new ConnError({ ...this.failure, op: "write" })))
-    })
-    stream.on("close", () => {
-      this.closeEmitted = true
-      this.destroyed = true
-      this.ended = true
-      this.wakeReader(END)
-      this.pushEnd()
-      this.wakeWriters(Effect.fail(closedError("write")))
-      for (const resume of this.closeWaiters) resume(Effect.void)
-      this.closeWaiters.clear()
-    })
+  constructor(readonly stream: Duplex, private readonly remote: Remote = NO_REMOTE) {
+    // Module-level listeners finding this Conn on the stream: no closures per connection.
+    ;(stream as OwnedStream)[OWNER] = this
+    stream.on("data", onStreamData)
+    stream.on("end", onStreamEnd)
+    stream.on("error", onStreamError)
+    stream.on("close", onStreamClose)
+  }
+
+  /** @internal the stream's "end" */
+  streamEnded(): void {
+    this.ended = true
+    this.wakeReader(END)
+    this.pushEnd()
+  }
+
+  /** @internal the stream's "error" */
+  streamFailed(error: unknown): void {
+    this.failure ??= new ConnError({ op: "read", code: errorCode(error) ?? "EIO", detail: errorDetail(error) })
+    this.wakeReader(Effect.fail(this.failure))
+    this.pushEnd()
+    this.wakeWriters(Effect.fail(new ConnError({ ...this.failure, op: "write" })))
+  }
+
+  /** @internal the stream's "close" */
+  streamClosed(): void {
+    this.closeEmitted = true
+    this.destroyed = true
+    this.ended = true
+    this.wakeReader(END)
+    this.pushEnd()
+    this.wakeWriters(Effect.fail(closedError("write")))
+    const closeWaiters = this.closeWaiters
+    this.closeWaiters = undefined
+    if (closeWaiters !== undefined) for (const resume of closeWaiters) resume(Effect.void)
   }
 
   get remoteAddress(): string | undefined {
@@ -118,7 +167,32 @@ class StreamConn implements Conn {
     return this.remote.port ?? (this.stream as Partial<Socket>).remotePort
   }
 
-  private onData(chunk: Uint8Array): void {
+  get localAddress(): string | undefined {
+    return (this.stream as Partial<Socket>).localAddress
+  }
+
+  get localPort(): number | undefined {
+    return (this.stream as Partial<Socket>).localPort
+  }
+
+  readonly tlsState = (): TlsState | undefined => {
+    const s = this.stream
+    if (!(s instanceof TLSSocket)) return undefined
+    const cipher = s.getCipher() as ReturnType<TLSSocket["getCipher"]> | undefined
+    // Node keeps no public flag for a finished handshake; `_secureEstablished` has been there since v0.x.
+    const established = (s as unknown as { readonly _secureEstablished?: boolean })._secureEstablished
+    return {
+      handshakeComplete: established ?? cipher !== undefined,
+      alpnProtocol: typeof s.alpnProtocol === "string" ? s.alpnProtocol : undefined,
+      servername: typeof s.servername === "string" ? s.servername : undefined,
+      protocol: s.getProtocol() ?? undefined,
+      cipher: cipher?.standardName ?? cipher?.name,
+      authorized: s.authorized
+    }
+  }
+
+  /** @internal the stream's "data" */
+  onData(chunk: Uint8Array): void {
     const receiver = this.receiver
     if (receiver !== undefined) {
       receiver.onData(chunk)
@@ -166,11 +240,17 @@ class StreamConn implements Conn {
   }
 
   private wakeWriters(effect: Effect.Effect<void, ConnError>): void {
-    for (const resume of this.drainWaiters) resume(effect)
-    this.drainWaiters.clear()
+    const drainWaiters = this.drainWaiters
+    this.drainWaiters = undefined
+    if (drainWaiters !== undefined) for (const resume of drainWaiters) resume(effect)
   }
 
-  readonly read: Effect.Effect<Option.Option<Uint8Array>, ConnError> = Effect.suspend(() => {
+  // The Effects below are made when asked for, not held by every connection (issue 17).
+  get read(): Effect.Effect<Option.Option<Uint8Array>, ConnError> {
+    return Effect.suspend(() => this.readNow())
+  }
+
+  private readNow(): Effect.Effect<Option.Option<Uint8Array>, ConnError> {
     if (this.queue.length > 0) {
       const chunk = this.queue.shift()!
       this.queued -= chunk.length
@@ -185,61 +265,94 @@ class StreamConn implements Conn {
         if (this.reader === resume) this.reader = undefined
       })
     })
-  })
+  }
 
   readonly write = (data: Uint8Array): Effect.Effect<void, ConnError> =>
     Effect.suspend(() => {
       if (this.failure !== undefined) return Effect.fail(new ConnError({ ...this.failure, op: "write" }))
       if (this.destroyed || this.stream.writableEnded) return Effect.fail(closedError("write"))
+      this.bytesOut += data.length
       if (this.stream.write(data)) return Effect.void
-      return this.awaitDrain
+      return this.awaitDrain()
     })
 
   readonly writeNow = (data: Uint8Array | string): boolean => {
     if (this.destroyed || this.stream.writableEnded) return false
+    this.bytesOut += data.length
     return typeof data === "string" ? this.stream.write(data, "latin1") : this.stream.write(data)
   }
 
-  readonly drained: Effect.Effect<void, ConnError> = Effect.suspend(() => {
-    if (this.failure !== undefined) return Effect.fail(new ConnError({ ...this.failure, op: "write" }))
-    if (this.destroyed || this.stream.writableEnded) return Effect.fail(closedError("write"))
-    return this.stream.writableNeedDrain ? this.awaitDrain : Effect.void
-  })
-
-  private readonly awaitDrain: Effect.Effect<void, ConnError> = Effect.async<void, ConnError>((resume) => {
-    const onDrain = () => {
-      this.drainWaiters.delete(resume)
-      resume(Effect.void)
-    }
-    this.drainWaiters.add(resume)
-    this.stream.once("drain", onDrain)
-    return Effect.sync(() => {
-      this.drainWaiters.delete(resume)
-      this.stream.off("drain", onDrain)
+  get drained(): Effect.Effect<void, ConnError> {
+    return Effect.suspend(() => {
+      if (this.failure !== undefined) return Effect.fail(new ConnError({ ...this.failure, op: "write" }))
+      if (this.destroyed || this.stream.writableEnded) return Effect.fail(closedError("write"))
+      return this.stream.writableNeedDrain ? this.awaitDrain() : Effect.void
     })
-  })
+  }
 
-  readonly closeWrite: Effect.Effect<void> = Effect.sync(() => {
-    if (!this.destroyed && !this.stream.writableEnded) this.stream.end()
-  })
+  bytesFlushed(): number {
+    return this.bytesOut - this.stream.writableLength
+  }
 
-  readonly close: Effect.Effect<void> = Effect.sync(() => {
-    if (this.destroyed) return
-    this.destroyed = true
-    this.stream.destroy()
-  })
-
-  readonly closed: Effect.Effect<void> = Effect.suspend(() => {
-    if (this.closeEmitted) return Effect.void
-    return Effect.async<void>((resume) => {
-      this.closeWaiters.add(resume)
+  private awaitDrain(): Effect.Effect<void, ConnError> {
+    return Effect.async<void, ConnError>((resume) => {
+      const onDrain = () => {
+        this.drainWaiters?.delete(resume)
+        resume(Effect.void)
+      }
+      ;(this.drainWaiters ??= new Set()).add(resume)
+      this.stream.once("drain", onDrain)
       return Effect.sync(() => {
-        this.closeWaiters.delete(resume)
+        this.drainWaiters?.delete(resume)
+        this.stream.off("drain", onDrain)
       })
     })
-  })
+  }
+
+  get closeWrite(): Effect.Effect<void> {
+    return Effect.sync(() => {
+      if (!this.destroyed && !this.stream.writableEnded) this.stream.end()
+    })
+  }
+
+  get close(): Effect.Effect<void> {
+    return Effect.sync(() => {
+      if (this.destroyed) return
+      this.destroyed = true
+      this.stream.destroy()
+    })
+  }
+
+  get closed(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.closeEmitted) return Effect.void
+      return Effect.async<void>((resume) => {
+        ;(this.closeWaiters ??= new Set()).add(resume)
+        return Effect.sync(() => {
+          this.closeWaiters?.delete(resume)
+        })
+      })
+    })
+  }
 
   readonly isClosed = (): boolean => this.destroyed || this.stream.destroyed
+}
+
+/** The stream's back reference to its Conn, for the shared listeners below. */
+const OWNER = Symbol("effect-nethttp/Conn")
+type OwnedStream = Duplex & { [OWNER]?: StreamConn }
+
+function onStreamData(this: OwnedStream, chunk: Uint8Array): void {
+  this[OWNER]!.onData(chunk)
+}
+function onStreamEnd(this: OwnedStream): void {
+  this[OWNER]!.streamEnded()
+}
+function onStreamError(this: OwnedStream, error: unknown): void {
+  this[OWNER]!.streamFailed(error)
+}
+function onStreamClose(this: OwnedStream): void {
+  this[OWNER]!.streamClosed()
 }
 
 const closedError = (op: "read" | "write"): ConnError =>
@@ -250,6 +363,8 @@ interface Remote {
   readonly address?: string | undefined
   readonly port?: number | undefined
 }
+
+const NO_REMOTE: Remote = {}
 
 /**
  * A `Conn` over `stream`, which must be open and not yet read from. The caller owns it and

@@ -22,10 +22,12 @@
 import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, type Scope } from "effect"
 import { listen } from "../net/Listener.js"
 import type { ListenError } from "../net/errors.js"
-import { resolve, type ServerOptions } from "./config.js"
+import { connInfo, resolve, type ServerOptions } from "./config.js"
+import { serveWithConnContext } from "./connContext.js"
 import type { Handler } from "./Handler.js"
 import { makeInlineScheduler } from "../net/inlineScheduler.js"
 import { DateCache } from "./responseWriter.js"
+import { ShutdownTimeout } from "./errors.js"
 import { type ConnHost, ServerConn } from "./ServerConn.js"
 
 /** A snapshot of the server's connections. */
@@ -50,9 +52,12 @@ export interface ServerService {
    * A graceful shutdown (Go's `Shutdown`): stop accepting (new connections are refused), close
    * idle connections, let requests in flight finish (their responses say `Connection: close`)
    * for up to `timeout` (default: the server's `shutdownTimeout`), then interrupt the rest.
-   * Completes when every connection is closed. Idempotent.
+   * Completes when every connection is closed; fails with `ShutdownTimeout` (how many
+   * connections were cut) when the time ran out with requests in flight, as Go's `Shutdown`
+   * returns `context.DeadlineExceeded`; the server is closed either way. Idempotent: a later
+   * call has the first one's result.
    */
-  readonly shutdown: (timeout?: Duration.DurationInput) => Effect.Effect<void>
+  readonly shutdown: (timeout?: Duration.DurationInput) => Effect.Effect<void, ShutdownTimeout>
   /** Closes at once (Go's `Close`): stop accepting, interrupt every connection's fiber. */
   readonly close: Effect.Effect<void>
   /**
@@ -121,15 +126,16 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
           yield* conn.close
           continue
         }
-        const sc = new ServerConn({ id: ++accepted, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort }, conn, host)
+        const sc = new ServerConn(connInfo(++accepted, conn), conn, host)
         conns.add(sc)
-        yield* Effect.forkDaemon(Effect.withScheduler(sc.serve, scheduler))
+        const hook = config.connContext
+        yield* Effect.forkDaemon(Effect.withScheduler(hook === undefined ? sc.serve : serveWithConnContext(hook, sc.info, conn, sc.serve), scheduler))
       }
     })
     const acceptFiber = yield* Effect.forkDaemon(acceptLoop)
 
     // One fiber checks every connection's deadlines, often enough for the shortest timeout.
-    const timeouts = [config.readHeaderTimeoutMs, config.readTimeoutMs, config.writeTimeoutMs, config.idleTimeoutMs].filter((t) => t > 0)
+    const timeouts = [config.readHeaderTimeoutMs, config.readTimeoutMs, config.readTotalTimeoutMs, config.writeTimeoutMs, config.writeTotalTimeoutMs, config.idleTimeoutMs].filter((t) => t > 0)
     let reaper: Fiber.RuntimeFiber<void> | undefined = undefined
     if (timeouts.length > 0) {
       const tick = Math.max(5, Math.min(1000, Math.floor(Math.min(...timeouts) / 10)))
@@ -166,11 +172,11 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
         })
       })
 
-    const stopped = yield* Deferred.make<void>()
+    const stopped = yield* Deferred.make<void, ShutdownTimeout>()
     // `close` during a graceful shutdown ends its grace period at once.
     const graceCut = yield* Deferred.make<void>()
     let stopping = false
-    const stop = (graceMs: number): Effect.Effect<void> =>
+    const stop = (graceMs: number): Effect.Effect<void, ShutdownTimeout> =>
       Effect.suspend(() => {
         if (graceMs === 0) Deferred.unsafeDone(graceCut, Exit.void)
         if (stopping) return Deferred.await(stopped)
@@ -181,14 +187,20 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
           yield* listener.close
           for (const c of conns) c.closeIfIdle()
           if (graceMs > 0) yield* Effect.raceAll([allClosed, Effect.sleep(graceMs), Deferred.await(graceCut)])
+          // Connections still open now had requests in flight (idle ones were closed above).
+          const cut = conns.size
           for (const c of conns) c.interrupt()
           yield* allClosed
           if (reaper !== undefined) yield* Fiber.interruptFork(reaper)
-          yield* Deferred.succeed(stopped, undefined)
+          yield* Deferred.done(stopped, cut === 0 ? Exit.void : Exit.fail(new ShutdownTimeout({ timeoutMs: graceMs, interrupted: cut })))
+          return yield* Deferred.await(stopped)
         }).pipe(Effect.uninterruptible)
       })
 
-    yield* Effect.addFinalizer(() => stop(config.shutdownTimeoutMs))
+    // Closing the Scope completes whatever the shutdown had to cut (the cut is logged).
+    yield* Effect.addFinalizer(() =>
+      Effect.catchTag(stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))
+    )
 
     const bracketed = listener.host.includes(":") ? `[${listener.host}]` : listener.host
     return {
@@ -196,7 +208,7 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       port: listener.port,
       url: `${scheme}://${bracketed}:${listener.port}`,
       shutdown: (timeout) => stop(timeout === undefined ? config.shutdownTimeoutMs : Duration.toMillis(Duration.decode(timeout))),
-      close: stop(0),
+      close: Effect.ignore(stop(0)),
       closeConnections: Effect.suspend(() => {
         const open = [...conns]
         for (const c of open) c.interrupt()

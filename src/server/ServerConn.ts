@@ -23,10 +23,11 @@ import type { Conn, Receiver } from "../net/Conn.js"
 import { ConnError } from "../net/errors.js"
 import { cannedReply, CONTINUE, headProblem, parseErrorReply } from "./cannedReplies.js"
 import type { ConnInfo, ConnState, ResolvedServerConfig } from "./config.js"
-import { HijackError, RequestBodyError, ServerTimeoutError, type TimeoutPhase } from "./errors.js"
+import { HijackError, InterimResponseError, InvalidStatusError, RequestBodyError, ServerTimeoutError, type TimeoutPhase } from "./errors.js"
 import { clientAbortFiberId, type Handler } from "./Handler.js"
-import { type DateCache, planResponse, type ResponsePlan } from "./responseWriter.js"
+import { bytesToWrite, type DateCache, interimHead, planResponse, type ResponsePlan, validStatus } from "./responseWriter.js"
 import { type Hijacked, type RequestIO, ServerRequest } from "./ServerRequest.js"
+import { Headers as HeadersClass, type Headers as HeadersType } from "../domain/Headers.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
 /** What the server shares with each of its connections. */
@@ -63,10 +64,11 @@ const EOF = 1
 const FAILED = 2
 
 const VOID = Effect.void
+const EMPTY_FIELDS: HeadersType = HeadersClass.empty()
 const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 
 /** A connection being served. */
-export class ServerConn implements Receiver, RequestIO {
+export class ServerConn implements Receiver {
   private readonly parser: Parser<RequestHead>
   private phase = WAIT_HEAD
   private waiter: ((effect: Effect.Effect<void>) => void) | undefined = undefined
@@ -83,8 +85,21 @@ export class ServerConn implements Receiver, RequestIO {
   // Deadlines, epoch milliseconds on the Clock; Infinity when none runs.
   private headDeadline = Number.POSITIVE_INFINITY
   private headPhase: TimeoutPhase = "read-header"
+  /** The request body's total deadline (readTotalTimeout, or the handler's own). */
   private readDeadline = Number.POSITIVE_INFINITY
+  /** The response's total deadline (writeTotalTimeout, or the handler's own). */
   private writeDeadline = Number.POSITIVE_INFINITY
+  // Stalls: a read waiting for bytes that do not come, a write the client does not take.
+  // The reaper notes progress at each tick and fails a stall once no progress was seen for
+  // the stall timeout (0: none, as when the handler set its own deadline).
+  private readStallMs = 0
+  private readStallAt = Number.POSITIVE_INFINITY
+  private writeStallMs = 0
+  private writeStallAt = Number.POSITIVE_INFINITY
+  /** Bytes received so far (progress of a body read). */
+  private bytesIn = 0
+  private bytesInSeen = 0
+  private flushedSeen = 0
 
   // The current request.
   private head: RequestHead | undefined = undefined
@@ -94,6 +109,8 @@ export class ServerConn implements Receiver, RequestIO {
   private readTimedOut = false
   private continuePending = false
   private trailerFields: Headers | undefined = undefined
+  /** The current request's body handle, closed when the exchange is over. */
+  private exchange: RequestBody | undefined = undefined
 
   constructor(
     readonly info: ConnInfo,
@@ -108,6 +125,7 @@ export class ServerConn implements Receiver, RequestIO {
 
   readonly onData = (chunk: Uint8Array): void => {
     if (this.phase >= LINGER || this.hijacked) return
+    this.bytesIn += chunk.length
     this.parser.feed(chunk)
     const waiter = this.waiter
     if (waiter !== undefined) {
@@ -143,8 +161,10 @@ export class ServerConn implements Receiver, RequestIO {
       waiter(VOID)
     }
     // The client went away while its handler runs: interrupt it (Go cancels the request's
-    // context; node:http aborts it). Requests pipelined before a half-close are still answered.
-    if (this.phase === HANDLER && !this.hijacked && (this.readFailure !== undefined || !this.bodyDone || this.parser.buffered === 0)) {
+    // context; node:http aborts it). Requests pipelined before a half-close are still answered,
+    // and a half-close before the body ended fails the body's read ("truncated", answered 400)
+    // rather than the handler: the client may still read the answer (Go reads EOF in the body).
+    if (this.phase === HANDLER && !this.hijacked && (this.readFailure !== undefined || this.bodyDone && this.parser.buffered === 0)) {
       this.fiber?.unsafeInterruptAsFork(clientAbortFiberId)
     }
   }
@@ -232,16 +252,24 @@ export class ServerConn implements Receiver, RequestIO {
   private handle(head: RequestHead): Effect.Effect<void> {
     const config = this.host.config
     const now = this.host.clock.unsafeCurrentTimeMillis()
+    this.closeExchange()
     this.headDeadline = Number.POSITIVE_INFINITY
-    this.writeDeadline = config.writeTimeoutMs > 0 ? now + config.writeTimeoutMs : Number.POSITIVE_INFINITY
+    this.writeDeadline = config.writeTotalTimeoutMs > 0 ? now + config.writeTotalTimeoutMs : Number.POSITIVE_INFINITY
+    this.writeStallMs = config.writeTimeoutMs
+    this.writeStallAt = Number.POSITIVE_INFINITY
     this.head = head
-    this.bodyDone = head.framing === "none"
-    this.readDeadline = !this.bodyDone && config.readTimeoutMs > 0 ? now + config.readTimeoutMs : Number.POSITIVE_INFINITY
+    // Content-Length: 0 is no body (Go checks ContentLength != 0 before sending 100 Continue).
+    this.bodyDone = head.framing === "none" || head.contentLength === 0
+    this.readDeadline = !this.bodyDone && config.readTotalTimeoutMs > 0 ? now + config.readTotalTimeoutMs : Number.POSITIVE_INFINITY
+    this.readStallMs = config.readTimeoutMs
+    this.readStallAt = Number.POSITIVE_INFINITY
     this.bodyRead = 0
     this.bodyError = undefined
     this.readTimedOut = false
     this.trailerFields = undefined
     this.served++
+    const exchange = new RequestBody(this)
+    this.exchange = exchange
 
     const headers = head.headers
     let hostField: string | undefined = undefined
@@ -259,7 +287,7 @@ export class ServerConn implements Receiver, RequestIO {
     if (head.contentLength > config.maxBodyBytes) return this.replyAndClose(cannedReply(Status.RequestEntityTooLarge))
     this.continuePending = expect !== undefined && head.versionMinor >= 1 && !this.bodyDone
 
-    const request = new ServerRequest(head, head.targetForm === "absolute" ? authorityOf(head.target) : hostField ?? "", this.host.scheme, this.info.remoteAddress, this.info.remotePort, this)
+    const request = new ServerRequest(head, head.targetForm === "absolute" ? authorityOf(head.target) : hostField ?? "", this.host.scheme, this.info, exchange)
     this.phase = HANDLER
     const run = Effect.matchCauseEffect(this.host.handler(request), this.afterHandler)
     return config.connState === undefined ? run : Effect.zipRight(this.state("Active"), run)
@@ -269,11 +297,18 @@ export class ServerConn implements Receiver, RequestIO {
     onSuccess: (response: ServerResponse<unknown>): Effect.Effect<void> => {
       if (this.hijacked) return VOID
       this.phase = WRITE
+      const status = response.status
+      // Go's WriteHeader panics on a status outside 100..999: a bug of the handler's, a 500.
+      if (!validStatus(status)) {
+        this.closeExchange()
+        return this.failed(Cause.die(new InvalidStatusError({ status })))
+      }
       return this.respond(response)
     },
     onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
       if (this.hijacked) return VOID
       this.phase = WRITE
+      this.closeExchange()
       return this.failed(cause)
     }
   }
@@ -281,10 +316,15 @@ export class ServerConn implements Receiver, RequestIO {
   private failed(cause: Cause.Cause<unknown>): Effect.Effect<void> {
     // A body the client got wrong is the client's problem: not an error of the server's.
     const bodyFailure = Cause.failures(cause).pipe(Chunk.findFirst((f): f is RequestBodyError => f instanceof RequestBodyError), Option.getOrUndefined)
-    const reply = bodyFailure?.reason === "too-large"
+    // too-large 413; a body the client cut short or framed wrongly 400; one that stalled 408
+    // (node:http's answer); reading a body that is gone ("consumed") is the handler's bug, 500.
+    const reason = bodyFailure?.reason ?? (this.bodyError?.reason === "malformed" ? "malformed" : undefined)
+    const reply = reason === "too-large"
       ? cannedReply(Status.RequestEntityTooLarge)
-      : this.bodyError?.reason === "malformed"
-      ? cannedReply(Status.BadRequest, this.bodyError.detail)
+      : reason === "malformed" || reason === "truncated"
+      ? cannedReply(Status.BadRequest, (bodyFailure ?? this.bodyError)!.detail)
+      : reason === "timeout"
+      ? cannedReply(Status.RequestTimeout)
       : cannedReply(Status.InternalServerError)
     const log = (bodyFailure !== undefined ? Effect.logDebug : Effect.logError)("effect-nethttp server: handler failed", cause).pipe(
       Effect.annotateLogs({ method: this.head!.method, target: this.head!.target })
@@ -292,15 +332,19 @@ export class ServerConn implements Receiver, RequestIO {
     return Effect.zipRight(log, this.replyAndClose(reply))
   }
 
-  /** Whether the connection can serve another request after this one, decided before the head is written. */
-  private keepAlive(): boolean {
+  /**
+   * Whether the connection can serve another request after this one, decided before the head
+   * is written. `drain`: the body is no longer needed (the handler answered with bytes), so what
+   * of it is buffered is consumed now; a streamed answer may still read it (full duplex).
+   */
+  private keepAlive(drain: boolean): boolean {
     const head = this.head!
     if (!head.keepAlive || this.host.config.disableKeepAlives || this.host.shuttingDown()) return false
     if (this.bodyError !== undefined || this.timedOut !== undefined || this.eof) return false
     if (this.bodyDone) return true
     // The client waits for our 100 Continue before sending the body: it never will now (Go closes).
     if (this.continuePending) return false
-    this.drainBuffered()
+    if (drain) this.drainBuffered()
     if (this.bodyDone) return true
     if (this.bodyError !== undefined) return false
     return head.contentLength < 0 || head.contentLength - this.bodyRead <= MAX_POST_HANDLER_READ_BYTES
@@ -308,15 +352,19 @@ export class ServerConn implements Receiver, RequestIO {
 
   private respond(response: ServerResponse<unknown>): Effect.Effect<void> {
     const head = this.head!
-    const side = { method: head.method, versionMinor: head.versionMinor, keepAlive: this.keepAlive() }
-    const date = this.host.dates.format(this.host.clock.unsafeCurrentTimeMillis())
     const body = response.body
-    if (body._tag === "Empty" || body._tag === "Bytes") {
+    const streamed = body._tag !== "Empty" && body._tag !== "Bytes"
+    // The handler is done with the body unless its answer streams (and may read it: full duplex).
+    if (!streamed) this.closeExchange()
+    const side = { method: head.method, versionMinor: head.versionMinor, keepAlive: this.keepAlive(!streamed) }
+    const date = this.host.dates.format(this.host.clock.unsafeCurrentTimeMillis())
+    if (!streamed) {
       const bytes = body._tag === "Bytes" ? body.bytes : undefined
       const plan = planResponse(response, side, date, bytes)
       if (plan.withTrailers) return this.writeChunkedBytes(plan, bytes, response.trailers!)
-      const data = plan.sendBody && bytes !== undefined ? bytes : undefined
-      return this.writeThen(withBody(plan.head, data), plan.close)
+      const out = bytesToWrite(plan, bytes)
+      const write = this.writeThen(withBody(plan.head, out.data), out.close)
+      return out.error === undefined ? write : Effect.zipRight(Effect.logError("effect-nethttp server: " + out.error), write)
     }
     return this.writeStream(response, side, date)
   }
@@ -349,6 +397,7 @@ export class ServerConn implements Receiver, RequestIO {
     const body = response.body as Body.StreamBody<unknown> | Body.RewindableBody<unknown>
     if (side.method === "HEAD" || !Status.bodyAllowed(response.status)) {
       // No body goes out: the stream is not run (it may never end, as an event stream).
+      this.closeExchange()
       const p = planResponse(response, side, date, undefined)
       return this.writeThen(Buffer.from(p.head, "latin1"), p.close)
     }
@@ -356,7 +405,12 @@ export class ServerConn implements Receiver, RequestIO {
     let written = 0
     const writeChunk = (chunk: Uint8Array): Effect.Effect<void, ConnError> => {
       const first = plan === undefined
-      if (plan === undefined) plan = planResponse(response, side, date, chunk)
+      if (plan === undefined) {
+        plan = planResponse(response, side, date, chunk)
+        // The final head goes out: no 100 Continue after it (the client sends once it sees the
+        // answer began, or its own wait ran out).
+        this.continuePending = false
+      }
       const head = first ? plan.head : undefined
       if (!plan.sendBody || chunk.length === 0) return head === undefined ? VOID : this.conn.write(Buffer.from(head, "latin1"))
       const framing = plan.framing
@@ -380,12 +434,9 @@ export class ServerConn implements Receiver, RequestIO {
     })
     return Effect.matchCauseEffect(run, {
       onFailure: (cause) => {
-        if (plan === undefined) {
-          return Effect.zipRight(
-            Effect.logError("effect-nethttp server: response body failed before its head was sent", cause),
-            this.replyAndClose(cannedReply(Status.InternalServerError))
-          )
-        }
+        // Before the head: answered as a handler failure (a request body the client cut short,
+        // streamed back, is a 400, not a 500).
+        if (plan === undefined) return this.failed(cause)
         // The head is out: all we can do is cut the connection, so the client sees a broken body (Go).
         return Effect.zipRight(Effect.logError("effect-nethttp server: response body failed", cause), this.closeNow)
       },
@@ -415,6 +466,8 @@ export class ServerConn implements Receiver, RequestIO {
 
   private afterResponse(close: boolean): Effect.Effect<void> {
     this.writeDeadline = Number.POSITIVE_INFINITY
+    this.writeStallMs = 0
+    this.closeExchange()
     if (close) return this.closeGracefully
     if (!this.bodyDone) return Effect.flatMap(this.drainRest(MAX_POST_HANDLER_READ_BYTES), (done) => (done ? this.beginWait(false) : this.closeNow))
     return this.beginWait(false)
@@ -463,6 +516,7 @@ export class ServerConn implements Receiver, RequestIO {
   private endBody(): void {
     this.bodyDone = true
     this.trailerFields = this.parser.trailers
+    if (this.exchange !== undefined) this.exchange.trailerFields = this.trailerFields
     this.readDeadline = Number.POSITIVE_INFINITY
   }
 
@@ -474,20 +528,32 @@ export class ServerConn implements Receiver, RequestIO {
     return new RequestBodyError({ reason: "malformed", detail: error?.message ?? "malformed body" })
   }
 
-  /** @internal RequestIO */
-  readonly pull: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> = Effect.suspend(() => this.pullStep())
+  /** Ends the current exchange's hold on its body: later reads give the end, or fail "consumed" when some of it was not read (the server drops it). */
+  private closeExchange(): void {
+    const exchange = this.exchange
+    if (exchange === undefined || exchange.state !== BODY_OPEN) return
+    exchange.state = this.bodyDone ? BODY_ENDED : BODY_OVER
+  }
 
-  private pullStep(): Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> {
+  /** The next chunk of `body`, which is the current exchange's while it is open. */
+  pullFor(body: RequestBody): Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> {
+    if (body.state !== BODY_OPEN) return body.state === BODY_ENDED ? END_OF_BODY : Effect.fail(Option.some(consumed))
     if (this.hijacked) return Effect.fail(Option.some(new RequestBodyError({ reason: "consumed", detail: "the connection was hijacked" })))
     if (this.bodyError !== undefined) return Effect.fail(Option.some(this.bodyError))
-    if (this.bodyDone || this.phase !== HANDLER) return END_OF_BODY
+    if (this.bodyDone) return END_OF_BODY
     if (this.continuePending) {
       this.continuePending = false
-      this.conn.stream.write(CONTINUE)
+      this.conn.writeNow(CONTINUE)
     }
     for (;;) {
       if (this.readTimedOut) {
-        this.bodyError = new RequestBodyError({ reason: "timeout", detail: `the body did not arrive within readTimeout (${this.host.config.readTimeoutMs} ms)` })
+        const c = this.host.config
+        this.bodyError = new RequestBodyError({
+          reason: "timeout",
+          detail: this.readStallMs > 0 && this.readStallAt !== Number.POSITIVE_INFINITY && this.readDeadline === Number.POSITIVE_INFINITY
+            ? `no byte of the body arrived for readTimeout (${c.readTimeoutMs} ms)`
+            : `the body did not end within its deadline`
+        })
         return Effect.fail(Option.some(this.bodyError))
       }
       const ev = this.parser.next()
@@ -510,7 +576,7 @@ export class ServerConn implements Receiver, RequestIO {
           return Effect.fail(Option.some(this.bodyError))
         }
         this.resumeInput()
-        return Effect.flatMap(this.awaitInput, () => this.pull)
+        return Effect.flatMap(this.awaitInput, () => body.pull)
       }
       if (ev === Event.Error) {
         this.bodyError = this.malformed()
@@ -520,16 +586,20 @@ export class ServerConn implements Receiver, RequestIO {
     }
   }
 
-  /** @internal RequestIO */
-  readonly trailers = (): Headers | undefined => this.trailerFields
+  /** The trailers of `body`, once it was read to its end. */
+  trailersFor(body: RequestBody): Headers | undefined {
+    return body === this.exchange ? this.trailerFields : body.state === BODY_ENDED ? body.trailerFields : undefined
+  }
 
-  /** @internal RequestIO */
-  readonly hijack: Effect.Effect<Hijacked, HijackError, Scope.Scope> = Effect.suspend(() => {
+  /** Takes the connection over for `body`'s request, while its handler runs. */
+  hijackFor(body: RequestBody): Effect.Effect<Hijacked, HijackError, Scope.Scope> {
     if (this.hijacked) return Effect.fail(new HijackError({ detail: "the connection was hijacked already" }))
-    if (this.phase !== HANDLER) return Effect.fail(new HijackError({ detail: "the response was started" }))
+    if (this.phase !== HANDLER || body !== this.exchange) return Effect.fail(new HijackError({ detail: "the response was started" }))
     this.hijacked = true
     this.writeDeadline = Number.POSITIVE_INFINITY
     this.readDeadline = Number.POSITIVE_INFINITY
+    this.writeStallMs = 0
+    this.readStallMs = 0
     this.conn.receive(undefined)
     const buffered = this.parser.takeBuffered()
     if (this.paused) this.conn.stream.resume()
@@ -538,7 +608,45 @@ export class ServerConn implements Receiver, RequestIO {
       this.state("Hijacked"),
       Effect.acquireRelease(Effect.succeed<Hijacked>({ conn, buffered }), () => conn.close)
     )
-  })
+  }
+
+  /**
+   * Sends an interim (1xx) response before `body`'s final one (Go 1.19+ writes 1xx from
+   * `WriteHeader`; node:http's `writeEarlyHints`). Not to an HTTP/1.0 client (RFC 9110 §15.2:
+   * a server must not send it one): then nothing is sent. 100 is sent by the server on the
+   * body's first read; sending it here stops that.
+   */
+  interimFor(body: RequestBody, status: number, fields: HeadersType | undefined): Effect.Effect<void, InterimResponseError> {
+    if (!(Number.isInteger(status) && status >= 100 && status <= 199) || status === 101) {
+      return Effect.fail(new InterimResponseError({ status, detail: "an interim status is 1xx other than 101 (use hijack for a protocol switch)" }))
+    }
+    if (this.phase !== HANDLER || body !== this.exchange || this.hijacked) {
+      return Effect.fail(new InterimResponseError({ status, detail: "the final response was started, or the exchange is over" }))
+    }
+    if (this.head!.versionMinor < 1) return VOID
+    if (status === 100) {
+      if (!this.continuePending) return VOID
+      this.continuePending = false
+    }
+    return Effect.catchAll(this.conn.write(Buffer.from(interimHead(status, fields ?? EMPTY_FIELDS), "latin1")), () => VOID)
+  }
+
+  /**
+   * Replaces the server's read (`"read"`) or write timeouts for `body`'s exchange by a deadline
+   * `ms` from now, or none (`undefined`): Go's `ResponseController.SetReadDeadline` and
+   * `SetWriteDeadline`. No effect once the exchange is over.
+   */
+  deadlineFor(body: RequestBody, which: "read" | "write", ms: number | undefined): void {
+    if (body !== this.exchange || body.state === BODY_OVER) return
+    const at = ms === undefined ? Number.POSITIVE_INFINITY : this.host.clock.unsafeCurrentTimeMillis() + Math.max(0, ms)
+    if (which === "read") {
+      this.readStallMs = 0
+      this.readDeadline = at
+    } else {
+      this.writeStallMs = 0
+      this.writeDeadline = at
+    }
+  }
 
   // -------------------------------------------------------------------------------------------
   // Closing
@@ -570,11 +678,13 @@ export class ServerConn implements Receiver, RequestIO {
 
   private replyAndClose(reply: Buffer): Effect.Effect<void> {
     this.phase = WRITE
+    this.closeExchange()
     return Effect.zipRight(Effect.ignore(this.conn.write(reply)), this.closeGracefully)
   }
 
   private finish(exit: Exit.Exit<void>): Effect.Effect<void> {
     this.phase = DONE
+    this.closeExchange()
     this.conn.receive(undefined)
     const hijacked = this.hijacked
     const close = hijacked ? VOID : this.conn.close
@@ -607,7 +717,12 @@ export class ServerConn implements Receiver, RequestIO {
     return true
   }
 
-  /** Checks the deadlines at `now`: a head or idle timeout closes, a write timeout interrupts, a read timeout fails the body. */
+  /**
+   * Checks the deadlines at `now`: a head or idle timeout closes; a write deadline or stall
+   * interrupts (the connection closes); a read deadline or stall fails the body's read.
+   * Stalls are judged by progress since the last check: bytes received while a read of the
+   * body waits (not while we hold the input back), bytes the client took while some wait.
+   */
   check(now: number): void {
     const phase = this.phase
     if (phase === WAIT_HEAD) {
@@ -618,21 +733,36 @@ export class ServerConn implements Receiver, RequestIO {
       }
       return
     }
-    if ((phase === HANDLER || phase === WRITE) && !this.hijacked) {
-      if (now >= this.writeDeadline) {
-        this.timedOut = "write"
-        this.writeDeadline = Number.POSITIVE_INFINITY
-        this.fiber?.unsafeInterruptAsFork(this.fiber.id())
-        return
+    if ((phase !== HANDLER && phase !== WRITE) || this.hijacked) return
+    if (this.writeStallMs > 0) {
+      const flushed = this.conn.bytesFlushed()
+      if (flushed !== this.flushedSeen || this.conn.stream.writableLength === 0) {
+        this.flushedSeen = flushed
+        this.writeStallAt = now + this.writeStallMs
       }
-      if (!this.bodyDone && now >= this.readDeadline && !this.readTimedOut) {
-        this.readTimedOut = true
-        this.readDeadline = Number.POSITIVE_INFINITY
-        const waiter = this.waiter
-        if (waiter !== undefined) {
-          this.waiter = undefined
-          waiter(VOID)
-        }
+    }
+    if (now >= this.writeDeadline || now >= this.writeStallAt) {
+      this.timedOut = "write"
+      this.writeDeadline = Number.POSITIVE_INFINITY
+      this.writeStallAt = Number.POSITIVE_INFINITY
+      this.fiber?.unsafeInterruptAsFork(this.fiber.id())
+      return
+    }
+    if (this.bodyDone || this.readTimedOut) return
+    if (this.readStallMs > 0) {
+      if (this.bytesIn !== this.bytesInSeen || this.waiter === undefined || this.paused) {
+        this.bytesInSeen = this.bytesIn
+        this.readStallAt = now + this.readStallMs
+      }
+    }
+    if (now >= this.readDeadline || now >= this.readStallAt) {
+      this.readTimedOut = true
+      this.readDeadline = Number.POSITIVE_INFINITY
+      this.readStallAt = Number.POSITIVE_INFINITY
+      const waiter = this.waiter
+      if (waiter !== undefined) {
+        this.waiter = undefined
+        waiter(VOID)
       }
     }
   }
@@ -645,6 +775,50 @@ export class ServerConn implements Receiver, RequestIO {
   /** Requests served so far on this connection. */
   get requests(): number {
     return this.served
+  }
+}
+
+// A request body's handle: open while its exchange lasts, then read to its end or over.
+const BODY_OPEN = 0
+const BODY_ENDED = 1
+const BODY_OVER = 2
+
+const consumed = new RequestBodyError({
+  reason: "consumed",
+  detail: "the body was read after its exchange ended (the server drained or dropped what was left of it)"
+})
+
+/**
+ * One request's side of the connection (`RequestIO`), made per request. Its reads are the
+ * connection's while the exchange lasts (the handler, and a streamed answer that reads it:
+ * full duplex); after that, a read gives the end when the body was read whole, else fails
+ * "consumed", never with an empty success, and never reads the next request's bytes.
+ */
+class RequestBody implements RequestIO {
+  state = BODY_OPEN
+  trailerFields: Headers | undefined = undefined
+  private pullEffect: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> | undefined = undefined
+
+  constructor(private readonly conn: ServerConn) {}
+
+  get pull(): Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> {
+    return this.pullEffect ??= Effect.suspend(() => this.conn.pullFor(this))
+  }
+
+  trailers(): Headers | undefined {
+    return this.conn.trailersFor(this)
+  }
+
+  get hijack(): Effect.Effect<Hijacked, HijackError, Scope.Scope> {
+    return Effect.suspend(() => this.conn.hijackFor(this))
+  }
+
+  writeInterim(status: number, headers?: Headers): Effect.Effect<void, InterimResponseError> {
+    return Effect.suspend(() => this.conn.interimFor(this, status, headers))
+  }
+
+  setDeadline(which: "read" | "write", ms: number | undefined): Effect.Effect<void> {
+    return Effect.sync(() => this.conn.deadlineFor(this, which, ms))
   }
 }
 

@@ -4,11 +4,13 @@
  *
  * @module
  */
-import { Effect, Option, type Scope, Stream } from "effect"
-import type { Headers } from "../domain/Headers.js"
+import { Duration, Effect, Option, type Scope, Stream } from "effect"
+import { ByteGatherer } from "../domain/ByteGatherer.js"
+import { type Headers, Headers as HeadersClass, type HeadersInput } from "../domain/Headers.js"
 import { RequestHead } from "../domain/http1/MessageHead.js"
-import type { Conn } from "../net/Conn.js"
-import type { HijackError, RequestBodyError } from "./errors.js"
+import type { Conn, TlsState } from "../net/Conn.js"
+import type { ConnInfo } from "./config.js"
+import type { HijackError, InterimResponseError, RequestBodyError } from "./errors.js"
 
 /** A connection taken over by a handler (Go's `Hijacker`): the server neither reads nor writes it again. */
 export interface Hijacked {
@@ -22,9 +24,13 @@ export interface RequestIO {
   /** The next body chunk; fails with None at the end. The first pull sends `100 Continue` when the client asked. */
   readonly pull: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>>
   /** The trailer fields, once the body was read to its end. */
-  readonly trailers: () => Headers | undefined
+  trailers(): Headers | undefined
   /** Takes the connection over; it is closed when the Scope closes. */
   readonly hijack: Effect.Effect<Hijacked, HijackError, Scope.Scope>
+  /** Sends an interim (1xx) response before the final one. */
+  writeInterim(status: number, headers?: Headers): Effect.Effect<void, InterimResponseError>
+  /** Replaces the server's read or write timeouts for this exchange: a deadline `ms` from now, or none. */
+  setDeadline(which: "read" | "write", ms: number | undefined): Effect.Effect<void>
 }
 
 /** A matched ServeMux route. */
@@ -33,9 +39,13 @@ interface Route {
   readonly values: ReadonlyMap<string, string>
 }
 
+const NO_VALUES: ReadonlyMap<string, string> = new Map()
+
 /** A request received by the server. */
 export class ServerRequest {
   private cachedUrl: URL | undefined = undefined
+  /** The decoded path, escaped path and query, computed together on first use. */
+  private parts: TargetParts | undefined = undefined
   private cachedBody: Stream.Stream<Uint8Array, RequestBodyError> | undefined = undefined
   private route: Route | undefined = undefined
   /**
@@ -52,10 +62,35 @@ export class ServerRequest {
     readonly host: string,
     /** "http" or "https". */
     readonly scheme: "http" | "https",
-    readonly remoteAddress: string | undefined,
-    readonly remotePort: number | undefined,
+    /** The connection the request came on: its addresses and TLS facts. */
+    readonly conn: ConnInfo,
     private readonly io: RequestIO
   ) {}
+
+  /** The client's address (Go's `RemoteAddr` without the port), when known. */
+  get remoteAddress(): string | undefined {
+    return this.conn.remoteAddress
+  }
+
+  /** The client's port, when known. */
+  get remotePort(): number | undefined {
+    return this.conn.remotePort
+  }
+
+  /** The address the request came in on (Go's `LocalAddrContextKey`), when known. */
+  get localAddress(): string | undefined {
+    return this.conn.localAddress
+  }
+
+  /** The port the request came in on (the server's port), when known. */
+  get localPort(): number | undefined {
+    return this.conn.localPort
+  }
+
+  /** What TLS negotiated on the connection (Go's `Request.TLS`); undefined over plain HTTP. */
+  get tls(): TlsState | undefined {
+    return this.conn.tls
+  }
 
   /** The ServeMux pattern that matched this request (Go's `Request.Pattern`), "" when none did. */
   get pattern(): string {
@@ -70,9 +105,18 @@ export class ServerRequest {
     return this.route?.values.get(name)
   }
 
+  /**
+   * Every wildcard of the matched pattern with its value, unescaped, in pattern order (a
+   * `{rest...}` wildcard included); empty when no pattern matched. Go offers only `PathValue`
+   * by name; this is its iteration.
+   */
+  get pathValues(): ReadonlyMap<string, string> {
+    return this.route?.values ?? NO_VALUES
+  }
+
   /** A copy with this head and io, keeping the route and the url's base. */
   private derive(head: RequestHead, io: RequestIO): ServerRequest {
-    const copy = new ServerRequest(head, this.host, this.scheme, this.remoteAddress, this.remotePort, io)
+    const copy = new ServerRequest(head, this.host, this.scheme, this.conn, io)
     copy.route = this.route
     copy.urlBase = this.urlBase
     return copy
@@ -107,7 +151,15 @@ export class ServerRequest {
    */
   withBodyPull(pull: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>>): ServerRequest {
     const io = this.io
-    return this.derive(this.head, { pull, trailers: io.trailers, hijack: io.hijack })
+    return this.derive(this.head, {
+      pull,
+      trailers: () => io.trailers(),
+      get hijack() {
+        return io.hijack
+      },
+      writeInterim: (status, headers) => io.writeInterim(status, headers),
+      setDeadline: (which, ms) => io.setDeadline(which, ms)
+    })
   }
 
   /** The method, case-sensitive as received. */
@@ -157,6 +209,32 @@ export class ServerRequest {
     return url
   }
 
+  /**
+   * The path, %-decoded (Go's `URL.Path`): "/a b" for `/a%20b`, "/a/b" for `/a%2Fb` (use
+   * `rawPath` to tell that from `/a/b`). "*" for `OPTIONS *`, "" for a CONNECT authority and for
+   * an absolute-form target without a path (`http://h`, as Go). A target from `withTarget`
+   * keeps its path as given, rooted or not ("index.html" after Go's `StripPrefix`). Decoded as
+   * UTF-8 (bytes that are not become U+FFFD, where Go keeps them). An invalid %-escape, which
+   * Go's server answers 400 before any handler runs, is left as received here.
+   */
+  get path(): string {
+    return (this.parts ??= targetParts(this.head.target, this.head.targetForm)).path
+  }
+
+  /**
+   * The path as received, still %-escaped (Go's `URL.EscapedPath()`): `/a%2Fb` stays so.
+   * Where the target holds characters that are not valid in an escaped path (`"`, `{`, `|`,
+   * ...), it is the path escaped again, as Go's.
+   */
+  get rawPath(): string {
+    return (this.parts ??= targetParts(this.head.target, this.head.targetForm)).rawPath
+  }
+
+  /** The query, without "?" and still %-escaped (Go's `URL.RawQuery`); "" when there is none. */
+  get rawQuery(): string {
+    return (this.parts ??= targetParts(this.head.target, this.head.targetForm)).rawQuery
+  }
+
   /** The body as a stream of chunks as they arrive (each a view, not copied). It can be read once. */
   get body(): Stream.Stream<Uint8Array, RequestBodyError> {
     this.cachedBody ??= Stream.repeatEffectOption(this.io.pull)
@@ -168,19 +246,22 @@ export class ServerRequest {
     return this.io.pull
   }
 
-  /** The whole body as bytes (Go's `io.ReadAll(r.Body)`). */
+  /**
+   * The whole body as bytes (Go's `io.ReadAll(r.Body)`), gathered into one growing buffer
+   * (sized by Content-Length up to a cap): memory stays about twice the body however it was
+   * split. A body that arrived in one chunk is that chunk, a view, not copied.
+   */
   get bytes(): Effect.Effect<Uint8Array, RequestBodyError> {
     const pull = this.io.pull
+    const hint = this.head.contentLength
     return Effect.suspend(() => {
-      const parts: Array<Uint8Array> = []
+      const gathered = new ByteGatherer(hint)
       const loop: Effect.Effect<Uint8Array, RequestBodyError> = Effect.matchEffect(pull, {
-        onFailure: (e) =>
-          Option.isNone(e)
-            ? Effect.succeed(parts.length === 1 ? parts[0]! : Buffer.concat(parts))
-            : Effect.fail(e.value),
+        onFailure: (e) => (Option.isNone(e) ? Effect.succeed(gathered.result()) : Effect.fail(e.value)),
         onSuccess: (chunk) => {
-          // A view into the connection's input that stays valid (the parser never reuses it).
-          parts.push(chunk)
+          // The first chunk may be kept as it is: a view into the connection's input that
+          // stays valid (the parser never reuses it).
+          gathered.push(chunk)
           return loop
         }
       })
@@ -205,4 +286,139 @@ export class ServerRequest {
   get hijack(): Effect.Effect<Hijacked, HijackError, Scope.Scope> {
     return this.io.hijack
   }
+
+  /**
+   * Sends an interim response before the final one (Go 1.19+ `WriteHeader` with a 1xx status;
+   * node:http's `writeEarlyHints`), e.g. `103 Early Hints` with `Link` fields, as many times as
+   * needed while the handler runs. `100 Continue` is sent by the server on the body's first read
+   * (sending it here first stops that); 101 is refused (a protocol switch is `hijack`). Not sent
+   * to an HTTP/1.0 client (RFC 9110 §15.2). Fails once the final response was started.
+   */
+  writeInterim(status: number, headers?: HeadersInput): Effect.Effect<void, InterimResponseError> {
+    return this.io.writeInterim(status, headers === undefined ? undefined : headers instanceof HeadersClass ? headers : HeadersClass.make(headers))
+  }
+
+  /**
+   * Replaces the server's read timeouts (`readTimeout`, `readTotalTimeout`) for the rest of this
+   * request's body by a deadline `timeout` from now, or none with "none" (Go's
+   * `ResponseController.SetReadDeadline`): for a handler that expects a slow upload, or wants
+   * a shorter bound than the server's.
+   */
+  setReadDeadline(timeout: Duration.DurationInput | "none"): Effect.Effect<void> {
+    return this.io.setDeadline("read", timeout === "none" ? undefined : Duration.toMillis(Duration.decode(timeout)))
+  }
+
+  /**
+   * Replaces the server's write timeouts (`writeTimeout`, `writeTotalTimeout`) for the rest of
+   * this response by a deadline `timeout` from now, or none with "none" (Go's
+   * `ResponseController.SetWriteDeadline`).
+   */
+  setWriteDeadline(timeout: Duration.DurationInput | "none"): Effect.Effect<void> {
+    return this.io.setDeadline("write", timeout === "none" ? undefined : Duration.toMillis(Duration.decode(timeout)))
+  }
+}
+
+/** Go's split of a request-target into `URL.Path`, `URL.EscapedPath()` and `URL.RawQuery`. */
+interface TargetParts {
+  readonly path: string
+  readonly rawPath: string
+  readonly rawQuery: string
+}
+
+const NO_PATH: TargetParts = { path: "", rawPath: "", rawQuery: "" }
+const ASTERISK: TargetParts = { path: "*", rawPath: "*", rawQuery: "" }
+
+/**
+ * The escaped path and query of `target` as Go's `url.ParseRequestURI` splits them: the query
+ * after the first "?" (no fragment: a request-target has none, so "#" is part of the path);
+ * an absolute-form target's path after its authority ("" when it has none, or when it is
+ * opaque, `scheme:rest`); an authority-form target (CONNECT) has neither.
+ */
+const splitTarget = (target: string, form: RequestHead["targetForm"]): readonly [rawPath: string, rawQuery: string] | undefined => {
+  if (form === "asterisk") return undefined
+  if (form === "authority") return ["", ""]
+  const q = target.indexOf("?")
+  let rest = q < 0 ? target : target.slice(0, q)
+  const query = q < 0 ? "" : target.slice(q + 1)
+  if (form === "absolute") {
+    const colon = rest.indexOf(":")
+    rest = rest.slice(colon + 1)
+    if (rest.startsWith("//")) {
+      const slash = rest.indexOf("/", 2)
+      rest = slash < 0 ? "" : rest.slice(slash)
+    } else if (!rest.startsWith("/")) rest = "" // opaque (Go's URL.Opaque)
+  }
+  return [rest, query]
+}
+
+const targetParts = (target: string, form: RequestHead["targetForm"]): TargetParts => {
+  const split = splitTarget(target, form)
+  if (split === undefined) return ASTERISK
+  const [raw, rawQuery] = split
+  if (raw === "" && rawQuery === "") return NO_PATH
+  const path = unescapePath(raw, true)!
+  return { path, rawPath: validEncodedPath(raw) ? raw : escapePath(path), rawQuery }
+}
+
+const hexValue = (c: number): number =>
+  c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1
+
+/**
+ * `raw` with its %XX escapes decoded, as UTF-8 (Go's `unescape(s, encodePath)`: "+" stays).
+ * An invalid escape (not two hex digits) gives undefined, or with `lenient` stays as it is.
+ */
+const unescapePath = (raw: string, lenient: boolean): string | undefined => {
+  if (raw.indexOf("%") < 0) return raw
+  const bytes = Buffer.from(raw, "utf8")
+  let n = 0
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!
+    if (c === 0x25 && i + 2 < bytes.length && hexValue(bytes[i + 1]!) >= 0 && hexValue(bytes[i + 2]!) >= 0) {
+      bytes[n++] = hexValue(bytes[i + 1]!) * 16 + hexValue(bytes[i + 2]!)
+      i += 2
+    } else if (c === 0x25 && !lenient) return undefined
+    else bytes[n++] = c
+  }
+  return bytes.toString("utf8", 0, n)
+}
+
+// Go's validEncoded(s, encodePath): the bytes an escaped path may hold as they are.
+const PATH_OK = new Uint8Array(128)
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~!$&'()*+,;=:@[]%/") PATH_OK[c.charCodeAt(0)] = 1
+
+const validEncodedPath = (raw: string): boolean => {
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i)
+    if (c >= 128 || PATH_OK[c] === 0) return false
+  }
+  return true
+}
+
+// Go's shouldEscape(c, encodePath) is false for these.
+const PATH_KEEP = new Uint8Array(128)
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~$&+,/:;=@") PATH_KEEP[c.charCodeAt(0)] = 1
+
+/** Go's `escape(path, encodePath)`: every UTF-8 byte of `path` Go would escape as %XX. */
+const escapePath = (path: string): string => {
+  let out = ""
+  for (const b of Buffer.from(path, "utf8")) {
+    out += b < 128 && PATH_KEEP[b] === 1 ? String.fromCharCode(b) : "%" + (b < 16 ? "0" : "") + b.toString(16).toUpperCase()
+  }
+  return out
+}
+
+/**
+ * Whether every %-escape in the part of `head`'s target before the query is two hex digits,
+ * as Go's `url.ParseRequestURI` demands when its server reads a request (`readRequest`): Go
+ * answers a bad one, `GET /a%zz`, with a bare `400 Bad Request` and closes, before any
+ * handler runs. The query is not checked (Go parses it only when asked, `URL.Query`). Costs
+ * one `indexOf` for a target without "%".
+ */
+export const validTargetEscapes = (head: RequestHead): boolean => {
+  const target = head.target
+  const pct = target.indexOf("%")
+  if (pct < 0) return true
+  const q = target.indexOf("?")
+  if (q >= 0 && q < pct) return true
+  return unescapePath(q < 0 ? target : target.slice(0, q), false) !== undefined
 }

@@ -56,11 +56,48 @@ export const INTERNAL_SERVER_ERROR: Buffer = cannedReply(Status.InternalServerEr
 const HOST_BYTE = new Uint8Array(128)
 for (const c of "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!$%&'()*+,-.:;=[]_~") HOST_BYTE[c.charCodeAt(0)] = 1
 
-/** Whether `host` is a valid Host field value (Go's `httpguts.ValidHostHeader`); empty is valid. */
+const COLON = 0x3a
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+
+/**
+ * Whether `host` is a valid Host field value; empty is valid (RFC 9112 §3.2 requires a 400 for
+ * an invalid one). Every character must be one Go's `httpguts.ValidHostHeader` accepts, and
+ * the value must have the shape of RFC 3986's `host [ ":" port ]`: a reg-name or IPv4address
+ * (no ":" and no brackets), or an IP-literal in brackets, then optionally ":" and a port,
+ * `port = *DIGIT` (so `example.com:` is valid and `example.com:8o`, `a:1:2`, `[::1]:x` are
+ * not). As in Go and RFC 3986, the port is not range-checked: `example.com:65536` is valid.
+ */
 export const validHost = (host: string): boolean => {
-  for (let i = 0; i < host.length; i++) {
+  const n = host.length
+  for (let i = 0; i < n; i++) {
     const c = host.charCodeAt(i)
     if (c >= 128 || HOST_BYTE[c] === 0) return false
+  }
+  let i = 0
+  if (n > 0 && host.charCodeAt(0) === OPEN_BRACKET) {
+    // IP-literal = "[" ( IPv6address / IPvFuture ) "]": non-empty, no brackets inside.
+    i = 1
+    while (i < n && host.charCodeAt(i) !== CLOSE_BRACKET) {
+      if (host.charCodeAt(i) === OPEN_BRACKET) return false
+      i++
+    }
+    if (i >= n || i === 1) return false
+    i++
+  } else {
+    // reg-name / IPv4address: no ":" (that starts the port) and no brackets.
+    while (i < n) {
+      const c = host.charCodeAt(i)
+      if (c === COLON) break
+      if (c === OPEN_BRACKET || c === CLOSE_BRACKET) return false
+      i++
+    }
+  }
+  if (i === n) return true
+  if (host.charCodeAt(i) !== COLON) return false
+  for (i++; i < n; i++) {
+    const c = host.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return false
   }
   return true
 }

@@ -6,20 +6,60 @@
  *
  * @module
  */
-import { Duration, type Effect } from "effect"
+import { type Context, Duration, type Effect } from "effect"
 import { DEFAULT_MAX_REQUEST_HEADER_BYTES } from "../domain/http1/Parser.js"
+import type { Conn, TlsState } from "../net/Conn.js"
 import type { Handler } from "./Handler.js"
 
 /** A connection's state, as Go's `http.ConnState`. */
 export type ConnState = "New" | "Active" | "Idle" | "Hijacked" | "Closed"
 
-/** What the `connState` hook learns about a connection. */
+/**
+ * What the server knows about an accepted connection: what the `connState` and `connContext`
+ * hooks learn, and `ServerRequest.conn` (Go spreads these over `Request.RemoteAddr`,
+ * `LocalAddrContextKey` and `Request.TLS`).
+ */
 export interface ConnInfo {
   /** A number unique within the server, in accept order. */
   readonly id: number
+  /** The client's address and port (Go's `Request.RemoteAddr`). */
   readonly remoteAddress: string | undefined
   readonly remotePort: number | undefined
+  /** The address and port the connection came in on (Go's `LocalAddrContextKey`). */
+  readonly localAddress: string | undefined
+  readonly localPort: number | undefined
+  /**
+   * For an HTTPS connection, what TLS negotiated (Go's `Request.TLS`); undefined for plain
+   * HTTP. Read when asked: the handshake runs on the connection after it is accepted, so in
+   * the `connContext` hook and at ConnState "New" it is not complete yet (as in Go, whose
+   * ConnContext runs before the handshake too); from a request it always is.
+   */
+  readonly tls: TlsState | undefined
 }
+
+/** A `ConnInfo` that reads the TLS facts from the connection on each use. */
+class AcceptedConn implements ConnInfo {
+  readonly remoteAddress: string | undefined
+  readonly remotePort: number | undefined
+  readonly localAddress: string | undefined
+  readonly localPort: number | undefined
+  constructor(readonly id: number, private readonly conn: Conn) {
+    this.remoteAddress = conn.remoteAddress
+    this.remotePort = conn.remotePort
+    this.localAddress = conn.localAddress
+    this.localPort = conn.localPort
+  }
+
+  get tls(): TlsState | undefined {
+    return this.conn.tlsState?.()
+  }
+}
+
+/**
+ * The facts of `conn`, the `id`-th connection accepted: the addresses are read once, now; the
+ * TLS facts whenever `tls` is read.
+ */
+export const connInfo = (id: number, conn: Conn): ConnInfo => new AcceptedConn(id, conn)
 
 /** A key and certificate (PEM) for HTTPS. */
 export interface TlsOptions {
@@ -37,10 +77,30 @@ export interface ServerOptions<E, R> {
   readonly handler: Handler<E, R>
   /** From accepting a connection (or the end of the last response) to the end of a request head. Default 10 s (Go: 0). */
   readonly readHeaderTimeout?: Duration.DurationInput
-  /** From the start of a request to the end of its body. Default 60 s (Go: 0). */
+  /**
+   * How long reading a request body may go without progress (no byte received while the body
+   * is awaited): a stall, not a length, so a slow but moving upload lives. Default 60 s (Go: 0,
+   * and Go's `ReadTimeout` caps the whole request instead; see `readTotalTimeout`). A body
+   * read that runs out fails with `RequestBodyError` reason "timeout", answered 408.
+   */
   readonly readTimeout?: Duration.DurationInput
-  /** From the end of a request head to the end of its response. Default 60 s (Go: 0); long streams need more, or 0. */
+  /**
+   * A cap on the whole request, from the end of its head to the end of its body (Go's
+   * `ReadTimeout`, counted from the head). Default 0: none, `readTimeout` judges progress.
+   */
+  readonly readTotalTimeout?: Duration.DurationInput
+  /**
+   * How long writing a response may go without progress (bytes waiting for the client that it
+   * does not take): a stall, not a length, so a long download or an event stream to a client
+   * that reads lives, and one that stops reading is cut. Time a handler spends computing is not
+   * a stall. Default 60 s (Go: 0; Go's `WriteTimeout` caps the whole answer, see `writeTotalTimeout`).
+   */
   readonly writeTimeout?: Duration.DurationInput
+  /**
+   * A cap on the whole answer, from the end of the request head to the end of the response
+   * (Go's `WriteTimeout`): the handler's time included. Default 0: none.
+   */
+  readonly writeTotalTimeout?: Duration.DurationInput
   /** How long a keep-alive connection may wait for its next request. Default 120 s (Go: readTimeout, else none). */
   readonly idleTimeout?: Duration.DurationInput
   /** How long closing the layer's Scope lets in-flight requests finish before interrupting them. Default 10 s. */
@@ -57,6 +117,15 @@ export interface ServerOptions<E, R> {
   readonly connState?: (info: ConnInfo, state: ConnState) => Effect.Effect<void>
   /** The listen backlog. Default 511. */
   readonly backlog?: number
+  /**
+   * Services for each connection (Go's `ConnContext`): run once per accepted connection, in
+   * its fiber, before its first request is read (so before a TLS handshake completes); the
+   * Context it yields is provided to every handler run on that connection, on top of the
+   * handler's own, so a handler reads a service with `Effect.serviceOption(Tag)`. When it fails
+   * or dies, the connection is closed and the failure logged (Go's server would crash on a
+   * panic); the server goes on. Not set: no cost on the hot path.
+   */
+  readonly connContext?: (info: ConnInfo) => Effect.Effect<Context.Context<never>, unknown>
 }
 
 /** The defaults, in milliseconds (see {@link ServerOptions}). */
@@ -72,13 +141,16 @@ export const DEFAULTS = {
 export interface ResolvedServerConfig {
   readonly readHeaderTimeoutMs: number
   readonly readTimeoutMs: number
+  readonly readTotalTimeoutMs: number
   readonly writeTimeoutMs: number
+  readonly writeTotalTimeoutMs: number
   readonly idleTimeoutMs: number
   readonly shutdownTimeoutMs: number
   readonly maxHeaderBytes: number
   readonly maxBodyBytes: number
   readonly disableKeepAlives: boolean
   readonly connState: ((info: ConnInfo, state: ConnState) => Effect.Effect<void>) | undefined
+  readonly connContext: ((info: ConnInfo) => Effect.Effect<Context.Context<never>, unknown>) | undefined
 }
 
 const millis = (d: Duration.DurationInput | undefined, fallback: number): number =>
@@ -91,11 +163,14 @@ const positive = (n: number | undefined, fallback: number): number =>
 export const resolve = <E, R>(options: ServerOptions<E, R>): ResolvedServerConfig => ({
   readHeaderTimeoutMs: millis(options.readHeaderTimeout, DEFAULTS.readHeaderTimeoutMs),
   readTimeoutMs: millis(options.readTimeout, DEFAULTS.readTimeoutMs),
+  readTotalTimeoutMs: millis(options.readTotalTimeout, 0),
   writeTimeoutMs: millis(options.writeTimeout, DEFAULTS.writeTimeoutMs),
+  writeTotalTimeoutMs: millis(options.writeTotalTimeout, 0),
   idleTimeoutMs: millis(options.idleTimeout, DEFAULTS.idleTimeoutMs),
   shutdownTimeoutMs: millis(options.shutdownTimeout, DEFAULTS.shutdownTimeoutMs),
   maxHeaderBytes: positive(options.maxHeaderBytes, DEFAULT_MAX_REQUEST_HEADER_BYTES),
   maxBodyBytes: positive(options.maxBodyBytes, Number.POSITIVE_INFINITY),
   disableKeepAlives: options.disableKeepAlives ?? false,
-  connState: options.connState
+  connState: options.connState,
+  connContext: options.connContext
 })

@@ -51,3 +51,38 @@ export class HijackError extends Data.TaggedError("HijackError")<{
     return `hijack refused: ${this.detail}`
   }
 }
+
+/**
+ * A graceful shutdown ran out of time (Go's `Shutdown` returning `context.DeadlineExceeded`):
+ * `interrupted` connections still had requests in flight and were cut. The server is closed
+ * all the same.
+ */
+export class ShutdownTimeout extends Data.TaggedError("ShutdownTimeout")<{
+  /** The grace period that ran out, in milliseconds. */
+  readonly timeoutMs: number
+  /** Connections interrupted and closed when it ran out. */
+  readonly interrupted: number
+}> {
+  override get message(): string {
+    return `shutdown: ${this.interrupted} connection(s) still busy after ${this.timeoutMs} ms were interrupted`
+  }
+}
+
+/** `writeInterim` was refused: not a 1xx status other than 101, or the final response was started. */
+export class InterimResponseError extends Data.TaggedError("InterimResponseError")<{
+  readonly status: number
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `interim response ${this.status} refused: ${this.detail}`
+  }
+}
+
+/** A handler answered with a status outside 100..999 (Go's `WriteHeader` panics): answered 500. */
+export class InvalidStatusError extends Data.TaggedError("InvalidStatusError")<{
+  readonly status: number
+}> {
+  override get message(): string {
+    return `invalid response status ${this.status}: a status is an integer from 100 to 999`
+  }
+}

@@ -6,6 +6,7 @@
  * @module
  */
 import * as Body from "../domain/Body.js"
+import type { Headers } from "../domain/Headers.js"
 import { type OutgoingFraming, responseFraming, sanitizeFieldValue } from "../domain/http1/writer.js"
 import * as Status from "../domain/Status.js"
 import { detectContentType, SNIFF_LEN } from "./sniff.js"
@@ -39,6 +40,15 @@ export interface RequestSide {
 /**
  * The head for `response`. `date` is the current IMF-fixdate; `firstChunk` the first body bytes
  * when known (a Bytes body's, or a stream's first chunk), for Content-Type sniffing.
+ *
+ * As Go's server (server.go, `chunkWriter.writeHeader`):
+ * - a handler's valid Content-Length frames the body (also for HEAD, where it is written as
+ *   given); an invalid one is dropped. A Bytes or Empty body of another length closes the
+ *   connection after the response (see `bytesToWrite` for what is written);
+ * - 1xx and 204 carry no Content-Length or Transfer-Encoding; 304 no Content-Type either
+ *   (Go's `suppressedHeaders`; RFC 9110 §15.4.5, RFC 9112 §6.3);
+ * - no Content-Type is sniffed when the handler set one, a Transfer-Encoding, or a non-empty
+ *   Content-Encoding (golang/go#31753: sniffing compressed bytes labels them application/x-gzip).
  */
 export const planResponse = (
   response: ServerResponse<unknown>,
@@ -51,8 +61,11 @@ export const planResponse = (
   const bodyAllowed = Status.bodyAllowed(status)
   const isHead = request.method === "HEAD"
   const http11 = request.versionMinor >= 1
-  const wantsTrailers = response.trailers !== undefined && http11 && bodyAllowed && !isHead
-  const length = bodyAllowed ? (wantsTrailers ? undefined : Body.contentLength(response.body)) : undefined
+  // A Content-Length the handler set frames the body when it parses (Go's WriteHeader), so
+  // trailers, which need chunked, cannot follow (as in Go, where they are then not sent).
+  const declared = bodyAllowed ? declaredLength(headers) : undefined
+  const wantsTrailers = response.trailers !== undefined && http11 && bodyAllowed && !isHead && declared === undefined
+  const length = bodyAllowed ? (declared ?? (wantsTrailers ? undefined : Body.contentLength(response.body))) : undefined
   const framing = responseFraming(request.method, status, length, http11)
 
   // One pass over the handler's fields: write them, and note the ones we act on. Names are
@@ -61,6 +74,7 @@ export const planResponse = (
   let hasDate = false
   let hasType = false
   let hasTE = false
+  let hasEncoding = false
   let closeAsked = false
   let connection: string | undefined = undefined
   let trailerNames: Array<string> | undefined = undefined
@@ -69,7 +83,7 @@ export const planResponse = (
     const value = headers.valueAt(i)!
     switch (name) {
       case "Content-Length":
-        continue
+        continue // written from the framing below (a valid one is `declared`)
       case "Transfer-Encoding":
         hasTE = true
         continue
@@ -80,7 +94,12 @@ export const planResponse = (
         hasDate = true
         break
       case "Content-Type":
+        // Go's suppressedHeaders(304); RFC 9110 §15.4.5: a 304 carries no representation metadata.
+        if (status === Status.NotModified) continue
         hasType = true
+        break
+      case "Content-Encoding":
+        if (value !== "") hasEncoding = true
         break
       case "Connection":
         if (hasToken(value, "close")) closeAsked = true
@@ -89,11 +108,16 @@ export const planResponse = (
     }
     fields += name + ": " + sanitizeFieldValue(value) + "\r\n"
   }
-  const close = !request.keepAlive || framing._tag === "Close" || closeAsked
+  // A body in hand that is not as long as the handler's Content-Length: the client cannot find
+  // where this response ends, so the connection closes after it (Go's finishRequest).
+  const short = declared !== undefined && !isHead && (response.body._tag === "Bytes" || response.body._tag === "Empty") &&
+    Body.contentLength(response.body) !== declared
+  const close = !request.keepAlive || framing._tag === "Close" || closeAsked || short
 
   let head = statusLine(status, response.statusText) + fields
   if (!hasDate) head += "Date: " + date + "\r\n"
-  if (bodyAllowed && !hasType && !hasTE && firstChunk !== undefined && firstChunk.length > 0) {
+  // Go's chunkWriter.writeHeader: no sniffing when the body is encoded (golang/go#31753).
+  if (bodyAllowed && !hasType && !hasTE && !hasEncoding && firstChunk !== undefined && firstChunk.length > 0) {
     head += "Content-Type: " + detectContentType(firstChunk.length > SNIFF_LEN ? firstChunk.subarray(0, SNIFF_LEN) : firstChunk) + "\r\n"
   }
   if (close) head += "Connection: close\r\n"
@@ -110,6 +134,98 @@ export const planResponse = (
   }
   head += "\r\n"
   return { head, framing, sendBody: framing._tag !== "None" && !isHead, close, withTrailers: wantsTrailers }
+}
+
+/** What to write of a body held in memory (`bytesToWrite`), and what follows. */
+export interface BytesWrite {
+  /** The body bytes to write after the head, if any. */
+  readonly data: Uint8Array | undefined
+  /** Whether the connection closes after the response. */
+  readonly close: boolean
+  /** Why the body was not written as the handler gave it (for the log), when it was not. */
+  readonly error: string | undefined
+}
+
+/**
+ * What to write of an in-memory body (`bytes`, from a Bytes body; undefined for Empty) under
+ * `plan`. With Content-Length framing (the handler's own Content-Length, which may differ from
+ * the body's length) the wire must carry exactly the announced count: more bytes are cut to
+ * it and the connection closes, with an error (Go's Write fails with `ErrContentLength`);
+ * fewer are written and the connection closes (Go's `finishRequest`), so the client sees a
+ * truncated body rather than a response that runs into the next one (RFC 9112 §6.3).
+ */
+export const bytesToWrite = (plan: ResponsePlan, bytes: Uint8Array | undefined): BytesWrite => {
+  if (!plan.sendBody) return new BytesWriteImpl(undefined, plan.close, undefined)
+  const framing = plan.framing
+  const n = bytes === undefined ? 0 : bytes.length
+  if (framing._tag !== "Length" || n === framing.length) return new BytesWriteImpl(bytes, plan.close, undefined)
+  if (n > framing.length) {
+    return new BytesWriteImpl(
+      bytes!.subarray(0, framing.length),
+      true,
+      `the response body has ${n} bytes, more than its announced Content-Length of ${framing.length}: the rest was not written`
+    )
+  }
+  return new BytesWriteImpl(bytes, true, `the response body has ${n} bytes, fewer than its announced Content-Length of ${framing.length}`)
+}
+
+class BytesWriteImpl implements BytesWrite {
+  constructor(readonly data: Uint8Array | undefined, readonly close: boolean, readonly error: string | undefined) {}
+}
+
+/**
+ * Whether a handler's status can be written: an integer from 100 to 999 (RFC 9110 §15:
+ * three digits). Go's `WriteHeader` panics on any other (`checkWriteHeaderCode`); the server
+ * answers 500 instead.
+ */
+export const validStatus = (status: number): boolean => Number.isInteger(status) && status >= 100 && status <= 999
+
+/**
+ * The head of an interim (1xx) response, such as `103 Early Hints` (RFC 9110 §15.2, RFC 8297),
+ * ending with the blank line: the status line and `headers`, values sanitised as in
+ * `planResponse`, without Date, Connection handling or framing. Content-Length,
+ * Transfer-Encoding and Trailer are left out (Go writes a 1xx with
+ * `WriteSubset(excludedHeadersNoBody)`; RFC 9112 §6.3: a 1xx has no content). The caller
+ * checks that `status` is 1xx (and not 101, which switches protocols).
+ */
+export const interimHead = (status: number, headers: Headers): string => {
+  let head = statusLine(status, undefined)
+  for (let i = 0, n = headers.size; i < n; i++) {
+    const name = headers.nameAt(i)!
+    if (name === "Content-Length" || name === "Transfer-Encoding" || name === "Trailer") continue
+    head += name + ": " + sanitizeFieldValue(headers.valueAt(i)!) + "\r\n"
+  }
+  return head + "\r\n"
+}
+
+/**
+ * The handler's Content-Length, if it is to frame the body: exactly one field, a non-negative
+ * decimal integer (OWS around it ignored), and no Transfer-Encoding beside it. Go honours a
+ * Content-Length that parses and drops one that does not (`response.WriteHeader`), and drops
+ * it when a Transfer-Encoding other than identity is set (`chunkWriter.writeHeader`).
+ */
+const declaredLength = (headers: Headers): number | undefined => {
+  let value: string | undefined = undefined
+  for (let i = 0, n = headers.size; i < n; i++) {
+    const name = headers.nameAt(i)!
+    if (name === "Content-Length") {
+      if (value !== undefined) return undefined
+      value = headers.valueAt(i)!
+    } else if (name === "Transfer-Encoding" && headers.valueAt(i)!.trim().toLowerCase() !== "identity") return undefined
+  }
+  if (value === undefined) return undefined
+  let start = 0
+  let end = value.length
+  while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++
+  while (end > start && (value.charCodeAt(end - 1) === 0x20 || value.charCodeAt(end - 1) === 0x09)) end--
+  if (end === start || end - start > 15) return undefined
+  let n = 0
+  for (let i = start; i < end; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return undefined
+    n = n * 10 + (c - 0x30)
+  }
+  return n
 }
 
 const formatStatusLine = (status: number, reason: string): string => "HTTP/1.1 " + status + " " + reason + "\r\n"

@@ -11,21 +11,26 @@
  *   }).pipe(Effect.scoped, Effect.provide(HttpTest.server(handler))))
  * ```
  *
+ * `HttpTest.tlsServer` is Go's `httptest.NewTLSServer`: the same over HTTPS, with a built-in
+ * test certificate that its client trusts.
+ *
  * @module
  */
 import { HttpClient, HttpClientRequest, type HttpApp, type HttpServerRequest } from "@effect/platform"
 import { Context, Effect, Layer, type Scope } from "effect"
 import * as NetHttpClient from "../platform/HttpClient.js"
 import * as NetHttpServer from "../platform/HttpServer.js"
+import type { ServerOptions } from "../server/config.js"
 import type { Handler } from "../server/Handler.js"
 import { Server, type ServerService } from "../server/Server.js"
 import { Client, type ClientConfig, type ClientService } from "../transport/Client.js"
 import type { TransportConfig } from "../transport/config.js"
 import { Transport, type TransportService } from "../transport/Transport.js"
+import { TEST_CERT, TEST_KEY } from "./testCert.js"
 
 /** A running test server and a client for it. */
 export interface TestServer {
-  /** `http://127.0.0.1:PORT`, without a trailing slash. */
+  /** `http://127.0.0.1:PORT` (`https://` from `tlsServer`), without a trailing slash. */
   readonly url: string
   readonly port: number
   /** A Client over a Transport of its own (no proxy), closed with the test server. */
@@ -41,14 +46,25 @@ export interface TestServer {
    * `CloseClientConnections`): the client then finds its idle connections dropped.
    */
   readonly closeClientConnections: Effect.Effect<void>
+  /**
+   * The certificate (PEM) the server presents over HTTPS, which `client` trusts (Go's
+   * `Server.Certificate`): give it as `ca` to another client. Undefined for plain HTTP.
+   */
+  readonly certificate: string | undefined
 }
 
-/** What `HttpTest.server` takes besides the handler. */
-export interface TestServerOptions {
+/** What `HttpTest.server` and `tlsServer` take besides the handler. */
+export interface TestServerOptions<E = never, R = never> {
   /** Settings of the client's Transport (its proxy is always "none"). */
   readonly transport?: Omit<TransportConfig, "proxy">
   /** Settings of the Client (timeout, redirect policy, jar). */
   readonly client?: ClientConfig
+  /**
+   * Settings of the server (timeouts, limits, hooks such as `connState` and `connContext`),
+   * as Go's test sets fields of `httptest.NewUnstartedServer(h).Config` before `Start`. Its
+   * address is always 127.0.0.1:0; `tlsServer` sets `tls` itself. Not used by `app`.
+   */
+  readonly server?: Omit<ServerOptions<E, R>, "host" | "port" | "handler">
 }
 
 /** The test server of the test's Scope. */
@@ -57,9 +73,23 @@ export class HttpTest extends Context.Tag("effect-nethttp/HttpTest")<HttpTest, T
    * A server on 127.0.0.1:0 serving `handler`, with a client for it. Building the Layer listens;
    * closing its Scope closes the client's connections, then shuts the server down.
    */
-  static server<E, R>(handler: Handler<E, R>, options: TestServerOptions = {}): Layer.Layer<HttpTest, never, R> {
-    return testLayer(Effect.map(Server, (server) => server), options).pipe(
-      Layer.provide(Layer.orDie(Server.layer({ host: "127.0.0.1", port: 0, handler })))
+  static server<E, R>(handler: Handler<E, R>, options: TestServerOptions<E, R> = {}): Layer.Layer<HttpTest, never, R> {
+    return testLayer(Effect.map(Server, (server) => server), options, undefined).pipe(
+      Layer.provide(Layer.orDie(Server.layer({ ...options.server, host: "127.0.0.1", port: 0, handler })))
+    )
+  }
+
+  /**
+   * As `server`, over HTTPS (Go's `httptest.NewTLSServer`): the server presents a built-in
+   * self-signed certificate for 127.0.0.1 and localhost (`TEST_CERT`, as Go's
+   * `internal/testcert`), and the client trusts exactly that certificate (as its only CA;
+   * Node's bundled roots are not trusted), verifying it as any https client does. The URL is
+   * `https://127.0.0.1:PORT`; `certificate` gives the PEM to other clients.
+   */
+  static tlsServer<E, R>(handler: Handler<E, R>, options: TestServerOptions<E, R> = {}): Layer.Layer<HttpTest, never, R> {
+    const transport: Omit<TransportConfig, "proxy"> = { ...options.transport, tls: { ...options.transport?.tls, ca: TEST_CERT } }
+    return testLayer(Effect.map(Server, (server) => server), { ...options, transport }, TEST_CERT).pipe(
+      Layer.provide(Layer.orDie(Server.layer({ ...options.server, host: "127.0.0.1", port: 0, handler, tls: { key: TEST_KEY, cert: TEST_CERT } })))
     )
   }
 
@@ -69,14 +99,14 @@ export class HttpTest extends Context.Tag("effect-nethttp/HttpTest")<HttpTest, T
    */
   static app<E, R>(
     app: HttpApp.Default<E, R>,
-    options: TestServerOptions = {}
+    options: Omit<TestServerOptions, "server"> = {}
   ): Layer.Layer<HttpTest, never, Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope>> {
     const served = Effect.gen(function*() {
       const { http, server } = yield* Effect.orDie(NetHttpServer.makeWithServer({ host: "127.0.0.1", port: 0 }))
       yield* http.serve(app)
       return server
     })
-    return testLayer(served, options).pipe(Layer.provide(NetHttpServer.layerContext)) as Layer.Layer<
+    return testLayer(served, options, undefined).pipe(Layer.provide(NetHttpServer.layerContext)) as Layer.Layer<
       HttpTest,
       never,
       Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope>
@@ -85,7 +115,11 @@ export class HttpTest extends Context.Tag("effect-nethttp/HttpTest")<HttpTest, T
 }
 
 /** The HttpTest service over the server `served` makes, with a Client and an HttpClient for it. */
-const testLayer = <E, R>(served: Effect.Effect<ServerService, E, R | Scope.Scope>, options: TestServerOptions): Layer.Layer<HttpTest, E, R> =>
+const testLayer = <E, R>(
+  served: Effect.Effect<ServerService, E, R | Scope.Scope>,
+  options: Omit<TestServerOptions<unknown, unknown>, "server">,
+  certificate: string | undefined
+): Layer.Layer<HttpTest, E, R> =>
   // The requirements are `R`: Scope, Transport and Client are provided here (TypeScript cannot
   // simplify Exclude over a type parameter).
   (Layer.scoped(
@@ -101,7 +135,8 @@ const testLayer = <E, R>(served: Effect.Effect<ServerService, E, R | Scope.Scope
         httpClient: HttpClient.mapRequest(NetHttpClient.make(transport), HttpClientRequest.prependUrl(server.url)),
         transport,
         server,
-        closeClientConnections: server.closeConnections
+        closeClientConnections: server.closeConnections,
+        certificate
       }
     })
   ).pipe(Layer.provide(Client.layer(options.client).pipe(Layer.provideMerge(Transport.layer({ ...options.transport, proxy: "none" })))))) as Layer.Layer<HttpTest, E, R>

@@ -51,6 +51,7 @@ export const withBuffered = (conn: Conn, buffered: Uint8Array): Conn => {
     write: conn.write,
     writeNow: conn.writeNow,
     drained: conn.drained,
+    bytesFlushed: () => conn.bytesFlushed(),
     closeWrite: conn.closeWrite,
     close: conn.close,
     closed: conn.closed,

@@ -170,11 +170,12 @@ const DELIBERATE_DIFFERENCES: ReadonlyArray<DeliberateDifference> = [
   },
   {
     id: "chunk-bws",
-    what: "SP or HTAB around \";\" and \"=\" in chunk extensions, or between the chunk size and the CRLF",
+    what: "SP or HTAB before \";\" and around \"=\" in chunk extensions (not before the CRLF, which both refuse)",
     ours: "skips it",
     llhttp: "HPE_STRICT, or HPE_INVALID_CHUNK_SIZE when it follows the size",
     why: "RFC 9112 §7.1.1: chunk-ext = *( BWS \";\" BWS chunk-ext-name [ BWS \"=\" BWS chunk-ext-val ] ), and RFC 9110 " +
-      "§5.6.3 says a recipient MUST parse and remove BWS; Go trims trailing whitespace off a chunk-size line.",
+      "§5.6.3 says a recipient MUST parse and remove BWS. Whitespace before the CRLF is not BWS: we refuse it, as llhttp " +
+      "(Go trims it).",
     applies: (w) => chunkLines(w).some((l) => BWS_LINE.test(l.rest) && /[ \t]/.test(stripQuoted(l.rest))),
     rewriteForLlhttp: (w) => mapChunkLines(w, (rest) => (BWS_LINE.test(rest) ? removeBws(rest) : rest))
   },
@@ -364,8 +365,8 @@ const validContentLengths = (w: Wire): boolean => {
 
 const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]"
 const QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"'
-/** What may follow the chunk size: extensions with BWS, then whitespace (as we and Go accept). */
-const BWS_LINE = new RegExp(`^(?:[ \\t]*;[ \\t]*${TCHAR}+(?:[ \\t]*=[ \\t]*(?:${TCHAR}+|${QUOTED}))?)*[ \\t]*$`)
+/** What may follow the chunk size: extensions with BWS (RFC 9112 §7.1.1; no whitespace before the CRLF). */
+const BWS_LINE = new RegExp(`^(?:[ \\t]*;[ \\t]*${TCHAR}+(?:[ \\t]*=[ \\t]*(?:${TCHAR}+|${QUOTED}))?)*$`)
 /** The same without any whitespace: what llhttp accepts in strict mode. */
 const STRICT_LINE = new RegExp(`^(?:;${TCHAR}+(?:=(?:${TCHAR}+|${QUOTED}))?)*$`)
 /** llhttp's leniency: an empty extension name before "=", or an "=" with no value. */
@@ -1123,7 +1124,7 @@ const EXAMPLES: ReadonlyArray<Example> = [
   },
   {
     id: "chunk-bws",
-    request: req({ method: "POST", fields: [TE], body: chunked([["3", " ; a = b", "abc"], ["1", "\t", "d"]]) }),
+    request: req({ method: "POST", fields: [TE], body: chunked([["3", " ; a = b", "abc"], ["1", "\t;x", "d"]]) }),
     ours: "accepted",
     llhttp: "HPE_INVALID_CHUNK_SIZE",
     oursReports: { body: Buffer.from("abcd").toString("hex") }

@@ -80,12 +80,12 @@ describe("timeouts (TestClock)", () => {
       expect(yield* c.closed()).toBe(true)
     }))
 
-  it.scoped("writeTimeout: a handler that never answers is interrupted and the connection closed", () =>
+  it.scoped("writeTotalTimeout: a handler that never answers is interrupted and the connection closed", () =>
     Effect.gen(function*() {
       const started = yield* Deferred.make<void>()
       const interrupted = yield* Deferred.make<void>()
       const server = yield* startServer({
-        writeTimeout: "3 seconds",
+        writeTotalTimeout: "3 seconds",
         handler: () => Deferred.succeed(started, undefined).pipe(Effect.zipRight(Effect.never), Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)))
       })
       const c = yield* rawConnect(server.port)

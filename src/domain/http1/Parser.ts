@@ -100,6 +100,8 @@ const FAILED = -2
 
 const EMPTY = Buffer.alloc(0)
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0))
+/** The memo of a parser that has not begun its second head: empty, and never written. */
+const NO_MEMO = new FieldMemo()
 /**
  * The field arrays of a message not yet begun: never written to, replaced by fresh arrays when
  * the first field line is decoded. Made at the end of the previous message instead, each pair
@@ -149,6 +151,30 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     this.trailers = undefined
   }
 
+  /**
+   * Between messages with nothing buffered (a keep-alive connection going idle): drops what
+   * only parsing needs, the last input chunk and the DataView over it, the last message's
+   * head, body chunk and trailers, and the scratch arrays of the last head's field lines, so
+   * that an idle connection holds as little as possible (issue 17). The memo of field names
+   * stays. Does nothing while a message is under way or input is buffered. Cheap, but it
+   * frees the scratch arrays, which the next head grows again: call it when a connection
+   * goes idle for a while, not after every message.
+   */
+  releaseIdle(): void {
+    if (this.state !== S_START || this.pos < this.buf.length || this.waitingForLine) return
+    this.forgetMessage()
+    this.bufOffset += this.buf.length
+    this.buf = EMPTY
+    this.pos = 0
+    this.store = undefined
+    this.view = EMPTY_VIEW
+    this.viewOf = EMPTY
+    this.spans.length = 0
+    this.spanNames.length = 0
+    this.spanKnown.length = 0
+    this.spanFraming.length = 0
+  }
+
   private readonly isRequest: boolean
   private readonly kind: MessageKind
   private readonly maxHeaderBytes: number
@@ -195,8 +221,12 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   /** For each scanned line: whether the memo knew its name, and then whether it frames the message. */
   private spanKnown: Array<boolean> = []
   private spanFraming: Array<boolean> = []
-  /** The field names of the last head, by line, to recognize the next head's names cheaply. */
-  private readonly memo = new FieldMemo()
+  /**
+   * The field names of the last head, by line, to recognize the next head's names cheaply.
+   * `NO_MEMO` (shared, never written) until a second head begins: a connection that carries
+   * one message keeps no memo of its own (issue 17).
+   */
+  private memo: FieldMemo = NO_MEMO
   /** How many heads this parser has completed. */
   private heads = 0
   /** A DataView over `viewOf`, the input buffer it was made for: the memo compares words. */
@@ -645,7 +675,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     const isRequest = this.isRequest
     const spans = this.spans
     const spanNames = this.spanNames
-    const memo = this.memo
+    const memo = this.heads > 0 && this.memo === NO_MEMO ? (this.memo = new FieldMemo()) : this.memo
     let line = this.names.length
     let count = 0
     let p = this.pos
@@ -1101,14 +1131,25 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   /**
    * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), then CRLF.
    * Returns the position after the CRLF.
+   *
+   * BWS is allowed only before a ";" or an "=" (RFC 9112 §7.1.1), so whitespace right before
+   * the CRLF (`5 \r\n`, or `5;a=b\t\r\n`) is malformed: parsers that trim it and parsers that
+   * refuse it would disagree on where the chunk starts. (Go trims trailing whitespace off a
+   * chunk-size line; llhttp refuses it, as we do.)
    */
   private parseChunkExtensions(buf: Buffer, start: number, end: number): number {
     let p = start
     for (;;) {
+      const ws = p
       while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++
       if (p >= end) return INCOMPLETE
       let b = buf[p]!
       if (b === CR) {
+        if (p !== ws) {
+          return ws === start
+            ? this.malformed("invalid-chunk-size", ws, "whitespace between the chunk size and the CRLF")
+            : this.malformed("invalid-chunk-extension", ws, "whitespace between a chunk extension and the CRLF")
+        }
         if (p + 1 >= end) return INCOMPLETE
         if (buf[p + 1] !== LF) return this.malformed("bare-cr", p, "CR without LF in chunked framing", undefined, p + 1)
         return p + 2

@@ -195,7 +195,7 @@ const acceptCases: ReadonlyArray<AcceptCase> = [
   },
   { name: "a chunk extension with no value", input: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;last\r\nabc\r\n0\r\n\r\n", expected: { body: "abc" } },
   { name: "a chunk extension with a token value", input: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;name=value\r\nabc\r\n0;x=1\r\n\r\n", expected: { body: "abc" } },
-  { name: "chunk extensions with BWS", input: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3 ;\tname = value \r\nabc\r\n0\r\n\r\n", expected: { body: "abc" } },
+  { name: "chunk extensions with BWS", input: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3 ;\tname = value\r\nabc\r\n0\r\n\r\n", expected: { body: "abc" } },
   {
     name: "a quoted chunk extension value with a quoted-pair",
     input: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;q=\"a \\\" b;c=d\\\\\"\r\nabc\r\n0\r\n\r\n",
@@ -373,6 +373,11 @@ const rejectCases: ReadonlyArray<RejectCase> = [
   mal("a chunk size that is not hex", CHUNKED + "zz\r\n", "invalid-chunk-size", CHUNKED.length),
   mal("an empty chunk-size line", CHUNKED + "\r\nabc", "invalid-chunk-size", CHUNKED.length),
   mal("a space before the chunk size", CHUNKED + " 5\r\nhello\r\n0\r\n\r\n", "invalid-chunk-size", CHUNKED.length),
+  // RFC 9112 §7.1.1: BWS only before ";" or "=", never before the CRLF.
+  mal("a space after the chunk size", CHUNKED + "5 \r\nhello\r\n0\r\n\r\n", "invalid-chunk-size", CHUNKED.length + 1),
+  mal("a tab after the chunk size", CHUNKED + "5\t\r\nhello\r\n0\r\n\r\n", "invalid-chunk-size", CHUNKED.length + 1),
+  mal("a space after the last chunk's size", CHUNKED + "0 \r\n\r\n", "invalid-chunk-size", CHUNKED.length + 1),
+  mal("a space after a chunk extension", CHUNKED + "5;a=b \r\nhello\r\n0\r\n\r\n", "invalid-chunk-extension", CHUNKED.length + 5),
   mal("a negative chunk size", CHUNKED + "-5\r\n", "invalid-chunk-size", CHUNKED.length),
   mal("a 0x prefix on the chunk size", CHUNKED + "0x5\r\nhello\r\n0\r\n\r\n", "invalid-chunk-extension", CHUNKED.length + 1),
   mal("garbage after the chunk size", CHUNKED + "5x\r\nhello\r\n0\r\n\r\n", "invalid-chunk-extension", CHUNKED.length + 1),
