@@ -15,7 +15,8 @@ export { type Framing, RequestHead, ResponseHead, type TargetForm } from "./doma
 export * as Http1Writer from "./domain/http1/writer.js"
 export * as Arbitraries from "./testing/arbitraries.js"
 export { HttpTest, type TestServer, type TestServerOptions } from "./testing/HttpTest.js"
-export type { Conn } from "./net/Conn.js"
+export { TEST_CERT, TEST_KEY } from "./testing/testCert.js"
+export type { Conn, TlsState } from "./net/Conn.js"
 export { type DialAddress, Dialer, type DialerConfig, type DialerService } from "./net/Dialer.js"
 export { ConnError, DialError, ListenError } from "./net/errors.js"
 export { listen, type Listener, type ListenOptions } from "./net/Listener.js"
@@ -51,7 +52,16 @@ export { type ConnInfo, type ConnState, type ServerOptions, type TlsOptions } fr
 export { type Handler } from "./server/Handler.js"
 export { type Hijacked, ServerRequest } from "./server/ServerRequest.js"
 export * as ServerResponse from "./server/ServerResponse.js"
-export { HijackError, RequestBodyError, type RequestBodyFailure, ServerTimeoutError, type TimeoutPhase } from "./server/errors.js"
+export {
+  HijackError,
+  InterimResponseError,
+  InvalidStatusError,
+  RequestBodyError,
+  type RequestBodyFailure,
+  ServerTimeoutError,
+  ShutdownTimeout,
+  type TimeoutPhase
+} from "./server/errors.js"
 export { detectContentType } from "./server/sniff.js"
 export { AcceptError } from "./net/errors.js"
 export { type ListenTls } from "./net/Listener.js"

@@ -175,7 +175,7 @@ class StreamConn implements Conn {
     return (this.stream as Partial<Socket>).localPort
   }
 
-  readonly tlsState = (): TlsState | undefined => {
+  tlsState(): TlsState | undefined {
     const s = this.stream
     if (!(s instanceof TLSSocket)) return undefined
     const cipher = s.getCipher() as ReturnType<TLSSocket["getCipher"]> | undefined

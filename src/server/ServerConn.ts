@@ -26,7 +26,7 @@ import type { ConnInfo, ConnState, ResolvedServerConfig } from "./config.js"
 import { HijackError, InterimResponseError, InvalidStatusError, RequestBodyError, ServerTimeoutError, type TimeoutPhase } from "./errors.js"
 import { clientAbortFiberId, type Handler } from "./Handler.js"
 import { bytesToWrite, type DateCache, interimHead, planResponse, type ResponsePlan, validStatus } from "./responseWriter.js"
-import { type Hijacked, type RequestIO, ServerRequest } from "./ServerRequest.js"
+import { type Hijacked, type RequestIO, ServerRequest, validTargetEscapes } from "./ServerRequest.js"
 import { Headers as HeadersClass, type Headers as HeadersType } from "../domain/Headers.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
@@ -284,6 +284,8 @@ export class ServerConn implements Receiver {
     }
     const problem = headProblem(head.versionMinor, head.method, hosts, hostField, expect)
     if (problem !== undefined) return this.replyAndClose(problem)
+    // Go's readRequest parses the target with url.ParseRequestURI: a bad %-escape is a 400.
+    if (!validTargetEscapes(head)) return this.replyAndClose(cannedReply(Status.BadRequest, "invalid URI escape"))
     if (head.contentLength > config.maxBodyBytes) return this.replyAndClose(cannedReply(Status.RequestEntityTooLarge))
     this.continuePending = expect !== undefined && head.versionMinor >= 1 && !this.bodyDone
 

@@ -576,8 +576,7 @@ describe("paths, links and errors", () => {
       const cases: ReadonlyArray<readonly [string, number, string]> = [
         ["/missing.txt", 404, "404 page not found\n"],
         ["/hello.txt/more", 404, "404 page not found\n"],
-        ["/hello.txt%00.png", 404, "404 page not found\n"],
-        ["/%zz", 400, "invalid URL escape\n"]
+        ["/hello.txt%00.png", 404, "404 page not found\n"]
       ]
       for (const [target, status, body] of cases) {
         const r = yield* GET(target)
@@ -585,6 +584,10 @@ describe("paths, links and errors", () => {
         expect(r.body, target).toBe(body)
         expect(r.header("X-Content-Type-Options"), target).toBe("nosniff")
       }
+      // A bad escape never reaches the FileServer: the server answers 400 first (Go's readRequest).
+      const bad = yield* GET("/%zz")
+      expect(bad.status).toBe(400)
+      expect(bad.body).toBe("400 Bad Request: invalid URI escape")
       // A root that does not exist.
       const gone = yield* serve(fileServer(path.join(root, "nope")))
       expect((yield* gone.GET("/")).status).toBe(404)
