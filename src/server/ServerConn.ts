@@ -48,6 +48,9 @@ export interface ConnHost {
 export const MAX_POST_HANDLER_READ_BYTES = 256 << 10
 /** Input buffered unparsed before the socket is paused (a handler not reading its body). */
 const PAUSE_ABOVE = 256 << 10
+/** Chunks of a chunked answer at least this long are written in place, smaller ones copied with their framing. */
+const COPY_CHUNK_BELOW = 4096
+const CRLF = Buffer.from("\r\n", "latin1")
 /** Go's `rstAvoidanceDelay`: after the last reply, how long to wait for the client's close. */
 const LINGER_MS = 500
 
@@ -427,6 +430,7 @@ export class ServerConn implements Receiver {
         )
       }
       written += chunk.length
+      if (framing._tag === "Chunked" && chunk.length >= COPY_CHUNK_BELOW) return this.writeLargeChunk(head, chunk)
       const data = framing._tag === "Chunked" ? encodeChunk(chunk) : chunk
       return this.conn.write(head === undefined ? data : withBody(head, data))
     }
@@ -464,6 +468,23 @@ export class ServerConn implements Receiver {
         })
       }
     }).pipe(Effect.catchAllCause(() => this.closeNow))
+  }
+
+  /**
+   * Writes a large chunk of a chunked body without copying it: its size line, the bytes as they
+   * are, and the CRLF, corked into one vectored write. (A copy per chunk of an echoed upload
+   * made as much garbage as the body was long.)
+   */
+  private writeLargeChunk(head: string | undefined, chunk: Uint8Array): Effect.Effect<void, ConnError> {
+    const conn = this.conn
+    const stream = conn.stream
+    stream.cork()
+    if (head !== undefined) conn.writeNow(head)
+    conn.writeNow(chunk.length.toString(16) + "\r\n")
+    conn.writeNow(chunk)
+    const room = conn.writeNow(CRLF)
+    stream.uncork()
+    return room ? VOID : conn.drained
   }
 
   private afterResponse(close: boolean): Effect.Effect<void> {
