@@ -14,7 +14,7 @@
  */
 import { Cause, Chunk, type Clock, Effect, Exit, type Fiber, Option, type Scope, Stream } from "effect"
 import * as Body from "../domain/Body.js"
-import type { Headers } from "../domain/Headers.js"
+import { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
 import { Event, Parser } from "../domain/http1/Parser.js"
 import { encodeChunk, encodeLastChunk, withBody } from "../domain/http1/writer.js"
@@ -27,7 +27,6 @@ import { HijackError, InterimResponseError, InvalidStatusError, RequestBodyError
 import { clientAbortFiberId, type Handler } from "./Handler.js"
 import { bytesToWrite, type DateCache, interimHead, planResponse, type ResponsePlan, validStatus } from "./responseWriter.js"
 import { type Hijacked, type RequestIO, ServerRequest, validTargetEscapes } from "./ServerRequest.js"
-import { Headers as HeadersClass, type Headers as HeadersType } from "../domain/Headers.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
 /** What the server shares with each of its connections. */
@@ -66,8 +65,11 @@ const NEED = 0
 const EOF = 1
 const FAILED = 2
 
+const STALLED = 1
+const PAST_DEADLINE = 2
+
 const VOID = Effect.void
-const EMPTY_FIELDS: HeadersType = HeadersClass.empty()
+const EMPTY_FIELDS: Headers = Headers.empty()
 const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 
 /** A connection being served. */
@@ -109,7 +111,8 @@ export class ServerConn implements Receiver {
   private bodyDone = true
   private bodyRead = 0
   private bodyError: RequestBodyError | undefined = undefined
-  private readTimedOut = false
+  /** Whether the body's read ran out of time: a stall, or a total deadline. */
+  private readTimedOut: false | typeof STALLED | typeof PAST_DEADLINE = false
   private continuePending = false
   private trailerFields: Headers | undefined = undefined
   /** The current request's body handle, closed when the exchange is over. */
@@ -570,12 +573,11 @@ export class ServerConn implements Receiver {
     }
     for (;;) {
       if (this.readTimedOut) {
-        const c = this.host.config
         this.bodyError = new RequestBodyError({
           reason: "timeout",
-          detail: this.readStallMs > 0 && this.readStallAt !== Number.POSITIVE_INFINITY && this.readDeadline === Number.POSITIVE_INFINITY
-            ? `no byte of the body arrived for readTimeout (${c.readTimeoutMs} ms)`
-            : `the body did not end within its deadline`
+          detail: this.readTimedOut === STALLED
+            ? `no byte of the body arrived for readTimeout (${this.readStallMs} ms)`
+            : "the body did not end within its deadline (readTotalTimeout, or the handler's)"
         })
         return Effect.fail(Option.some(this.bodyError))
       }
@@ -639,7 +641,7 @@ export class ServerConn implements Receiver {
    * a server must not send it one): then nothing is sent. 100 is sent by the server on the
    * body's first read; sending it here stops that.
    */
-  interimFor(body: RequestBody, status: number, fields: HeadersType | undefined): Effect.Effect<void, InterimResponseError> {
+  interimFor(body: RequestBody, status: number, fields: Headers | undefined): Effect.Effect<void, InterimResponseError> {
     if (!(Number.isInteger(status) && status >= 100 && status <= 199) || status === 101) {
       return Effect.fail(new InterimResponseError({ status, detail: "an interim status is 1xx other than 101 (use hijack for a protocol switch)" }))
     }
@@ -779,7 +781,7 @@ export class ServerConn implements Receiver {
       }
     }
     if (now >= this.readDeadline || now >= this.readStallAt) {
-      this.readTimedOut = true
+      this.readTimedOut = now >= this.readDeadline ? PAST_DEADLINE : STALLED
       this.readDeadline = Number.POSITIVE_INFINITY
       this.readStallAt = Number.POSITIVE_INFINITY
       const waiter = this.waiter
