@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, type Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Runtime, type Scope } from "effect"
 import { listen } from "../net/Listener.js"
 import type { ListenError } from "../net/errors.js"
 import { connInfo, resolve, type ServerOptions } from "./config.js"
@@ -90,7 +90,13 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
     let shuttingDown = false
     let accepted = 0
 
+    // A parked connection's next fiber starts from this runtime (the layer's context and Clock)
+    // on the same inline scheduler.
+    const runFork = Runtime.runFork(yield* Effect.withScheduler(Effect.runtime<never>(), scheduler))
     const host: ConnHost = {
+      start: (sc) => {
+        runFork(sc.resume)
+      },
       config,
       // The handler's requirements R are in the context every connection fiber inherits from
       // this layer's fiber, so it runs as it is.
@@ -129,24 +135,25 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
         const sc = new ServerConn(connInfo(++accepted, conn), conn, host)
         conns.add(sc)
         const hook = config.connContext
-        yield* Effect.forkDaemon(Effect.withScheduler(hook === undefined ? sc.serve : serveWithConnContext(hook, sc.info, conn, sc.serve), scheduler))
+        yield* Effect.forkDaemon(Effect.withScheduler(hook === undefined ? sc.serve : serveWithConnContext(hook, sc, conn), scheduler))
       }
     })
     const acceptFiber = yield* Effect.forkDaemon(acceptLoop)
 
-    // One fiber checks every connection's deadlines, often enough for the shortest timeout.
+    // One fiber checks every connection's deadlines, often enough for the shortest timeout
+    // (and at least once a second), and parks connections idle since its last tick.
     const timeouts = [config.readHeaderTimeoutMs, config.readTimeoutMs, config.readTotalTimeoutMs, config.writeTimeoutMs, config.writeTotalTimeoutMs, config.idleTimeoutMs].filter((t) => t > 0)
-    let reaper: Fiber.RuntimeFiber<void> | undefined = undefined
-    if (timeouts.length > 0) {
-      const tick = Math.max(5, Math.min(1000, Math.floor(Math.min(...timeouts) / 10)))
-      reaper = yield* Effect.forkDaemon(Effect.forever(Effect.zipRight(
-        Effect.sleep(tick),
-        Effect.sync(() => {
-          const now = clock.unsafeCurrentTimeMillis()
-          for (const c of conns) c.check(now)
-        })
-      )))
-    }
+    const tick = Math.max(5, Math.min(1000, Math.floor(Math.min(10_000, ...timeouts) / 10)))
+    const reaper: Fiber.RuntimeFiber<void> = yield* Effect.forkDaemon(Effect.forever(Effect.zipRight(
+      Effect.sleep(tick),
+      Effect.sync(() => {
+        const now = clock.unsafeCurrentTimeMillis()
+        for (const c of conns) {
+          c.check(now)
+          c.park()
+        }
+      })
+    )))
 
     const allClosed: Effect.Effect<void> = Effect.async<void>((resume) => {
       if (conns.size === 0) return resume(Effect.void)
@@ -191,7 +198,7 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
           const cut = conns.size
           for (const c of conns) c.interrupt()
           yield* allClosed
-          if (reaper !== undefined) yield* Fiber.interruptFork(reaper)
+          yield* Fiber.interruptFork(reaper)
           yield* Deferred.done(stopped, cut === 0 ? Exit.void : Exit.fail(new ShutdownTimeout({ timeoutMs: graceMs, interrupted: cut })))
           return yield* Deferred.await(stopped)
         }).pipe(Effect.uninterruptible)

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { Cause, Chunk, type Clock, Effect, Exit, type Fiber, Option, type Scope, Stream } from "effect"
+import { Cause, Chunk, type Clock, Context, Effect, Exit, type Fiber, Option, type Scope, Stream } from "effect"
 import * as Body from "../domain/Body.js"
 import { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
@@ -41,6 +41,8 @@ export interface ConnHost {
   readonly shuttingDown: () => boolean
   /** The connection's fiber ended. */
   readonly forget: (conn: ServerConn) => void
+  /** Runs `conn.resume` in a new fiber of the server's (a parked connection got input, or must close). */
+  readonly start: (conn: ServerConn) => void
 }
 
 /** Go's `maxPostHandlerReadBytes`: an unread request body up to this size is drained, more closes. */
@@ -82,6 +84,18 @@ export class ServerConn implements Receiver {
   private readFailure: ConnError | undefined = undefined
   private paused = false
   private fiber: Fiber.RuntimeFiber<void, never> | undefined = undefined
+  /**
+   * Idle with no fiber at all: an idle keep-alive connection costs a fiber's memory (several
+   * KB) otherwise. The next input, or its end, starts one (`host.start`). The reaper asks idle
+   * connections to park (`park`), so a busy connection is not re-forked per request.
+   */
+  private parked = false
+  /** Park at the next wait for a head with nothing buffered (the reaper asked). */
+  private parkWanted = false
+  /** `served` when the reaper last saw the connection idle; -1 when it was not. */
+  private idleSeen = -1
+  /** The services `connContext` gave this connection, provided again to a resumed fiber. */
+  connServices: Context.Context<never> | undefined = undefined
   private served = 0
   private hijacked = false
   /** Why the connection is being closed by us, if a timeout did it. */
@@ -129,10 +143,15 @@ export class ServerConn implements Receiver {
   // -------------------------------------------------------------------------------------------
   // Input, pushed by the Conn (synchronously from the socket's events)
 
-  readonly onData = (chunk: Uint8Array): void => {
+  onData(chunk: Uint8Array): void {
     if (this.phase >= LINGER || this.hijacked) return
     this.bytesIn += chunk.length
     this.parser.feed(chunk)
+    if (this.parked) {
+      this.parked = false
+      this.host.start(this)
+      return
+    }
     const waiter = this.waiter
     if (waiter !== undefined) {
       this.waiter = undefined
@@ -143,11 +162,11 @@ export class ServerConn implements Receiver {
     }
   }
 
-  readonly onEnd = (): void => {
+  onEnd(): void {
     this.inputEnded()
   }
 
-  readonly onError = (error: ConnError): void => {
+  onError(error: ConnError): void {
     this.readFailure = error
     this.inputEnded()
   }
@@ -156,6 +175,12 @@ export class ServerConn implements Receiver {
     if (this.eof) return
     this.eof = true
     this.parser.finish()
+    if (this.parked) {
+      // Idle without a fiber: start one to see the end and close.
+      this.parked = false
+      this.host.start(this)
+      return
+    }
     const eofWaiter = this.eofWaiter
     if (eofWaiter !== undefined) {
       this.eofWaiter = undefined
@@ -175,12 +200,13 @@ export class ServerConn implements Receiver {
     }
   }
 
-  private readonly registerWaiter = (resume: (effect: Effect.Effect<void>) => void): void => {
-    this.waiter = resume
+  /** Completes when input arrives or ends (or the reaper asks an idle connection to park). */
+  private awaitInput(): Effect.Effect<void> {
+    // One parameter: Effect.async makes an AbortController per call for a callback of two.
+    return Effect.async<void>((resume) => {
+      this.waiter = resume
+    })
   }
-
-  /** Completes when input arrives or ends. */
-  private readonly awaitInput: Effect.Effect<void> = Effect.async<void>(this.registerWaiter)
 
   private resumeInput(): void {
     if (this.paused && this.parser.buffered <= PAUSE_ABOVE / 2) {
@@ -192,15 +218,28 @@ export class ServerConn implements Receiver {
   // -------------------------------------------------------------------------------------------
   // The serve loop
 
-  /** Serves the connection until it closes; never fails. */
-  readonly serve: Effect.Effect<void> = Effect.withFiberRuntime<void>((fiber) => {
-    this.fiber = fiber as Fiber.RuntimeFiber<void, never>
-    this.conn.receive(this)
-    return Effect.zipRight(this.state("New"), this.beginWait(true))
-  }).pipe(Effect.onExit((exit) => this.finish(exit)))
+  /** Serves the connection until it closes or parks; never fails. */
+  get serve(): Effect.Effect<void> {
+    return Effect.withFiberRuntime<void>((fiber) => {
+      this.fiber = fiber as Fiber.RuntimeFiber<void, never>
+      this.conn.receive(this)
+      return Effect.onExit(Effect.zipRight(this.state("New"), this.beginWait(true)), (exit) => this.finish(exit, fiber))
+    })
+  }
 
-  private readonly loop: Effect.Effect<void> = Effect.suspend(() => this.nextRequest())
-  private readonly again = (): Effect.Effect<void> => this.loop
+  /** The serve loop again, in a new fiber, after the connection was parked. */
+  get resume(): Effect.Effect<void> {
+    const resumed = Effect.withFiberRuntime<void>((fiber) => {
+      this.fiber = fiber as Fiber.RuntimeFiber<void, never>
+      return Effect.onExit(this.nextRequest(), (exit) => this.finish(exit, fiber))
+    })
+    const services = this.connServices
+    return services === undefined ? resumed : Effect.mapInputContext(resumed, (own: Context.Context<never>) => Context.merge(own, services))
+  }
+
+  private get loop(): Effect.Effect<void> {
+    return Effect.suspend(() => this.nextRequest())
+  }
 
   private state(state: ConnState): Effect.Effect<void> {
     const hook = this.host.config.connState
@@ -249,7 +288,8 @@ export class ServerConn implements Receiver {
         this.headPhase = "read-header"
         this.headDeadline = timeout > 0 ? this.host.clock.unsafeCurrentTimeMillis() + timeout : Number.POSITIVE_INFINITY
       }
-      return Effect.flatMap(this.awaitInput, this.again)
+      if (this.parkNow()) return VOID
+      return Effect.flatMap(this.awaitInput(), () => this.nextRequest())
     }
     if (r === EOF || this.timedOut !== undefined || this.eof) return this.closeNow
     return this.replyAndClose(parseErrorReply(this.parser.error!))
@@ -531,7 +571,7 @@ export class ServerConn implements Receiver {
           else if (ev === Event.NeedMore) {
             if (this.eof) return Effect.succeed(false)
             this.resumeInput()
-            return Effect.flatMap(this.awaitInput, () => step)
+            return Effect.flatMap(this.awaitInput(), () => step)
           } else return Effect.succeed(false)
         }
       })
@@ -601,7 +641,7 @@ export class ServerConn implements Receiver {
           return Effect.fail(Option.some(this.bodyError))
         }
         this.resumeInput()
-        return Effect.flatMap(this.awaitInput, () => body.pull)
+        return Effect.flatMap(this.awaitInput(), () => body.pull)
       }
       if (ev === Event.Error) {
         this.bodyError = this.malformed()
@@ -676,13 +716,11 @@ export class ServerConn implements Receiver {
   // -------------------------------------------------------------------------------------------
   // Closing
 
-  private readonly closeNow: Effect.Effect<void> = Effect.suspend(() => {
-    this.phase = DONE
-    return this.conn.close
-  })
-
-  private readonly registerEofWaiter = (resume: (effect: Effect.Effect<void>) => void): void => {
-    this.eofWaiter = resume
+  private get closeNow(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.phase = DONE
+      return this.conn.close
+    })
   }
 
   /**
@@ -690,16 +728,25 @@ export class ServerConn implements Receiver {
    * `closeWriteAndWait`): closing with unread input would reset the connection, and the
    * client could lose the reply it has not read yet.
    */
-  private readonly closeGracefully: Effect.Effect<void> = Effect.suspend(() => {
+  private get closeGracefully(): Effect.Effect<void> {
+    return Effect.suspend(() => this.closeGracefullyNow())
+  }
+
+  private closeGracefullyNow(): Effect.Effect<void> {
     this.phase = LINGER
     this.writeDeadline = Number.POSITIVE_INFINITY
     this.readDeadline = Number.POSITIVE_INFINITY
+    this.writeStallMs = 0
+    this.readStallMs = 0
     if (this.eof || this.conn.isClosed()) return this.closeNow
+    const eofSeen = Effect.async<void>((resume) => {
+      this.eofWaiter = resume
+    })
     return this.conn.closeWrite.pipe(
-      Effect.zipRight(Effect.raceFirst(Effect.async<void>(this.registerEofWaiter), Effect.sleep(LINGER_MS))),
+      Effect.zipRight(Effect.raceFirst(eofSeen, Effect.sleep(LINGER_MS))),
       Effect.zipRight(this.closeNow)
     )
-  })
+  }
 
   private replyAndClose(reply: Buffer): Effect.Effect<void> {
     this.phase = WRITE
@@ -707,7 +754,24 @@ export class ServerConn implements Receiver {
     return Effect.zipRight(Effect.ignore(this.conn.write(reply)), this.closeGracefully)
   }
 
-  private finish(exit: Exit.Exit<void>): Effect.Effect<void> {
+  /** Whether to end the fiber now, waiting for a head with nothing received (see `park`). */
+  private parkNow(): boolean {
+    if (!this.parkWanted || this.phase !== WAIT_HEAD || this.served === 0 || this.eof || this.parser.buffered > 0) return false
+    this.parked = true
+    this.parkWanted = false
+    this.fiber = undefined
+    // Nothing of the last exchange is needed any more.
+    this.parser.releaseIdle()
+    this.head = undefined
+    this.trailerFields = undefined
+    this.exchange = undefined
+    return true
+  }
+
+  private finish(exit: Exit.Exit<void>, fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<void> {
+    // A fiber that parked ends quietly (the next one may have started already, if input came).
+    if (fiber !== this.fiber && Exit.isSuccess(exit)) return VOID
+    this.parked = false
     this.phase = DONE
     this.closeExchange()
     this.conn.receive(undefined)
@@ -739,7 +803,35 @@ export class ServerConn implements Receiver {
   closeIfIdle(): boolean {
     if (!this.isIdle()) return false
     this.conn.stream.destroy()
+    this.wakeParked()
     return true
+  }
+
+  /** Asks an idle connection to give up its fiber until input comes (the reaper does, at each tick). */
+  park(): void {
+    if (this.parked || !this.isIdle() || this.served === 0) {
+      this.idleSeen = -1
+      return
+    }
+    // Only a connection idle since the previous tick: a busy one is not re-forked every tick.
+    if (this.idleSeen !== this.served) {
+      this.idleSeen = this.served
+      return
+    }
+    this.parkWanted = true
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      waiter(VOID)
+    }
+  }
+
+  /** A parked connection whose stream was destroyed: start the fiber that closes it. */
+  private wakeParked(): void {
+    if (!this.parked) return
+    this.parked = false
+    this.eof = true
+    this.host.start(this)
   }
 
   /**
@@ -794,6 +886,11 @@ export class ServerConn implements Receiver {
 
   /** Interrupts the serve loop (the end of a shutdown's grace period, or `close`). */
   interrupt(): void {
+    if (this.parked) {
+      this.conn.stream.destroy()
+      this.wakeParked()
+      return
+    }
     this.fiber?.unsafeInterruptAsFork(this.fiber.id())
   }
 

@@ -7,6 +7,7 @@
 import { Context, Effect, Exit } from "effect"
 import type { Conn } from "../net/Conn.js"
 import type { ConnInfo } from "./config.js"
+import type { ServerConn } from "./ServerConn.js"
 
 const CLOSED = Symbol("closed")
 
@@ -24,16 +25,19 @@ const CLOSED = Symbol("closed")
  */
 export const serveWithConnContext = (
   hook: (info: ConnInfo) => Effect.Effect<Context.Context<never>, unknown>,
-  info: ConnInfo,
-  conn: Conn,
-  serve: Effect.Effect<void>
-): Effect.Effect<void> =>
-  Effect.flatMap(
+  sc: ServerConn,
+  conn: Conn
+): Effect.Effect<void> => {
+  const info = sc.info
+  const serve = sc.serve
+  return Effect.flatMap(
     Effect.raceFirst(Effect.exit(Effect.suspend(() => hook(info))), Effect.as(conn.closed, CLOSED)),
     (result) => {
       if (result === CLOSED) return serve
       if (Exit.isSuccess(result)) {
         const services = result.value
+        // A parked connection's next fiber gets them too.
+        sc.connServices = services
         return Effect.mapInputContext(serve, (own: Context.Context<never>) => Context.merge(own, services))
       }
       return Effect.logError("effect-nethttp server: connContext failed; closing the connection", result.cause).pipe(
@@ -43,3 +47,4 @@ export const serveWithConnContext = (
       )
     }
   )
+}
