@@ -326,27 +326,8 @@ export const printBreakdown = (name: string, beforeFile: string, afterFile: stri
 // -------------------------------------------------------------------------------------------
 // Main
 
-const compiledScripts = new Map<string, string>()
-/** Compiles `entry` once with esbuild (as bench/harness.ts: our sources bundled, no keepNames). */
-const compile = async (entry: string): Promise<string> => {
-  const known = compiledScripts.get(entry)
-  if (known !== undefined) return known
-  // Imported here, so that a child (this file, compiled) does not load esbuild.
-  const esbuild = await import("esbuild")
-  const out = path.join(repoRoot, "bench", ".build", entry.replace(/[\/]/g, "_").replace(/\.ts$/, ".mjs"))
-  await esbuild.build({
-    entryPoints: [path.join(repoRoot, entry)],
-    outfile: out,
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "error"
-  })
-  compiledScripts.set(entry, out)
-  return out
-}
+/** Compiles `entry` with bench/harness.ts's esbuild build, imported here so that a child (this file, compiled) does not load esbuild. */
+const compile = async (entry: string): Promise<string> => (await import("./harness.js")).compiled(entry)
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(2)} KB`
 
