@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * `effect-nethttp`: the CLI (src/cli/main.ts), run from its TypeScript sources through tsx's
- * ESM loader (tsx is a dependency of the development install, `npm install` / `npm ci`).
+ * `npm run cli -- ARGS`: the `effect-nethttp` command run from its TypeScript sources
+ * (src/cli/main.ts) through tsx's ESM loader — for development in this repository, no build
+ * needed (tsx is a dev dependency). The published package's `bin` is the compiled
+ * dist/cli/bin.js instead (written by `npm run build`), which runs with plain node.
  * The project's tsconfig.json is used whatever the working directory.
  */
 import { register } from "tsx/esm/api"

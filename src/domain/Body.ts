@@ -6,14 +6,25 @@
  * `import * as Body from "./Body.js"`.
  *
  * @module
+ * @since 0.1.0
  */
 import { Data, Effect, Option, Stream } from "effect"
 import { ByteGatherer } from "./ByteGatherer.js"
 
-/** No body at all (Go's nil Body or `http.NoBody`). Its length is 0. */
+/**
+ * No body at all (Go's nil Body or `http.NoBody`). Its length is 0.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class EmptyBody extends Data.TaggedClass("Empty")<{}> {}
 
-/** A body held in memory; its length is known. */
+/**
+ * A body held in memory; its length is known.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class BytesBody extends Data.TaggedClass("Bytes")<{
   readonly bytes: Uint8Array
 }> {}
@@ -21,6 +32,9 @@ export class BytesBody extends Data.TaggedClass("Bytes")<{
 /**
  * A body read from a stream that can be consumed once only: a request with such a body is
  * not replayable (no retry, and no 307/308 redirect), as in Go with a Body but no GetBody.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export class StreamBody<E = never> extends Data.TaggedClass("Stream")<{
   readonly stream: Stream.Stream<Uint8Array, E>
@@ -39,6 +53,9 @@ export class StreamBody<E = never> extends Data.TaggedClass("Stream")<{
  * A body that can be produced again, like a Go request with `GetBody`: every run of `make`
  * yields a fresh stream of the same bytes, so the request can be retried or follow a
  * 307/308 redirect.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export class RewindableBody<E = never> extends Data.TaggedClass("Rewindable")<{
   readonly make: Effect.Effect<Stream.Stream<Uint8Array, E>, E>
@@ -46,10 +63,20 @@ export class RewindableBody<E = never> extends Data.TaggedClass("Rewindable")<{
   readonly length: number | undefined
 }> {}
 
-/** A message body, failing with `E` while it is read. */
+/**
+ * A message body, failing with `E` while it is read.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Body<E = never> = EmptyBody | BytesBody | StreamBody<E> | RewindableBody<E>
 
-/** What `rewindable` accepts: an effect producing the stream, or a function returning it. */
+/**
+ * What `rewindable` accepts: an effect producing the stream, or a function returning it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type StreamProducer<E> =
   | Effect.Effect<Stream.Stream<Uint8Array, E>, E>
   | (() => Stream.Stream<Uint8Array, E>)
@@ -61,19 +88,37 @@ const knownLength = (length: number | undefined): number | undefined =>
 
 const encoder = new TextEncoder()
 
-/** The empty body. */
+/**
+ * The empty body.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const empty: EmptyBody = new EmptyBody()
 
-/** A body of these bytes (not copied: the caller must not change them afterwards). */
+/**
+ * A body of these bytes (not copied: the caller must not change them afterwards).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const bytes = (u8: Uint8Array): BytesBody => new BytesBody({ bytes: u8 })
 
-/** A body of this text, encoded as UTF-8. It sets no Content-Type; that is the caller's. */
+/**
+ * A body of this text, encoded as UTF-8. It sets no Content-Type; that is the caller's.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const text = (s: string): BytesBody => new BytesBody({ bytes: encoder.encode(s) })
 
 /**
  * A body read once from `stream`. `length` is the number of bytes it will yield, if known
  * (a negative or non-integer length counts as unknown, as Go's -1). `pull`, if given, reads
  * the same bytes faster (see `StreamBody.pull`).
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const stream = <E = never>(
   stream: Stream.Stream<Uint8Array, E>,
@@ -85,6 +130,9 @@ export const stream = <E = never>(
 /**
  * A body that can be produced again for a retry or a redirect. `make` is run once per
  * attempt and must yield the same bytes every time; `length` as for `stream`.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const rewindable = <E = never>(make: StreamProducer<E>, length?: number): RewindableBody<E> =>
   new RewindableBody({ make: Effect.isEffect(make) ? make : Effect.sync(make), length: knownLength(length) })
@@ -92,6 +140,9 @@ export const rewindable = <E = never>(make: StreamProducer<E>, length?: number):
 /**
  * The body's length in bytes, or undefined when unknown (Go's ContentLength -1), in which
  * case an HTTP/1.1 message carries it chunked (RFC 9112 §7.1) or until close.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const contentLength = <E>(body: Body<E>): number | undefined => {
   switch (body._tag) {
@@ -108,6 +159,9 @@ export const contentLength = <E>(body: Body<E>): number | undefined => {
 /**
  * Whether the body can be sent again (Go's `Request.isReplayable` asks that Body be nil or
  * NoBody, or GetBody be set): Empty, Bytes and Rewindable can; Stream cannot.
+ *
+ * @since 0.1.0
+ * @category guards
  */
 export const isReplayable = <E>(body: Body<E>): boolean => body._tag !== "Stream"
 
@@ -115,6 +169,9 @@ export const isReplayable = <E>(body: Body<E>): boolean => body._tag !== "Stream
  * A body to send on the next attempt (a retry or a 307/308 redirect): Empty and Bytes are
  * themselves, a Rewindable gives a new Rewindable whose stream is produced afresh, and a
  * Stream, already consumed, gives none.
+ *
+ * @since 0.1.0
+ * @category combinators
  */
 export const rewind = <E>(body: Body<E>): Option.Option<Body<E>> => {
   switch (body._tag) {
@@ -131,6 +188,9 @@ export const rewind = <E>(body: Body<E>): Option.Option<Body<E>> => {
 /**
  * The body's bytes as a stream (a description: nothing runs until it is run). For a
  * Rewindable, every run of the stream runs `make` anew.
+ *
+ * @since 0.1.0
+ * @category conversions
  */
 export const toStream = <E>(body: Body<E>): Stream.Stream<Uint8Array, E> => {
   switch (body._tag) {
@@ -149,6 +209,9 @@ export const toStream = <E>(body: Body<E>): Stream.Stream<Uint8Array, E> => {
  * Folds over the body's chunks in order (Go's loop over `Read`): `f` gets each chunk as it
  * arrives, a view that is not copied. A Stream body with a `pull` is read without the Stream
  * machinery.
+ *
+ * @since 0.1.0
+ * @category destructors
  */
 export const fold = <E, S>(body: Body<E>, initial: S, f: (state: S, chunk: Uint8Array) => S): Effect.Effect<S, E> => {
   switch (body._tag) {
@@ -182,6 +245,9 @@ const foldPull = <E, S>(pull: Effect.Effect<Uint8Array, Option.Option<E>>, initi
  * gathered into one growing buffer (a `ByteGatherer`, sized by the known length up to a cap),
  * so memory stays about twice the body however small the chunks; a body of one chunk is that
  * chunk, not copied.
+ *
+ * @since 0.1.0
+ * @category destructors
  */
 export const collect = <E>(body: Body<E>): Effect.Effect<Uint8Array, E> => {
   switch (body._tag) {

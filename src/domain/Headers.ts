@@ -18,6 +18,9 @@ const isUpper = (c: number) => c >= 0x41 && c <= 0x5a
  * The canonical form of a header name, as Go's `textproto.CanonicalMIMEHeaderKey`: the first
  * letter and any letter following a hyphen upper case, the rest lower case. A name holding a
  * byte that is not a token character is returned unchanged.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const canonicalHeaderKey = (name: string): string => {
   // Fast path: most names are already canonical.
@@ -42,7 +45,12 @@ export const canonicalHeaderKey = (name: string): string => {
   return out
 }
 
-/** What a `Headers` can be made from. */
+/**
+ * What a `Headers` can be made from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type HeadersInput =
   | Headers
   | Iterable<readonly [string, string]>
@@ -51,6 +59,9 @@ export type HeadersInput =
 /**
  * Header fields in order, each under its canonical name. Several fields may share a name:
  * `get` returns the first value, `values` all of them in order.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export class Headers implements Iterable<[string, string]> {
   // Parallel arrays: a linear scan over a dozen interned names beats a Map for typical sizes.

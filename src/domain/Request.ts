@@ -12,7 +12,12 @@ import { type InvalidHeader, type InvalidMethod, InvalidUrl } from "./errors.js"
 import { Headers, type HeadersInput } from "./Headers.js"
 import * as Method from "./Method.js"
 
-/** Every field of a `Request`; see the class for their meaning. */
+/**
+ * Every field of a `Request`; see the class for their meaning.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RequestFields<E = never> {
   readonly method: Method.Method
   readonly url: URL
@@ -23,7 +28,12 @@ export interface RequestFields<E = never> {
   readonly trailers: Headers | undefined
 }
 
-/** What `Request.make` takes. */
+/**
+ * What `Request.make` takes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RequestOptions<E = never> {
   /** The method; GET when absent (as Go's `NewRequest` with ""). */
   readonly method?: string
@@ -69,6 +79,9 @@ const parseUrl = (input: string | URL): Either.Either<URL, InvalidUrl> => {
 /**
  * An HTTP request. Construct one with `Request.make`, which validates; the constructor does
  * not, and is for the codec and the server, which have validated already.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export class Request<E = never> {
   /** The method, case-sensitive (RFC 9110 §9.1). */

@@ -14,7 +14,12 @@ import { REASON } from "./http1/chars.js"
 import type { Request } from "./Request.js"
 import * as Status from "./Status.js"
 
-/** Every field of a `Response`; see the class for their meaning. */
+/**
+ * Every field of a `Response`; see the class for their meaning.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ResponseFields<E = never> {
   readonly status: number
   readonly statusText: string
@@ -25,7 +30,12 @@ export interface ResponseFields<E = never> {
   readonly request: Request<unknown> | undefined
 }
 
-/** What `Response.make` takes. */
+/**
+ * What `Response.make` takes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ResponseOptions<E = never> {
   /** The status code, 100..999. */
   readonly status: number
@@ -64,6 +74,9 @@ const validateStatus = (status: number, statusText: string): InvalidStatus | und
  *
  * Whether the status allows a body (`Status.bodyAllowed`) and whether the request was HEAD
  * are the writer's concern: like Go's server, it sends no body bytes then.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export class Response<E = never> {
   /** The status code (RFC 9110 §15). */

@@ -6,12 +6,20 @@
  */
 import { Data } from "effect"
 
-/** Which kind of message an error concerns. */
+/**
+ * Which kind of message an error concerns.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type MessageKind = "request" | "response"
 
 /**
  * Why a message was malformed. Each reason is one rule of RFC 9112 (or one of our stricter
  * choices, listed in README's "Differences from Go").
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export type MalformedReason =
   | "invalid-method"
@@ -43,6 +51,9 @@ export type MalformedReason =
 /**
  * A message that breaks the HTTP/1.1 grammar or its framing rules. A server answers it with
  * 400 Bad Request and closes the connection; a client fails the round trip.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class MalformedMessage extends Data.TaggedError("MalformedMessage")<{
   readonly kind: MessageKind
@@ -62,6 +73,9 @@ export class MalformedMessage extends Data.TaggedError("MalformedMessage")<{
 /**
  * The message head (start line and header fields), or the trailer section, grew past its
  * configured limit. A server answers 431 Request Header Fields Too Large (RFC 6585 §5).
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class HeaderTooLarge extends Data.TaggedError("HeaderTooLarge")<{
   readonly kind: MessageKind
@@ -80,6 +94,9 @@ export class HeaderTooLarge extends Data.TaggedError("HeaderTooLarge")<{
 /**
  * A request whose Transfer-Encoding names a coding other than `chunked`. A server answers
  * 501 Not Implemented (RFC 9112 §6.1), as Go does.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class UnsupportedTransferEncoding extends Data.TaggedError("UnsupportedTransferEncoding")<{
   readonly kind: MessageKind
@@ -95,6 +112,9 @@ export class UnsupportedTransferEncoding extends Data.TaggedError("UnsupportedTr
 /**
  * A syntactically valid HTTP version other than 1.0 or 1.1. A server answers
  * 505 HTTP Version Not Supported.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class UnsupportedVersion extends Data.TaggedError("UnsupportedVersion")<{
   readonly kind: MessageKind
@@ -107,12 +127,20 @@ export class UnsupportedVersion extends Data.TaggedError("UnsupportedVersion")<{
   }
 }
 
-/** Every error the HTTP/1.1 parser produces. */
+/**
+ * Every error the HTTP/1.1 parser produces.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type ParseError = MalformedMessage | HeaderTooLarge | UnsupportedTransferEncoding | UnsupportedVersion
 
 /**
  * A header name or value that may not be sent: a name that is not a token (RFC 9110 §5.1),
  * or a value with CR, LF, NUL or another control character (RFC 9110 §5.5).
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
   readonly name: string
@@ -125,7 +153,12 @@ export class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
   }
 }
 
-/** A method that is not a token (RFC 9110 §9.1). */
+/**
+ * A method that is not a token (RFC 9110 §9.1).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidMethod extends Data.TaggedError("InvalidMethod")<{
   readonly method: string
 }> {
@@ -138,6 +171,9 @@ export class InvalidMethod extends Data.TaggedError("InvalidMethod")<{
  * The status a server answers a request that failed to parse with, as Go's server does:
  * 431 for an oversized head, 501 for an unknown transfer coding, 505 for an unsupported
  * version, 400 for everything else.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const statusForParseError = (error: ParseError): number => {
   switch (error._tag) {
@@ -152,7 +188,12 @@ export const statusForParseError = (error: ParseError): number => {
   }
 }
 
-/** Why a URL was refused. */
+/**
+ * Why a URL was refused.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type InvalidUrlReason =
   /** The WHATWG URL parser refused it. */
   | "unparseable"
@@ -164,7 +205,12 @@ export type InvalidUrlReason =
   /** Its scheme is neither http nor https (Go's "unsupported protocol scheme"). */
   | "unsupported-scheme"
 
-/** A request URL that cannot be used, with the URL as given and the reason. */
+/**
+ * A request URL that cannot be used, with the URL as given and the reason.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidUrl extends Data.TaggedError("InvalidUrl")<{
   readonly url: string
   readonly reason: InvalidUrlReason
@@ -178,6 +224,9 @@ export class InvalidUrl extends Data.TaggedError("InvalidUrl")<{
  * A status code or reason phrase that cannot be sent: a code outside 100..999 (Go's
  * `WriteHeader` panics on those; RFC 9110 §15), or a reason phrase holding a character
  * RFC 9112 §4 does not allow (CR, LF and other controls, or anything above 0xFF).
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class InvalidStatus extends Data.TaggedError("InvalidStatus")<{
   readonly status: number

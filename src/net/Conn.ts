@@ -21,6 +21,9 @@ const READ_HIGH_WATER = 256 << 10
 /**
  * Takes a connection's input as it arrives (push mode, see `Conn.receive`). Called
  * synchronously from the stream's events; must not throw.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Receiver {
   /** Bytes as they arrived (not copied). */
@@ -35,6 +38,9 @@ export interface Receiver {
  * What a TLS connection negotiated: the part of Go's `tls.ConnectionState` that Node's
  * `TLSSocket` tells cheaply. Read it after the handshake (`handshakeComplete`); before it, the
  * negotiated fields are undefined.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface TlsState {
   /** Whether the handshake finished (Go's `HandshakeComplete`). */
@@ -51,7 +57,12 @@ export interface TlsState {
   readonly authorized: boolean
 }
 
-/** A connection: one reader and any number of sequential writers at a time. */
+/**
+ * A connection: one reader and any number of sequential writers at a time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Conn {
   /** The peer's address and port, when known. */
   readonly remoteAddress: string | undefined

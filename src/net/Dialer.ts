@@ -10,7 +10,12 @@ import type { Duplex } from "node:stream"
 import { type Conn, fromDuplex } from "./Conn.js"
 import { DialError, type DialFailure, errorCode, errorDetail } from "./errors.js"
 
-/** What a `Dialer` does. */
+/**
+ * What a `Dialer` does.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export interface DialerService {
   /** Connects to `address`; the connection is closed when the Scope closes. */
   readonly dial: (address: DialAddress) => Effect.Effect<Conn, DialError, Scope.Scope>
@@ -22,13 +27,23 @@ export interface DialerService {
   readonly dialStream: (address: DialAddress) => Effect.Effect<Duplex, DialError, Scope.Scope>
 }
 
-/** Where to dial. */
+/**
+ * Where to dial.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DialAddress {
   readonly host: string
   readonly port: number
 }
 
-/** How a `Dialer` connects. */
+/**
+ * How a `Dialer` connects.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DialerConfig {
   /** How long a connection may take to establish (Go's Dialer.Timeout; DefaultTransport: 30 s); 0 means no limit. */
   readonly timeout?: Duration.DurationInput
@@ -111,7 +126,12 @@ export const make = (config: DialerConfig): DialerService => {
   }
 }
 
-/** Opens connections. A `Conn` belongs to the Scope it was dialed in: closing the Scope closes it. */
+/**
+ * Opens connections. A `Conn` belongs to the Scope it was dialed in: closing the Scope closes it.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class Dialer extends Context.Tag("effect-nethttp/Dialer")<Dialer, DialerService>() {
   /** A TCP dialer. Every timer runs on Effect's Clock, so `TestClock` drives the timeout. */
   static readonly layer = (config: DialerConfig = {}): Layer.Layer<Dialer> => Layer.succeed(Dialer, make(config))

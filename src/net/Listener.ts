@@ -11,7 +11,12 @@ import * as tls from "node:tls"
 import { type Conn, fromDuplex } from "./Conn.js"
 import { AcceptError, errorCode, errorDetail, ListenError } from "./errors.js"
 
-/** A listening socket. */
+/**
+ * A listening socket.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Listener {
   /** The bound address: the real port when 0 was asked for. */
   readonly host: string
@@ -25,7 +30,12 @@ export interface Listener {
   readonly close: Effect.Effect<void>
 }
 
-/** A key and certificate chain (PEM) to serve TLS with. */
+/**
+ * A key and certificate chain (PEM) to serve TLS with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ListenTls {
   readonly key: string | Uint8Array
   readonly cert: string | Uint8Array
@@ -33,7 +43,12 @@ export interface ListenTls {
   readonly alpnProtocols?: ReadonlyArray<string>
 }
 
-/** What to listen on. */
+/**
+ * What to listen on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ListenOptions {
   readonly host: string
   /** 0 picks a free port. */
@@ -45,7 +60,12 @@ export interface ListenOptions {
 
 type Resume = (effect: Effect.Effect<Conn, AcceptError>) => void
 
-/** Listens on `host:port` for as long as the Scope is open. */
+/**
+ * Listens on `host:port` for as long as the Scope is open.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: net.Server; readonly listener: Listener }, ListenError>((resume) => {

@@ -57,7 +57,12 @@ export const streamPipe = (): readonly [Duplex, Duplex] => {
   return [a, b]
 }
 
-/** Two connected `Conn`s. The caller owns both and closes them. */
+/**
+ * Two connected `Conn`s. The caller owns both and closes them.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const pipe = (): readonly [Conn, Conn] => {
   const [a, b] = streamPipe()
   return [fromDuplex(a, { address: "pipe", port: 0 }), fromDuplex(b, { address: "pipe", port: 0 })]

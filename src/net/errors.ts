@@ -6,7 +6,12 @@
  */
 import { Data } from "effect"
 
-/** A read or write on an established connection failed, or the connection is closed. */
+/**
+ * A read or write on an established connection failed, or the connection is closed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ConnError extends Data.TaggedError("ConnError")<{
   readonly op: "read" | "write"
   /** The system error code (ECONNRESET, EPIPE, ...), or "closed" for use after close. */
@@ -18,10 +23,20 @@ export class ConnError extends Data.TaggedError("ConnError")<{
   }
 }
 
-/** Why a dial failed. */
+/**
+ * Why a dial failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type DialFailure = "timeout" | "refused" | "unreachable" | "failed"
 
-/** Connecting to `host:port` failed. */
+/**
+ * Connecting to `host:port` failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class DialError extends Data.TaggedError("DialError")<{
   readonly host: string
   readonly port: number
@@ -35,7 +50,12 @@ export class DialError extends Data.TaggedError("DialError")<{
   }
 }
 
-/** Listening on `host:port` failed (address in use, permission denied, ...). */
+/**
+ * Listening on `host:port` failed (address in use, permission denied, ...).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ListenError extends Data.TaggedError("ListenError")<{
   readonly host: string
   readonly port: number
@@ -47,7 +67,12 @@ export class ListenError extends Data.TaggedError("ListenError")<{
   }
 }
 
-/** Accepting a connection failed (too many open files, say); the listener goes on. */
+/**
+ * Accepting a connection failed (too many open files, say); the listener goes on.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class AcceptError extends Data.TaggedError("AcceptError")<{
   readonly code?: string
   readonly detail: string
@@ -66,7 +91,12 @@ export const errorCode = (error: unknown): string | undefined =>
 /** A short description of an unknown thrown or emitted value. */
 export const errorDetail = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
-/** Why a TLS handshake failed. */
+/**
+ * Why a TLS handshake failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type TlsFailure =
   /** The peer's certificate did not verify (unknown issuer, wrong name, expired; see `code`). */
   | "certificate"
@@ -79,7 +109,12 @@ export type TlsFailure =
   /** Any other handshake failure (no shared cipher or version, an alert; see `code`). */
   | "failed"
 
-/** A TLS handshake with `host` failed. */
+/**
+ * A TLS handshake with `host` failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class TlsError extends Data.TaggedError("TlsError")<{
   readonly host: string
   readonly reason: TlsFailure

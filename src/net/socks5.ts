@@ -13,10 +13,20 @@ import type { Duplex } from "node:stream"
 import { errorCode, errorDetail } from "./errors.js"
 import { type HandshakeError, HandshakeReader } from "./handshakeReader.js"
 
-/** Why a SOCKS5 handshake failed. */
+/**
+ * Why a SOCKS5 handshake failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type Socks5Failure = "no-acceptable-method" | "auth-failed" | "connect-failed" | "protocol" | "closed"
 
-/** A SOCKS5 handshake failed. */
+/**
+ * A SOCKS5 handshake failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class Socks5Error extends Data.TaggedError("Socks5Error")<{
   readonly reason: Socks5Failure
   /** The server's REP code, when it answered CONNECT with a failure (reason "connect-failed"). */

@@ -11,10 +11,20 @@ import type { Duplex } from "node:stream"
 import * as tls from "node:tls"
 import { errorCode, errorDetail, TlsError, type TlsFailure } from "./errors.js"
 
-/** PEM text or DER bytes. */
+/**
+ * PEM text or DER bytes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type TlsMaterial = string | Buffer
 
-/** How the client side of TLS verifies and presents itself (Go's `tls.Config` for a client). */
+/**
+ * How the client side of TLS verifies and presents itself (Go's `tls.Config` for a client).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TlsClientOptions {
   /** Certificate authorities to trust instead of Node's bundled roots (Go's `RootCAs`). */
   readonly ca?: TlsMaterial | ReadonlyArray<TlsMaterial>

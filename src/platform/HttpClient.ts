@@ -47,6 +47,7 @@
  * is the TransportError) or cannot be decoded.
  *
  * @module
+ * @since 0.1.0
  */
 import * as Cookies from "@effect/platform/Cookies"
 import * as PlatformHeaders from "@effect/platform/Headers"
@@ -93,6 +94,9 @@ import { canonicalName, toPlatformHeaders } from "./headers.js"
  * Options for the requests made in a fiber, read from its context when each request starts
  * (like the stock clients' `UndiciRequestOptions` and `HttpAgent` tags). Every field is
  * optional; an absent `RequestOptions` means none of them.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface RequestOptionsValue {
   /**
@@ -120,12 +124,20 @@ const NO_OPTIONS: RequestOptionsValue = {}
  * ```ts
  * client.get(url).pipe(Effect.provideService(NetHttpClient.RequestOptions, { noReuse: true }))
  * ```
+ *
+ * @since 0.1.0
+ * @category services
  */
 export class RequestOptions extends Context.Reference<RequestOptions>()("effect-nethttp/platform/HttpClient/RequestOptions", {
   defaultValue: (): RequestOptionsValue => NO_OPTIONS
 }) {}
 
-/** Runs `effect` with these per-request options for the requests it makes. */
+/**
+ * Runs `effect` with these per-request options for the requests it makes.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const withRequestOptions: {
   (options: RequestOptionsValue): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(effect: Effect.Effect<A, E, R>, options: RequestOptionsValue): Effect.Effect<A, E, R>
@@ -144,6 +156,9 @@ export const withRequestOptions: {
  *   yielding `Uint8Array`s or strings (UTF-8); read once.
  *
  * Anything else fails the request with a `RequestError` (reason `"Encode"`).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type RawBody =
   | null
@@ -166,6 +181,9 @@ export type RawBody =
  * `traceparent` headers on the wire. `HttpClient.currentTracerPropagation`,
  * `currentTracerDisabledWhen` and `Effect.withTracerEnabled` apply to it as to the platform's.
  * Under any other tracer the platform's span is left as it is.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (transport: TransportService): HttpClient.HttpClient =>
   HttpClient.transform(HttpClient.make(execute(transport)), (effect, request) =>
@@ -186,13 +204,23 @@ const LEAN_SPAN = (_request: HttpClientRequest.HttpClientRequest): boolean => tr
 
 const LEAN_SPAN_OPTIONS: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
 
-/** Provides `HttpClient.HttpClient` over the `Transport` in context. */
+/**
+ * Provides `HttpClient.HttpClient` over the `Transport` in context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer: Layer.Layer<HttpClient.HttpClient, never, Transport> = Layer.effect(
   HttpClient.HttpClient,
   Effect.map(Transport, make)
 )
 
-/** Provides `HttpClient.HttpClient` over a Transport with the default settings (`Transport.default`). */
+/**
+ * Provides `HttpClient.HttpClient` over a Transport with the default settings (`Transport.default`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerDefault: Layer.Layer<HttpClient.HttpClient> = Layer.provide(layer, Transport.default)
 
 type Execute = (
@@ -583,6 +611,9 @@ const toArrayBuffer = (bytes: Uint8Array): ArrayBuffer => {
  *   (the bytes went to the stream). Run after one of them, it yields the kept bytes.
  *
  * Read errors are `ResponseError`s with reason `"Decode"` and our `TransportError` as cause.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export class NetHttpClientResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   declare readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId

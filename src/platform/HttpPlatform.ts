@@ -7,6 +7,7 @@
  * outrun), opened only if the body is sent and closed when it ends.
  *
  * @module
+ * @since 0.1.0
  */
 import { Error as PlatformError, Etag, FileSystem, Headers, HttpPlatform, HttpServerResponse } from "@effect/platform"
 import { Effect, Layer, Option, Stream } from "effect"
@@ -99,6 +100,9 @@ const contentTypeOf = (headers: Headers.Headers, name: string): string =>
  * The `HttpPlatform` service, its ETags from the `Etag.Generator` in the context: a file
  * response is a Stream body of the requested range with its `Content-Length`, a `Content-Type`
  * from the file name unless given, `ETag` and `Last-Modified`.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make: Effect.Effect<HttpPlatform.HttpPlatform, never, Etag.Generator> = HttpPlatform.make({
   fileResponse: (path, status, statusText, headers, start, end, contentLength) =>
@@ -122,5 +126,8 @@ export const make: Effect.Effect<HttpPlatform.HttpPlatform, never, Etag.Generato
 /**
  * The `HttpPlatform` layer, with strong ETags for files (`Etag.layer`), as
  * @effect/platform-node's `NodeHttpPlatform.layer`. Needs no FileSystem from the context.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layer: Layer.Layer<HttpPlatform.HttpPlatform> = Layer.effect(HttpPlatform.HttpPlatform, make).pipe(Layer.provide(Etag.layer))

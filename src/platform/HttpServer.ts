@@ -37,6 +37,7 @@
  * replaces an earlier one while its Scope is open.
  *
  * @module
+ * @since 0.1.0
  */
 import { Etag, HttpApp, HttpMiddleware, HttpServer, HttpServerError, HttpServerRequest, type HttpPlatform } from "@effect/platform"
 import { Config, type ConfigError, Context, Effect, Exit, Fiber, FiberRef, HashSet, Layer, Runtime, RuntimeFlags, Scope, Tracer } from "effect"
@@ -53,7 +54,12 @@ import * as Handled from "./handled.js"
 import { handleResponse } from "./serverResponse.js"
 import { prepare as prepareSpans, type ServerSpans, withServerSpan } from "./serverSpan.js"
 
-/** What `make` and `layer` take: our `Server`'s options, less the handler (the served app is it). */
+/**
+ * What `make` and `layer` take: our `Server`'s options, less the handler (the served app is it).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options extends Omit<ServerOptions<never, never>, "handler"> {
   /** Options for the `ws` server that completes WebSocket upgrades (`noServer` is always set). */
   readonly webSocket?: Omit<WebSocketServerOptions, "noServer" | "server" | "port" | "host"> | undefined
@@ -143,11 +149,19 @@ const notServing: Effect.Effect<ServerResponse.ServerResponse> = Effect.sync(() 
  * An `HttpServer` over a new `Server` listening on `options.host:options.port` (0: any free
  * port, read it from `address`) while the Scope is open; closing it shuts the server down
  * gracefully (see `ServerService.shutdown`).
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: Options): Effect.Effect<HttpServer.HttpServer, HttpServerError.ServeError, Scope.Scope> =>
   Effect.map(makeWithServer(options), (made) => made.http)
 
-/** `make`, with the `Server` under it (its `stats`, `closeConnections`, `shutdown`), for tests. */
+/**
+ * `make`, with the `Server` under it (its `stats`, `closeConnections`, `shutdown`), for tests.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const makeWithServer = (
   options: Options
 ): Effect.Effect<{ readonly http: HttpServer.HttpServer; readonly server: ServerService }, HttpServerError.ServeError, Scope.Scope> =>
@@ -208,21 +222,39 @@ export const makeWithServer = (
     return { http, server }
   })
 
-/** The `HttpServer` layer alone (see `make`). */
+/**
+ * The `HttpServer` layer alone (see `make`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerServer = (options: Options): Layer.Layer<HttpServer.HttpServer, HttpServerError.ServeError> =>
   Layer.scoped(HttpServer.HttpServer, make(options))
 
 /**
  * The services an app's responses may need besides the server: `HttpPlatform` over `node:fs`
  * (file responses, with strong ETags) and a weak `Etag.Generator`, as `NodeHttpServer` provides.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layerContext: Layer.Layer<HttpPlatform.HttpPlatform | Etag.Generator> = Layer.mergeAll(NetHttpPlatform.layer, Etag.layerWeak)
 
-/** `HttpServer | HttpPlatform | Etag.Generator`: a server on `options.host:options.port` and its context. */
+/**
+ * `HttpServer | HttpPlatform | Etag.Generator`: a server on `options.host:options.port` and its context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: Options): Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator, HttpServerError.ServeError> =>
   Layer.merge(layerServer(options), layerContext)
 
-/** The address to listen on, for `layerConfig`. */
+/**
+ * The address to listen on, for `layerConfig`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ListenConfig {
   readonly host: string
   readonly port: number
@@ -232,6 +264,9 @@ export interface ListenConfig {
  * `layer` with the address read from Config, e.g.
  * `layerConfig({ host: Config.string("HOST"), port: Config.integer("PORT") })`; the other options
  * are given as they are.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layerConfig = (
   listen: Config.Config.Wrap<ListenConfig>,

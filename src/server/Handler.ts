@@ -9,7 +9,12 @@ import { type Effect, FiberId } from "effect"
 import type { ServerRequest } from "./ServerRequest.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
-/** Answers a request; `E` is the handler's failure, `R` what it needs from the context. */
+/**
+ * Answers a request; `E` is the handler's failure, `R` what it needs from the context.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Handler<E = never, R = never> = (request: ServerRequest) => Effect.Effect<ServerResponse<E>, E, R>
 
 /**
@@ -18,5 +23,8 @@ export type Handler<E = never, R = never> = (request: ServerRequest) => Effect.E
  * the server's own interruptions (a shutdown's deadline, a write timeout), which interrupt as
  * the connection's fiber. It equals (`Equal.equals`) @effect/platform's
  * `HttpServerError.clientAbortFiberId`.
+ *
+ * @since 0.1.0
+ * @category constants
  */
 export const clientAbortFiberId: FiberId.FiberId = FiberId.runtime(-499, 0)

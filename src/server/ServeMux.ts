@@ -46,7 +46,12 @@ import * as ServerResponse from "./ServerResponse.js"
 
 export { InvalidPattern } from "./pattern.js"
 
-/** Two patterns match some request equally well (Go panics with "conflicts with pattern"). */
+/**
+ * Two patterns match some request equally well (Go panics with "conflicts with pattern").
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class PatternConflict extends Data.TaggedError("PatternConflict")<{
   readonly pattern: string
   readonly other: string
@@ -58,7 +63,12 @@ export class PatternConflict extends Data.TaggedError("PatternConflict")<{
   }
 }
 
-/** Why a mux could not be built. */
+/**
+ * Why a mux could not be built.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type MuxError = InvalidPattern | PatternConflict
 
 interface Route<E, R> {
@@ -69,7 +79,12 @@ interface Route<E, R> {
   readonly found: Match<E, R>
 }
 
-/** What a lookup found. */
+/**
+ * What a lookup found.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Match<E, R> =
   | { readonly _tag: "Found"; readonly pattern: string; readonly values: ReadonlyMap<string, string>; readonly handler: Handler<E, R> }
   | { readonly _tag: "Redirect"; readonly location: string; readonly pattern: string }
@@ -155,7 +170,12 @@ const order = <E, R>(routes: ReadonlyArray<Route<E, R>>): Array<Route<E, R>> => 
   return out
 }
 
-/** A checked set of routes and the handler that dispatches to them. */
+/**
+ * A checked set of routes and the handler that dispatches to them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class Mux<E = never, R = never> {
   private readonly tree = new RoutingTree<Route<E, R>>()
 
@@ -285,7 +305,12 @@ export class Mux<E = never, R = never> {
   }
 }
 
-/** A plain builder for small programs: `handle` routes, then `build` checks them all. */
+/**
+ * A plain builder for small programs: `handle` routes, then `build` checks them all.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class MuxBuilder<E = never, R = never> {
   private readonly entries: Array<readonly [string, Handler<E, R>]> = []
 
@@ -302,12 +327,22 @@ export class MuxBuilder<E = never, R = never> {
   }
 }
 
-/** Where route Layers put their routes while `ServeMux.layer` is built. */
+/**
+ * Where route Layers put their routes while `ServeMux.layer` is built.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class ServeMuxRoutes extends Context.Tag("effect-nethttp/ServeMuxRoutes")<ServeMuxRoutes, {
   readonly add: (routes: ReadonlyArray<readonly [string, Handler<unknown, never>]>) => void
 }>() {}
 
-/** The ServeMux service: a checked mux whose handlers have their requirements provided. */
+/**
+ * The ServeMux service: a checked mux whose handlers have their requirements provided.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class ServeMux extends Context.Tag("effect-nethttp/ServeMux")<ServeMux, Mux<unknown, never>>() {
   /** A plain builder: `ServeMux.builder().handle("GET /", h).build()`. */
   static builder(): MuxBuilder {

@@ -30,7 +30,12 @@ import { DateCache } from "./responseWriter.js"
 import { ShutdownTimeout } from "./errors.js"
 import { type ConnHost, ServerConn } from "./ServerConn.js"
 
-/** A snapshot of the server's connections. */
+/**
+ * A snapshot of the server's connections.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ServerStats {
   /** Connections open now. */
   readonly connections: number
@@ -40,7 +45,12 @@ export interface ServerStats {
   readonly accepted: number
 }
 
-/** What the `Server` service offers. */
+/**
+ * What the `Server` service offers.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export interface ServerService {
   /** The bound address. */
   readonly host: string
@@ -229,7 +239,12 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
     } satisfies ServerService
   })
 
-/** Go's `http.Server`: listens and serves while its layer's Scope is open. */
+/**
+ * Go's `http.Server`: listens and serves while its layer's Scope is open.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class Server extends Context.Tag("effect-nethttp/Server")<Server, ServerService>() {
   /**
    * Listens on `options.host:options.port` when built and serves `options.handler` until the

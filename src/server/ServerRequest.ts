@@ -12,7 +12,12 @@ import type { Conn, TlsState } from "../net/Conn.js"
 import type { ConnInfo } from "./config.js"
 import type { HijackError, InterimResponseError, RequestBodyError } from "./errors.js"
 
-/** A connection taken over by a handler (Go's `Hijacker`): the server neither reads nor writes it again. */
+/**
+ * A connection taken over by a handler (Go's `Hijacker`): the server neither reads nor writes it again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Hijacked {
   readonly conn: Conn
   /** Bytes the server had received after the request head and not yet parsed. */
@@ -41,7 +46,12 @@ interface Route {
 
 const NO_VALUES: ReadonlyMap<string, string> = new Map()
 
-/** A request received by the server. */
+/**
+ * A request received by the server.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class ServerRequest {
   private cachedUrl: URL | undefined = undefined
   /** The decoded path, escaped path and query, computed together on first use. */
@@ -55,6 +65,7 @@ export class ServerRequest {
    */
   private urlBase: string | undefined = undefined
 
+  /** Made by the serve loop; not meant to be constructed elsewhere. @internal */
   constructor(
     /** The parsed head: method, target, version, header fields, framing. */
     readonly head: RequestHead,

@@ -6,13 +6,19 @@
  * Use with `import * as ServerResponse from "./ServerResponse.js"`.
  *
  * @module
+ * @since 0.1.0
  */
 import { Data, Effect, type Stream } from "effect"
 import * as Body from "../domain/Body.js"
 import { Headers, type HeadersInput } from "../domain/Headers.js"
 import * as Status from "../domain/Status.js"
 
-/** A response for the server to write. Its `headers` are owned by it (mutable, as Go's `Header`). */
+/**
+ * A response for the server to write. Its `headers` are owned by it (mutable, as Go's `Header`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class ServerResponse<E = never> {
   constructor(
     /** The status code, 100..999. */
@@ -29,7 +35,12 @@ export class ServerResponse<E = never> {
   ) {}
 }
 
-/** What the constructors take besides the body. */
+/**
+ * What the constructors take besides the body.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ResponseInit<E = never> {
   /** Default 200. */
   readonly status?: number
@@ -39,7 +50,12 @@ export interface ResponseInit<E = never> {
   readonly trailers?: { readonly names: ReadonlyArray<string>; readonly values: Effect.Effect<Headers, E> }
 }
 
-/** `JSON.stringify` refused the value (a cycle, a BigInt). */
+/**
+ * `JSON.stringify` refused the value (a cycle, a BigInt).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ResponseJsonError extends Data.TaggedError("ResponseJsonError")<{
   readonly detail: string
 }> {}
@@ -56,36 +72,76 @@ const headersOf = (init: ResponseInit<unknown> | undefined, contentType: string 
 const build = <E>(body: Body.Body<E>, init: ResponseInit<E> | undefined, contentType: string | undefined): ServerResponse<E> =>
   new ServerResponse(init?.status ?? Status.OK, headersOf(init, contentType), body, init?.trailers?.values, init?.statusText)
 
-/** A response with any body. No Content-Type is set: the server sniffs one from the first 512 bytes. */
+/**
+ * A response with any body. No Content-Type is set: the server sniffs one from the first 512 bytes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = <E = never>(body: Body.Body<E> = Body.empty, init?: ResponseInit<E>): ServerResponse<E> =>
   build(body, init, undefined)
 
-/** A response without a body (status default 200; give 204 for No Content). */
+/**
+ * A response without a body (status default 200; give 204 for No Content).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const empty = (init?: ResponseInit): ServerResponse => build(Body.empty, init, undefined)
 
-/** A status with its reason phrase as the body, as Go's `http.Error(w, StatusText(code), code)`. */
+/**
+ * A status with its reason phrase as the body, as Go's `http.Error(w, StatusText(code), code)`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const status = (code: number, init?: Omit<ResponseInit, "status">): ServerResponse =>
   build(Status.bodyAllowed(code) ? Body.text(Status.statusText(code) + "\n") : Body.empty, { ...init, status: code }, Status.bodyAllowed(code) ? "text/plain; charset=utf-8" : undefined)
 
-/** A UTF-8 text response, `Content-Type: text/plain; charset=utf-8` unless given. */
+/**
+ * A UTF-8 text response, `Content-Type: text/plain; charset=utf-8` unless given.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const text = (body: string, init?: ResponseInit): ServerResponse =>
   build(Body.bytes(Buffer.from(body, "utf8")), init, "text/plain; charset=utf-8")
 
-/** A UTF-8 HTML response, `Content-Type: text/html; charset=utf-8` unless given. */
+/**
+ * A UTF-8 HTML response, `Content-Type: text/html; charset=utf-8` unless given.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const html = (body: string, init?: ResponseInit): ServerResponse =>
   build(Body.bytes(Buffer.from(body, "utf8")), init, "text/html; charset=utf-8")
 
-/** A response of these bytes (not copied). Content-Type is sniffed unless given. */
+/**
+ * A response of these bytes (not copied). Content-Type is sniffed unless given.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const bytes = (body: Uint8Array, init?: ResponseInit): ServerResponse => build(Body.bytes(body), init, undefined)
 
-/** `value` as JSON, `Content-Type: application/json`; fails when `JSON.stringify` does. */
+/**
+ * `value` as JSON, `Content-Type: application/json`; fails when `JSON.stringify` does.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const json = (value: unknown, init?: ResponseInit): Effect.Effect<ServerResponse, ResponseJsonError> =>
   Effect.try({
     try: () => unsafeJson(value, init),
     catch: (error) => new ResponseJsonError({ detail: error instanceof Error ? error.message : String(error) })
   })
 
-/** `value` as JSON; throws when `JSON.stringify` does (use `json` for a typed error). */
+/**
+ * `value` as JSON; throws when `JSON.stringify` does (use `json` for a typed error).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const unsafeJson = (value: unknown, init?: ResponseInit): ServerResponse =>
   build(Body.bytes(Buffer.from(JSON.stringify(value) ?? "null", "utf8")), init, "application/json")
 
@@ -93,10 +149,18 @@ export const unsafeJson = (value: unknown, init?: ResponseInit): ServerResponse 
  * A streamed response: every chunk is written (flushed) as the stream yields it. With
  * `length` it is sent with Content-Length (the stream must yield exactly that many bytes),
  * otherwise chunked on HTTP/1.1 and until close on HTTP/1.0.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const stream = <E>(body: Stream.Stream<Uint8Array, E>, init?: ResponseInit<E> & { readonly length?: number }): ServerResponse<E> =>
   build(Body.stream(body, init?.length), init, undefined)
 
-/** A redirect to `location` (Go's `http.Redirect` without the path cleaning, which comes with ServeMux). Default 302. */
+/**
+ * A redirect to `location` (Go's `http.Redirect` without the path cleaning, which comes with ServeMux). Default 302.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const redirect = (location: string, code: number = Status.Found): ServerResponse =>
   build(Body.empty, { status: code, headers: { Location: location } }, undefined)

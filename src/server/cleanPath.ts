@@ -25,7 +25,12 @@ export const cleanSlashPath = (p: string): string => {
   return joined === "" ? "." : joined
 }
 
-/** net/http's `cleanPath`: rooted, cleaned, and with the trailing slash of `p` kept (but "/" stays "/"). */
+/**
+ * net/http's `cleanPath`: rooted, cleaned, and with the trailing slash of `p` kept (but "/" stays "/").
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const cleanPath = (p: string): string => {
   if (p === "") return "/"
   if (p.charCodeAt(0) !== 0x2f) p = "/" + p

@@ -11,13 +11,21 @@ import { DEFAULT_MAX_REQUEST_HEADER_BYTES } from "../domain/http1/Parser.js"
 import type { Conn, TlsState } from "../net/Conn.js"
 import type { Handler } from "./Handler.js"
 
-/** A connection's state, as Go's `http.ConnState`. */
+/**
+ * A connection's state, as Go's `http.ConnState`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type ConnState = "New" | "Active" | "Idle" | "Hijacked" | "Closed"
 
 /**
  * What the server knows about an accepted connection: what the `connState` and `connContext`
  * hooks learn, and `ServerRequest.conn` (Go spreads these over `Request.RemoteAddr`,
  * `LocalAddrContextKey` and `Request.TLS`).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface ConnInfo {
   /** A number unique within the server, in accept order. */
@@ -61,13 +69,23 @@ class AcceptedConn implements ConnInfo {
  */
 export const connInfo = (id: number, conn: Conn): ConnInfo => new AcceptedConn(id, conn)
 
-/** A key and certificate (PEM) for HTTPS. */
+/**
+ * A key and certificate (PEM) for HTTPS.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TlsOptions {
   readonly key: string | Uint8Array
   readonly cert: string | Uint8Array
 }
 
-/** What `Server.layer` takes. */
+/**
+ * What `Server.layer` takes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ServerOptions<E, R> {
   /** The address to listen on, e.g. "127.0.0.1". */
   readonly host: string

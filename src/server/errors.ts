@@ -6,7 +6,12 @@
  */
 import { Data } from "effect"
 
-/** Why reading a request body failed. */
+/**
+ * Why reading a request body failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type RequestBodyFailure =
   /** The chunked framing was malformed (the connection is closed after the reply). */
   | "malformed"
@@ -19,7 +24,12 @@ export type RequestBodyFailure =
   /** The body was already read, or the connection was hijacked. */
   | "consumed"
 
-/** Reading the request body failed. */
+/**
+ * Reading the request body failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class RequestBodyError extends Data.TaggedError("RequestBodyError")<{
   readonly reason: RequestBodyFailure
   readonly detail: string
@@ -29,10 +39,20 @@ export class RequestBodyError extends Data.TaggedError("RequestBodyError")<{
   }
 }
 
-/** The server phase a timeout counts (Go's `Server` fields of the same names). */
+/**
+ * The server phase a timeout counts (Go's `Server` fields of the same names).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type TimeoutPhase = "read-header" | "read" | "write" | "idle"
 
-/** A server timeout ran out; the connection is closed. */
+/**
+ * A server timeout ran out; the connection is closed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ServerTimeoutError extends Data.TaggedError("ServerTimeoutError")<{
   readonly phase: TimeoutPhase
   /** The configured timeout in milliseconds. */
@@ -43,7 +63,12 @@ export class ServerTimeoutError extends Data.TaggedError("ServerTimeoutError")<{
   }
 }
 
-/** `hijack` was refused: the response was started, the body is still being read, or it was hijacked already. */
+/**
+ * `hijack` was refused: the response was started, the body is still being read, or it was hijacked already.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class HijackError extends Data.TaggedError("HijackError")<{
   readonly detail: string
 }> {
@@ -56,6 +81,9 @@ export class HijackError extends Data.TaggedError("HijackError")<{
  * A graceful shutdown ran out of time (Go's `Shutdown` returning `context.DeadlineExceeded`):
  * `interrupted` connections still had requests in flight and were cut. The server is closed
  * all the same.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class ShutdownTimeout extends Data.TaggedError("ShutdownTimeout")<{
   /** The grace period that ran out, in milliseconds. */
@@ -68,7 +96,12 @@ export class ShutdownTimeout extends Data.TaggedError("ShutdownTimeout")<{
   }
 }
 
-/** `writeInterim` was refused: not a 1xx status other than 101, or the final response was started. */
+/**
+ * `writeInterim` was refused: not a 1xx status other than 101, or the final response was started.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InterimResponseError extends Data.TaggedError("InterimResponseError")<{
   readonly status: number
   readonly detail: string
@@ -78,7 +111,12 @@ export class InterimResponseError extends Data.TaggedError("InterimResponseError
   }
 }
 
-/** A handler answered with a status outside 100..999 (Go's `WriteHeader` panics): answered 500. */
+/**
+ * A handler answered with a status outside 100..999 (Go's `WriteHeader` panics): answered 500.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidStatusError extends Data.TaggedError("InvalidStatusError")<{
   readonly status: number
 }> {

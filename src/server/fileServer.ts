@@ -43,6 +43,9 @@ import { SNIFF_LEN } from "./sniff.js"
  * (the caller may have built `filePath` from it), one ending in `/index.html` is redirected
  * to `./`; a directory requested without its trailing slash is redirected to it, and serves
  * its `index.html` or else a listing. Missing files are 404, unreadable ones 403.
+ *
+ * @since 0.1.0
+ * @category handlers
  */
 export const serveFile = (request: ServerRequest, filePath: string): Effect.Effect<ServerResponse> =>
   Effect.suspend(() => {
@@ -63,6 +66,9 @@ export const serveFile = (request: ServerRequest, filePath: string): Effect.Effe
  * with one away from it (301, relative, the query kept: Go's `localRedirect`). Errors answer as
  * Go's `toHTTPError`: `404 page not found`, `403 Forbidden`, else 500. Use it under a prefix
  * with `stripPrefix("/static", fileServer(dir))`.
+ *
+ * @since 0.1.0
+ * @category handlers
  */
 export const fileServer = (root: string): Handler => (request) =>
   Effect.suspend(() => {

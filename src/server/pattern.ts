@@ -33,7 +33,12 @@ export interface Pattern {
   readonly segments: ReadonlyArray<Segment>
 }
 
-/** Why a pattern was refused. */
+/**
+ * Why a pattern was refused.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidPattern extends Data.TaggedError("InvalidPattern")<{
   readonly pattern: string
   readonly detail: string

@@ -31,7 +31,12 @@ import { detectContentType, SNIFF_LEN } from "./sniff.js"
 // ---------------------------------------------------------------------------------------------
 // Public API
 
-/** What {@link serveContent} needs to know about any content besides its bytes. */
+/**
+ * What {@link serveContent} needs to know about any content besides its bytes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ContentInfo {
   /**
    * A name whose extension gives the Content-Type (Go's `name` argument); it is never sent and
@@ -53,7 +58,12 @@ export interface ContentInfo {
   readonly headers?: HeadersInput | undefined
 }
 
-/** Content held in memory. */
+/**
+ * Content held in memory.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface BytesContent extends ContentInfo {
   readonly content: Uint8Array
 }
@@ -62,6 +72,9 @@ export interface BytesContent extends ContentInfo {
  * Content of a known size read on demand (Go's `io.ReadSeeker`): `read(start, end)` yields the
  * bytes from `start` (inclusive) to `end` (exclusive) and is run once per range sent (and
  * once for at most 512 bytes when the type must be sniffed). It is not run for HEAD.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface StreamedContent<E = never> extends ContentInfo {
   readonly size: number
@@ -79,6 +92,9 @@ export interface StreamedContent<E = never> extends ContentInfo {
  * overlaps), and an error response carries none of the caller's Cache-Control,
  * Content-Encoding, ETag or Last-Modified (Go 1.23). A failure of `read` while sniffing
  * answers 500; one while the body is written cuts the connection (the head is out).
+ *
+ * @since 0.1.0
+ * @category handlers
  */
 export const serveContent = <E = never>(
   request: ServerRequest,

@@ -206,9 +206,12 @@ const matchText = (data: Uint8Array, start: number, end: number): boolean => {
 
 /**
  * The Content-Type of `data`, as Go's `http.DetectContentType`: the WHATWG MIME sniffing
- * algorithm over at most the first {@link SNIFF_LEN} bytes. Always a valid MIME type; when
+ * algorithm over at most the first `SNIFF_LEN` (512) bytes. Always a valid MIME type; when
  * nothing more specific matches, `"application/octet-stream"`. Empty data is
  * `"text/plain; charset=utf-8"`, as in Go.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const detectContentType = (data: Uint8Array): string => {
   const end = data.length > SNIFF_LEN ? SNIFF_LEN : data.length

@@ -28,7 +28,12 @@ import type { TransportConfig } from "../transport/config.js"
 import { Transport, type TransportService } from "../transport/Transport.js"
 import { TEST_CERT, TEST_KEY } from "./testCert.js"
 
-/** A running test server and a client for it. */
+/**
+ * A running test server and a client for it.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export interface TestServer {
   /** `http://127.0.0.1:PORT` (`https://` from `tlsServer`), without a trailing slash. */
   readonly url: string
@@ -53,7 +58,12 @@ export interface TestServer {
   readonly certificate: string | undefined
 }
 
-/** What `HttpTest.server` and `tlsServer` take besides the handler. */
+/**
+ * What `HttpTest.server` and `tlsServer` take besides the handler.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export interface TestServerOptions<E = never, R = never> {
   /** Settings of the client's Transport (its proxy is always "none"). */
   readonly transport?: Omit<TransportConfig, "proxy">
@@ -67,7 +77,12 @@ export interface TestServerOptions<E = never, R = never> {
   readonly server?: Omit<ServerOptions<E, R>, "host" | "port" | "handler">
 }
 
-/** The test server of the test's Scope. */
+/**
+ * The test server of the test's Scope.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export class HttpTest extends Context.Tag("effect-nethttp/HttpTest")<HttpTest, TestServer>() {
   /**
    * A server on 127.0.0.1:0 serving `handler`, with a client for it. Building the Layer listens;

@@ -21,6 +21,7 @@
  * that thousands of runs stay fast.
  *
  * @module
+ * @since 0.1.0
  */
 import { FastCheck as fc } from "effect"
 import * as Body from "../domain/Body.js"
@@ -41,7 +42,12 @@ const UPPER = range(0x41, 0x5a)
 const LOWER = range(0x61, 0x7a)
 const ALPHA = [...UPPER, ...LOWER]
 
-/** tchar (RFC 9110 §5.6.2): the characters of a token, as a string. */
+/**
+ * tchar (RFC 9110 §5.6.2): the characters of a token, as a string.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const TCHARS: string = "!#$%&'*+-.^_`|~" + DIGITS.join("") + ALPHA.join("")
 
 /** VCHAR (RFC 5234): 0x21-0x7E. */
@@ -57,13 +63,21 @@ const tcharArb = fc.constantFrom(...TCHARS.split(""))
 // -------------------------------------------------------------------------------------------
 // Tokens, names, values
 
-/** A token (RFC 9110 §5.6.2): 1 to 12 tchar characters, as used for methods and field names. */
+/**
+ * A token (RFC 9110 §5.6.2): 1 to 12 tchar characters, as used for methods and field names.
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
 export const token: fc.Arbitrary<string> = stringOf(tcharArb, 1, 12)
 
 /**
  * Common field names, in canonical form. None of them frames a message or changes the
  * connection (no Content-Length, Transfer-Encoding, Host, Connection, Upgrade, Trailer, TE,
  * Keep-Alive, User-Agent).
+ *
+ * @since 0.1.0
+ * @category constants
  */
 export const COMMON_FIELD_NAMES: ReadonlyArray<string> = [
   "Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control", "Content-Type",
@@ -75,6 +89,9 @@ export const COMMON_FIELD_NAMES: ReadonlyArray<string> = [
 /**
  * Field names whose presence decides framing, routing or the connection's fate: `headers`
  * never generates these (case-insensitively); the message generators add the ones they need.
+ *
+ * @since 0.1.0
+ * @category constants
  */
 export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
   "content-length", "transfer-encoding", "host", "connection", "upgrade", "trailer", "te",
@@ -104,6 +121,9 @@ const withCase = (name: string, style: number, bits: number): string => {
 /**
  * A name in any letter case: canonical most of the time, else lower, upper or mixed case.
  * Parsers must report it in canonical form (Go's `CanonicalHeaderKey`).
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const caseVariant = (name: string): fc.Arbitrary<string> =>
   fc
@@ -113,6 +133,9 @@ export const caseVariant = (name: string): fc.Arbitrary<string> =>
 /**
  * A field name (RFC 9110 §5.1): a common name in some letter case, or an arbitrary token.
  * Never one of `RESERVED_FIELD_NAMES`.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const headerName: fc.Arbitrary<string> = fc
   .oneof(
@@ -132,16 +155,27 @@ const trimOws = (s: string): string => s.replace(/^[ \t]+|[ \t]+$/g, "")
 /**
  * A field value (RFC 9110 §5.5): VCHAR, obs-text (as latin1 characters 0x80-0xFF), SP and HTAB,
  * with no leading or trailing whitespace; possibly empty. Up to 24 characters.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const headerValue: fc.Arbitrary<string> = stringOf(valueChar, 0, 24).map(trimOws)
 
-/** One field line: a name and a value. */
+/**
+ * One field line: a name and a value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type HeaderField = readonly [name: string, value: string]
 
 /**
  * A list of 0 to 6 field lines; a name may repeat (in the same or another letter case). Never
  * holds one of `RESERVED_FIELD_NAMES`: `validRequest` and `validResponse` add the framing
  * fields themselves.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const headers: fc.Arbitrary<ReadonlyArray<HeaderField>> = fc
   .array(fc.tuple(headerName, headerValue, fc.option(fc.nat(), { freq: 3 })), { maxLength: 6 })
@@ -155,7 +189,12 @@ export const headers: fc.Arbitrary<ReadonlyArray<HeaderField>> = fc
     return out
   })
 
-/** The optional whitespace written before and after a field value: `[before, after]`. */
+/**
+ * The optional whitespace written before and after a field value: `[before, after]`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type FieldSpacing = readonly [before: string, after: string]
 
 const spacing: fc.Arbitrary<FieldSpacing> = fc.tuple(
@@ -184,6 +223,9 @@ const pchar: fc.Arbitrary<string> = fc.oneof(
 /**
  * An origin-form request-target (RFC 9112 §3.2.1): `/` and 0 to 3 segments of pchar, then
  * an optional query. Only ASCII: a parser may re-encode other bytes.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const originTarget: fc.Arbitrary<string> = fc
   .tuple(
@@ -192,19 +234,32 @@ export const originTarget: fc.Arbitrary<string> = fc
   )
   .map(([segments, query]) => "/" + segments.join("/") + (query === null ? "" : "?" + query))
 
-/** The methods of RFC 9110 and RFC 5789 that an origin-form request may use (not CONNECT). */
+/**
+ * The methods of RFC 9110 and RFC 5789 that an origin-form request may use (not CONNECT).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const STANDARD_METHODS: ReadonlyArray<string> = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"]
 
 /**
  * A request method (RFC 9110 §9.1): a standard one most of the time, else any token
  * (methods are case-sensitive: "get" is a method of its own). Never CONNECT, which needs an
  * authority-form target and turns the connection into a tunnel.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const method: fc.Arbitrary<string> = fc
   .oneof({ arbitrary: fc.constantFrom(...STANDARD_METHODS), weight: 3 }, { arbitrary: token, weight: 1 })
   .filter((m) => m !== "CONNECT")
 
-/** A Host field value: a reg-name of one to three labels, sometimes with a port. */
+/**
+ * A Host field value: a reg-name of one to three labels, sometimes with a port.
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
 export const hostValue: fc.Arbitrary<string> = fc
   .tuple(
     fc.array(stringOf(fc.constantFrom(...LOWER, ...DIGITS), 1, 6), { minLength: 1, maxLength: 3 }),
@@ -215,7 +270,12 @@ export const hostValue: fc.Arbitrary<string> = fc
 // -------------------------------------------------------------------------------------------
 // Bodies
 
-/** One chunk of a chunked body as written: its size line's text, extensions, and data. */
+/**
+ * One chunk of a chunked body as written: its size line's text, extensions, and data.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ChunkSpec {
   /** The chunk-size as written: hexadecimal, any case, possibly with leading zeros. */
   readonly size: string
@@ -225,13 +285,23 @@ export interface ChunkSpec {
   readonly data: Uint8Array
 }
 
-/** The last chunk of a chunked body, as written: a size of zero ("0", "00", ...) and extensions. */
+/**
+ * The last chunk of a chunked body, as written: a size of zero ("0", "00", ...) and extensions.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface LastChunkSpec {
   readonly size: string
   readonly extensions: string
 }
 
-/** A body and how it is delimited. */
+/**
+ * A body and how it is delimited.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type BodySpec =
   | { readonly framing: "none" }
   | { readonly framing: "length"; readonly data: Uint8Array }
@@ -245,10 +315,20 @@ export type BodySpec =
   /** A response body delimited by closing the connection (no Content-Length, no chunked). */
   | { readonly framing: "close"; readonly data: Uint8Array }
 
-/** A request body: a request is never delimited by closing the connection. */
+/**
+ * A request body: a request is never delimited by closing the connection.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RequestBodySpec = Exclude<BodySpec, { readonly framing: "close" }>
 
-/** The body's bytes, the chunks' data concatenated for a chunked body. */
+/**
+ * The body's bytes, the chunks' data concatenated for a chunked body.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
 export const bodyBytes = (body: BodySpec): Buffer => {
   switch (body.framing) {
     case "none":
@@ -261,7 +341,12 @@ export const bodyBytes = (body: BodySpec): Buffer => {
   }
 }
 
-/** Body bytes: 0 to 48 bytes, any value. */
+/**
+ * Body bytes: 0 to 48 bytes, any value.
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
 export const bodyData: fc.Arbitrary<Uint8Array> = fc.uint8Array({ maxLength: 48 })
 
 const hexCase = (n: number, upper: boolean, zeros: number): string =>
@@ -280,6 +365,9 @@ const quotedString: fc.Arbitrary<string> = stringOf(
  * Chunk extensions (RFC 9112 §7.1.1): usually none, else one or two
  * `;name`, `;name=token` or `;name="quoted string"`, sometimes with bad whitespace (BWS)
  * around `;` and `=`, which the grammar allows.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const chunkExtensions: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constant(""), weight: 6 },
@@ -300,18 +388,33 @@ export const chunkExtensions: fc.Arbitrary<string> = fc.oneof(
   }
 )
 
-/** One chunk with its size written in some letter case, sometimes with leading zeros. */
+/**
+ * One chunk with its size written in some letter case, sometimes with leading zeros.
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
 export const chunk: fc.Arbitrary<ChunkSpec> = fc
   .tuple(fc.uint8Array({ minLength: 1, maxLength: 24 }), fc.boolean(), fc.constantFrom(0, 0, 0, 1, 2), chunkExtensions)
   .map(([data, upper, zeros, extensions]) => ({ size: hexCase(data.length, upper, zeros), extensions, data }))
 
-/** Trailer fields: none most of the time, else up to three. */
+/**
+ * Trailer fields: none most of the time, else up to three.
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
 export const trailers: fc.Arbitrary<ReadonlyArray<HeaderField>> = fc.oneof(
   { arbitrary: fc.constant([]), weight: 2 },
   { arbitrary: fc.array(fc.tuple(headerName, headerValue), { minLength: 1, maxLength: 3 }), weight: 1 }
 )
 
-/** A chunked body: zero to three chunks, the last chunk, trailers. */
+/**
+ * A chunked body: zero to three chunks, the last chunk, trailers.
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
 export const chunkedBody: fc.Arbitrary<Extract<BodySpec, { framing: "chunked" }>> = fc
   .tuple(fc.array(chunk, { maxLength: 3 }), fc.constantFrom("0", "0", "0", "00", "000"), chunkExtensions, trailers)
   .map(([chunks, size, extensions, trailers]) => ({ framing: "chunked" as const, chunks, last: { size, extensions }, trailers }))
@@ -329,7 +432,12 @@ const closeBody: fc.Arbitrary<Extract<BodySpec, { framing: "close" }>> = bodyDat
 // -------------------------------------------------------------------------------------------
 // Messages
 
-/** A generated request, in wire order. */
+/**
+ * A generated request, in wire order.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GeneratedRequest {
   readonly method: string
   readonly target: string
@@ -346,7 +454,12 @@ export interface GeneratedRequest {
   readonly body: RequestBodySpec
 }
 
-/** A generated response, in wire order. */
+/**
+ * A generated response, in wire order.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GeneratedResponse {
   readonly versionMinor: 0 | 1
   /** 100-599. 1xx, 204 and 304 never have a body. */
@@ -392,6 +505,9 @@ const insertAt = (base: ReadonlyArray<HeaderField>, extra: ReadonlyArray<readonl
  * A valid request with an origin-form target, HTTP/1.0 or 1.1, a Host field (always for 1.1),
  * generated fields, and a body that is absent, Content-Length delimited, or chunked (1.1
  * only; RFC 9112 §6.1 forbids Transfer-Encoding in HTTP/1.0) with extensions and trailers.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const validRequest: fc.Arbitrary<GeneratedRequest> = fc
   .tuple(method, originTarget, fc.constantFrom<0 | 1>(1, 1, 1, 0), hostValue, headers, connectionField)
@@ -424,25 +540,43 @@ export const validRequest: fc.Arbitrary<GeneratedRequest> = fc
       )
   )
 
-/** A reason phrase (RFC 9112 §4): HTAB, SP, VCHAR, obs-text; possibly empty. */
+/**
+ * A reason phrase (RFC 9112 §4): HTAB, SP, VCHAR, obs-text; possibly empty.
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
 export const reasonPhrase: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom("OK", "Not Found", "Continue", "No Content", "Internal Server Error", ""),
   stringOf(valueChar, 0, 16)
 )
 
-/** A status code, 100-599, with the common ones more likely. */
+/**
+ * A status code, 100-599, with the common ones more likely.
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
 export const statusCode: fc.Arbitrary<number> = fc.oneof(
   fc.constantFrom(100, 101, 103, 200, 201, 204, 206, 301, 304, 400, 404, 500),
   fc.integer({ min: 100, max: 599 })
 )
 
-/** Whether a response with this status never has a body (RFC 9112 §6.3). */
+/**
+ * Whether a response with this status never has a body (RFC 9112 §6.3).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const statusHasNoBody = (status: number): boolean => status < 200 || status === 204 || status === 304
 
 /**
  * A valid response to a GET: status 100-599, a reason phrase, HTTP/1.0 or 1.1, generated
  * fields, and a body: none for 1xx, 204 and 304; else Content-Length delimited, chunked (1.1
  * only), or delimited by closing the connection.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const validResponse: fc.Arbitrary<GeneratedResponse> = fc
   .tuple(statusCode, reasonPhrase, fc.constantFrom<0 | 1>(1, 1, 1, 0), headers, connectionField)
@@ -487,6 +621,9 @@ const fieldLines = (fields: ReadonlyArray<HeaderField>, spacing?: ReadonlyArray<
  * The bytes of a body as delimited on the wire: the data itself, or for a chunked body each
  * chunk (size, extensions, CRLF, data, CRLF), the last chunk, the trailer fields and the final
  * CRLF (RFC 9112 §7.1).
+ *
+ * @since 0.1.0
+ * @category encoding
  */
 export const serializeBody = (body: BodySpec): Buffer => {
   if (body.framing !== "chunked") return bodyBytes(body)
@@ -501,6 +638,9 @@ export const serializeBody = (body: BodySpec): Buffer => {
 /**
  * The exact wire bytes of a generated request: request-line, field lines as generated
  * (characters written as latin1 bytes), the empty line, and the body.
+ *
+ * @since 0.1.0
+ * @category encoding
  */
 export const serializeRequest = (r: GeneratedRequest): Buffer =>
   Buffer.concat([
@@ -514,6 +654,9 @@ export const serializeRequest = (r: GeneratedRequest): Buffer =>
 /**
  * The exact wire bytes of a generated response: status-line (always with the space before
  * the reason phrase, even an empty one), field lines as generated, the empty line, the body.
+ *
+ * @since 0.1.0
+ * @category encoding
  */
 export const serializeResponse = (r: GeneratedResponse): Buffer =>
   Buffer.concat([
@@ -530,12 +673,18 @@ export const serializeResponse = (r: GeneratedResponse): Buffer =>
 /**
  * An absolute URL on `origin` ("http://127.0.0.1:8080", no trailing slash): `origin` followed
  * by an `originTarget` (a path of up to 3 segments and an optional query, ASCII only).
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const url = (origin: string): fc.Arbitrary<string> => originTarget.map((target) => origin + target)
 
 /**
  * Header fields a client may set on a request: as `headers` (0 to 6 fields, names repeating
  * in any letter case), without the framing fields and Host, which the client writes itself.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const requestHeaders: fc.Arbitrary<ReadonlyArray<HeaderField>> = headers.map((fields) =>
   fields.filter(([name]) => name.toLowerCase() !== "host")
@@ -545,6 +694,9 @@ export const requestHeaders: fc.Arbitrary<ReadonlyArray<HeaderField>> = headers.
  * A `Request` to `origin`: a standard method other than CONNECT and TRACE, a URL from `url`,
  * fields from `requestHeaders`, and for POST, PUT and PATCH a body of up to 48 bytes. Every
  * value passes `Request.make`'s validation; send it with `Client.do` or `Transport.roundTrip`.
+ *
+ * @since 0.1.0
+ * @category arbitraries
  */
 export const request = (origin: string): fc.Arbitrary<Request> =>
   fc

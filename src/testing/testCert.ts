@@ -12,7 +12,12 @@
  * @module
  */
 
-/** The test certificate (PEM). Trust it as a client's `ca` to talk to `HttpTest.tlsServer`. */
+/**
+ * The test certificate (PEM). Trust it as a client's `ca` to talk to `HttpTest.tlsServer`.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const TEST_CERT: string = `-----BEGIN CERTIFICATE-----
 MIIB3DCCAYKgAwIBAgIBATAKBggqhkjOPQQDAjAyMRwwGgYDVQQKDBNlZmZlY3Qt
 bmV0aHR0cCB0ZXN0MRIwEAYDVQQDDAlsb2NhbGhvc3QwIBcNMDAwMTAxMDAwMDAw
@@ -27,7 +32,12 @@ uDIcJ6CLKghEp0g3U5sCIArCzIqvMaDY/FvIdVVHo0Tro6fBsL4DiCH5ETJpmw5X
 -----END CERTIFICATE-----
 `
 
-/** The private key of {@link TEST_CERT} (PEM, PKCS#8). Public knowledge: for tests only. */
+/**
+ * The private key of {@link TEST_CERT} (PEM, PKCS#8). Public knowledge: for tests only.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
 export const TEST_KEY: string = `-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg6Susf8zqezzbkomV
 BOInoUE6QN/cg3xHnTPTWt4ZW56hRANCAATc8LcM+ckcADdojmG2X5pTcA//t7U3

@@ -30,10 +30,20 @@ import { basicAuthFromUrl, redacted } from "./route.js"
 import { isUpgrade } from "./UpgradeResponse.js"
 import { Transport, type TransportService } from "./Transport.js"
 
-/** What the Client fails with: a round trip's error, or a redirect that could not be followed. */
+/**
+ * What the Client fails with: a round trip's error, or a redirect that could not be followed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type ClientError = TransportError | Redirect.RedirectError
 
-/** What `Client.layer` takes; every field is optional. */
+/**
+ * What `Client.layer` takes; every field is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClientConfig {
   /**
    * The time limit for a whole request (Go's `Client.Timeout`): getting a connection, every
@@ -48,17 +58,32 @@ export interface ClientConfig {
   readonly jar?: CookieJarService
 }
 
-/** Options of the shorthand methods. */
+/**
+ * Options of the shorthand methods.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClientRequestInit {
   readonly headers?: HeadersInput
   /** Sets Content-Type (Go's `Post` takes it as an argument). */
   readonly contentType?: string
 }
 
-/** What a request body can be given as to the shorthand methods. */
+/**
+ * What a request body can be given as to the shorthand methods.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type ClientBodyInit<E> = Body.Body<E> | string | Uint8Array
 
-/** What the Client does. Every response is in the caller's Scope, as `Transport.roundTrip`'s. */
+/**
+ * What the Client does. Every response is in the caller's Scope, as `Transport.roundTrip`'s.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export interface ClientService {
   /**
    * Sends `request` following the Client's policy (Go's `Client.Do`): redirects, cookies,
@@ -381,7 +406,12 @@ const withoutCookiesSetBy = (cookies: string, setCookies: ReadonlyArray<string>)
     .join("; ")
 }
 
-/** The Client: Go's `http.Client` over the `Transport` in context. */
+/**
+ * The Client: Go's `http.Client` over the `Transport` in context.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class Client extends Context.Tag("effect-nethttp/Client")<Client, ClientService>() {
   /** A Client with these settings over the Transport in context. */
   static readonly layer = (config: ClientConfig = {}): Layer.Layer<Client, never, Transport> =>

@@ -9,7 +9,12 @@
 import { Context, Layer } from "effect"
 import type { Headers } from "../domain/Headers.js"
 
-/** Go's `httptrace.GotConnInfo`. */
+/**
+ * Go's `httptrace.GotConnInfo`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GotConnInfo {
   /** The connection served an earlier request. */
   readonly reused: boolean
@@ -21,7 +26,12 @@ export interface GotConnInfo {
   readonly connId: number
 }
 
-/** The hooks; each is optional. Names and meaning follow Go's `httptrace.ClientTrace`. */
+/**
+ * The hooks; each is optional. Names and meaning follow Go's `httptrace.ClientTrace`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ClientTraceHooks {
   /** Before a connection is looked for; `hostPort` is the pool key's host:port. */
   readonly getConn?: (hostPort: string) => void
@@ -49,7 +59,12 @@ export interface ClientTraceHooks {
   readonly got1xxResponse?: (status: number, headers: Headers) => void
 }
 
-/** The trace service: when present in the context of `roundTrip`, its hooks are called. */
+/**
+ * The trace service: when present in the context of `roundTrip`, its hooks are called.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export class ClientTrace extends Context.Tag("effect-nethttp/ClientTrace")<ClientTrace, ClientTraceHooks>() {
   /** A layer providing these hooks. */
   static readonly layer = (hooks: ClientTraceHooks): Layer.Layer<ClientTrace> => Layer.succeed(ClientTrace, hooks)

@@ -43,7 +43,12 @@ export class Waiter {
   constructor(readonly id: number, readonly key: string, readonly trace: ClientTraceHooks | undefined) {}
 }
 
-/** The pool's gauges and counters as Effect metrics. */
+/**
+ * The pool's gauges and counters as Effect metrics.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
 export const poolMetrics = {
   idle: Metric.gauge("http_client_pool_idle_connections", { description: "Idle connections in the Transport's pool" }),
   active: Metric.gauge("http_client_pool_active_connections", { description: "Connections serving a request" }),

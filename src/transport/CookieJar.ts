@@ -37,7 +37,12 @@ import { Context, Effect, Layer } from "effect"
 import { isIP } from "node:net"
 import { Cookie, cookieCompare, CookieJar as ToughCookieJar, getPublicSuffix, MemoryCookieStore } from "tough-cookie"
 
-/** What a `CookieJar` does (Go's `http.CookieJar`). */
+/**
+ * What a `CookieJar` does (Go's `http.CookieJar`).
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export interface CookieJarService {
   /**
    * Stores the cookies of a response's Set-Cookie field values (each value one cookie; never
@@ -53,7 +58,12 @@ export interface CookieJarService {
   readonly cookies: (url: URL) => Effect.Effect<ReadonlyArray<{ readonly name: string; readonly value: string }>>
 }
 
-/** How a `CookieJar` judges cookies. */
+/**
+ * How a `CookieJar` judges cookies.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CookieJarOptions {
   /** Reject cookies whose Domain is a public suffix (default true). */
   readonly rejectPublicSuffixes?: boolean
@@ -277,6 +287,9 @@ const makeService = (options: CookieJarOptions): CookieJarService => {
 /**
  * Stores cookies from responses and supplies them to requests (Go's `http.CookieJar`, with
  * `net/http/cookiejar` behaviour). The cookies live in memory, in the service value.
+ *
+ * @since 0.1.0
+ * @category services
  */
 export class CookieJar extends Context.Tag("effect-nethttp/CookieJar")<CookieJar, CookieJarService>() {
   /** A new, empty jar. */

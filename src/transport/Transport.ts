@@ -21,7 +21,12 @@ import { dialTimeoutMs, resolve, type TransportConfig } from "./config.js"
 import type { TransportError } from "./errors.js"
 import { make } from "./RoundTripper.js"
 
-/** One pool key's connections (Go's `connsPerHost`, `idleConn`, `idleConnWait`). */
+/**
+ * One pool key's connections (Go's `connsPerHost`, `idleConn`, `idleConnWait`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface HostStats {
   readonly idle: number
   readonly active: number
@@ -29,7 +34,12 @@ export interface HostStats {
   readonly waiting: number
 }
 
-/** A snapshot of the pool. */
+/**
+ * A snapshot of the pool.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface PoolStats {
   /** Idle connections across keys. */
   readonly idle: number
@@ -49,7 +59,12 @@ export interface PoolStats {
   readonly hosts: Readonly<Record<string, HostStats>>
 }
 
-/** What the `Transport` service does. */
+/**
+ * What the `Transport` service does.
+ *
+ * @since 0.1.0
+ * @category services
+ */
 export interface TransportService {
   /**
    * Sends `request` and returns the response once its head arrived (Go's `RoundTrip`). The
@@ -93,6 +108,9 @@ export interface TransportService {
 /**
  * The Transport. Connections belong to the Layer's Scope: when it closes, every connection is
  * closed and every waiting request fails with phase `pool-wait`, reason `shutdown`.
+ *
+ * @since 0.1.0
+ * @category services
  */
 export class Transport extends Context.Tag("effect-nethttp/Transport")<Transport, TransportService>() {
   /** A Transport that dials with the `Dialer` in context (replace it in tests). */

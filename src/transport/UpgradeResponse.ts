@@ -13,6 +13,9 @@ import type { TransportError } from "./errors.js"
  * A 101 Switching Protocols response with the connection it switched (Go's `Response.Body`
  * as an `io.ReadWriteCloser`). Reading `conn` first yields any bytes that arrived right after
  * the response head. The connection is closed when the Scope of the round trip closes.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export class UpgradeResponse extends Response<TransportError> {
   constructor(fields: ResponseFields<TransportError>, readonly conn: Conn) {
@@ -20,7 +23,12 @@ export class UpgradeResponse extends Response<TransportError> {
   }
 }
 
-/** Whether `response` is a protocol switch carrying its connection. */
+/**
+ * Whether `response` is a protocol switch carrying its connection.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isUpgrade = (response: Response<unknown>): response is UpgradeResponse => response instanceof UpgradeResponse
 
 /** The upgraded connection, handing out `buffered` (bytes after the 101 head) before reading on. */

@@ -21,10 +21,18 @@ import { checkProxyUrl, parseProxy, proxyFromEnvironment, type ProxyFunc } from 
  *
  * A proxy URL is `http://`, `https://` (TLS to the proxy), `socks5://` or `socks5h://`, with
  * optional user info: Basic `Proxy-Authorization` for HTTP proxies, RFC 1929 for SOCKS5.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type ProxySetting = "environment" | "none" | URL | string | ProxyFunc
 
-/** What `Transport.layer` takes; every field is optional. */
+/**
+ * What `Transport.layer` takes; every field is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TransportConfig {
   /** Idle connections kept across all hosts; 0 means no limit. Default 100 (Go's DefaultTransport). */
   readonly maxIdleConns?: number

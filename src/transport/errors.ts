@@ -21,6 +21,9 @@ import { Data } from "effect"
  * - `awaiting-headers`: waiting for or parsing the response head (includes
  *   `responseHeaderTimeout` and a close before the first response byte).
  * - `reading-body`: reading or decoding the response body.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export type Phase = "request" | "pool-wait" | "dial" | "proxy" | "tls-handshake" | "write" | "awaiting-headers" | "reading-body"
 
@@ -41,6 +44,9 @@ export type Phase = "request" | "pool-wait" | "dial" | "proxy" | "tls-handshake"
  * - `certificate`: the server's certificate did not verify.
  * - `not-tls`: an https URL reached a server that does not speak TLS (a plain HTTP server).
  * - `tls-failed`: any other TLS handshake failure.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export type TransportFailure =
   | "invalid-request"
@@ -59,7 +65,12 @@ export type TransportFailure =
   | "not-tls"
   | "tls-failed"
 
-/** A round trip failed: in which phase, why, on which connection. */
+/**
+ * A round trip failed: in which phase, why, on which connection.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class TransportError extends Data.TaggedError("TransportError")<{
   readonly phase: Phase
   readonly reason: TransportFailure
@@ -80,7 +91,12 @@ export class TransportError extends Data.TaggedError("TransportError")<{
   }
 }
 
-/** A proxy answered a CONNECT request with a status other than 200 (Go: "proxyconnect"). */
+/**
+ * A proxy answered a CONNECT request with a status other than 200 (Go: "proxyconnect").
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ProxyConnectError extends Data.TaggedError("ProxyConnectError")<{
   /** The proxy URL, its password redacted. */
   readonly proxy: string

@@ -24,18 +24,29 @@
 import { Data } from "effect"
 import { domainToASCII } from "node:url"
 
-/** What a proxy function answers for one request: a proxy URL, none (undefined), or an invalid setting. */
+/**
+ * What a proxy function answers for one request: a proxy URL, none (undefined), or an invalid setting.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type ProxyChoice = URL | undefined | InvalidProxy
 
 /**
  * Go's `Transport.Proxy`: picks the proxy for a request URL. A URL it returns is shared by every
  * request it answers: treat it as read-only.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type ProxyFunc = (url: URL) => ProxyChoice
 
 /**
  * A proxy variable that cannot be used for a request: its value does not parse, names a scheme
  * other than http, https, socks5 or socks5h, or (CGI) HTTP_PROXY must not be trusted.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class InvalidProxy extends Data.TaggedError("InvalidProxy")<{
   /** The variable, named in upper case whichever case was set: HTTP_PROXY, HTTPS_PROXY or ALL_PROXY. */
@@ -499,6 +510,11 @@ export const proxyFunc = (config: ProxyEnvironmentConfig): ProxyFunc | undefined
   }
 }
 
-/** Shorthand: `proxyFunc(proxyConfigFromEnv(env))`, as Go's `http.ProxyFromEnvironment`. */
+/**
+ * Shorthand: `proxyFunc(proxyConfigFromEnv(env))`, as Go's `http.ProxyFromEnvironment`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const proxyFromEnvironment = (env: Readonly<Record<string, string | undefined>>): ProxyFunc | undefined =>
   proxyFunc(proxyConfigFromEnv(env))

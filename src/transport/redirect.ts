@@ -5,6 +5,7 @@
  * after 10 redirects).
  *
  * @module
+ * @since 0.1.0
  */
 import { Data, Effect } from "effect"
 import * as Body from "../domain/Body.js"
@@ -12,7 +13,12 @@ import { Headers } from "../domain/Headers.js"
 import type { Request } from "../domain/Request.js"
 import { redacted } from "./route.js"
 
-/** Why the Client stopped following redirects with an error. */
+/**
+ * Why the Client stopped following redirects with an error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type RedirectFailure =
   /** The policy's limit (10 by default, as Go) was reached. */
   | "too-many-redirects"
@@ -21,7 +27,12 @@ export type RedirectFailure =
   /** A custom policy refused the redirect. */
   | "refused"
 
-/** Following a redirect failed; the responses so far were released. */
+/**
+ * Following a redirect failed; the responses so far were released.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class RedirectError extends Data.TaggedError("RedirectError")<{
   readonly reason: RedirectFailure
   /** The first request's method. */
@@ -39,7 +50,12 @@ export class RedirectError extends Data.TaggedError("RedirectError")<{
   }
 }
 
-/** What a redirect policy decides for the next hop. */
+/**
+ * What a redirect policy decides for the next hop.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
 export type RedirectDecision =
   /** Send the next request. */
   | "follow"
@@ -50,6 +66,9 @@ export type RedirectDecision =
  * Go's `Client.CheckRedirect`: called before each redirect is followed with the next request
  * and the requests sent so far (oldest first). It may change nothing; it decides, or fails
  * with a `RedirectError` (the Client fails with it).
+ *
+ * @since 0.1.0
+ * @category policies
  */
 export type RedirectPolicy = (
   next: Request<unknown>,
@@ -60,6 +79,9 @@ export type RedirectPolicy = (
  * A policy that lets a chain reach `max` requests (the first and `max - 1` redirects) and fails
  * on the redirect after that. Go's default, with 10: "stopped after 10 redirects" once 10
  * requests were sent.
+ *
+ * @since 0.1.0
+ * @category policies
  */
 export const limit = (max: number): RedirectPolicy => (next, via) =>
   via.length >= max
@@ -75,13 +97,28 @@ export const limit = (max: number): RedirectPolicy => (next, via) =>
     )
     : Effect.succeed("follow")
 
-/** Go's `defaultCheckRedirect`: at most 10 redirects. */
+/**
+ * Go's `defaultCheckRedirect`: at most 10 redirects.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
 export const defaultPolicy: RedirectPolicy = limit(10)
 
-/** A policy that never follows: every 3xx is returned as it is. */
+/**
+ * A policy that never follows: every 3xx is returned as it is.
+ *
+ * @since 0.1.0
+ * @category policies
+ */
 export const never: RedirectPolicy = () => Effect.succeed("use-last-response")
 
-/** What to do with a response to a request of `method` (Go's `redirectBehavior`). */
+/**
+ * What to do with a response to a request of `method` (Go's `redirectBehavior`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Behavior {
   readonly follow: boolean
   readonly method: string
@@ -94,6 +131,9 @@ const NO: Behavior = { follow: false, method: "", includeBody: false }
  * Go's `redirectBehavior`: 301, 302 and 303 are followed with GET (HEAD stays HEAD) and no
  * body; 307 and 308 keep the method and the body, unless the first request has a body that
  * cannot be sent again (then the 3xx is returned as it is). Other statuses are not followed.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const behavior = (status: number, method: string, first: Request<unknown>): Behavior => {
   switch (status) {
@@ -117,6 +157,9 @@ const SENSITIVE = new Set(["Authorization", "Www-Authenticate", "Cookie", "Cooki
  * The header fields of a hop (Go's `makeHeadersCopier`): the first request's, less the
  * sensitive ones once the chain has left the first request's host and port (`strip`). The
  * framing fields are never copied from them; the writer frames each hop's own body.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const hopHeaders = (first: Headers, strip: boolean): Headers => {
   const out = Headers.empty()
@@ -131,6 +174,9 @@ export const hopHeaders = (first: Headers, strip: boolean): Headers => {
  * Go's `refererForURL`: none from https to http (RFC 9110 §10.1.3); else the Referer the first
  * request set, if any; else the previous URL without user info or fragment (RFC 9110 §10.1.3
  * forbids the fragment, which Go keeps).
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const refererFor = (last: URL, next: URL, explicit: string | undefined): string | undefined => {
   if (last.protocol === "https:" && next.protocol === "http:") return undefined
@@ -142,7 +188,12 @@ export const refererFor = (last: URL, next: URL, explicit: string | undefined): 
   return u.href
 }
 
-/** Resolves a Location value against the current URL; undefined when it is not an http(s) URL. */
+/**
+ * Resolves a Location value against the current URL; undefined when it is not an http(s) URL.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const resolveLocation = (location: string, base: URL): URL | undefined => {
   try {
     const u = new URL(location, base)
@@ -152,9 +203,19 @@ export const resolveLocation = (location: string, base: URL): URL | undefined =>
   }
 }
 
-/** Whether `location` is a relative reference (no scheme and no authority), as Go's `!u.IsAbs()`. */
+/**
+ * Whether `location` is a relative reference (no scheme and no authority), as Go's `!u.IsAbs()`.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isRelative = (location: string): boolean => !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(location)
 
-/** `host:port` of a URL with the scheme's default port filled in, to compare hops by. */
+/**
+ * `host:port` of a URL with the scheme's default port filled in, to compare hops by.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const hostPortOf = (url: URL): string =>
   url.hostname + ":" + (url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80")

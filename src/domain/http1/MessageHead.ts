@@ -13,13 +13,26 @@ import type { Headers } from "../Headers.js"
  * - `length`: exactly `contentLength` bytes,
  * - `chunked`: the chunked transfer coding, with optional trailers,
  * - `close`: a response read until the connection closes.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type Framing = "none" | "length" | "chunked" | "close"
 
-/** The form of a request-target (RFC 9112 §3.2). */
+/**
+ * The form of a request-target (RFC 9112 §3.2).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type TargetForm = "origin" | "absolute" | "authority" | "asterisk"
 
-/** A parsed request head. */
+/**
+ * A parsed request head.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class RequestHead {
   constructor(
     /** The method, case-sensitive as received (common ones are interned). */
@@ -45,7 +58,12 @@ export class RequestHead {
   }
 }
 
-/** A parsed response head. */
+/**
+ * A parsed response head.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export class ResponseHead {
   constructor(
     readonly status: number,

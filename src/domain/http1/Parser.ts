@@ -30,12 +30,17 @@ import {
   UnsupportedVersion
 } from "../errors.js"
 import { COLON, CR, FIELD_VALUE, HEX, HTAB, LF, NAME_CLASS, NAME_LOWER, NAME_TOKEN, QDTEXT, REASON, SP, TARGET, TOKEN, wordAt } from "./chars.js"
-import "./bufferMethods.js"
+import type { FastBuffer } from "./bufferMethods.js"
 import { internCanonical, internHeaderName, internMethod } from "./intern.js"
 import { FieldMemo } from "./FieldMemo.js"
 import { type Framing, RequestHead, ResponseHead, type TargetForm } from "./MessageHead.js"
 
-/** What `next` reports. */
+/**
+ * What `next` reports.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
 export const Event = {
   /** Every byte fed so far is consumed: feed more (or call `finish` at end of input). */
   NeedMore: 0,
@@ -53,10 +58,20 @@ export const Event = {
   Detached: 6
 } as const
 
-/** One of `Event`'s values. */
+/**
+ * One of `Event`'s values.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
 export type Event = (typeof Event)[keyof typeof Event]
 
-/** Limits a parser enforces; every one is a typed error when passed. */
+/**
+ * Limits a parser enforces; every one is a typed error when passed.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
 export interface ParserLimits {
   /** Start line plus header fields, in bytes. Default: 1 MiB for requests, 10 MiB for responses. */
   readonly maxHeaderBytes?: number
@@ -129,6 +144,9 @@ const listTokens = (value: string): Array<string> => {
 /**
  * An incremental HTTP/1.1 parser for one connection. `Parser.request()` parses requests as a
  * server receives them; `Parser.response()` parses responses as a client receives them.
+ *
+ * @since 0.1.0
+ * @category parsing
  */
 export class Parser<H extends RequestHead | ResponseHead = RequestHead | ResponseHead> {
   /** The head of the current message, set when `next` returned `Head`. */
@@ -500,7 +518,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     while (p < end && TOKEN[buf[p]!] === 1) p++
     if (p >= end) return INCOMPLETE
     if (buf[p] !== SP || p === start) return this.malformed("invalid-method", p, "the method is not a token")
-    const method = internMethod(buf, start, p) ?? buf.latin1Slice(start, p)
+    const method = internMethod(buf, start, p) ?? (buf as FastBuffer).latin1Slice(start, p)
     const t0 = ++p
     let high = false
     for (; p < end; p++) {
@@ -650,11 +668,11 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     for (let i = start; i < end; i++) {
       const b = buf[i]!
       if (b >= 0x80) {
-        out += buf.latin1Slice(run, i) + hexByte(b)
+        out += (buf as FastBuffer).latin1Slice(run, i) + hexByte(b)
         run = i + 1
       }
     }
-    return out + buf.latin1Slice(run, end)
+    return out + (buf as FastBuffer).latin1Slice(run, end)
   }
 
   // ---------------------------------------------------------------------------------------
@@ -839,7 +857,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
    */
   private materialize(batchStart: number, upTo: number, count: number): void {
     if (count === 0 && this.lineSpanStart < 0) return
-    const str = this.buf.latin1Slice(batchStart, upTo)
+    const str = (this.buf as FastBuffer).latin1Slice(batchStart, upTo)
     if (this.lineSpanStart >= 0) {
       const text = str.slice(this.lineSpanStart - batchStart, this.lineSpanEnd - batchStart)
       if (this.isRequest) this.target = text
@@ -912,13 +930,13 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   }
 
   private fieldNameAt(buf: Buffer, start: number, end: number, count: number): string | undefined {
-    if (end > start) return canonicalHeaderKey(buf.latin1Slice(start, end))
+    if (end > start) return canonicalHeaderKey((buf as FastBuffer).latin1Slice(start, end))
     for (let i = count - 1; i >= 0; i--) {
       const n0 = this.spans[i * 5]!
       const n1 = this.spans[i * 5 + 1]!
       if (n1 > n0) return this.spanNames[i] !== undefined && this.spanNames[i] !== NOT_CANONICAL
         ? this.spanNames[i]
-        : canonicalHeaderKey(buf.latin1Slice(n0, n1))
+        : canonicalHeaderKey((buf as FastBuffer).latin1Slice(n0, n1))
     }
     return this.names[this.names.length - 1]
   }

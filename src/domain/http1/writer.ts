@@ -3,14 +3,25 @@
  * Buffer, ready for a single socket write; a small body can ride in the same Buffer.
  *
  * @module
+ * @since 0.1.0
  */
 import type { Headers } from "../Headers.js"
-import "./bufferMethods.js"
+import type { FastBuffer } from "./bufferMethods.js"
 
-/** The User-Agent sent when a request sets none, as Go sends `Go-http-client/1.1`. */
+/**
+ * The User-Agent sent when a request sets none, as Go sends `Go-http-client/1.1`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const DEFAULT_USER_AGENT = "effect-nethttp/0.1"
 
-/** How an outgoing body is delimited. */
+/**
+ * How an outgoing body is delimited.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type OutgoingFraming =
   | { readonly _tag: "None" }
   | { readonly _tag: "Length"; readonly length: number }
@@ -26,6 +37,9 @@ const CHUNKED: OutgoingFraming = { _tag: "Chunked" }
  * PATCH (many servers want one there); an unknown length is chunked (never for CONNECT).
  *
  * @param length the body's length: 0 for no body, undefined when unknown
+ *
+ * @since 0.1.0
+ * @category encoding
  */
 export const requestFraming = (method: string, length: number | undefined): OutgoingFraming => {
   if (length === undefined) return method === "CONNECT" ? NONE : CHUNKED
@@ -37,6 +51,9 @@ export const requestFraming = (method: string, length: number | undefined): Outg
  * How a response body is framed, as Go's server decides: no body for HEAD and for 1xx, 204
  * and 304; a known length as Content-Length; an unknown length chunked on HTTP/1.1 and
  * delimited by closing the connection on HTTP/1.0.
+ *
+ * @since 0.1.0
+ * @category encoding
  */
 export const responseFraming = (
   requestMethod: string,
@@ -59,6 +76,9 @@ const RESPONSE_EXCLUDED = new Set(["Content-Length", "Transfer-Encoding", "Trail
  * Go's writer turns CR and LF inside a value into spaces so no value can split a message.
  * Characters above 0xFF become spaces too: written as latin1 only their low byte would
  * remain, and U+010D would turn into a CR. (Callers validate first; this is the last guard.)
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const sanitizeFieldValue = (v: string): string => {
   for (let i = 0; i < v.length; i++) {
@@ -90,7 +110,12 @@ const framingFields = (framing: OutgoingFraming | { readonly _tag: "Close" }, tr
   }
 }
 
-/** What a request head is written from. */
+/**
+ * What a request head is written from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RequestHeadInit {
   readonly method: string
   /** The request-target: origin-form ("/path?q"), absolute-form for a proxy, authority-form for CONNECT. */
@@ -111,6 +136,9 @@ export interface RequestHeadInit {
  * The request head as a string of latin1 characters: request-line, Host first, then the
  * User-Agent (the default unless the caller set one; an empty value sends none, as Go),
  * the caller's fields, `Connection: close` when asked, and the framing fields.
+ *
+ * @since 0.1.0
+ * @category encoding
  */
 export const formatRequestHead = (init: RequestHeadInit): string => {
   const headers = init.headers
@@ -127,11 +155,19 @@ export const formatRequestHead = (init: RequestHeadInit): string => {
 /**
  * The request head, with `body` appended when given (for a small body sent in the same
  * write), as one Buffer.
+ *
+ * @since 0.1.0
+ * @category encoding
  */
 export const encodeRequest = (init: RequestHeadInit, body?: Uint8Array): Buffer =>
   withBody(formatRequestHead(init), body)
 
-/** What a response head is written from. */
+/**
+ * What a response head is written from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ResponseHeadInit {
   readonly status: number
   /** The reason phrase; Go's `StatusText` is the usual choice. */
@@ -149,7 +185,12 @@ export interface ResponseHeadInit {
   readonly extraFields?: string
 }
 
-/** The response head as a string of latin1 characters. */
+/**
+ * The response head as a string of latin1 characters.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
 export const formatResponseHead = (init: ResponseHeadInit): string => {
   let out = "HTTP/1." + (init.versionMinor ?? 1) + " " + init.status + " " + init.reason + "\r\n"
   out += writeFields(init.headers, RESPONSE_EXCLUDED)
@@ -160,35 +201,55 @@ export const formatResponseHead = (init: ResponseHeadInit): string => {
   return out + framingFields(init.framing, init.trailerNames ?? NO_NAMES) + "\r\n"
 }
 
-/** The response head, with `body` appended when given, as one Buffer. */
+/**
+ * The response head, with `body` appended when given, as one Buffer.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
 export const encodeResponse = (init: ResponseHeadInit, body?: Uint8Array): Buffer =>
   withBody(formatResponseHead(init), body)
 
 const CRLF = Buffer.from("\r\n", "latin1")
 
-/** One chunk of the chunked coding (RFC 9112 §7.1): size line, data, CRLF. Empty data gives an empty Buffer. */
+/**
+ * One chunk of the chunked coding (RFC 9112 §7.1): size line, data, CRLF. Empty data gives an empty Buffer.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
 export const encodeChunk = (data: Uint8Array): Buffer => {
   if (data.length === 0) return Buffer.alloc(0)
   const line = data.length.toString(16) + "\r\n"
   const out = Buffer.allocUnsafe(line.length + data.length + 2)
-  out.latin1Write(line, 0)
+  ;(out as FastBuffer).latin1Write(line, 0)
   out.set(data, line.length)
   CRLF.copy(out, line.length + data.length)
   return out
 }
 
-/** The last chunk, the trailer fields if any, and the final CRLF (RFC 9112 §7.1.2). */
+/**
+ * The last chunk, the trailer fields if any, and the final CRLF (RFC 9112 §7.1.2).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
 export const encodeLastChunk = (trailers?: Headers): Buffer => {
   let out = "0\r\n"
   if (trailers !== undefined) out += writeFields(trailers, RESPONSE_EXCLUDED)
   return Buffer.from(out + "\r\n", "latin1")
 }
 
-/** A head (latin1 characters) and a body in one Buffer, for one socket write. */
+/**
+ * A head (latin1 characters) and a body in one Buffer, for one socket write.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
 export const withBody = (head: string, body: Uint8Array | undefined): Buffer => {
   if (body === undefined || body.length === 0) return Buffer.from(head, "latin1")
   const out = Buffer.allocUnsafe(head.length + body.length)
-  out.latin1Write(head, 0)
+  ;(out as FastBuffer).latin1Write(head, 0)
   out.set(body, head.length)
   return out
 }

@@ -1,0 +1,48 @@
+/**
+ * `effect-nethttp/server`: the HTTP server — `Server` (listen, serve loop, timeouts, graceful
+ * shutdown), `ServerRequest`, `ServerResponse`, `ServeMux`, handler helpers, the file server,
+ * the server's errors, and the domain values a handler works with. Importing this entry point
+ * loads neither the client's cookie jar (tough-cookie), nor `ws`, nor `@effect/platform`.
+ *
+ * @since 0.1.0
+ * @module
+ */
+export * as Body from "./domain/Body.js"
+export * from "./domain/errors.js"
+export { canonicalHeaderKey, Headers, type HeadersInput } from "./domain/Headers.js"
+export * as Method from "./domain/Method.js"
+export { Request, type RequestFields, type RequestOptions } from "./domain/Request.js"
+export { Response, type ResponseFields, type ResponseOptions } from "./domain/Response.js"
+export * as Status from "./domain/Status.js"
+export { AcceptError, ConnError, ListenError, TlsError, type TlsFailure } from "./net/errors.js"
+export { type ListenTls } from "./net/Listener.js"
+export { Server, type ServerService, type ServerStats } from "./server/Server.js"
+export { type ConnInfo, type ConnState, type ServerOptions, type TlsOptions } from "./server/config.js"
+export { clientAbortFiberId, type Handler } from "./server/Handler.js"
+export { type Hijacked, ServerRequest } from "./server/ServerRequest.js"
+export * as ServerResponse from "./server/ServerResponse.js"
+export {
+  HijackError,
+  InterimResponseError,
+  InvalidStatusError,
+  RequestBodyError,
+  type RequestBodyFailure,
+  ServerTimeoutError,
+  ShutdownTimeout,
+  type TimeoutPhase
+} from "./server/errors.js"
+export { detectContentType } from "./server/sniff.js"
+export {
+  InvalidPattern,
+  type Match,
+  Mux,
+  MuxBuilder,
+  type MuxError,
+  PatternConflict,
+  ServeMux,
+  ServeMuxRoutes
+} from "./server/ServeMux.js"
+export * as Handlers from "./server/handlers.js"
+export { cleanPath } from "./server/cleanPath.js"
+export { fileServer, serveFile } from "./server/fileServer.js"
+export { type BytesContent, type ContentInfo, serveContent, type StreamedContent } from "./server/serveContent.js"
