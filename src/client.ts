@@ -26,9 +26,15 @@ export {
   type ClientBodyInit,
   type ClientConfig,
   type ClientError,
+  type ClientMiddleware,
   type ClientRequestInit,
-  type ClientService
+  type ClientRequestOptions,
+  type ClientService,
+  type Execute,
+  type RequestError
 } from "./transport/Client.js"
+export { type RoundTrip, type TransportMiddleware } from "./transport/roundTrip.js"
+export { type ConfigComponent, InvalidConfig } from "./domain/configErrors.js"
 export * as Redirect from "./transport/redirect.js"
 export { RedirectError, type RedirectPolicy } from "./transport/redirect.js"
 export { CookieJar, type CookieJarOptions, type CookieJarService } from "./transport/CookieJar.js"

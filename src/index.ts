@@ -29,9 +29,15 @@ export {
   type ClientBodyInit,
   type ClientConfig,
   type ClientError,
+  type ClientMiddleware,
   type ClientRequestInit,
-  type ClientService
+  type ClientRequestOptions,
+  type ClientService,
+  type Execute,
+  type RequestError
 } from "./transport/Client.js"
+export { type RoundTrip, type TransportMiddleware } from "./transport/roundTrip.js"
+export { type ConfigComponent, InvalidConfig } from "./domain/configErrors.js"
 export * as Redirect from "./transport/redirect.js"
 export { RedirectError, type RedirectPolicy } from "./transport/redirect.js"
 export { CookieJar, type CookieJarOptions, type CookieJarService } from "./transport/CookieJar.js"
@@ -50,7 +56,18 @@ export { poolMetrics } from "./transport/ConnPool.js"
 export { Server, type ServerService, type ServerStats } from "./server/Server.js"
 export { type ConnInfo, type ConnState, type ServerOptions, type TlsOptions } from "./server/config.js"
 export { type Handler } from "./server/Handler.js"
-export { type Hijacked, ServerRequest } from "./server/ServerRequest.js"
+export { type Hijacked, ServerRequest, type ServerRequestInit } from "./server/ServerRequest.js"
+export { RecordedInterim, RecordedResponse, recordResponse } from "./server/record.js"
+export {
+  Cookie,
+  type CookieField,
+  type CookieInit,
+  InvalidCookie,
+  parseCookieHeader,
+  type SameSite,
+  serializeSetCookie,
+  validateCookie
+} from "./domain/Cookie.js"
 export * as ServerResponse from "./server/ServerResponse.js"
 export {
   HijackError,

@@ -19,7 +19,18 @@ export { type ListenTls } from "./net/Listener.js"
 export { Server, type ServerService, type ServerStats } from "./server/Server.js"
 export { type ConnInfo, type ConnState, type ServerOptions, type TlsOptions } from "./server/config.js"
 export { clientAbortFiberId, type Handler } from "./server/Handler.js"
-export { type Hijacked, ServerRequest } from "./server/ServerRequest.js"
+export { type Hijacked, ServerRequest, type ServerRequestInit } from "./server/ServerRequest.js"
+export { RecordedInterim, RecordedResponse, recordResponse } from "./server/record.js"
+export {
+  Cookie,
+  type CookieField,
+  type CookieInit,
+  InvalidCookie,
+  parseCookieHeader,
+  type SameSite,
+  serializeSetCookie,
+  validateCookie
+} from "./domain/Cookie.js"
 export * as ServerResponse from "./server/ServerResponse.js"
 export {
   HijackError,
@@ -46,3 +57,4 @@ export * as Handlers from "./server/handlers.js"
 export { cleanPath } from "./server/cleanPath.js"
 export { fileServer, serveFile } from "./server/fileServer.js"
 export { type BytesContent, type ContentInfo, serveContent, type StreamedContent } from "./server/serveContent.js"
+export { type ConfigComponent, InvalidConfig } from "./domain/configErrors.js"

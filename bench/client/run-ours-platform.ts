@@ -10,4 +10,4 @@ import * as NetHttpClient from "../../src/platform/HttpClient.js"
 import { Transport } from "../../src/transport/Transport.js"
 import { runPlatformClient } from "./platform-program.js"
 
-runPlatformClient(NetHttpClient.layer.pipe(Layer.provide(Transport.layer({ proxy: "none" }))))
+runPlatformClient(NetHttpClient.layer.pipe(Layer.provide(Layer.orDie(Transport.layer({ proxy: "none" })))))

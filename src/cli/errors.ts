@@ -8,8 +8,10 @@
  * @module
  */
 import { Data } from "effect"
+import type { InvalidConfig } from "../domain/configErrors.js"
 import type { ListenError } from "../net/errors.js"
 import type { TransportError } from "../transport/errors.js"
+import type { RequestError } from "../transport/Client.js"
 import type { RedirectError } from "../transport/redirect.js"
 
 /** The process exit codes. */
@@ -80,7 +82,7 @@ export class Interrupted extends Data.TaggedError("Interrupted")<{
 }
 
 /** Everything a CLI command can fail with. */
-export type CliError = UsageError | OutputError | StatusError | ServeDirError | Interrupted | TransportError | RedirectError | ListenError
+export type CliError = UsageError | OutputError | StatusError | ServeDirError | Interrupted | TransportError | RedirectError | RequestError | ListenError | InvalidConfig
 
 /**
  * The exit code for a failure: 2 for usage errors, 128 + the signal's number for a signal

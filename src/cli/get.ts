@@ -6,6 +6,7 @@
  * @module
  */
 import { Effect, Exit, Layer, Stream } from "effect"
+import type { InvalidConfig } from "../domain/configErrors.js"
 import * as Body from "../domain/Body.js"
 import { Client } from "../transport/Client.js"
 import { ClientTrace } from "../transport/ClientTrace.js"
@@ -29,10 +30,10 @@ export const showsProgress = (command: Pick<GetCommand, "output">, stdio: Pick<S
   command.output !== undefined || (stdio.errIsTTY && !stdio.outIsTTY)
 
 /** The Client for a command: its timeout, Go's redirect policy, the default Transport; traced when asked. */
-const clientLayer = (command: GetCommand, tracer: Tracer | undefined): Layer.Layer<Client> => {
+const clientLayer = (command: GetCommand, tracer: Tracer | undefined): Layer.Layer<Client, InvalidConfig> => {
   const transport = tracer === undefined
-    ? Transport.default
-    : Layer.effect(Transport, Effect.map(Transport, tracer.transport)).pipe(Layer.provide(Transport.default))
+    ? Transport.layerDefault
+    : Layer.effect(Transport, Effect.map(Transport, tracer.transport)).pipe(Layer.provide(Transport.layerDefault))
   return Client.layer({
     ...(command.timeoutMs === undefined || command.timeoutMs <= 0 ? {} : { timeout: command.timeoutMs }),
     checkRedirect: tracer === undefined ? Redirect.defaultPolicy : tracer.policy(Redirect.defaultPolicy)

@@ -16,8 +16,8 @@
  * ```
  *
  * The hooks see the Transport's events; the request and response lines come from a wrapper
- * around the Transport (every hop goes through its `roundTrip`, `roundTripWith` or
- * `roundTripIn`), the redirect lines from a wrapper around the redirect policy.
+ * around the Transport (`Transport.wrap`: every hop goes through its one primitive), the
+ * redirect lines from a wrapper around the redirect policy.
  *
  * @module
  */
@@ -26,6 +26,7 @@ import type { Request } from "../domain/Request.js"
 import type { Response } from "../domain/Response.js"
 import type { ClientTraceHooks, GotConnInfo } from "../transport/ClientTrace.js"
 import type { RedirectPolicy } from "../transport/redirect.js"
+import { wrap } from "../transport/roundTrip.js"
 import type { TransportService } from "../transport/Transport.js"
 import { redacted } from "../transport/route.js"
 
@@ -89,24 +90,13 @@ export const makeTracer = (print: (line: string) => void, now: () => number): Tr
     emit(formatResponse(response))
   }
 
-  const transport = (inner: TransportService): TransportService => ({
-    ...inner,
-    roundTrip: (request) =>
+  // Every hop goes through the Transport's one primitive, whatever method the caller used.
+  const transport = (inner: TransportService): TransportService =>
+    wrap(inner, (next) => (request, scope) =>
       Effect.suspend(() => {
         sent(request)
-        return Effect.tap(inner.roundTrip(request), (response) => Effect.sync(() => received(response)))
-      }),
-    roundTripWith: (request, use) =>
-      Effect.suspend(() => {
-        sent(request)
-        return inner.roundTripWith(request, (response) => Effect.zipRight(Effect.sync(() => received(response)), use(response)))
-      }),
-    roundTripIn: (request, scope) =>
-      Effect.suspend(() => {
-        sent(request)
-        return Effect.tap(inner.roundTripIn(request, scope), (response) => Effect.sync(() => received(response)))
-      })
-  })
+        return Effect.tap(next(request, scope), (response) => Effect.sync(() => received(response)))
+      }))
 
   const policy = (inner: RedirectPolicy): RedirectPolicy => (next, via) =>
     Effect.tap(inner(next, via), (decision) =>

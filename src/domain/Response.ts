@@ -6,11 +6,14 @@
  *
  * @module
  */
-import { Either } from "effect"
+import { Effect, Either, Function, type Scope } from "effect"
+import type { ParseError } from "effect/ParseResult"
+import type * as Schema from "effect/Schema"
 import * as Body from "./Body.js"
-import { type InvalidHeader, InvalidStatus } from "./errors.js"
+import { type InvalidHeader, InvalidStatus, type ResponseBodyError, type ResponseBodyTooLarge } from "./errors.js"
 import { Headers, type HeadersInput } from "./Headers.js"
 import { REASON } from "./http1/chars.js"
+import * as readers from "./readers.js"
 import type { Request } from "./Request.js"
 import * as Status from "./Status.js"
 
@@ -75,6 +78,18 @@ const validateStatus = (status: number, statusText: string): InvalidStatus | und
  * Whether the status allows a body (`Status.bodyAllowed`) and whether the request was HEAD
  * are the writer's concern: like Go's server, it sends no body bytes then.
  *
+ * Readers of the body: `response.text`, `bytes`, `json`, `schemaJson(schema)`,
+ * `bytesAtMost(n)` and `textAtMost(n)` read it in the Scope the response lives in (the
+ * caller's); the static ones with the same names take the effect that yields the response,
+ * give it a Scope of its own and close that Scope when the read ends, so the connection is
+ * released (returned to the pool when the body was read to its end, closed otherwise):
+ *
+ * ```ts
+ * const page = yield* Response.text(client.get("http://127.0.0.1:8080/"))
+ * const user = yield* Response.schemaJson(User)(client.get("http://127.0.0.1:8080/user"))
+ * const small = yield* Response.bytesAtMost(client.get(url), 64 * 1024)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -126,6 +141,133 @@ export class Response<E = never> {
       })
     })
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Readers of the body, in the Scope the response lives in
+
+  /**
+   * The whole body as text, decoded as UTF-8 (invalid sequences become U+FFFD; a leading BOM
+   * is dropped). A body that arrived whole is decoded directly; a streamed one is gathered
+   * into one buffer and decoded once. Reading to the end releases the connection to the pool.
+   */
+  get text(): Effect.Effect<string, E> {
+    return readers.text(this.body)
+  }
+
+  /** The whole body (Go's `io.ReadAll(resp.Body)`), as `Body.collect`. */
+  get bytes(): Effect.Effect<Uint8Array, E> {
+    return readers.bytes(this.body)
+  }
+
+  /** The whole body parsed as JSON; text that is not JSON fails with `ResponseBodyError`. */
+  get json(): Effect.Effect<unknown, E | ResponseBodyError> {
+    return readers.json(this.body)
+  }
+
+  /**
+   * The whole body parsed as JSON and decoded with `schema` (`Schema.decodeUnknown`): a
+   * `ResponseBodyError` for text that is not JSON, a `ParseError` for JSON that does not fit.
+   */
+  schemaJson<A, I, R>(schema: Schema.Schema<A, I, R>): Effect.Effect<A, E | ResponseBodyError | ParseError, R> {
+    return readers.schemaJson(schema)(this.body)
+  }
+
+  /**
+   * The whole body if it is at most `limit` bytes long (a negative limit counts as 0). Past
+   * the limit, or when the declared length (Content-Length) already is, it fails with
+   * `ResponseBodyTooLarge` and reads no further: the rest of the body stays unread, so the
+   * connection is closed (not returned to the pool) when the response's Scope closes. The
+   * static `Response.bytesAtMost` closes it at once.
+   */
+  bytesAtMost(limit: number): Effect.Effect<Uint8Array, E | ResponseBodyTooLarge> {
+    return readers.bytesAtMost(this.body, limit)
+  }
+
+  /** `bytesAtMost(limit)` decoded as UTF-8, as `text`. */
+  textAtMost(limit: number): Effect.Effect<string, E | ResponseBodyTooLarge> {
+    return readers.textAtMost(this.body, limit)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Scoped readers: the response's Scope made here and closed when the read ends
+
+  /**
+   * Runs `effect` (e.g. `client.get(url)`) with a Scope of its own, reads the response's body
+   * as text, and closes the Scope: the connection goes back to the pool (or is closed, on a
+   * failure or an interruption). The Scope is made and closed by hand (about the cost of
+   * `Effect.scoped`, without its context in the read).
+   */
+  static text<E1, E2, R>(effect: Effect.Effect<Response<E1>, E2, R>): Effect.Effect<string, E1 | E2, Exclude<R, Scope.Scope>> {
+    return readers.scopedRead(effect, readers.text)
+  }
+
+  /** As `Response.text`, for the body's bytes. */
+  static bytes<E1, E2, R>(effect: Effect.Effect<Response<E1>, E2, R>): Effect.Effect<Uint8Array, E1 | E2, Exclude<R, Scope.Scope>> {
+    return readers.scopedRead(effect, readers.bytes)
+  }
+
+  /** As `Response.text`, for the body parsed as JSON (`ResponseBodyError` when it is not JSON). */
+  static json<E1, E2, R>(
+    effect: Effect.Effect<Response<E1>, E2, R>
+  ): Effect.Effect<unknown, E1 | E2 | ResponseBodyError, Exclude<R, Scope.Scope>> {
+    return readers.scopedRead(effect, readers.json)
+  }
+
+  /**
+   * As `Response.text`, for the body parsed as JSON and decoded with `schema`:
+   * `Response.schemaJson(schema)(effect)` or `Response.schemaJson(effect, schema)`. The
+   * decoder is made once per `schemaJson(schema)`.
+   */
+  static readonly schemaJson: {
+    <A, I, R2>(schema: Schema.Schema<A, I, R2>): <E1, E2, R>(
+      effect: Effect.Effect<Response<E1>, E2, R>
+    ) => Effect.Effect<A, E1 | E2 | ResponseBodyError | ParseError, Exclude<R, Scope.Scope> | R2>
+    <E1, E2, R, A, I, R2>(
+      effect: Effect.Effect<Response<E1>, E2, R>,
+      schema: Schema.Schema<A, I, R2>
+    ): Effect.Effect<A, E1 | E2 | ResponseBodyError | ParseError, Exclude<R, Scope.Scope> | R2>
+  } = function schemaJson(...args: ReadonlyArray<unknown>): unknown {
+    if (args.length >= 2) {
+      return readers.scopedRead(args[0] as Effect.Effect<Response<unknown>, unknown, unknown>, readers.schemaJson(args[1] as Schema.Schema<unknown>))
+    }
+    const read = readers.schemaJson(args[0] as Schema.Schema<unknown>)
+    return (effect: Effect.Effect<Response<unknown>, unknown, unknown>) => readers.scopedRead(effect, read)
+  } as never
+
+  /**
+   * As `Response.text`, for at most `limit` bytes of the body:
+   * `Response.bytesAtMost(limit)(effect)` or `Response.bytesAtMost(effect, limit)`. Past the
+   * limit it fails with `ResponseBodyTooLarge` and the Scope closes at once, closing the
+   * connection (the unread rest is never parsed).
+   */
+  static readonly bytesAtMost: {
+    (limit: number): <E1, E2, R>(
+      effect: Effect.Effect<Response<E1>, E2, R>
+    ) => Effect.Effect<Uint8Array, E1 | E2 | ResponseBodyTooLarge, Exclude<R, Scope.Scope>>
+    <E1, E2, R>(
+      effect: Effect.Effect<Response<E1>, E2, R>,
+      limit: number
+    ): Effect.Effect<Uint8Array, E1 | E2 | ResponseBodyTooLarge, Exclude<R, Scope.Scope>>
+  } = Function.dual(
+    2,
+    <E1, E2, R>(effect: Effect.Effect<Response<E1>, E2, R>, limit: number) =>
+      readers.scopedRead(effect, (body) => readers.bytesAtMost(body, limit))
+  )
+
+  /** `Response.bytesAtMost` decoded as UTF-8, as `Response.text`. */
+  static readonly textAtMost: {
+    (limit: number): <E1, E2, R>(
+      effect: Effect.Effect<Response<E1>, E2, R>
+    ) => Effect.Effect<string, E1 | E2 | ResponseBodyTooLarge, Exclude<R, Scope.Scope>>
+    <E1, E2, R>(
+      effect: Effect.Effect<Response<E1>, E2, R>,
+      limit: number
+    ): Effect.Effect<string, E1 | E2 | ResponseBodyTooLarge, Exclude<R, Scope.Scope>>
+  } = Function.dual(
+    2,
+    <E1, E2, R>(effect: Effect.Effect<Response<E1>, E2, R>, limit: number) =>
+      readers.scopedRead(effect, (body) => readers.textAtMost(body, limit))
+  )
 
   /** The body's length in bytes, or undefined when unknown (Go's ContentLength -1). */
   get contentLength(): number | undefined {

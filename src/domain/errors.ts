@@ -243,3 +243,52 @@ export class InvalidStatus extends Data.TaggedError("InvalidStatus")<{
       : `invalid reason phrase ${JSON.stringify(this.statusText)} at index ${this.index}`
   }
 }
+
+/**
+ * A response body that could not be read as asked: for `Response.json` and
+ * `Response.schemaJson`, text that is not JSON. Carries the parser's message and the start of
+ * the text, so a log line shows what came instead (an HTML error page, say).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResponseBodyError extends Data.TaggedError("ResponseBodyError")<{
+  /** What the body failed to be. */
+  readonly reason: "invalid-json"
+  /** The parser's own message (`JSON.parse`'s SyntaxError). */
+  readonly detail: string
+  /** The body's first characters (at most 64, "…" added when cut). */
+  readonly excerpt: string
+  /** The body's length in bytes. */
+  readonly length: number
+}> {
+  override get message(): string {
+    return `response body is not valid JSON (${this.length} bytes): ${this.detail}; body starts ${JSON.stringify(this.excerpt)}`
+  }
+}
+
+/**
+ * A response body longer than a reader's limit (`Response.bytesAtMost`, `Response.textAtMost`).
+ * The read stopped there: the rest of the body is not read, so its connection is closed, not
+ * returned to the pool, once the response's Scope closes (at once with the static readers).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ResponseBodyTooLarge extends Data.TaggedError("ResponseBodyTooLarge")<{
+  /** The limit in bytes. */
+  readonly limit: number
+  /**
+   * The bytes read when the read stopped (more than `limit`); 0 when the declared length alone
+   * exceeded the limit and nothing was read.
+   */
+  readonly received: number
+  /** The body's declared length (Content-Length), when known. */
+  readonly contentLength: number | undefined
+}> {
+  override get message(): string {
+    return this.received > this.limit
+      ? `response body exceeds ${this.limit} bytes (${this.received} bytes read)`
+      : `response body of ${this.contentLength} bytes exceeds the limit of ${this.limit} bytes`
+  }
+}

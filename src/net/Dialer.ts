@@ -137,5 +137,5 @@ export class Dialer extends Context.Tag("effect-nethttp/Dialer")<Dialer, DialerS
   static readonly layer = (config: DialerConfig = {}): Layer.Layer<Dialer> => Layer.succeed(Dialer, make(config))
 
   /** A TCP dialer with Go's defaults: 30 s to connect, keep-alive probes after 15 s. */
-  static readonly default: Layer.Layer<Dialer> = Dialer.layer()
+  static readonly layerDefault: Layer.Layer<Dialer> = Dialer.layer()
 }

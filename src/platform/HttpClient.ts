@@ -216,12 +216,12 @@ export const layer: Layer.Layer<HttpClient.HttpClient, never, Transport> = Layer
 )
 
 /**
- * Provides `HttpClient.HttpClient` over a Transport with the default settings (`Transport.default`).
+ * Provides `HttpClient.HttpClient` over a Transport with the default settings (`Transport.layerDefault`).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerDefault: Layer.Layer<HttpClient.HttpClient> = Layer.provide(layer, Transport.default)
+export const layerDefault: Layer.Layer<HttpClient.HttpClient> = Layer.provide(layer, Transport.layerDefault)
 
 type Execute = (
   request: HttpClientRequest.HttpClientRequest,

@@ -23,6 +23,7 @@
  * @module
  */
 import { Context, Data, Effect, Either, Layer, type Scope } from "effect"
+import type { InvalidConfig } from "../domain/configErrors.js"
 import * as Status from "../domain/Status.js"
 import type { ListenError } from "../net/errors.js"
 import { cleanPath, isCleanPath } from "./cleanPath.js"
@@ -379,7 +380,7 @@ export class ServeMux extends Context.Tag("effect-nethttp/ServeMux")<ServeMux, M
   }
 
   /** A Server serving the ServeMux from the context. */
-  static serve(options: Omit<ServerOptions<unknown, never>, "handler">): Layer.Layer<Server, ListenError, ServeMux> {
+  static serve(options: Omit<ServerOptions<unknown, never>, "handler">): Layer.Layer<Server, ListenError | InvalidConfig, ServeMux> {
     return Layer.unwrapEffect(Effect.map(ServeMux, (mux) => Server.layer({ ...options, handler: mux.handler })))
   }
 }

@@ -21,8 +21,9 @@
  */
 import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Runtime, type Scope } from "effect"
 import { listen } from "../net/Listener.js"
+import type { InvalidConfig } from "../domain/configErrors.js"
 import type { ListenError } from "../net/errors.js"
-import { connInfo, resolve, type ServerOptions } from "./config.js"
+import { connInfo, type ServerOptions, validateServerOptions } from "./config.js"
 import { serveWithConnContext } from "./connContext.js"
 import type { Handler } from "./Handler.js"
 import { makeInlineScheduler } from "../net/inlineScheduler.js"
@@ -82,9 +83,9 @@ export interface ServerService {
 /** Go's accept backoff: 5 ms, doubling up to 1 s, after a failed accept. */
 const backoff = (previous: number): number => (previous === 0 ? 5 : Math.min(previous * 2, 1000))
 
-const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, ListenError, Scope.Scope | R> =>
+const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, ListenError | InvalidConfig, Scope.Scope | R> =>
   Effect.gen(function*() {
-    const config = resolve(options)
+    const config = yield* validateServerOptions(options)
     const clock = yield* Effect.clock
     const listener = yield* listen({
       host: options.host,
@@ -250,7 +251,7 @@ export class Server extends Context.Tag("effect-nethttp/Server")<Server, ServerS
    * Listens on `options.host:options.port` when built and serves `options.handler` until the
    * layer's Scope closes, which shuts down gracefully (see `ServerService.shutdown`).
    */
-  static layer<E, R>(options: ServerOptions<E, R>): Layer.Layer<Server, ListenError, R> {
+  static layer<E, R>(options: ServerOptions<E, R>): Layer.Layer<Server, ListenError | InvalidConfig, R> {
     return Layer.scoped(Server, make(options))
   }
 }

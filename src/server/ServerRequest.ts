@@ -4,13 +4,19 @@
  *
  * @module
  */
-import { Duration, Effect, Option, type Scope, Stream } from "effect"
+import { Duration, Effect, Either, Option, type Scope, Stream } from "effect"
+import * as Body from "../domain/Body.js"
 import { ByteGatherer } from "../domain/ByteGatherer.js"
+import { type Cookie, parseCookieHeader } from "../domain/Cookie.js"
+import { type InvalidHeader, type InvalidMethod, InvalidUrl } from "../domain/errors.js"
 import { type Headers, Headers as HeadersClass, type HeadersInput } from "../domain/Headers.js"
 import { RequestHead } from "../domain/http1/MessageHead.js"
+import { requestFraming } from "../domain/http1/writer.js"
+import { Request } from "../domain/Request.js"
 import type { Conn, TlsState } from "../net/Conn.js"
 import type { ConnInfo } from "./config.js"
 import type { HijackError, InterimResponseError, RequestBodyError } from "./errors.js"
+import { RecordingIO, registerMade } from "./recordingIO.js"
 
 /**
  * A connection taken over by a handler (Go's `Hijacker`): the server neither reads nor writes it again.
@@ -47,6 +53,80 @@ interface Route {
 const NO_VALUES: ReadonlyMap<string, string> = new Map()
 
 /**
+ * What `ServerRequest.make` takes (Go's `httptest.NewRequest(method, target, body)` and the
+ * fields a test sets on its result).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServerRequestInit {
+  /** The method; GET when absent. */
+  readonly method?: string
+  /**
+   * An absolute http or https URL, or a path (and query) starting with "/", which is taken
+   * relative to `http://example.com` as Go's `httptest.NewRequest` does.
+   */
+  readonly url: string | URL
+  /**
+   * The header fields (validated, copied). A Host field here names the request's host instead
+   * of the URL's; Content-Length and Transfer-Encoding are replaced by the body's framing.
+   */
+  readonly headers?: HeadersInput
+  /**
+   * The body: text (UTF-8), bytes, a stream (which may fail with a `RequestBodyError`, as a
+   * client that cuts its upload short makes the server's body fail), or a `Body`. Empty when absent.
+   */
+  readonly body?: string | Uint8Array | Stream.Stream<Uint8Array, RequestBodyError> | Body.Body<RequestBodyError>
+  /** Trailer fields after the body (which is then chunked), available once it was read to its end. */
+  readonly trailers?: HeadersInput
+  /** "HTTP/1.1" (the default) or "HTTP/1.0". */
+  readonly proto?: "HTTP/1.1" | "HTTP/1.0"
+  /** The client's address; "192.0.2.1" (Go's httptest) when absent. */
+  readonly remoteAddress?: string
+  /** The client's port; 1234 (Go's httptest) when absent. */
+  readonly remotePort?: number
+  readonly localAddress?: string
+  readonly localPort?: number
+  /**
+   * The TLS facts of an https request; by default a completed TLS 1.2 handshake naming the
+   * URL's host (Go's `httptest.NewRequest`). Ignored for http.
+   */
+  readonly tls?: TlsState
+}
+
+/** The connection of a made request. */
+class MadeConn implements ConnInfo {
+  readonly id = 0
+  constructor(
+    readonly remoteAddress: string | undefined,
+    readonly remotePort: number | undefined,
+    readonly localAddress: string | undefined,
+    readonly localPort: number | undefined,
+    readonly tls: TlsState | undefined
+  ) {}
+}
+
+/** Whether the comma-separated field values of `name` in `headers` hold `token` (case-insensitive). */
+const listHas = (headers: Headers, name: string, token: string): boolean => {
+  for (const value of headers.values(name)) {
+    for (const part of value.split(",")) if (part.trim().toLowerCase() === token) return true
+  }
+  return false
+}
+
+/** The body of a `ServerRequestInit` as a `Body`. */
+const toBody = (body: ServerRequestInit["body"]): Body.Body<RequestBodyError> =>
+  body === undefined
+    ? Body.empty
+    : typeof body === "string"
+    ? Body.text(body)
+    : body instanceof Uint8Array
+    ? Body.bytes(body)
+    : Stream.StreamTypeId in body
+    ? Body.stream(body as Stream.Stream<Uint8Array, RequestBodyError>)
+    : body as Body.Body<RequestBodyError>
+
+/**
  * A request received by the server.
  *
  * @since 0.1.0
@@ -58,6 +138,7 @@ export class ServerRequest {
   private parts: TargetParts | undefined = undefined
   private cachedBody: Stream.Stream<Uint8Array, RequestBodyError> | undefined = undefined
   private route: Route | undefined = undefined
+  private cachedCookies: ReadonlyArray<Cookie> | undefined = undefined
   /**
    * The scheme and authority `url` starts with, in a copy made by `withTarget` from an
    * absolute-form request (whose own scheme, as Go's `r.URL.Scheme`, may not be the
@@ -77,6 +158,87 @@ export class ServerRequest {
     readonly conn: ConnInfo,
     private readonly io: RequestIO
   ) {}
+
+  /**
+   * A request built from values, for running a handler without a socket (Go's
+   * `httptest.NewRequest`): see `recordResponse`. The method, URL and fields are validated as
+   * `Request.make` validates them. The head is what a client would send: a Host field (the
+   * URL's host, unless `headers` give one), the request-target in origin-form (the URL's path
+   * and query), and the framing Go's client chooses (Content-Length for a body of known
+   * length, and `Content-Length: 0` for an empty POST, PUT or PATCH; chunked for a stream of
+   * unknown length or a body with trailers). The body is read from memory or its stream; an
+   * `Expect: 100-continue` records a 100 interim response on the first read; `hijack` fails
+   * (there is no connection); the deadlines do nothing.
+   *
+   * @since 0.1.0
+   */
+  static make(init: ServerRequestInit): Either.Either<ServerRequest, InvalidUrl | InvalidMethod | InvalidHeader> {
+    const relative = typeof init.url === "string" && init.url.startsWith("/")
+    const made = Request.make({
+      method: init.method,
+      url: relative ? "http://example.com" + init.url : init.url,
+      headers: init.headers,
+      trailers: init.trailers
+    })
+    if (Either.isLeft(made)) {
+      const error = made.left
+      return Either.left(relative && error._tag === "InvalidUrl" ? new InvalidUrl({ url: init.url as string, reason: error.reason }) : error)
+    }
+    const request = made.right
+    const url = request.url
+    const versionMinor = init.proto === "HTTP/1.0" ? 0 : 1
+    const body = toBody(init.body)
+    const trailers = versionMinor === 1 ? request.trailers : undefined
+    const framing = trailers !== undefined && request.method !== "CONNECT"
+      ? requestFraming(request.method, undefined)
+      : requestFraming(request.method, Body.contentLength(body))
+    const given = request.headers
+    const host = given.get("Host") ?? url.host
+    const headers = HeadersClass.make(given.has("Host") ? undefined : [["Host", host]])
+    for (let i = 0, n = given.size; i < n; i++) {
+      const name = given.nameAt(i)!
+      if (name !== "Content-Length" && name !== "Transfer-Encoding") headers.add(name, given.valueAt(i)!)
+    }
+    if (framing._tag === "Length") headers.add("Content-Length", String(framing.length))
+    else if (framing._tag === "Chunked") headers.add("Transfer-Encoding", "chunked")
+    const keepAlive = !listHas(headers, "Connection", "close") && (versionMinor === 1 || listHas(headers, "Connection", "keep-alive"))
+    const upgrade = listHas(headers, "Connection", "upgrade") && headers.has("Upgrade")
+    const head = new RequestHead(
+      request.method,
+      url.pathname + url.search,
+      "origin",
+      1,
+      versionMinor,
+      headers,
+      framing._tag === "Length" ? "length" : framing._tag === "Chunked" ? "chunked" : "none",
+      framing._tag === "Length" ? framing.length : framing._tag === "Chunked" ? -1 : 0,
+      keepAlive,
+      upgrade
+    )
+    const https = url.protocol === "https:"
+    const tls = https ? init.tls ?? { handshakeComplete: true, alpnProtocol: undefined, servername: url.hostname, protocol: "TLSv1.2", cipher: undefined, authorized: false } : undefined
+    const conn = new MadeConn(init.remoteAddress ?? "192.0.2.1", init.remotePort ?? 1234, init.localAddress, init.localPort, tls)
+    const io = new RecordingIO(head, framing._tag === "None" ? Body.empty : body, trailers)
+    const serverRequest = new ServerRequest(head, host, https ? "https" : "http", conn, io)
+    registerMade(serverRequest, io)
+    return Either.right(serverRequest)
+  }
+
+  /**
+   * The cookies of the request's `Cookie` fields, every field in order (Go's
+   * `Request.Cookies`), parsed leniently on first use as Go's `readCookies`: an invalid pair
+   * is skipped.
+   */
+  get cookies(): ReadonlyArray<Cookie> {
+    return this.cachedCookies ??= parseCookieHeader(this.head.headers.values("Cookie"))
+  }
+
+  /** The first cookie named `name` (Go's `Request.Cookie`), or undefined when there is none. */
+  cookie(name: string): Cookie | undefined {
+    if (name === "") return undefined
+    for (const cookie of this.cookies) if (cookie.name === name) return cookie
+    return undefined
+  }
 
   /** The client's address (Go's `RemoteAddr` without the port), when known. */
   get remoteAddress(): string | undefined {

@@ -8,8 +8,10 @@
  * @module
  * @since 0.1.0
  */
-import { Data, Effect, type Stream } from "effect"
+import { Data, Effect, Either, type Stream } from "effect"
+import { dual } from "effect/Function"
 import * as Body from "../domain/Body.js"
+import { Cookie, type CookieInit, type InvalidCookie, serializeSetCookie, validateCookie } from "../domain/Cookie.js"
 import { Headers, type HeadersInput } from "../domain/Headers.js"
 import * as Status from "../domain/Status.js"
 
@@ -164,3 +166,26 @@ export const stream = <E>(body: Stream.Stream<Uint8Array, E>, init?: ResponseIni
  */
 export const redirect = (location: string, code: number = Status.Found): ServerResponse =>
   build(Body.empty, { status: code, headers: { Location: location } }, undefined)
+
+/**
+ * `response` with a `Set-Cookie` field for `cookie` added (Go's `http.SetCookie`), as Go's
+ * `Cookie.String` writes it, once `validateCookie` (Go's `Cookie.Valid`) accepted it: an
+ * invalid cookie is an `InvalidCookie` naming the field, where Go would drop what is invalid
+ * and log. The response is a copy with its own headers; the body is shared. Data-first
+ * (`setCookie(response, cookie)`) or pipeable (`pipe(response, setCookie(cookie))`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const setCookie: {
+  (cookie: Cookie | CookieInit): <E>(response: ServerResponse<E>) => Either.Either<ServerResponse<E>, InvalidCookie>
+  <E>(response: ServerResponse<E>, cookie: Cookie | CookieInit): Either.Either<ServerResponse<E>, InvalidCookie>
+} = dual(
+  2,
+  <E>(response: ServerResponse<E>, cookie: Cookie | CookieInit): Either.Either<ServerResponse<E>, InvalidCookie> =>
+    Either.map(validateCookie(cookie instanceof Cookie ? cookie : Cookie.make(cookie)), (valid) => {
+      const headers = response.headers.clone()
+      headers.add("Set-Cookie", serializeSetCookie(valid))
+      return new ServerResponse(response.status, headers, response.body, response.trailers, response.statusText)
+    })
+)

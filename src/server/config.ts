@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type Context, Duration, type Effect } from "effect"
+import { type Context, Duration, type Effect, Either } from "effect"
+import { checkDuration, checkInteger, type InvalidConfig, isNegativeDurationInput } from "../domain/configErrors.js"
 import { DEFAULT_MAX_REQUEST_HEADER_BYTES } from "../domain/http1/Parser.js"
 import type { Conn, TlsState } from "../net/Conn.js"
 import type { Handler } from "./Handler.js"
@@ -89,22 +90,27 @@ export interface TlsOptions {
 export interface ServerOptions<E, R> {
   /** The address to listen on, e.g. "127.0.0.1". */
   readonly host: string
-  /** The port; 0 picks a free one (read it from the service's `port`). */
+  /** The port, 0 to 65535; 0 picks a free one (read it from the service's `port`). */
   readonly port: number
   /** Answers every request. Its failures and defects become 500 answers. */
   readonly handler: Handler<E, R>
-  /** From accepting a connection (or the end of the last response) to the end of a request head. Default 10 s (Go: 0). */
+  /**
+   * From accepting a connection (or the end of the last response) to the end of a request head.
+   * Default 10 s (Go: 0). 0 or a negative duration: no limit (Go's meaning of a negative one).
+   */
   readonly readHeaderTimeout?: Duration.DurationInput
   /**
    * How long reading a request body may go without progress (no byte received while the body
    * is awaited): a stall, not a length, so a slow but moving upload lives. Default 60 s (Go: 0,
    * and Go's `ReadTimeout` caps the whole request instead; see `readTotalTimeout`). A body
-   * read that runs out fails with `RequestBodyError` reason "timeout", answered 408.
+   * read that runs out fails with `RequestBodyError` reason "timeout", answered 408. 0 or a
+   * negative duration: no limit.
    */
   readonly readTimeout?: Duration.DurationInput
   /**
    * A cap on the whole request, from the end of its head to the end of its body (Go's
-   * `ReadTimeout`, counted from the head). Default 0: none, `readTimeout` judges progress.
+   * `ReadTimeout`, counted from the head). Default 0: none, `readTimeout` judges progress. A
+   * negative duration: none (Go's meaning).
    */
   readonly readTotalTimeout?: Duration.DurationInput
   /**
@@ -112,20 +118,28 @@ export interface ServerOptions<E, R> {
    * does not take): a stall, not a length, so a long download or an event stream to a client
    * that reads lives, and one that stops reading is cut. Time a handler spends computing is not
    * a stall. Default 60 s (Go: 0; Go's `WriteTimeout` caps the whole answer, see `writeTotalTimeout`).
+   * 0 or a negative duration: no limit.
    */
   readonly writeTimeout?: Duration.DurationInput
   /**
    * A cap on the whole answer, from the end of the request head to the end of the response
-   * (Go's `WriteTimeout`): the handler's time included. Default 0: none.
+   * (Go's `WriteTimeout`): the handler's time included. Default 0: none; a negative duration too.
    */
   readonly writeTotalTimeout?: Duration.DurationInput
-  /** How long a keep-alive connection may wait for its next request. Default 120 s (Go: readTimeout, else none). */
+  /**
+   * How long a keep-alive connection may wait for its next request. Default 120 s (Go: readTimeout,
+   * else none). 0: `readHeaderTimeout` applies instead (as Go falls back to `ReadTimeout`); a
+   * negative duration: no limit (Go's meaning).
+   */
   readonly idleTimeout?: Duration.DurationInput
-  /** How long closing the layer's Scope lets in-flight requests finish before interrupting them. Default 10 s. */
+  /**
+   * How long closing the layer's Scope lets in-flight requests finish before interrupting them.
+   * Default 10 s. 0 interrupts them at once; not negative.
+   */
   readonly shutdownTimeout?: Duration.DurationInput
-  /** The request head limit (request line and header fields) in bytes. Default 1 MiB (Go's DefaultMaxHeaderBytes). */
+  /** The request head limit (request line and header fields) in bytes; 0 means the default, 1 MiB (Go's DefaultMaxHeaderBytes). A whole number >= 0. */
   readonly maxHeaderBytes?: number
-  /** The largest request body accepted; larger ones are answered 413. Default: no limit (Go's). */
+  /** The largest request body accepted; larger ones are answered 413. Default: no limit (Go's), as 0 and `Infinity`. A whole number >= 0. */
   readonly maxBodyBytes?: number
   /** Answer every request with `Connection: close`. Default false. */
   readonly disableKeepAlives?: boolean
@@ -133,7 +147,7 @@ export interface ServerOptions<E, R> {
   readonly tls?: TlsOptions
   /** Called on every connection state change (Go's `ConnState`), in the connection's fiber. */
   readonly connState?: (info: ConnInfo, state: ConnState) => Effect.Effect<void>
-  /** The listen backlog. Default 511. */
+  /** The listen backlog, 0 to 65535 (passed to the OS, which may raise a small one or cap a large one). Default 511. */
   readonly backlog?: number
   /**
    * Services for each connection (Go's `ConnContext`): run once per accepted connection, in
@@ -177,14 +191,20 @@ const millis = (d: Duration.DurationInput | undefined, fallback: number): number
 const positive = (n: number | undefined, fallback: number): number =>
   n === undefined || !Number.isFinite(n) || n <= 0 ? fallback : Math.floor(n)
 
-/** Fills in the defaults. */
+/**
+ * Fills in the defaults. Expects options that `validateServerOptions` accepts (which returns
+ * the same object); given other values it coerces them as before.
+ */
 export const resolve = <E, R>(options: ServerOptions<E, R>): ResolvedServerConfig => ({
   readHeaderTimeoutMs: millis(options.readHeaderTimeout, DEFAULTS.readHeaderTimeoutMs),
   readTimeoutMs: millis(options.readTimeout, DEFAULTS.readTimeoutMs),
   readTotalTimeoutMs: millis(options.readTotalTimeout, 0),
   writeTimeoutMs: millis(options.writeTimeout, DEFAULTS.writeTimeoutMs),
   writeTotalTimeoutMs: millis(options.writeTotalTimeout, 0),
-  idleTimeoutMs: millis(options.idleTimeout, DEFAULTS.idleTimeoutMs),
+  // Go: "If negative ... there is no timeout" (0 falls back to readHeaderTimeout, as Go's to ReadTimeout).
+  idleTimeoutMs: options.idleTimeout !== undefined && isNegativeDurationInput(options.idleTimeout)
+    ? Number.POSITIVE_INFINITY
+    : millis(options.idleTimeout, DEFAULTS.idleTimeoutMs),
   shutdownTimeoutMs: millis(options.shutdownTimeout, DEFAULTS.shutdownTimeoutMs),
   maxHeaderBytes: positive(options.maxHeaderBytes, DEFAULT_MAX_REQUEST_HEADER_BYTES),
   maxBodyBytes: positive(options.maxBodyBytes, Number.POSITIVE_INFINITY),
@@ -192,3 +212,46 @@ export const resolve = <E, R>(options: ServerOptions<E, R>): ResolvedServerConfi
   connState: options.connState,
   connContext: options.connContext
 })
+
+/**
+ * The first numeric option that makes no sense, if any. Go's server reads a negative timeout
+ * as "no timeout" (`ReadTimeout`, `ReadHeaderTimeout`, `WriteTimeout`, `IdleTimeout`), so a
+ * negative request timeout is accepted with that meaning; a negative `shutdownTimeout`, size,
+ * port or backlog is not.
+ */
+const firstInvalid = <E, R>(options: ServerOptions<E, R>): InvalidConfig | undefined => {
+  const checks = [
+    checkInteger("Server", "port", options.port, 0, 65535, "a port number"),
+    checkDuration("Server", "readHeaderTimeout", options.readHeaderTimeout, 0),
+    checkDuration("Server", "readTimeout", options.readTimeout, 0),
+    checkDuration("Server", "readTotalTimeout", options.readTotalTimeout, 0),
+    checkDuration("Server", "writeTimeout", options.writeTimeout, 0),
+    checkDuration("Server", "writeTotalTimeout", options.writeTotalTimeout, 0),
+    checkDuration("Server", "idleTimeout", options.idleTimeout, Number.POSITIVE_INFINITY),
+    checkDuration("Server", "shutdownTimeout", options.shutdownTimeout),
+    checkInteger("Server", "maxHeaderBytes", options.maxHeaderBytes, 0),
+    options.maxBodyBytes === Number.POSITIVE_INFINITY
+      ? Either.right(undefined) // no limit, as the default
+      : checkInteger("Server", "maxBodyBytes", options.maxBodyBytes, 0),
+    checkInteger("Server", "backlog", options.backlog, 0, 65535)
+  ]
+  for (const check of checks) if (Either.isLeft(check)) return check.left
+  return undefined
+}
+
+/**
+ * Checks the numeric options (`port`, the timeouts, `maxHeaderBytes`, `maxBodyBytes`,
+ * `backlog`) and fills in the defaults: the resolved settings, or `InvalidConfig` naming the
+ * first option that makes no sense (a negative size, a fraction, NaN, a port or backlog out of
+ * 0..65535, a duration that does not parse, a negative `shutdownTimeout`). For valid options
+ * the result is `resolve(options)`.
+ *
+ * Pure and synchronous; an `Either` is an Effect, so a Layer can `yield*` it.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const validateServerOptions = <E, R>(options: ServerOptions<E, R>): Either.Either<ResolvedServerConfig, InvalidConfig> => {
+  const invalid = firstInvalid(options)
+  return invalid === undefined ? Either.right(resolve(options)) : Either.left(invalid)
+}

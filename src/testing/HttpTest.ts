@@ -22,6 +22,8 @@ import * as NetHttpClient from "../platform/HttpClient.js"
 import * as NetHttpServer from "../platform/HttpServer.js"
 import type { ServerOptions } from "../server/config.js"
 import type { Handler } from "../server/Handler.js"
+import { type RecordedResponse, recordResponse } from "../server/record.js"
+import type { ServerRequest } from "../server/ServerRequest.js"
 import { Server, type ServerService } from "../server/Server.js"
 import { Client, type ClientConfig, type ClientService } from "../transport/Client.js"
 import type { TransportConfig } from "../transport/config.js"
@@ -106,6 +108,15 @@ export class HttpTest extends Context.Tag("effect-nethttp/HttpTest")<HttpTest, T
     return testLayer(Effect.map(Server, (server) => server), { ...options, transport }, TEST_CERT).pipe(
       Layer.provide(Layer.orDie(Server.layer({ ...options.server, host: "127.0.0.1", port: 0, handler, tls: { key: TEST_KEY, cert: TEST_CERT } })))
     )
+  }
+
+  /**
+   * Runs `handler` on `request` without a socket and returns the response as the server would
+   * write it (Go's `httptest.NewRecorder`): `recordResponse`. Build the request with
+   * `ServerRequest.make` (Go's `httptest.NewRequest`).
+   */
+  static record<E, R>(handler: Handler<E, R>, request: ServerRequest): Effect.Effect<RecordedResponse, never, R> {
+    return recordResponse(handler, request)
   }
 
   /**

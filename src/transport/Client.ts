@@ -11,7 +11,7 @@
  *   Effect.scoped,
  *   Effect.provide(Client.layerWithCookieJar({ timeout: "10 seconds" })),
  *   Effect.provide(CookieJar.layer()),
- *   Effect.provide(Transport.default)
+ *   Effect.provide(Transport.layerDefault)
  * )
  * ```
  *
@@ -20,6 +20,9 @@
 import { Context, Duration, Effect, Either, ExecutionStrategy, Exit, Layer, Option, Scope, Stream } from "effect"
 import * as Body from "../domain/Body.js"
 import type { HeadersInput } from "../domain/Headers.js"
+import type { InvalidConfig } from "../domain/configErrors.js"
+import type { InvalidHeader, InvalidMethod, InvalidUrl } from "../domain/errors.js"
+import { validateClientConfig } from "./clientConfig.js"
 import { Request } from "../domain/Request.js"
 import { Response } from "../domain/Response.js"
 import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
@@ -36,7 +39,16 @@ import { Transport, type TransportService } from "./Transport.js"
  * @since 0.1.0
  * @category errors
  */
-export type ClientError = TransportError | Redirect.RedirectError
+export type ClientError = TransportError | Redirect.RedirectError | RequestError
+
+/**
+ * A request that could not be made from what was given (a bad URL, method or header field:
+ * the same errors `Request.make` returns; a bad per-request option: `InvalidConfig`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RequestError = InvalidUrl | InvalidMethod | InvalidHeader | InvalidConfig
 
 /**
  * What `Client.layer` takes; every field is optional.
@@ -64,11 +76,47 @@ export interface ClientConfig {
  * @since 0.1.0
  * @category models
  */
-export interface ClientRequestInit {
+export interface ClientRequestInit extends ClientRequestOptions {
   readonly headers?: HeadersInput
   /** Sets Content-Type (Go's `Post` takes it as an argument). */
   readonly contentType?: string
 }
+
+/**
+ * What a single request may set instead of the Client's own settings, without another Layer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientRequestOptions {
+  /** This request's time limit in place of the Client's `timeout`; 0 for none. */
+  readonly timeout?: Duration.DurationInput
+  /** This request's redirect policy in place of the Client's `checkRedirect` (e.g. `Redirect.never`). */
+  readonly checkRedirect?: Redirect.RedirectPolicy
+}
+
+/**
+ * The one primitive of a Client (Go's `Client.Do`): sends `request` following the Client's
+ * policy (redirects, cookies, Basic authorization from the URL, the timeout), with `options`
+ * overriding them for this request. `scope` gives the Scope the response lives in when its
+ * body is still arriving; it is run only then.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Execute = <E = never, R = never>(
+  request: Request<E>,
+  scope: Effect.Effect<Scope.Scope, never, R>,
+  options?: ClientRequestOptions
+) => Effect.Effect<Response<TransportError>, ClientError | E, R>
+
+/**
+ * Behaviour composed around a Client: a function from the next `execute` to a new one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClientMiddleware = (next: Execute) => Execute
 
 /**
  * What a request body can be given as to the shorthand methods.
@@ -85,12 +133,14 @@ export type ClientBodyInit<E> = Body.Body<E> | string | Uint8Array
  * @category services
  */
 export interface ClientService {
+  /** The primitive every other method derives from (see {@link Execute}). */
+  readonly execute: Execute
   /**
    * Sends `request` following the Client's policy (Go's `Client.Do`): redirects, cookies,
    * Basic authorization from the URL's user info, the total timeout. A non-2xx status is not an
    * error. `Response.request` is the last hop's request.
    */
-  readonly do: <E = never>(request: Request<E>) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
+  readonly do: <E = never>(request: Request<E>, options?: ClientRequestOptions) => Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope>
   readonly get: (url: string | URL, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
   readonly head: (url: string | URL, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
   readonly delete: (url: string | URL, init?: ClientRequestInit) => Effect.Effect<Response<TransportError>, ClientError, Scope.Scope>
@@ -153,23 +203,12 @@ class PhaseTracker {
   }
 }
 
-const invalidRequest = (method: string, url: string | URL, detail: string, cause: unknown): TransportError =>
-  new TransportError({
-    phase: "request",
-    reason: "invalid-request",
-    reused: false,
-    method,
-    url: typeof url === "string" ? url : redacted(url),
-    detail,
-    cause
-  })
-
 /** Builds the Client service over `transport`. */
-export const make = (transport: TransportService, config: ClientConfig = {}): Effect.Effect<ClientService> =>
+export const make = (transport: TransportService, config: ClientConfig = {}): Effect.Effect<ClientService, InvalidConfig> =>
   Effect.gen(function*() {
     const clock = yield* Effect.clock
-    const timeoutMs = config.timeout === undefined ? 0 : Duration.toMillis(Duration.decode(config.timeout))
-    const policy = config.checkRedirect ?? Redirect.defaultPolicy
+    const configTimeoutMs = (yield* validateClientConfig(config)).timeoutMs
+    const configPolicy = config.checkRedirect ?? Redirect.defaultPolicy
     const jar = config.jar
 
     /** One hop: cookies and Basic authorization added, Set-Cookie stored (Go's `Client.send`). */
@@ -223,7 +262,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
      * Go's `Client.do`: the redirect loop. A hop whose body is still arriving gets a Scope of its
      * own inside `outer` (made only then), so a redirect's body can be released early.
      */
-    const follow = <E>(first: Request<E>, outer: Scope.Scope): Effect.Effect<Response<TransportError>, ClientError | E> =>
+    const follow = <E>(first: Request<E>, outer: Effect.Effect<Scope.Scope>, policy: Redirect.RedirectPolicy): Effect.Effect<Response<TransportError>, ClientError | E> =>
       Effect.gen(function*() {
         const via: Array<Request<unknown>> = []
         const firstHostPort = Redirect.hostPortOf(first.url)
@@ -288,7 +327,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
         }
       })
 
-    const timeoutError = (request: Request<unknown>, tracker: PhaseTracker): TransportError =>
+    const timeoutError = (request: Request<unknown>, tracker: PhaseTracker, timeoutMs: number): TransportError =>
       new TransportError({
         phase: tracker.phase,
         reason: "timeout",
@@ -299,7 +338,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
       })
 
     /** The body of the final response, failing once the deadline passes. */
-    const bodyWithDeadline = (response: Response<TransportError>, request: Request<unknown>, tracker: PhaseTracker, deadline: number): Response<TransportError> => {
+    const bodyWithDeadline = (response: Response<TransportError>, request: Request<unknown>, tracker: PhaseTracker, deadline: number, timeoutMs: number): Response<TransportError> => {
       const body = response.body
       // A whole body arrived with the head; a streamed one is read with a pull (the Transport's).
       if (body._tag !== "Stream" || body.pull === undefined) return response
@@ -307,61 +346,91 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
       const timed: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.suspend(() => {
         const left = deadline - clock.unsafeCurrentTimeMillis()
         tracker.phase = "reading-body"
-        if (left <= 0) return Effect.fail(Option.some(timeoutError(request, tracker)))
-        return Effect.timeoutFail(pull, { duration: left, onTimeout: () => Option.some(timeoutError(request, tracker)) })
+        if (left <= 0) return Effect.fail(Option.some(timeoutError(request, tracker, timeoutMs)))
+        return Effect.timeoutFail(pull, { duration: left, onTimeout: () => Option.some(timeoutError(request, tracker, timeoutMs)) })
       })
       return withBody(response, Body.stream(Stream.repeatEffectOption(timed), body.length, timed))
     }
 
-    const run = <E>(request: Request<E>): Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope> =>
-      Effect.flatMap(Effect.scope, (outer) => {
-        if (timeoutMs <= 0) return follow(request, outer)
-        return Effect.flatMap(Effect.serviceOption(ClientTrace), (user) => {
-          const tracker = new PhaseTracker(Option.getOrUndefined(user))
-          const deadline = clock.unsafeCurrentTimeMillis() + timeoutMs
-          return follow(request, outer).pipe(
-            Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => timeoutError(request as Request<unknown>, tracker) }),
-            Effect.map((response) => bodyWithDeadline(response, request as Request<unknown>, tracker, deadline)),
-            Effect.provideService(ClientTrace, tracker.hooks)
-          )
-        })
-      })
-
-    const make = <E>(method: string, url: string | URL, body: ClientBodyInit<E> | undefined, init: ClientRequestInit | undefined) =>
-      Effect.suspend(() => {
-        const made = Request.make<E>({
-          method,
-          url,
-          ...(init?.headers === undefined ? {} : { headers: init.headers }),
-          ...(body === undefined ? {} : { body: typeof body === "string" ? Body.text(body) : body instanceof Uint8Array ? Body.bytes(body) : body })
-        })
-        if (Either.isLeft(made)) return Effect.fail(invalidRequest(method, url, made.left.message, made.left))
-        if (init?.contentType !== undefined) made.right.headers.set("Content-Type", init.contentType)
-        return run(made.right)
-      })
-
-    const service: ClientService = {
-      do: run,
-      get: (url, init) => make("GET", url, undefined, init),
-      head: (url, init) => make("HEAD", url, undefined, init),
-      delete: (url, init) => make("DELETE", url, undefined, init),
-      options: (url, init) => make("OPTIONS", url, undefined, init),
-      post: (url, body, init) => make("POST", url, body, init),
-      put: (url, body, init) => make("PUT", url, body, init),
-      patch: (url, body, init) => make("PATCH", url, body, init),
-      closeIdleConnections: transport.closeIdleConnections
+    // `scope` runs in the caller's fiber (or one it forks, which inherits its context), so its
+    // requirements R are met there: the cast only carries R to the result's type.
+    const execute: Execute = <E, R>(request: Request<E>, scope: Effect.Effect<Scope.Scope, never, R>, options?: ClientRequestOptions) => {
+      const outer = scope as Effect.Effect<Scope.Scope>
+      const policy = options?.checkRedirect ?? configPolicy
+      let timeoutMs = configTimeoutMs
+      if (options?.timeout !== undefined) {
+        const checked = validateClientConfig({ timeout: options.timeout })
+        if (Either.isLeft(checked)) return Effect.fail(checked.left)
+        timeoutMs = checked.right.timeoutMs
+      }
+      if (timeoutMs <= 0) return follow(request, outer, policy) as Effect.Effect<Response<TransportError>, ClientError | E, R>
+      return Effect.flatMap(Effect.serviceOption(ClientTrace), (user) => {
+        const tracker = new PhaseTracker(Option.getOrUndefined(user))
+        const deadline = clock.unsafeCurrentTimeMillis() + timeoutMs
+        return follow(request, outer, policy).pipe(
+          Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => timeoutError(request as Request<unknown>, tracker, timeoutMs) }),
+          Effect.map((response) => bodyWithDeadline(response, request as Request<unknown>, tracker, deadline, timeoutMs)),
+          Effect.provideService(ClientTrace, tracker.hooks)
+        )
+      }) as Effect.Effect<Response<TransportError>, ClientError | E, R>
     }
-    return service
+
+    return fromExecute(execute, transport.closeIdleConnections)
   })
+
+/**
+ * A Client from its one primitive (see {@link Execute}): `do` and the verbs derive from it. A
+ * verb whose URL, method or header fields are invalid fails with the error `Request.make`
+ * gives (`InvalidUrl`, `InvalidMethod`, `InvalidHeader`), before anything is sent.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromExecute = (execute: Execute, closeIdleConnections: Effect.Effect<void> = Effect.void): ClientService => {
+  const verb = <E>(method: string, url: string | URL, body: ClientBodyInit<E> | undefined, init: ClientRequestInit | undefined) =>
+    Effect.suspend(() => {
+      const made = Request.make<E>({
+        method,
+        url,
+        ...(init?.headers === undefined ? {} : { headers: init.headers }),
+        ...(body === undefined ? {} : { body: typeof body === "string" ? Body.text(body) : body instanceof Uint8Array ? Body.bytes(body) : body })
+      })
+      if (Either.isLeft(made)) return Effect.fail(made.left)
+      if (init?.contentType !== undefined) made.right.headers.set("Content-Type", init.contentType)
+      return execute(made.right, Effect.scope, init)
+    })
+  return {
+    execute,
+    do: (request, options) => execute(request, Effect.scope, options),
+    get: (url, init) => verb("GET", url, undefined, init),
+    head: (url, init) => verb("HEAD", url, undefined, init),
+    delete: (url, init) => verb("DELETE", url, undefined, init),
+    options: (url, init) => verb("OPTIONS", url, undefined, init),
+    post: (url, body, init) => verb("POST", url, body, init),
+    put: (url, body, init) => verb("PUT", url, body, init),
+    patch: (url, body, init) => verb("PATCH", url, body, init),
+    closeIdleConnections
+  }
+}
+
+/**
+ * `client` with `middleware` around its `execute` (every verb goes through it).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const wrap = (client: ClientService, middleware: ClientMiddleware): ClientService =>
+  fromExecute(middleware(client.execute), client.closeIdleConnections)
 
 /** A hop's Scope inside the caller's, forked on first need (a body still arriving, an upgrade). */
 class HopScope {
   private made: Scope.CloseableScope | undefined = undefined
   readonly get: Effect.Effect<Scope.Scope>
 
-  constructor(outer: Scope.Scope) {
+  /** `outer` gives the caller's Scope; it runs only when a hop needs a Scope. */
+  constructor(outer: Effect.Effect<Scope.Scope>) {
     this.get = Effect.suspend(() =>
-      this.made !== undefined ? Effect.succeed(this.made) : Effect.tap(Scope.fork(outer, ExecutionStrategy.sequential), (s) => {
+      this.made !== undefined ? Effect.succeed(this.made) : Effect.tap(Effect.flatMap(outer, (o) => Scope.fork(o, ExecutionStrategy.sequential)), (s) => {
         this.made = s
       })
     )
@@ -414,16 +483,33 @@ const withoutCookiesSetBy = (cookies: string, setCookies: ReadonlyArray<string>)
  */
 export class Client extends Context.Tag("effect-nethttp/Client")<Client, ClientService>() {
   /** A Client with these settings over the Transport in context. */
-  static readonly layer = (config: ClientConfig = {}): Layer.Layer<Client, never, Transport> =>
+  static readonly layer = (config: ClientConfig = {}): Layer.Layer<Client, InvalidConfig, Transport> =>
     Layer.effect(Client, Effect.flatMap(Transport, (transport) => make(transport, config)))
 
+  /** Builds a Client with these settings over the Transport in context. */
+  static readonly make = (config: ClientConfig = {}): Effect.Effect<ClientService, InvalidConfig, Transport> =>
+    Effect.flatMap(Transport, (transport) => make(transport, config))
+
+  /** A Client from its one primitive (see {@link Execute}); `do` and the verbs derive from it. */
+  static readonly fromExecute = fromExecute
+
+  /** `client` with `middleware` around its `execute`. */
+  static readonly wrap = wrap
+
+  /** A Layer putting `middleware` around the Client it is given. */
+  static readonly layerMiddleware = (middleware: ClientMiddleware): Layer.Layer<Client, never, Client> =>
+    Layer.effect(Client, Effect.map(Client, (client) => wrap(client, middleware)))
+
   /** A Client that keeps cookies in the `CookieJar` in context. */
-  static readonly layerWithCookieJar = (config: Omit<ClientConfig, "jar"> = {}): Layer.Layer<Client, never, Transport | CookieJar> =>
+  static readonly layerWithCookieJar = (config: Omit<ClientConfig, "jar"> = {}): Layer.Layer<Client, InvalidConfig, Transport | CookieJar> =>
     Layer.effect(
       Client,
       Effect.flatMap(Effect.all([Transport, CookieJar]), ([transport, jar]) => make(transport, { ...config, jar }))
     )
 
-  /** A Client with no timeout, Go's redirect policy and no jar (Go's `DefaultClient`), over the Transport in context. */
-  static readonly default: Layer.Layer<Client, never, Transport> = Client.layer()
+  /**
+   * A Client with no timeout, Go's redirect policy and no jar (Go's `DefaultClient`), with a
+   * Transport of the default settings of its own (`Transport.layerDefault`).
+   */
+  static readonly layerDefault: Layer.Layer<Client> = Layer.orDie(Client.layer()).pipe(Layer.provide(Transport.layerDefault))
 }

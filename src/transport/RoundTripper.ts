@@ -29,6 +29,7 @@ import { type Delivery, Exchange, type Failure, PersistConn } from "./PersistCon
 import { Destinations, type Prepared, prepare, urlText } from "./prepare.js"
 import { shouldRetry } from "./retry.js"
 import type { Route } from "./route.js"
+import { fromRoundTrip, type RoundTrip } from "./roundTrip.js"
 import type { PoolStats, TransportService } from "./Transport.js"
 import { UpgradeResponse, withBuffered } from "./UpgradeResponse.js"
 
@@ -405,17 +406,20 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
         })
       })
 
-    const service: TransportService = {
-      roundTrip: (request) => Effect.flatMap(Effect.scope, (scope) => run(request, fixedScope(scope), Effect.succeed)),
-      // The Scope is made only when the response needs one (a streamed body or an upgrade), and
-      // closed once `use` is done.
-      roundTripWith: (request, use) => run(request, lazyScope, use),
-      // The Scope comes from the caller's effect, run only for a streamed body or an upgrade.
-      roundTripIn: (request, scope) => run(request, new GivenScope(scope), Effect.succeed),
+    // The one primitive: the Scope comes from the caller's effect, run only for a streamed body
+    // or an upgrade; the Transport's other methods derive from it (Transport.fromRoundTrip).
+    // `scope` runs in the caller's fiber (or one it forks, which inherits its context), so its
+    // requirements R are met there: the cast only carries R to the result's type.
+    const roundTrip: RoundTrip = <E, R>(request: Request<E>, scope: Effect.Effect<Scope.Scope, never, R>) =>
+      run(request, new GivenScope(scope as Effect.Effect<Scope.Scope>), Effect.succeed) as Effect.Effect<Response<TransportError>, TransportError | E, R>
+    const service = fromRoundTrip(roundTrip, {
       closeIdleConnections: Effect.sync(() => pool.closeIdleConnections()),
       stats: Effect.sync((): PoolStats => pool.stats())
-    }
-    return service
+    })
+    // The same as the derived `roundTripWith`, without its Effect.onExit: the attempt closes a
+    // Scope made for the response around `use` itself (see `attempt`). A wrapped Transport uses
+    // the derived one.
+    return { ...service, roundTripWith: (request, use) => run(request, lazyScope, use) } satisfies TransportService
   })
 
 /** A request head to write; a class, not an object literal, so that V8 never pretenures it (see PoolState). */
@@ -451,18 +455,6 @@ interface ScopeSource {
   readonly use: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
-/** The caller's Scope (`roundTrip`). */
-const fixedScope = (scope: Scope.Scope): ScopeSource => ({ get: Effect.succeed(scope), use: (effect) => effect })
-
-/** A Scope from the caller's effect, run on first need (`roundTripIn`). */
-class GivenScope implements ScopeSource {
-  constructor(readonly get: Effect.Effect<Scope.Scope>) {}
-
-  use<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
-    return effect
-  }
-}
-
 /** A Scope made on first need and closed after the caller's use (`roundTripWith`). */
 class LazyScope implements ScopeSource {
   private made: Scope.CloseableScope | undefined = undefined
@@ -480,6 +472,17 @@ class LazyScope implements ScopeSource {
 }
 
 const lazyScope = (): ScopeSource => new LazyScope()
+
+/** A Scope from the caller's effect, run on first need (`roundTripIn`). */
+class GivenScope implements ScopeSource {
+  constructor(readonly get: Effect.Effect<Scope.Scope>) {}
+
+  use<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return effect
+  }
+}
+
+
 
 const firstFailure = <E>(cause: Cause.Cause<E>): E | undefined => Option.getOrUndefined(Cause.failureOption(cause))
 

@@ -16,10 +16,12 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 import type { Request } from "../domain/Request.js"
 import type { Response } from "../domain/Response.js"
-import { Dialer } from "../net/Dialer.js"
-import { dialTimeoutMs, resolve, type TransportConfig } from "./config.js"
+import type { InvalidConfig } from "../domain/configErrors.js"
+import { Dialer, make as makeDialer } from "../net/Dialer.js"
+import { dialTimeoutMs, type TransportConfig, validateTransportConfig } from "./config.js"
 import type { TransportError } from "./errors.js"
-import { make } from "./RoundTripper.js"
+import { make as makeRoundTripper } from "./RoundTripper.js"
+import { fromRoundTrip, type RoundTrip, type TransportMiddleware, wrap } from "./roundTrip.js"
 
 /**
  * One pool key's connections (Go's `connsPerHost`, `idleConn`, `idleConnWait`).
@@ -95,10 +97,10 @@ export interface TransportService {
    * the body as `roundTrip`'s does: read the body to the end and the connection returns to the
    * pool; close the Scope before that and the connection is closed.
    */
-  readonly roundTripIn: <E = never>(
+  readonly roundTripIn: <E = never, R = never>(
     request: Request<E>,
-    scope: Effect.Effect<Scope.Scope>
-  ) => Effect.Effect<Response<TransportError>, TransportError | E>
+    scope: Effect.Effect<Scope.Scope, never, R>
+  ) => Effect.Effect<Response<TransportError>, TransportError | E, R>
   /** Closes every idle connection (Go's `CloseIdleConnections`); active ones are untouched. */
   readonly closeIdleConnections: Effect.Effect<void>
   /** A snapshot of the pool. */
@@ -113,12 +115,31 @@ export interface TransportService {
  * @category services
  */
 export class Transport extends Context.Tag("effect-nethttp/Transport")<Transport, TransportService>() {
+  /**
+   * A Transport from its one primitive (see {@link RoundTrip}); the other methods derive from it.
+   */
+  static readonly fromRoundTrip = fromRoundTrip
+
+  /** `transport` with `middleware` around its round trips (Go's RoundTripper wrappers). */
+  static readonly wrap = wrap
+
+  /**
+   * A Layer putting `middleware` around the Transport it is given:
+   * `Transport.layerMiddleware(retry).pipe(Layer.provide(Transport.layerDefault))`.
+   */
+  static readonly layerMiddleware = (middleware: TransportMiddleware): Layer.Layer<Transport, never, Transport> =>
+    Layer.effect(Transport, Effect.map(Transport, (transport) => wrap(transport, middleware)))
+
+  /** Builds a Transport with these settings over `dialer`; its connections belong to the Scope. */
+  static readonly make = (config: TransportConfig = {}): Effect.Effect<TransportService, InvalidConfig, Scope.Scope> =>
+    Effect.flatMap(validateTransportConfig(config), (resolved) => makeRoundTripper(makeDialer({ timeout: dialTimeoutMs(config) }), resolved))
+
   /** A Transport that dials with the `Dialer` in context (replace it in tests). */
-  static readonly layerWithDialer = (config: TransportConfig = {}): Layer.Layer<Transport, never, Dialer> =>
-    Layer.scoped(Transport, Effect.flatMap(Dialer, (dialer) => make(dialer, resolve(config))))
+  static readonly layerWithDialer = (config: TransportConfig = {}): Layer.Layer<Transport, InvalidConfig, Dialer> =>
+    Layer.scoped(Transport, Effect.flatMap(validateTransportConfig(config), (resolved) => Effect.flatMap(Dialer, (dialer) => makeRoundTripper(dialer, resolved))))
 
   /** A Transport over TCP with these settings (`dialTimeout` for the dialer). */
-  static readonly layer = (config: TransportConfig = {}): Layer.Layer<Transport> =>
+  static readonly layer = (config: TransportConfig = {}): Layer.Layer<Transport, InvalidConfig> =>
     Transport.layerWithDialer(config).pipe(
       Layer.provide(Dialer.layer({ timeout: dialTimeoutMs(config) }))
     )
@@ -127,5 +148,5 @@ export class Transport extends Context.Tag("effect-nethttp/Transport")<Transport
    * A Transport with the default settings (Go's `DefaultTransport`, but 100 idle connections per
    * host); proxies from the environment, read when the Layer is built.
    */
-  static readonly default: Layer.Layer<Transport> = Transport.layer()
+  static readonly layerDefault: Layer.Layer<Transport> = Layer.orDie(Transport.layer())
 }

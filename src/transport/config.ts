@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { Duration } from "effect"
+import { Duration, Either } from "effect"
+import { checkDuration, checkInteger, type InvalidConfig } from "../domain/configErrors.js"
 import { Headers, type HeadersInput } from "../domain/Headers.js"
 import { DEFAULT_MAX_RESPONSE_HEADER_BYTES } from "../domain/http1/Parser.js"
 import type { TlsClientOptions } from "../net/tls.js"
@@ -34,15 +35,16 @@ export type ProxySetting = "environment" | "none" | URL | string | ProxyFunc
  * @category models
  */
 export interface TransportConfig {
-  /** Idle connections kept across all hosts; 0 means no limit. Default 100 (Go's DefaultTransport). */
+  /** Idle connections kept across all hosts; 0 means no limit. Default 100 (Go's DefaultTransport). A whole number >= 0. */
   readonly maxIdleConns?: number
   /**
    * Idle connections kept per host. Default 100, NOT Go's 2 (`DefaultMaxIdleConnsPerHost`):
    * with 2, a client running 50 requests at a time to one host closes 48 connections after
-   * every wave and dials them again, the most-cited pitfall of Go's client. 0 keeps none.
+   * every wave and dials them again, the most-cited pitfall of Go's client. 0 keeps none, and
+   * so does a negative number (Go's meaning of a negative `MaxIdleConnsPerHost`). A whole number.
    */
   readonly maxIdleConnsPerHost?: number
-  /** Connections per host counting dialing, active and idle; 0 means no limit (Go's default). */
+  /** Connections per host counting dialing, active and idle; 0 means no limit (Go's default). A whole number >= 0. */
   readonly maxConnsPerHost?: number
   /** How long a connection may stay idle before it is closed; 0 means forever. Default 90 s. */
   readonly idleConnTimeout?: Duration.DurationInput
@@ -54,11 +56,14 @@ export interface TransportConfig {
   readonly disableKeepAlives?: boolean
   /** Do not ask for gzip (no transparent decompression). Default false. */
   readonly disableCompression?: boolean
-  /** The response head limit in bytes. Default 10 MiB (Go's default). */
+  /** The response head limit in bytes; 0 means the default, 10 MiB (Go's). A whole number >= 0. */
   readonly maxResponseHeaderBytes?: number
   /** How long a TCP connect may take. Default 30 s (Go's DefaultTransport dialer). Ignored by `layerWithDialer`. */
   readonly dialTimeout?: Duration.DurationInput
-  /** Informational (1xx) responses skipped before a final one; more fail the round trip. Default 5 (Go's). */
+  /**
+   * Informational (1xx) responses skipped before a final one; more fail the round trip (0: any
+   * 1xx response but 101 fails it). Default 5 (Go's). A whole number >= 0.
+   */
   readonly max1xxResponses?: number
   /** Which proxy each request goes through. Default `"environment"`. */
   readonly proxy?: ProxySetting
@@ -101,20 +106,35 @@ const millis = (d: Duration.DurationInput | undefined, fallback: number): number
 const count = (n: number | undefined, fallback: number): number =>
   n === undefined || !Number.isFinite(n) || n < 0 ? fallback : Math.floor(n)
 
-/** The dial timeout of `config` in milliseconds (30 s by default), without resolving the rest. */
-export const dialTimeoutMs = (config: TransportConfig): number => millis(config.dialTimeout, 30_000)
+/** The dial timeout of `config` in milliseconds (30 s by default), without resolving the rest. Never throws: a bad value gives the default (`validateTransportConfig` reports it). */
+export const dialTimeoutMs = (config: TransportConfig): number => {
+  try {
+    return millis(config.dialTimeout, 30_000)
+  } catch {
+    return 30_000
+  }
+}
 
-/** Fills in the defaults. Negative or non-finite counts take the default. */
+/**
+ * Fills in the defaults. Expects a config that `validateTransportConfig` accepts (which returns
+ * the same object); given other values it coerces them as before: a negative or non-finite
+ * count takes the default.
+ */
 export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   maxIdleConns: count(config.maxIdleConns, 100),
-  maxIdleConnsPerHost: count(config.maxIdleConnsPerHost, DEFAULT_MAX_IDLE_CONNS_PER_HOST),
+  maxIdleConnsPerHost: config.maxIdleConnsPerHost !== undefined && config.maxIdleConnsPerHost < 0
+    ? 0 // Go: a negative MaxIdleConnsPerHost keeps no idle connection
+    : count(config.maxIdleConnsPerHost, DEFAULT_MAX_IDLE_CONNS_PER_HOST),
   maxConnsPerHost: count(config.maxConnsPerHost, 0),
   idleConnTimeoutMs: millis(config.idleConnTimeout, 90_000),
   responseHeaderTimeoutMs: millis(config.responseHeaderTimeout, 0),
   expectContinueTimeoutMs: millis(config.expectContinueTimeout, 1_000),
   disableKeepAlives: config.disableKeepAlives ?? false,
   disableCompression: config.disableCompression ?? false,
-  maxResponseHeaderBytes: count(config.maxResponseHeaderBytes, DEFAULT_MAX_RESPONSE_HEADER_BYTES),
+  // Go: "Zero means to use a default limit."
+  maxResponseHeaderBytes: config.maxResponseHeaderBytes === 0
+    ? DEFAULT_MAX_RESPONSE_HEADER_BYTES
+    : count(config.maxResponseHeaderBytes, DEFAULT_MAX_RESPONSE_HEADER_BYTES),
   dialTimeoutMs: dialTimeoutMs(config),
   max1xxResponses: count(config.max1xxResponses, 5),
   proxy: proxyOf(config.proxy ?? "environment", config.env),
@@ -122,6 +142,45 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   tls: config.tls ?? {},
   tlsHandshakeTimeoutMs: millis(config.tlsHandshakeTimeout, 10_000)
 })
+
+/**
+ * The first numeric setting of `config` that makes no sense, if any: every count and byte size
+ * a whole number >= 0 (`maxIdleConnsPerHost` may be negative: keep none, as in Go), every
+ * duration one that `Duration.decode` reads, not negative and not NaN (`Duration.infinity`
+ * means never). Proxy settings are checked where they are read.
+ */
+const firstInvalid = (config: TransportConfig): InvalidConfig | undefined => {
+  const checks = [
+    checkInteger("Transport", "maxIdleConns", config.maxIdleConns, 0),
+    checkInteger("Transport", "maxIdleConnsPerHost", config.maxIdleConnsPerHost, Number.MIN_SAFE_INTEGER),
+    checkInteger("Transport", "maxConnsPerHost", config.maxConnsPerHost, 0),
+    checkDuration("Transport", "idleConnTimeout", config.idleConnTimeout),
+    checkDuration("Transport", "responseHeaderTimeout", config.responseHeaderTimeout),
+    checkDuration("Transport", "expectContinueTimeout", config.expectContinueTimeout),
+    checkInteger("Transport", "maxResponseHeaderBytes", config.maxResponseHeaderBytes, 0),
+    checkDuration("Transport", "dialTimeout", config.dialTimeout),
+    checkInteger("Transport", "max1xxResponses", config.max1xxResponses, 0),
+    checkDuration("Transport", "tlsHandshakeTimeout", config.tlsHandshakeTimeout)
+  ]
+  for (const check of checks) if (Either.isLeft(check)) return check.left
+  return undefined
+}
+
+/**
+ * Checks the numeric settings of `config` and fills in the defaults: the resolved config, or
+ * `InvalidConfig` naming the first setting that makes no sense (a negative count where a
+ * negative means nothing, a fraction, NaN, an infinite count, a duration that does not parse
+ * or is negative). For a valid config the result is `resolve(config)`.
+ *
+ * Pure and synchronous; an `Either` is an Effect, so a Layer can `yield*` it.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const validateTransportConfig = (config: TransportConfig = {}): Either.Either<ResolvedConfig, InvalidConfig> => {
+  const invalid = firstInvalid(config)
+  return invalid === undefined ? Either.right(resolve(config)) : Either.left(invalid)
+}
 
 const proxyOf = (setting: ProxySetting, env: Readonly<Record<string, string | undefined>> | undefined): ProxyFunc | undefined => {
   if (setting === "none") return undefined

@@ -41,7 +41,7 @@ describe("Dialer and Conn over TCP", () => {
       expect(yield* readAll(conn)).toBe("hello, world")
       // After end of input, read keeps answering None.
       expect(Option.isNone(yield* conn.read)).toBe(true)
-    }).pipe(Effect.scoped, Effect.provide(Dialer.default)))
+    }).pipe(Effect.scoped, Effect.provide(Dialer.layerDefault)))
 
   it.live("a write waits for room when the peer does not read, and completes once it does", () =>
     Effect.gen(function*() {
@@ -75,7 +75,7 @@ describe("Dialer and Conn over TCP", () => {
       expect(written).toBe(64)
       yield* Effect.sleep("10 millis").pipe(Effect.repeat({ until: () => received === 64 << 20, times: 2000 }))
       expect(received).toBe(64 << 20)
-    }).pipe(Effect.scoped, Effect.provide(Dialer.default)))
+    }).pipe(Effect.scoped, Effect.provide(Dialer.layerDefault)))
 
   it.live("closing the Scope closes the socket exactly once, and the peer sees end of input", () =>
     Effect.gen(function*() {
@@ -110,7 +110,7 @@ describe("Dialer and Conn over TCP", () => {
       expect(peerEnded).toBe(true)
       const write = yield* Effect.either(conn.write(text("late")))
       expect(write._tag === "Left" && write.left.code).toBe("closed")
-    }).pipe(Effect.scoped, Effect.provide(Dialer.default)))
+    }).pipe(Effect.scoped, Effect.provide(Dialer.layerDefault)))
 
   it.live("a peer reset fails a pending read with the system's code", () =>
     Effect.gen(function*() {
@@ -124,7 +124,7 @@ describe("Dialer and Conn over TCP", () => {
       // A reset after the handshake is ECONNRESET; some kernels report a plain end of input first.
       if (result._tag === "Left") expect(result.left).toMatchObject({ _tag: "ConnError", op: "read", code: "ECONNRESET" })
       else expect(result.right).toBe("")
-    }).pipe(Effect.scoped, Effect.provide(Dialer.default)))
+    }).pipe(Effect.scoped, Effect.provide(Dialer.layerDefault)))
 
   it.live("dialing a closed port fails with DialError refused", () =>
     Effect.gen(function*() {
@@ -133,7 +133,7 @@ describe("Dialer and Conn over TCP", () => {
       const error = yield* Effect.flip(dialer.dial({ host: "127.0.0.1", port }))
       expect(error).toBeInstanceOf(DialError)
       expect(error).toMatchObject({ reason: "refused", code: "ECONNREFUSED", host: "127.0.0.1", port })
-    }).pipe(Effect.scoped, Effect.provide(Dialer.default)))
+    }).pipe(Effect.scoped, Effect.provide(Dialer.layerDefault)))
 
   it.effect("the dial timeout runs on the TestClock and destroys the half-open socket", () => {
     const sockets: Array<net.Socket> = []
@@ -178,7 +178,7 @@ describe("Listener", () => {
       yield* Scope.close(scope, Exit.void)
       const refused = yield* Effect.flip(dialer.dial({ host: "127.0.0.1", port: listener.port }))
       expect(refused.reason).toBe("refused")
-    }).pipe(Effect.scoped, Effect.provide(Dialer.default)))
+    }).pipe(Effect.scoped, Effect.provide(Dialer.layerDefault)))
 
   it.live("an address in use is a ListenError with its code", () =>
     Effect.gen(function*() {

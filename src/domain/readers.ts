@@ -1,0 +1,193 @@
+/**
+ * Readers of a message body (what `Response`'s `text`, `bytes`, `json`, `schemaJson`,
+ * `bytesAtMost` and `textAtMost` run), and the cheap Scope the static readers give a response.
+ *
+ * Fast paths: a body that arrived whole (Empty, Bytes) is decoded directly, with no stream
+ * machinery; a streamed body is read through its `pull` when it has one, into one growing
+ * buffer (`ByteGatherer`), and decoded once at the end.
+ *
+ * @module
+ * @since 0.1.0
+ */
+import { Cause, Context, Effect, Exit, FiberRef, Option, Scope, Stream } from "effect"
+import type { ParseError } from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Body from "./Body.js"
+import { ByteGatherer } from "./ByteGatherer.js"
+import { ResponseBodyError, ResponseBodyTooLarge } from "./errors.js"
+
+// UTF-8, replacing invalid sequences and dropping a leading BOM (as fetch's `Response.text()`).
+const decoder = new TextDecoder()
+
+const EMPTY = new Uint8Array(0)
+
+/** The bytes as text (UTF-8; invalid sequences become U+FFFD; a leading BOM is dropped). */
+export const decode = (bytes: Uint8Array): string => (bytes.length === 0 ? "" : decoder.decode(bytes))
+
+const EXCERPT = 64
+
+const invalidJson = (text: string, error: unknown): ResponseBodyError =>
+  new ResponseBodyError({
+    reason: "invalid-json",
+    detail: error instanceof Error ? error.message : String(error),
+    excerpt: text.length > EXCERPT ? `${text.slice(0, EXCERPT)}…` : text,
+    length: Buffer.byteLength(text)
+  })
+
+/** Parses `text` as JSON, or fails with a `ResponseBodyError` quoting its start. */
+export const parseJson = (text: string): Effect.Effect<unknown, ResponseBodyError> => {
+  try {
+    return Effect.succeed(JSON.parse(text))
+  } catch (error) {
+    return Effect.fail(invalidJson(text, error))
+  }
+}
+
+/** The whole body (Go's `io.ReadAll`): `Body.collect`. */
+export const bytes = <E>(body: Body.Body<E>): Effect.Effect<Uint8Array, E> => Body.collect(body)
+
+/** The whole body as UTF-8 text. */
+export const text = <E>(body: Body.Body<E>): Effect.Effect<string, E> => {
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed("")
+    case "Bytes":
+      return Effect.sync(() => decode(body.bytes))
+    default:
+      return Effect.map(Body.collect(body), decode)
+  }
+}
+
+/** The whole body parsed as JSON. */
+export const json = <E>(body: Body.Body<E>): Effect.Effect<unknown, E | ResponseBodyError> => {
+  switch (body._tag) {
+    case "Bytes":
+      return Effect.suspend(() => parseJson(decode(body.bytes)))
+    default:
+      return Effect.flatMap(text(body), parseJson)
+  }
+}
+
+/** A reader of a body as JSON decoded by `schema` (the decoder is made once, here). */
+export const schemaJson = <A, I, R>(
+  schema: Schema.Schema<A, I, R>
+): <E>(body: Body.Body<E>) => Effect.Effect<A, E | ResponseBodyError | ParseError, R> => {
+  const decodeUnknown = Schema.decodeUnknown(schema)
+  return (body) => Effect.flatMap(json(body), (u) => decodeUnknown(u))
+}
+
+// A limit as a count of bytes: a negative or NaN limit counts as 0, a fraction is rounded down.
+const limitOf = (n: number): number => (n > 0 ? Math.floor(n) : 0)
+
+/**
+ * At most `limit` bytes of the body: the whole body when it is no longer, else a failure with
+ * `ResponseBodyTooLarge` as soon as the bytes read (or the declared length) pass the limit.
+ * Reading stops there; the rest of the body is left unread (see `Response.bytesAtMost`).
+ */
+export const bytesAtMost = <E>(body: Body.Body<E>, n: number): Effect.Effect<Uint8Array, E | ResponseBodyTooLarge> => {
+  const limit = limitOf(n)
+  switch (body._tag) {
+    case "Empty":
+      return Effect.succeed(EMPTY)
+    case "Bytes": {
+      const length = body.bytes.length
+      return length <= limit
+        ? Effect.succeed(body.bytes)
+        : Effect.fail(new ResponseBodyTooLarge({ limit, received: length, contentLength: length }))
+    }
+    case "Stream":
+    case "Rewindable": {
+      const length = body.length
+      if (length !== undefined && length > limit) {
+        return Effect.fail(new ResponseBodyTooLarge({ limit, received: 0, contentLength: length }))
+      }
+      if (body._tag === "Stream" && body.pull !== undefined) return pullAtMost(body.pull, limit, length)
+      return streamAtMost(Body.toStream(body), limit, length)
+    }
+  }
+}
+
+/** At most `limit` bytes of the body as UTF-8 text (see `bytesAtMost`). */
+export const textAtMost = <E>(body: Body.Body<E>, n: number): Effect.Effect<string, E | ResponseBodyTooLarge> =>
+  Effect.map(bytesAtMost(body, n), decode)
+
+const tooLarge = (limit: number, received: number, length: number | undefined): ResponseBodyTooLarge =>
+  new ResponseBodyTooLarge({ limit, received, contentLength: length })
+
+// Pulls chunks into one buffer until the end or the limit, without the Stream machinery.
+const pullAtMost = <E>(
+  pull: Effect.Effect<Uint8Array, Option.Option<E>>,
+  limit: number,
+  length: number | undefined
+): Effect.Effect<Uint8Array, E | ResponseBodyTooLarge> =>
+  Effect.suspend(() => {
+    const gathered = new ByteGatherer(length ?? -1)
+    const loop: Effect.Effect<Uint8Array, E | ResponseBodyTooLarge> = Effect.matchEffect(pull, {
+      onFailure: (e) => (Option.isNone(e) ? Effect.succeed(gathered.result()) : Effect.fail(e.value)),
+      onSuccess: (chunk) => {
+        const received = gathered.size + chunk.length
+        if (received > limit) return Effect.fail(tooLarge(limit, received, length))
+        gathered.push(chunk)
+        return loop
+      }
+    })
+    return loop
+  })
+
+// The same over a Stream: the fold stops (and the stream's resources are released) at the limit.
+const streamAtMost = <E>(
+  stream: Stream.Stream<Uint8Array, E>,
+  limit: number,
+  length: number | undefined
+): Effect.Effect<Uint8Array, E | ResponseBodyTooLarge> =>
+  Effect.suspend(() => {
+    const gathered = new ByteGatherer(length ?? -1)
+    let received = 0
+    return Effect.flatMap(
+      Stream.runFoldWhile(stream, gathered, () => received <= limit, (g, chunk) => {
+        received += chunk.length
+        if (received <= limit) g.push(chunk)
+        return g
+      }),
+      (g) => (received > limit ? Effect.fail(tooLarge(limit, received, length)) : Effect.succeed(g.result()))
+    )
+  })
+
+/**
+ * Runs `effect` (which needs a Scope: a response whose body lives in it) with a Scope made
+ * here, then `read` on its response's body, and closes the Scope with the outcome, whatever it
+ * is (success, failure, interruption), as `Effect.scoped` would.
+ *
+ * Cheaper than `Effect.scoped` (or `Effect.provideService` + `Effect.onExit`), which wraps the
+ * effect twice in an uninterruptible region (`provideService` restores the context with
+ * `acquireUseRelease`, then `onExit` closes the Scope): here one region does both, setting the
+ * context's Scope and restoring it by hand. `read` runs in the caller's context.
+ */
+export const scopedRead = <E1, E2, R, A, E3, R3>(
+  effect: Effect.Effect<{ readonly body: Body.Body<E1> }, E2, R>,
+  read: (body: Body.Body<E1>) => Effect.Effect<A, E3, R3>
+): Effect.Effect<A, E2 | E3, Exclude<R, Scope.Scope> | R3> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(Scope.make(), (scope) =>
+      Effect.withFiberRuntime<A, E2 | E3, Exclude<R, Scope.Scope> | R3>((fiber) => {
+        const outer = fiber.currentContext
+        const back = FiberRef.set(FiberRef.currentContext, outer)
+        return Effect.zipRight(
+          FiberRef.set(FiberRef.currentContext, Context.add(outer, Scope.Scope, scope)),
+          Effect.matchCauseEffect(restore(effect as Effect.Effect<{ readonly body: Body.Body<E1> }, E2>), {
+            onFailure: (cause) => Effect.zipRight(back, closeWith(scope, Exit.failCause(cause))),
+            onSuccess: (response) =>
+              Effect.zipRight(
+                back,
+                Effect.flatMap(Effect.exit(restore(read(response.body))), (exit) => closeWith(scope, exit))
+              )
+          })
+        )
+      })))
+
+// Closes `scope` with `exit`, then ends as `exit` (a defect of a finalizer added after a failure).
+const closeWith = <A, E>(scope: Scope.CloseableScope, exit: Exit.Exit<A, E>): Effect.Effect<A, E> =>
+  Effect.matchCauseEffect(Scope.close(scope, exit), {
+    onFailure: (cause) => Effect.failCause(Exit.isFailure(exit) ? Cause.sequential(exit.cause, cause) : cause),
+    onSuccess: () => exit
+  })
