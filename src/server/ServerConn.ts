@@ -21,7 +21,7 @@ import { encodeChunk, encodeLastChunk, withBody } from "../domain/http1/writer.j
 import * as Status from "../domain/Status.js"
 import type { Conn, Receiver } from "../net/Conn.js"
 import { ConnError } from "../net/errors.js"
-import { cannedReply, CONTINUE, headProblem, parseErrorReply } from "./cannedReplies.js"
+import { cannedReply, CONTINUE, headOnly, headProblem, parseErrorReply } from "./cannedReplies.js"
 import type { ConnInfo, ConnState, ResolvedServerConfig } from "./config.js"
 import { HijackError, InterimResponseError, InvalidStatusError, RequestBodyError, ServerTimeoutError, type TimeoutPhase } from "./errors.js"
 import { clientAbortFiberId, type Handler } from "./Handler.js"
@@ -292,7 +292,7 @@ export class ServerConn implements Receiver {
       return Effect.flatMap(this.awaitInput(), () => this.nextRequest())
     }
     if (r === EOF || this.timedOut !== undefined || this.eof) return this.closeNow
-    return this.replyAndClose(parseErrorReply(this.parser.error!))
+    return this.replyAndClose(parseErrorReply(this.parser.error!), false)
   }
 
   private handle(head: RequestHead): Effect.Effect<void> {
@@ -748,7 +748,9 @@ export class ServerConn implements Receiver {
     )
   }
 
-  private replyAndClose(reply: Buffer): Effect.Effect<void> {
+  /** Writes a canned reply and closes; `ofRequest`: it answers the current request (whose HEAD gets no body, RFC 9110 §9.3.2). */
+  private replyAndClose(reply: Buffer, ofRequest = true): Effect.Effect<void> {
+    if (ofRequest && this.head?.method === "HEAD") reply = headOnly(reply)
     this.phase = WRITE
     this.closeExchange()
     return Effect.zipRight(Effect.ignore(this.conn.write(reply)), this.closeGracefully)

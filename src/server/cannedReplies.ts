@@ -23,6 +23,15 @@ export const cannedReply = (code: number, detail?: string): Buffer => {
 }
 
 /**
+ * A canned reply without its body, for an answer to HEAD (RFC 9110 §9.3.2: the same fields,
+ * Content-Length included, and no content).
+ */
+export const headOnly = (reply: Buffer): Buffer => {
+  const end = reply.indexOf("\r\n\r\n")
+  return end < 0 ? reply : reply.subarray(0, end + 4)
+}
+
+/**
  * The reply to a request that failed to parse: 431 for an oversized head, 501 for an
  * unsupported transfer coding, 505 for an unsupported version, else 400 (Go's replies).
  */

@@ -97,8 +97,8 @@ const readHead = (head: string): { status: number; statusText: string; headers: 
 }
 
 /**
- * A canned reply as recorded. Its body is left out for HEAD: the server writes it (and closes),
- * but a client reads no body after a HEAD (RFC 9110 §9.3.2).
+ * A canned reply as recorded. Its body is left out for HEAD, as the server leaves it out
+ * (RFC 9110 §9.3.2).
  */
 const fromCanned = (
   reply: Buffer,

@@ -486,3 +486,22 @@ describe("6. interimHead: a 1xx status line and fields, no Date, no framing", ()
     })
   }
 })
+
+describe("7. a canned reply to HEAD carries no body (RFC 9110 §9.3.2)", () => {
+  for (const [name, handler] of [
+    ["a failing handler (500)", () => Effect.fail("boom")],
+    ["an invalid status (500)", () => Effect.succeed(ServerResponse.text("x", { status: 1000 }))]
+  ] as const) {
+    it.live(name, () =>
+      Effect.gen(function*() {
+        const server = yield* startServer({ handler })
+        const c = yield* rawConnect(server.port)
+        yield* c.send("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+        expect(yield* c.closed()).toBe(true)
+        const raw = c.received()
+        expect(raw.startsWith("HTTP/1.1 500 ")).toBe(true)
+        expect(field(raw, "Content-Length")).not.toBe("0")
+        expect(raw.endsWith("\r\n\r\n")).toBe(true)
+      }).pipe(Effect.scoped))
+  }
+})
