@@ -37,6 +37,7 @@ export {
   type RequestError
 } from "./transport/Client.js"
 export { type RoundTrip, type TransportMiddleware } from "./transport/roundTrip.js"
+export * as Middleware from "./transport/middleware.js"
 export { type ConfigComponent, InvalidConfig } from "./domain/configErrors.js"
 export * as Redirect from "./transport/redirect.js"
 export { RedirectError, type RedirectPolicy } from "./transport/redirect.js"

@@ -44,6 +44,8 @@ export type Phase = "request" | "pool-wait" | "dial" | "proxy" | "tls-handshake"
  * - `certificate`: the server's certificate did not verify.
  * - `not-tls`: an https URL reached a server that does not speak TLS (a plain HTTP server).
  * - `tls-failed`: any other TLS handshake failure.
+ * - `body-too-large`: the response body passed the limit of `Middleware.limitResponseBody`
+ *   (phase `reading-body`; a `ResponseBodyTooLarge` in `cause`).
  *
  * @since 0.1.0
  * @category errors
@@ -64,6 +66,7 @@ export type TransportFailure =
   | "certificate"
   | "not-tls"
   | "tls-failed"
+  | "body-too-large"
 
 /**
  * A round trip failed: in which phase, why, on which connection.
