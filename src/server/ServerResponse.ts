@@ -127,13 +127,14 @@ export const html = (body: string, init?: ResponseInit): ServerResponse =>
 export const bytes = (body: Uint8Array, init?: ResponseInit): ServerResponse => build(Body.bytes(body), init, undefined)
 
 /**
- * `value` as JSON, `Content-Type: application/json`; fails when `JSON.stringify` does.
+ * `value` as JSON, `Content-Type: application/json`; a Left when `JSON.stringify` fails (an Either, as
+ * every constructor here that can fail: yield it in `Effect.gen` or return it from a handler).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const json = (value: unknown, init?: ResponseInit): Effect.Effect<ServerResponse, ResponseJsonError> =>
-  Effect.try({
+export const json = (value: unknown, init?: ResponseInit): Either.Either<ServerResponse, ResponseJsonError> =>
+  Either.try({
     try: () => unsafeJson(value, init),
     catch: (error) => new ResponseJsonError({ detail: error instanceof Error ? error.message : String(error) })
   })
