@@ -247,9 +247,15 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
  * @category services
  */
 export class Server extends Context.Tag("effect-nethttp/Server")<Server, ServerService>() {
+  /** The effect behind `layer`: listens now and serves until the Scope closes (a graceful shutdown). */
+  static make<E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, ListenError | InvalidConfig, Scope.Scope | R> {
+    return make(options)
+  }
+
   /**
    * Listens on `options.host:options.port` when built and serves `options.handler` until the
-   * layer's Scope closes, which shuts down gracefully (see `ServerService.shutdown`).
+   * layer's Scope closes, which shuts down gracefully (see `ServerService.shutdown`). Fails
+   * with `InvalidConfig` for a bad setting, before listening.
    */
   static layer<E, R>(options: ServerOptions<E, R>): Layer.Layer<Server, ListenError | InvalidConfig, R> {
     return Layer.scoped(Server, make(options))
