@@ -7,7 +7,8 @@
  * of up to 1.8x between runs. The figure to read is CPU µs per round trip; a change to the
  * Transport's hot path shows here first.
  *
- * Each round runs ours, then undici, for `BENCH_SECONDS` (2) after `BENCH_WARMUP_SECONDS` (1)
+ * Each round runs ours, ours-readme (README's `Response.text(client.get(url))` over the same
+ * Transport), then undici (`BENCH_PEERS` selects), for `BENCH_SECONDS` (2) after `BENCH_WARMUP_SECONDS` (1)
  * with `BENCH_CONCURRENCY` (50) loops; 3 rounds (`BENCH_ROUNDS`), medians. It ends with
  * `info client-inprocess/cpu-per-round-trip <ours/undici>` (lower is better for ours) and
  * `info client-inprocess/round-trips-per-second <ours/undici>`.
@@ -28,6 +29,8 @@ import { fromDuplex } from "../src/net/Conn.js"
 import { Dialer } from "../src/net/Dialer.js"
 import { streamPipe } from "../src/net/Pipe.js"
 import type { TransportError } from "../src/transport/errors.js"
+import { Response as HttpResponse } from "../src/domain/Response.js"
+import { Client } from "../src/transport/Client.js"
 import { Transport } from "../src/transport/Transport.js"
 import { compiled, repoRoot, roundsFromEnv } from "./harness.js"
 
@@ -104,27 +107,39 @@ const FakeDialer = Layer.succeed(Dialer, {
   dial: () => Effect.flatMap(dialStream(), (s) => Effect.acquireRelease(Effect.sync(() => fromDuplex(s)), (c) => c.close))
 })
 
+/** `CONCURRENCY` fibers, each repeating `one` (yielding the body length) through a warm-up and a window. */
+const measureLoops = <E, R>(one: Effect.Effect<number, E, R>): Effect.Effect<Figures, E, R> => {
+  const window = (seconds: number) =>
+    Effect.suspend(() => {
+      const w = new Window(seconds)
+      const loop = Effect.whileLoop({
+        while: () => w.open(),
+        body: () => one,
+        step: (bytes: number) => {
+          if (bytes !== 13) throw new Error(`expected 13 body bytes, got ${bytes}`)
+          w.roundTrips++
+        }
+      })
+      return Effect.as(Effect.forEach(Array.from({ length: CONCURRENCY }), () => loop, { concurrency: "unbounded", discard: true }), w)
+    })
+  return Effect.zipRight(window(WARMUP_SECONDS), Effect.map(window(SECONDS), (w) => w.figures()))
+}
+
+const FakeTransport = Transport.layerWithDialer({}).pipe(Layer.provide(FakeDialer))
+
 /** Our Transport, as an Effect program would use it: `CONCURRENCY` fibers, each repeating `roundTripWith`. */
 const runOurs = (): Promise<Figures> =>
-  Effect.runPromise(Effect.gen(function*() {
-    const transport = yield* Transport
-    const one = transport.roundTripWith(request, read)
-    const window = (seconds: number) =>
-      Effect.suspend(() => {
-        const w = new Window(seconds)
-        const loop = Effect.whileLoop({
-          while: () => w.open(),
-          body: () => one,
-          step: (bytes: number) => {
-            if (bytes !== 13) throw new Error(`expected 13 body bytes, got ${bytes}`)
-            w.roundTrips++
-          }
-        })
-        return Effect.as(Effect.forEach(Array.from({ length: CONCURRENCY }), () => loop, { concurrency: "unbounded", discard: true }), w)
-      })
-    yield* window(WARMUP_SECONDS)
-    return (yield* window(SECONDS)).figures()
-  }).pipe(Effect.provide(Transport.layerWithDialer({}).pipe(Layer.provide(FakeDialer)))))
+  Effect.runPromise(
+    Effect.flatMap(Transport, (transport) => measureLoops(transport.roundTripWith(request, read))).pipe(Effect.provide(FakeTransport))
+  )
+
+/** README's Client idiom over the same Transport: `Response.text(client.get(url))`. */
+const runOursReadme = (): Promise<Figures> =>
+  Effect.runPromise(
+    Effect.flatMap(Client, (client) => measureLoops(Effect.map(HttpResponse.text(client.get("http://127.0.0.1:9/small")), (text) => text.length))).pipe(
+      Effect.provide(Layer.orDie(Client.layer()).pipe(Layer.provide(FakeTransport)))
+    )
+  )
 
 /** undici's Pool over the same pipes: `CONCURRENCY` async loops, each awaiting `request` and the body's text. */
 const runUndici = async (): Promise<Figures> => {
@@ -164,9 +179,12 @@ const median = (xs: ReadonlyArray<number>): number => {
 
 const main = async (): Promise<void> => {
   const rounds = roundsFromEnv()
-  const results = { ours: [] as Array<Figures>, undici: [] as Array<Figures> }
+  const peers = [["ours", runOurs], ["ours-readme", runOursReadme], ["undici", runUndici]] as const
+  const selected = (process.env.BENCH_PEERS ?? "ours,ours-readme,undici").split(",")
+  const results: Record<string, Array<Figures>> = { ours: [], "ours-readme": [], undici: [] }
   for (let round = 1; round <= rounds; round++) {
-    for (const [name, run] of [["ours", runOurs], ["undici", runUndici]] as const) {
+    for (const [name, run] of peers) {
+      if (!selected.includes(name)) continue
       const f = await run()
       results[name].push(f)
       process.stderr.write(`  round ${round} ${name}: ${Math.round(f.roundTrips / f.seconds)} round trips/s, ${(f.cpuMicros / f.roundTrips).toFixed(2)} µs CPU each\n`)
@@ -178,12 +196,20 @@ const main = async (): Promise<void> => {
   console.log("")
   console.log("| peer | round trips/s | µs CPU per round trip |")
   console.log("|---|---:|---:|")
-  for (const name of ["ours", "undici"] as const) {
-    console.log(`| ${name} | ${Math.round(perSecond(results[name])).toLocaleString("en-US")} | ${cpu(results[name]).toFixed(2)} |`)
+  for (const [name] of peers) {
+    if (results[name]!.length === 0) continue
+    console.log(`| ${name} | ${Math.round(perSecond(results[name]!)).toLocaleString("en-US")} | ${cpu(results[name]!).toFixed(2)} |`)
   }
   console.log("")
-  console.log(`info client-inprocess/cpu-per-round-trip ${(cpu(results.ours) / cpu(results.undici)).toFixed(2)}`)
-  console.log(`info client-inprocess/round-trips-per-second ${(perSecond(results.ours) / perSecond(results.undici)).toFixed(2)}`)
+  const ours = results.ours!, readme = results["ours-readme"]!, undici = results.undici!
+  if (ours.length > 0 && undici.length > 0) {
+    console.log(`info client-inprocess/cpu-per-round-trip ${(cpu(ours) / cpu(undici)).toFixed(2)}`)
+    console.log(`info client-inprocess/round-trips-per-second ${(perSecond(ours) / perSecond(undici)).toFixed(2)}`)
+  }
+  if (readme.length > 0 && undici.length > 0) {
+    console.log(`info client-inprocess/readme-cpu-per-round-trip ${(cpu(readme) / cpu(undici)).toFixed(2)}`)
+    console.log(`info client-inprocess/readme-round-trips-per-second ${(perSecond(readme) / perSecond(undici)).toFixed(2)}`)
+  }
 }
 
 main().catch((error: unknown) => {

@@ -11,14 +11,15 @@
  * and 1 MiB, one loop, the upstream and the client both pinned to CPU 0 with `taskset -c 0`,
  * through a second upstream started pinned). Each case runs `BENCH_ROUNDS` (3) rounds, each
  * round every peer once in order; the table shows medians and every round, and the last lines
- * are `ratio client/<case> <ours/undici>`. `BENCH_PEERS` and `BENCH_CASES` (comma lists)
+ * are `ratio client/<case> <ours/undici>`, then `ratio client/readme-c50` and `readme-c1` (the
+ * `ours-readme` peer, README's `Response.text(client.get(url))`, over undici). `BENCH_PEERS` and `BENCH_CASES` (comma lists)
  * select subsets. A peer whose process fails is reported (first lines of its stderr) and
  * skipped for the rest of the case.
  */
 import { killOnExit, roundsFromEnv, select } from "./harness.js"
 import { measureSeconds, warmupSeconds } from "./client/common.js"
 import { firstLines, killAll, runPeer, startUpstream, type Upstream } from "./client/processes.js"
-import { type CaseFigures, figure, ratioLines, table, type Unit } from "./client/report.js"
+import { type CaseFigures, figure, ratioLines, readmeRatioLines, table, type Unit } from "./client/report.js"
 
 interface Peer {
   readonly name: string
@@ -37,6 +38,7 @@ interface Case {
 const PEERS: ReadonlyArray<Peer> = [
   { name: "ours", script: "bench/client/run-ours.ts" },
   { name: "ours-scoped", script: "bench/client/run-ours-scoped.ts" },
+  { name: "ours-readme", script: "bench/client/run-ours-readme.ts" },
   { name: "undici", script: "bench/client/run-undici.ts" },
   { name: "node:http", script: "bench/client/run-nodehttp.ts" },
   { name: "effect-undici", script: "bench/client/run-effect-undici.ts" },
@@ -124,6 +126,8 @@ const main = async (): Promise<void> => {
   for (const line of table(figures, peers.map((p) => p.name))) console.log(line)
   console.log("")
   for (const line of ratioLines(figures)) console.log(line)
+  // README's Client example (`Response.text(client.get(url))`) against undici, for small bodies.
+  for (const line of readmeRatioLines(figures)) console.log(line)
 }
 
 main().then(

@@ -67,3 +67,28 @@ export const ratioLines = (cases: ReadonlyArray<CaseFigures>): Array<string> =>
     const r = ratio(c, BASELINE)
     return `ratio ${LABEL}/${c.name} ${r === undefined ? "n/a" : r.toFixed(2)}`
   })
+
+/** The README peer's ratio over `BASELINE` for a case, or undefined without both figures. */
+const readmeRatio = (c: CaseFigures): number | undefined => {
+  const readme = median(c.byPeer.get(README) ?? [])
+  const theirs = median(c.byPeer.get(BASELINE) ?? [])
+  return Number.isNaN(readme) || Number.isNaN(theirs) || theirs === 0 ? undefined : readme / theirs
+}
+
+/** The peer making requests as README's Client example does (`BENCH_README`; "ours-readme"). */
+const README = process.env.BENCH_README ?? "ours-readme"
+
+/**
+ * `ratio client/readme-c50` and `ratio client/readme-c1`: the README peer over undici in
+ * `small-c50` and `small-c1` (only for the cases that ran, and only when the README peer ran).
+ */
+export const readmeRatioLines = (cases: ReadonlyArray<CaseFigures>): Array<string> => {
+  const lines: Array<string> = []
+  for (const [name, label] of [["small-c50", "readme-c50"], ["small-c1", "readme-c1"]] as const) {
+    const c = cases.find((x) => x.name === name)
+    if (c === undefined || !c.byPeer.has(README)) continue
+    const r = readmeRatio(c)
+    lines.push(`ratio ${LABEL}/${label} ${r === undefined ? "n/a" : r.toFixed(2)}`)
+  }
+  return lines
+}

@@ -5,25 +5,39 @@
  * ```ts
  * const program = Effect.gen(function*() {
  *   const client = yield* Client
- *   const response = yield* client.get("https://example.com/")   // in the caller's Scope
- *   const text = new TextDecoder().decode(yield* Body.collect(response.body))
+ *   // The static reader supplies the response's Scope and closes it once the body is read.
+ *   const text = yield* Response.text(client.get("https://example.com/"))
  * }).pipe(
- *   Effect.scoped,
  *   Effect.provide(Client.layerWithCookieJar({ timeout: "10 seconds" })),
  *   Effect.provide(CookieJar.layer()),
  *   Effect.provide(Transport.layerDefault)
  * )
  * ```
  *
+ * The verbs and `do` return effects that need a Scope (the response's body lives in it) and can
+ * also take one as an effect run only when the response needs it (`ScopeIn`): the static
+ * readers of `Response` use that, so `Response.text(client.get(url))` makes no Scope and
+ * changes no context for a body that arrived whole. The hot path (`follow` for a request that
+ * is not redirected, `send` without a jar) runs no generator and allocates class instances
+ * only (V8 pretenures object literals on per-request paths: see ARCHITECTURE.md).
+ *
+ * ```ts
+ * // Or in a Scope of the caller's:
+ * const response = yield* client.get(url)   // needs a Scope
+ * const bytes = yield* response.bytes
+ * ```
+ *
  * @module
  */
 import { Context, Duration, Effect, Either, ExecutionStrategy, Exit, Layer, Option, Scope, Stream } from "effect"
+import * as Effectable from "effect/Effectable"
 import * as Body from "../domain/Body.js"
 import type { HeadersInput } from "../domain/Headers.js"
 import type { InvalidConfig } from "../domain/configErrors.js"
 import type { InvalidHeader, InvalidMethod, InvalidUrl } from "../domain/errors.js"
 import { validateClientConfig } from "./clientConfig.js"
-import { Request } from "../domain/Request.js"
+import { ScopeIn, type ScopeTaker } from "../domain/readers.js"
+import { Request, type RequestOptions } from "../domain/Request.js"
 import { Response } from "../domain/Response.js"
 import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
 import { CookieJar, type CookieJarService } from "./CookieJar.js"
@@ -212,26 +226,16 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
     const jar = config.jar
 
     /** One hop: cookies and Basic authorization added, Set-Cookie stored (Go's `Client.send`). */
-    const send = <E>(hop: Request<E>, scope: HopScope): Effect.Effect<Response<TransportError>, TransportError | E> =>
-      Effect.gen(function*() {
-        let request = hop
-        const auth = request.headers.has("Authorization") ? undefined : basicAuthFromUrl(request.url)
-        const cookies = jar === undefined ? undefined : yield* jar.cookieHeader(request.url)
-        if (auth !== undefined || cookies !== undefined) {
-          const headers = request.headers.clone()
-          if (auth !== undefined) headers.set("Authorization", auth)
-          if (cookies !== undefined) {
-            const existing = headers.get("Cookie")
-            headers.set("Cookie", existing === undefined || existing === "" ? cookies : existing + "; " + cookies)
-          }
-          request = new Request<E>({ ...fieldsOf(request), headers })
-        }
-        const response = yield* transport.roundTripIn(request, scope.get)
-        if (jar !== undefined && response.headers.has("Set-Cookie")) {
-          yield* jar.setCookies(request.url, response.headers.values("Set-Cookie"))
-        }
-        return response
+    const send = <E>(hop: Request<E>, scope: HopScope): Effect.Effect<Response<TransportError>, TransportError | E> => {
+      const auth = hop.headers.has("Authorization") ? undefined : basicAuthFromUrl(hop.url)
+      if (jar === undefined) return transport.roundTripIn(auth === undefined ? hop : withAdded(hop, auth, undefined), scope.get)
+      return Effect.flatMap(jar.cookieHeader(hop.url), (cookies) => {
+        const request = auth === undefined && cookies === undefined ? hop : withAdded(hop, auth, cookies)
+        const sent = transport.roundTripIn(request, scope.get)
+        return Effect.tap(sent, (response) =>
+          response.headers.has("Set-Cookie") ? jar.setCookies(request.url, response.headers.values("Set-Cookie")) : Effect.void)
       })
+    }
 
     /** Reads a little of a redirect's body, so a small one frees its connection, then releases it. */
     const release = (response: Response<TransportError>, scope: HopScope): Effect.Effect<void> => {
@@ -250,7 +254,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
     const settle = (response: Response<TransportError>, scope: HopScope): Effect.Effect<Response<TransportError>> => {
       if (isUpgrade(response)) return Effect.succeed(response)
       const body = response.body
-      if (body._tag !== "Stream") return Effect.as(scope.close(Exit.void), response)
+      if (body._tag !== "Stream") return scope.made === undefined ? Effect.succeed(response) : Effect.as(scope.close(Exit.void), response)
       const done = scope.close(Exit.void)
       const pull = body.pull
       const ending = pull === undefined ? undefined : Effect.tapError(pull, () => done)
@@ -258,23 +262,53 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
       return Effect.succeed(withBody(response, Body.stream(stream, body.length, ending)))
     }
 
+    /** One hop in its own Scope (see `follow`), the Scope closed if the hop fails. */
+    const hop = <E>(request: Request<E>, scope: HopScope): Effect.Effect<Response<TransportError>, TransportError | E> =>
+      Effect.onError(send(request, scope), (cause) => scope.close(Exit.failCause(cause)))
+
     /**
      * Go's `Client.do`: the redirect loop. A hop whose body is still arriving gets a Scope of its
-     * own inside `outer` (made only then), so a redirect's body can be released early.
+     * own inside `outer` (made only then), so a redirect's body can be released early. The first
+     * hop runs without the loop's state, which only a redirect needs.
      */
     const follow = <E>(first: Request<E>, outer: Effect.Effect<Scope.Scope>, policy: Redirect.RedirectPolicy): Effect.Effect<Response<TransportError>, ClientError | E> =>
+      // Suspended: `execute`'s effect may be built once and run many times (a retry), and each
+      // run needs a HopScope of its own.
+      Effect.suspend(() => firstHop(first, outer, policy))
+
+    const firstHop = <E>(first: Request<E>, outer: Effect.Effect<Scope.Scope>, policy: Redirect.RedirectPolicy): Effect.Effect<Response<TransportError>, ClientError | E> => {
+      const scope = new HopScope(outer)
+      // As `hop`, without its uninterruptible region: a hop failing after its Scope was made
+      // (a middleware's failure) closes it here; one interrupted just after leaves it to the
+      // caller's Scope, which holds every response's Scope (a static reader closes it at once).
+      return Effect.matchCauseEffect(send(first, scope), {
+        onFailure: (cause) => scope.made === undefined ? Effect.failCause(cause) : Effect.zipRight(scope.close(Exit.failCause(cause)), Effect.failCause(cause)),
+        onSuccess: (response) =>
+          Redirect.behavior(response.status, first.method, first as Request<unknown>).follow
+            ? redirects(first, outer, policy, response, scope)
+            : settle(response, scope)
+      })
+    }
+
+    /** The rest of the redirect loop, from the first hop's response (a redirect). */
+    const redirects = <E>(
+      first: Request<E>,
+      outer: Effect.Effect<Scope.Scope>,
+      policy: Redirect.RedirectPolicy,
+      firstResponse: Response<TransportError>,
+      firstScope: HopScope
+    ): Effect.Effect<Response<TransportError>, ClientError | E> =>
       Effect.gen(function*() {
-        const via: Array<Request<unknown>> = []
+        const via: Array<Request<unknown>> = [first as Request<unknown>]
         const firstHostPort = Redirect.hostPortOf(first.url)
         let strip = false
         let request: Request<E> = first
+        let response = firstResponse
+        let scope = firstScope
         // Go's makeHeadersCopier with a jar: cookies of the first request's Cookie field that a
         // redirect response sets again are dropped (the jar sends their new values).
         let firstCookies = jar === undefined ? undefined : first.headers.get("Cookie")
         for (;;) {
-          const scope = new HopScope(outer)
-          via.push(request as Request<unknown>)
-          const response = yield* Effect.onError(send(request, scope), (cause) => scope.close(Exit.failCause(cause)))
           const b = Redirect.behavior(response.status, request.method, first as Request<unknown>)
           if (!b.follow) return yield* settle(response, scope)
           const location = response.headers.get("Location")
@@ -324,8 +358,12 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
           if (decision === "use-last-response") return yield* settle(response, scope)
           yield* release(response, scope)
           request = next
+          scope = new HopScope(outer)
+          via.push(request as Request<unknown>)
+          response = yield* hop(request, scope)
         }
       })
+
 
     const timeoutError = (request: Request<unknown>, tracker: PhaseTracker, timeoutMs: number): TransportError =>
       new TransportError({
@@ -386,31 +424,81 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
  * @since 0.1.0
  * @category constructors
  */
-export const fromExecute = (execute: Execute, closeIdleConnections: Effect.Effect<void> = Effect.void): ClientService => {
-  const verb = <E>(method: string, url: string | URL, body: ClientBodyInit<E> | undefined, init: ClientRequestInit | undefined) =>
-    Effect.suspend(() => {
-      const made = Request.make<E>({
-        method,
-        url,
-        ...(init?.headers === undefined ? {} : { headers: init.headers }),
-        ...(body === undefined ? {} : { body: typeof body === "string" ? Body.text(body) : body instanceof Uint8Array ? Body.bytes(body) : body })
-      })
-      if (Either.isLeft(made)) return Effect.fail(made.left)
-      if (init?.contentType !== undefined) made.right.headers.set("Content-Type", init.contentType)
-      return execute(made.right, Effect.scope, init)
-    })
-  return {
-    execute,
-    do: (request, options) => execute(request, Effect.scope, options),
-    get: (url, init) => verb("GET", url, undefined, init),
-    head: (url, init) => verb("HEAD", url, undefined, init),
-    delete: (url, init) => verb("DELETE", url, undefined, init),
-    options: (url, init) => verb("OPTIONS", url, undefined, init),
-    post: (url, body, init) => verb("POST", url, body, init),
-    put: (url, body, init) => verb("PUT", url, body, init),
-    patch: (url, body, init) => verb("PATCH", url, body, init),
-    closeIdleConnections
+export const fromExecute = (execute: Execute, closeIdleConnections: Effect.Effect<void> = Effect.void): ClientService => ({
+  execute,
+  do: (request, options) => new DoCall(execute, request, options),
+  get: (url, init) => new VerbCall<never>(execute, "GET", url, undefined, init),
+  head: (url, init) => new VerbCall<never>(execute, "HEAD", url, undefined, init),
+  delete: (url, init) => new VerbCall<never>(execute, "DELETE", url, undefined, init),
+  options: (url, init) => new VerbCall<never>(execute, "OPTIONS", url, undefined, init),
+  post: (url, body, init) => new VerbCall(execute, "POST", url, body, init),
+  put: (url, body, init) => new VerbCall(execute, "PUT", url, body, init),
+  patch: (url, body, init) => new VerbCall(execute, "PATCH", url, body, init),
+  closeIdleConnections
+})
+
+/**
+ * What `do` returns: an effect needing a Scope from the context, which the static readers of
+ * `Response` can run with a Scope of their own instead, made only if the response needs one
+ * (`ScopeIn`). A class, not a closure over an object literal, so that V8 never pretenures it.
+ */
+class DoCall<E> extends Effectable.Class<Response<TransportError>, ClientError | E, Scope.Scope> implements ScopeTaker<Response<TransportError>, ClientError | E> {
+  constructor(readonly execute: Execute, readonly request: Request<E>, readonly options: ClientRequestOptions | undefined) {
+    super()
   }
+
+  commit(): Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope> {
+    return this.execute(this.request, Effect.scope, this.options)
+  }
+
+  [ScopeIn]<R>(scope: Effect.Effect<Scope.Scope, never, R>): Effect.Effect<Response<TransportError>, ClientError | E, R> {
+    return this.execute(this.request, scope, this.options)
+  }
+}
+
+/** What the verbs return: the request made when it runs, then as `DoCall`. */
+class VerbCall<E> extends Effectable.Class<Response<TransportError>, ClientError | E, Scope.Scope> implements ScopeTaker<Response<TransportError>, ClientError | E> {
+  constructor(
+    readonly execute: Execute,
+    readonly method: string,
+    readonly url: string | URL,
+    readonly body: ClientBodyInit<E> | undefined,
+    readonly init: ClientRequestInit | undefined
+  ) {
+    super()
+  }
+
+  commit(): Effect.Effect<Response<TransportError>, ClientError | E, Scope.Scope> {
+    return this[ScopeIn](Effect.scope)
+  }
+
+  // Called when the effect runs (by `commit`, or by a reader inside its own run), never when it
+  // is built: each run makes its request anew, with no `Effect.suspend` of its own.
+  [ScopeIn]<R>(scope: Effect.Effect<Scope.Scope, never, R>): Effect.Effect<Response<TransportError>, ClientError | E, R> {
+    const body = this.body
+    const init = this.init
+    const made = Request.make<E>(
+      new VerbOptions<E>(
+        this.method,
+        this.url,
+        init?.headers,
+        body === undefined ? undefined : typeof body === "string" ? Body.text(body) : body instanceof Uint8Array ? Body.bytes(body) : body
+      )
+    )
+    if (Either.isLeft(made)) return Effect.fail(made.left)
+    if (init?.contentType !== undefined) made.right.headers.set("Content-Type", init.contentType)
+    return this.execute(made.right, scope, init)
+  }
+}
+
+/** A verb's `RequestOptions` (a class: see `DoCall`). */
+class VerbOptions<E> implements RequestOptions<E> {
+  constructor(
+    readonly method: string,
+    readonly url: string | URL,
+    readonly headers: HeadersInput | undefined,
+    readonly body: Body.Body<E> | undefined
+  ) {}
 }
 
 /**
@@ -422,18 +510,28 @@ export const fromExecute = (execute: Execute, closeIdleConnections: Effect.Effec
 export const wrap = (client: ClientService, middleware: ClientMiddleware): ClientService =>
   fromExecute(middleware(client.execute), client.closeIdleConnections)
 
-/** A hop's Scope inside the caller's, forked on first need (a body still arriving, an upgrade). */
-class HopScope {
-  private made: Scope.CloseableScope | undefined = undefined
-  readonly get: Effect.Effect<Scope.Scope>
+/**
+ * A hop's Scope inside the caller's, forked on first need (a body still arriving, an upgrade).
+ * It is itself the effect giving that Scope (one object per hop, not an object and a closure).
+ */
+class HopScope extends Effectable.Class<Scope.Scope> {
+  made: Scope.CloseableScope | undefined = undefined
 
   /** `outer` gives the caller's Scope; it runs only when a hop needs a Scope. */
-  constructor(outer: Effect.Effect<Scope.Scope>) {
-    this.get = Effect.suspend(() =>
-      this.made !== undefined ? Effect.succeed(this.made) : Effect.tap(Effect.flatMap(outer, (o) => Scope.fork(o, ExecutionStrategy.sequential)), (s) => {
-        this.made = s
-      })
-    )
+  constructor(readonly outer: Effect.Effect<Scope.Scope>) {
+    super()
+  }
+
+  commit(): Effect.Effect<Scope.Scope> {
+    return this.made !== undefined ? Effect.succeed(this.made) : Effect.map(Effect.flatMap(this.outer, (o) => Scope.fork(o, ExecutionStrategy.sequential)), (s) => {
+      this.made = s
+      return s
+    })
+  }
+
+  /** The effect giving the Scope. */
+  get get(): Effect.Effect<Scope.Scope> {
+    return this
   }
 
   /** Closes the Scope, if it was made. */
@@ -454,15 +552,24 @@ const withBody = (response: Response<TransportError>, body: Body.Body<TransportE
     request: response.request
   })
 
-const fieldsOf = <E>(r: Request<E>) => ({
-  method: r.method,
-  url: r.url,
-  headers: r.headers,
-  body: r.body,
-  host: r.host,
-  proto: r.proto,
-  trailers: r.trailers
-})
+/** `request` with Authorization (`auth`) and cookies (`cookies`, after any Cookie it has) added to a copy of its header fields. */
+const withAdded = <E>(request: Request<E>, auth: string | undefined, cookies: string | undefined): Request<E> => {
+  const headers = request.headers.clone()
+  if (auth !== undefined) headers.set("Authorization", auth)
+  if (cookies !== undefined) {
+    const existing = headers.get("Cookie")
+    headers.set("Cookie", existing === undefined || existing === "" ? cookies : existing + "; " + cookies)
+  }
+  return new Request<E>({
+    method: request.method,
+    url: request.url,
+    headers,
+    body: request.body,
+    host: request.host,
+    proto: request.proto,
+    trailers: request.trailers
+  })
+}
 
 /** `cookies` (a Cookie field value) without the cookies whose names the Set-Cookie values set. */
 const withoutCookiesSetBy = (cookies: string, setCookies: ReadonlyArray<string>): string => {

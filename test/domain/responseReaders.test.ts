@@ -6,10 +6,13 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Fiber, Layer, Option, Schema, Scope, Stream } from "effect"
+import * as Effectable from "effect/Effectable"
 import type * as net from "node:net"
 import * as Body from "../../src/domain/Body.js"
 import { ResponseBodyError, ResponseBodyTooLarge } from "../../src/domain/errors.js"
 import { Headers } from "../../src/domain/Headers.js"
+import { ScopeIn } from "../../src/domain/readers.js"
+import { Request } from "../../src/domain/Request.js"
 import { Response } from "../../src/domain/Response.js"
 import { Client } from "../../src/transport/Client.js"
 import { TransportError } from "../../src/transport/errors.js"
@@ -255,6 +258,66 @@ describe("Response: the static scoped readers", () => {
     }))
 })
 
+describe("Response: the static readers over an effect taking its Scope as an effect (ScopeIn, the Client's verbs)", () => {
+  /** As `client.get`: asks for a Scope only when `ask` (a body still arriving), and records it. */
+  class Taker<E> extends Effectable.Class<Response<E>, never, Scope.Scope> {
+    constructor(
+      readonly body: () => Body.Body<E>,
+      readonly ask: boolean,
+      readonly made: Array<Scope.Scope>,
+      readonly closed: Array<Exit.Exit<unknown, unknown>>
+    ) {
+      super()
+    }
+    commit(): Effect.Effect<Response<E>, never, Scope.Scope> {
+      return this[ScopeIn](Effect.scope)
+    }
+    [ScopeIn]<R>(scope: Effect.Effect<Scope.Scope, never, R>): Effect.Effect<Response<E>, never, R> {
+      if (!this.ask) return Effect.succeed(responseWith(this.body()))
+      return Effect.flatMap(scope, (s) => {
+        this.made.push(s)
+        return Effect.as(Scope.addFinalizerExit(s, (exit) => Effect.sync(() => this.closed.push(exit))), responseWith(this.body()))
+      })
+    }
+  }
+
+  it.effect("a Scope is made only when asked for, closed after the read; the same effect runs again with a new one", () =>
+    Effect.gen(function*() {
+      const made: Array<Scope.Scope> = []
+      const closed: Array<Exit.Exit<unknown, unknown>> = []
+      const whole = new Taker(() => Body.text("hi"), false, made, closed)
+      expect(yield* Response.text(whole)).toBe("hi")
+      expect(made.length).toBe(0)
+
+      const streamed = Response.bytes(new Taker(() => chunked(chunksOf(BYTES, 9)).body, true, made, closed))
+      expect(new TextDecoder().decode(yield* streamed)).toBe(TEXT)
+      expect(new TextDecoder().decode(yield* streamed)).toBe(TEXT)
+      expect(made.length).toBe(2)
+      expect(made[0]).not.toBe(made[1])
+      expect(closed.length).toBe(2)
+      expect(closed.every(Exit.isSuccess)).toBe(true)
+
+      // Run as an ordinary effect, it takes the Scope from the context.
+      expect(yield* Effect.scoped(Effect.flatMap(whole, (r) => r.text))).toBe("hi")
+    }))
+
+  it.effect("a failed read and an interrupted one close the Scope", () =>
+    Effect.gen(function*() {
+      const made: Array<Scope.Scope> = []
+      const closed: Array<Exit.Exit<unknown, unknown>> = []
+      const truncatedBody = () => chunked(chunksOf(BYTES, 64), { failAt: { index: 2, error: truncated } }).body
+      expect(yield* Effect.flip(Response.text(new Taker(truncatedBody, true, made, closed)))).toBe(truncated)
+      expect(closed.length).toBe(1)
+      expect(Exit.isFailure(closed[0]!)).toBe(true)
+
+      const fiber = yield* Effect.fork(Response.text(new Taker(() => Body.stream(Stream.never), true, made, closed)))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(fiber)
+      expect(closed.length).toBe(2)
+      expect(Exit.isInterrupted(closed[1]!)).toBe(true)
+    }))
+})
+
 // ---------------------------------------------------------------------------------------------
 // Over real sockets
 
@@ -316,6 +379,29 @@ describe("Response readers over the Transport and the Client", () => {
       expect((yield* Response.bytes(client.get(`${url}/big`))).length).toBe(big.length)
       const stats = yield* waitForStats(transport, (s) => s.idle === 1)
       expect(stats).toMatchObject({ idle: 1, active: 0, dials: 1, reuses: 2 })
+    }).pipe(Effect.provide(ClientLive), Effect.scoped))
+
+  it.live("a reader's effect, a verb's and execute's, built once and run again, stream each body anew", () =>
+    Effect.gen(function*() {
+      const server = yield* peer((socket) => {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n${big.slice(0, 1000)}`)
+        setTimeout(() => socket.write(big.slice(1000)), 10)
+      })
+      const client = yield* Client
+      const transport = yield* Transport
+      const url = `http://127.0.0.1:${server.port}/big`
+      const read = Response.text(client.get(url))
+      expect(yield* read).toBe(big)
+      expect(yield* read).toBe(big)
+      const request = Either.getOrThrow(Request.make({ url }))
+      const executed = Response.text(client.execute(request, Effect.scope))
+      expect(yield* executed).toBe(big)
+      expect(yield* executed).toBe(big)
+      const get = client.get(url)
+      expect(yield* Effect.scoped(Effect.flatMap(get, (r) => r.text))).toBe(big)
+      expect(yield* Effect.scoped(Effect.flatMap(get, (r) => r.text))).toBe(big)
+      const stats = yield* waitForStats(transport, (s) => s.idle === 1)
+      expect(stats).toMatchObject({ idle: 1, active: 0, dials: 1, reuses: 5 })
     }).pipe(Effect.provide(ClientLive), Effect.scoped))
 
   it.live("bytesAtMost past the limit closes the connection; within it, reuses it", () =>
