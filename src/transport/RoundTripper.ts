@@ -372,7 +372,9 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
           switch (delivery._tag) {
             case "Complete": {
               const response = complete(p, delivery, reused)
-              return response instanceof TransportError ? Effect.fail(response) : restore(use(response))
+              if (response instanceof TransportError) return Effect.fail(response)
+              // The primitive's own use (the response as it is) needs no interruptible region.
+              return (use as unknown) === giveResponse ? use(response) : restore(use(response))
             }
             case "Streaming":
               return Effect.flatMap(streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope.get, reused), (r) => scope.use(restore(use(r))))
@@ -411,7 +413,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     // `scope` runs in the caller's fiber (or one it forks, which inherits its context), so its
     // requirements R are met there: the cast only carries R to the result's type.
     const roundTrip: RoundTrip = <E, R>(request: Request<E>, scope: Effect.Effect<Scope.Scope, never, R>) =>
-      run(request, new GivenScope(scope as Effect.Effect<Scope.Scope>), Effect.succeed) as Effect.Effect<Response<TransportError>, TransportError | E, R>
+      run(request, new GivenScope(scope as Effect.Effect<Scope.Scope>), giveResponse) as Effect.Effect<Response<TransportError>, TransportError | E, R>
     const service = fromRoundTrip(roundTrip, {
       closeIdleConnections: Effect.sync(() => pool.closeIdleConnections()),
       stats: Effect.sync((): PoolStats => pool.stats())
@@ -421,6 +423,9 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     // the derived one.
     return { ...service, roundTripWith: (request, use) => run(request, lazyScope, use) } satisfies TransportService
   })
+
+/** The primitive's use of a response: the response itself. */
+const giveResponse = (response: Response<TransportError>): Effect.Effect<Response<TransportError>> => Effect.succeed(response)
 
 /** A request head to write; a class, not an object literal, so that V8 never pretenures it (see PoolState). */
 class HeadInit implements Writer.RequestHeadInit {

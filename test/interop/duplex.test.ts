@@ -242,9 +242,11 @@ describe("full duplex echo: ServerResponse.stream(req.body)", () => {
         )
         expect(growth).toBeLessThan(32 * MiB)
         // What the transfer holds (socket buffers, the parser's input, chunks in flight) is
-        // about a MiB; a copy of the body piling up somewhere would show here first.
+        // about a MiB alone, up to 11 MiB with the rest of the suite running beside it in CI;
+        // a copy of the body piling up (an unbounded buffer between read and write measured
+        // 25.5 MiB) would show here first.
         expect(r.rss.heldAfterGc.length).toBeGreaterThan(3)
-        expect(r.rss.heldMedian()).toBeLessThan(8 * MiB)
+        expect(r.rss.heldMedian()).toBeLessThan(16 * MiB)
       }).pipe(Effect.scoped), 45_000)
   }
 
