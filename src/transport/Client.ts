@@ -46,6 +46,7 @@ import * as Redirect from "./redirect.js"
 import { basicAuthFromUrl, redacted } from "./route.js"
 import { isUpgrade } from "./UpgradeResponse.js"
 import { Transport, type TransportService } from "./Transport.js"
+import { withBody } from "./rebody.js"
 
 /**
  * What the Client fails with: a round trip's error, or a redirect that could not be followed.
@@ -540,17 +541,6 @@ class HopScope extends Effectable.Class<Scope.Scope> {
   }
 }
 
-// The same response with another body; the headers are shared, not copied (`Response.withBody` copies).
-const withBody = (response: Response<TransportError>, body: Body.Body<TransportError>): Response<TransportError> =>
-  new Response<TransportError>({
-    status: response.status,
-    statusText: response.statusText,
-    proto: response.proto,
-    headers: response.headers,
-    body,
-    trailers: response.trailers,
-    request: response.request
-  })
 
 /** `request` with Authorization (`auth`) and cookies (`cookies`, after any Cookie it has) added to a copy of its header fields. */
 const withAdded = <E>(request: Request<E>, auth: string | undefined, cookies: string | undefined): Request<E> => {

@@ -32,6 +32,7 @@ import { isReplayable } from "./retry.js"
 import type { RoundTrip, TransportMiddleware } from "./roundTrip.js"
 import { redacted } from "./route.js"
 import { isUpgrade } from "./UpgradeResponse.js"
+import { withBody } from "./rebody.js"
 
 // ---------------------------------------------------------------------------------------------
 // retry
@@ -361,14 +362,3 @@ const declaredLength = (response: Response<TransportError>): number | undefined 
   return value !== undefined && /^[0-9]+$/.test(value) ? Number(value) : undefined
 }
 
-// The same response with another body; the headers are shared, not copied.
-const withBody = (response: Response<TransportError>, body: Body.Body<TransportError>): Response<TransportError> =>
-  new Response<TransportError>({
-    status: response.status,
-    statusText: response.statusText,
-    proto: response.proto,
-    headers: response.headers,
-    body,
-    trailers: response.trailers,
-    request: response.request
-  })
