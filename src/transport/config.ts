@@ -5,7 +5,7 @@
  * @module
  */
 import { Duration, Either } from "effect"
-import { checkDuration, checkInteger, type InvalidConfig } from "../domain/configErrors.js"
+import { checkDuration, checkInteger, InvalidConfig } from "../domain/configErrors.js"
 import { Headers, type HeadersInput } from "../domain/Headers.js"
 import { DEFAULT_MAX_RESPONSE_HEADER_BYTES } from "../domain/http1/Parser.js"
 import type { TlsClientOptions } from "../net/tls.js"
@@ -178,8 +178,20 @@ const firstInvalid = (config: TransportConfig): InvalidConfig | undefined => {
  * @category constructors
  */
 export const validateTransportConfig = (config: TransportConfig = {}): Either.Either<ResolvedConfig, InvalidConfig> => {
-  const invalid = firstInvalid(config)
+  const invalid = firstInvalid(config) ?? invalidProxySetting(config.proxy)
   return invalid === undefined ? Either.right(resolve(config)) : Either.left(invalid)
+}
+
+/**
+ * A proxy URL given in the settings that cannot be used (another scheme, no host, a character
+ * Go's url.Parse refuses), as the build's error; proxies from the environment or a function are
+ * checked per request, where they are read.
+ */
+const invalidProxySetting = (setting: ProxySetting | undefined): InvalidConfig | undefined => {
+  if (setting === undefined || setting === "none" || setting === "environment" || typeof setting === "function") return undefined
+  const url = setting instanceof URL ? checkProxyUrl("proxy", new URL(setting.href)) : parseProxy("proxy", setting)
+  if (url instanceof URL) return undefined
+  return new InvalidConfig({ component: "Transport", field: "proxy", value: url.value, reason: url.detail })
 }
 
 const proxyOf = (setting: ProxySetting, env: Readonly<Record<string, string | undefined>> | undefined): ProxyFunc | undefined => {

@@ -5,7 +5,7 @@
  * and the proxy picked from the environment.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Exit, Layer } from "effect"
 import { Socks5Error } from "../../src/net/socks5.js"
 import { Client } from "../../src/transport/Client.js"
 import type { TransportConfig } from "../../src/transport/config.js"
@@ -214,11 +214,14 @@ describe("proxies from the environment", () => {
       expect(server.seen.length).toBe(1)
     }).pipe(Effect.scoped))
 
-  it.live("an invalid proxy in the settings, or answered by a proxy function, fails the request in phase request", () =>
+  it.live("an invalid proxy in the settings fails the Layer build; one answered by a proxy function fails the request in phase request", () =>
     Effect.gen(function*() {
-      const fixed = yield* transportError("http://example.test/").pipe(Effect.provide(client({ proxy: "ftp://proxy.test" })))
-      expect([fixed.phase, fixed.reason]).toEqual(["request", "invalid-request"])
-      expect(fixed.detail).toContain("unsupported scheme")
+      for (const proxy of ["ftp://proxy.test", "http://", "proxy .test:80", new URL("file:///tmp/x")]) {
+        const built = yield* Effect.exit(Layer.build(Transport.layer({ proxy })))
+        expect(Exit.isFailure(built)).toBe(true)
+        const error = Exit.isFailure(built) && built.cause._tag === "Fail" ? built.cause.error : undefined
+        expect(error).toMatchObject({ _tag: "InvalidConfig", component: "Transport", field: "proxy" })
+      }
       const answered = yield* transportError("http://example.test/").pipe(Effect.provide(client({ proxy: () => new URL("file:///tmp/x") })))
       expect([answered.phase, answered.reason]).toEqual(["request", "invalid-request"])
       expect(answered.detail).toContain("unsupported scheme")
