@@ -7,13 +7,7 @@
  * @since 0.1.0
  * @module
  */
-export * as Body from "./domain/Body.js"
-export * from "./domain/errors.js"
-export { canonicalHeaderKey, Headers, type HeadersInput } from "./domain/Headers.js"
-export * as Method from "./domain/Method.js"
-export { Request, type RequestFields, type RequestOptions } from "./domain/Request.js"
-export { Response, type ResponseFields, type ResponseOptions } from "./domain/Response.js"
-export * as Status from "./domain/Status.js"
+export * from "./values.js"
 export { type DialAddress, Dialer, type DialerConfig, type DialerService } from "./net/Dialer.js"
 export { ConnError, DialError, type DialFailure, TlsError, type TlsFailure } from "./net/errors.js"
 export { type TlsClientOptions, type TlsMaterial } from "./net/tls.js"
@@ -35,7 +29,6 @@ export {
 } from "./transport/Client.js"
 export { type RoundTrip, type TransportMiddleware } from "./transport/roundTrip.js"
 export * as Middleware from "./transport/middleware.js"
-export { type ConfigComponent, InvalidConfig } from "./domain/configErrors.js"
 export * as Redirect from "./transport/redirect.js"
 export { RedirectError, type RedirectPolicy } from "./transport/redirect.js"
 export { CookieJar, type CookieJarOptions, type CookieJarService } from "./transport/CookieJar.js"

@@ -7,13 +7,7 @@
  * @since 0.1.0
  * @module
  */
-export * as Body from "./domain/Body.js"
-export * from "./domain/errors.js"
-export { canonicalHeaderKey, Headers, type HeadersInput } from "./domain/Headers.js"
-export * as Method from "./domain/Method.js"
-export { Request, type RequestFields, type RequestOptions } from "./domain/Request.js"
-export { Response, type ResponseFields, type ResponseOptions } from "./domain/Response.js"
-export * as Status from "./domain/Status.js"
+export * from "./values.js"
 export { AcceptError, ConnError, ListenError, TlsError, type TlsFailure } from "./net/errors.js"
 export { type ListenTls } from "./net/Listener.js"
 export { Server, type ServerService, type ServerStats } from "./server/Server.js"
@@ -57,4 +51,3 @@ export * as Handlers from "./server/handlers.js"
 export { cleanPath } from "./server/cleanPath.js"
 export { fileServer, serveFile } from "./server/fileServer.js"
 export { type BytesContent, type ContentInfo, serveContent, type StreamedContent } from "./server/serveContent.js"
-export { type ConfigComponent, InvalidConfig } from "./domain/configErrors.js"
