@@ -226,13 +226,11 @@ export class Response<E = never> {
       effect: Effect.Effect<Response<E1>, E2, R>,
       schema: Schema.Schema<A, I, R2>
     ): Effect.Effect<A, E1 | E2 | ResponseBodyError | ParseError, Exclude<R, Scope.Scope> | R2>
-  } = function schemaJson(...args: ReadonlyArray<unknown>): unknown {
-    if (args.length >= 2) {
-      return readers.scopedRead(args[0] as Effect.Effect<Response<unknown>, unknown, unknown>, readers.schemaJson(args[1] as Schema.Schema<unknown>))
-    }
-    const read = readers.schemaJson(args[0] as Schema.Schema<unknown>)
-    return (effect: Effect.Effect<Response<unknown>, unknown, unknown>) => readers.scopedRead(effect, read)
-  } as never
+  } = Function.dual(
+    2,
+    <E1, E2, R, A, I, R2>(effect: Effect.Effect<Response<E1>, E2, R>, schema: Schema.Schema<A, I, R2>) =>
+      readers.scopedRead(effect, readers.schemaJson(schema))
+  )
 
   /**
    * As `Response.text`, for at most `limit` bytes of the body:

@@ -21,7 +21,7 @@ import { encodeChunk, encodeLastChunk, withBody } from "../domain/http1/writer.j
 import * as Status from "../domain/Status.js"
 import type { Conn, Receiver } from "../net/Conn.js"
 import { ConnError } from "../net/errors.js"
-import { cannedReply, CONTINUE, headOnly, headProblem, parseErrorReply } from "./cannedReplies.js"
+import { cannedReply, CONTINUE, failureReply, headOnly, headProblem, parseErrorReply } from "./cannedReplies.js"
 import type { ConnInfo, ConnState, ResolvedServerConfig } from "./config.js"
 import { HijackError, InterimResponseError, InvalidStatusError, RequestBodyError, ServerTimeoutError, type TimeoutPhase } from "./errors.js"
 import { clientAbortFiberId, type Handler } from "./Handler.js"
@@ -363,21 +363,11 @@ export class ServerConn implements Receiver {
 
   private failed(cause: Cause.Cause<unknown>): Effect.Effect<void> {
     // A body the client got wrong is the client's problem: not an error of the server's.
-    const bodyFailure = Cause.failures(cause).pipe(Chunk.findFirst((f): f is RequestBodyError => f instanceof RequestBodyError), Option.getOrUndefined)
-    // too-large 413; a body the client cut short or framed wrongly 400; one that stalled 408
-    // (node:http's answer); reading a body that is gone ("consumed") is the handler's bug, 500.
-    const reason = bodyFailure?.reason ?? (this.bodyError?.reason === "malformed" ? "malformed" : undefined)
-    const reply = reason === "too-large"
-      ? cannedReply(Status.RequestEntityTooLarge)
-      : reason === "malformed" || reason === "truncated"
-      ? cannedReply(Status.BadRequest, (bodyFailure ?? this.bodyError)!.detail)
-      : reason === "timeout"
-      ? cannedReply(Status.RequestTimeout)
-      : cannedReply(Status.InternalServerError)
-    const log = (bodyFailure !== undefined ? Effect.logDebug : Effect.logError)("effect-nethttp server: handler failed", cause).pipe(
+    const answer = failureReply(cause, this.bodyError)
+    const log = (answer.clientFault ? Effect.logDebug : Effect.logError)("effect-nethttp server: handler failed", cause).pipe(
       Effect.annotateLogs({ method: this.head!.method, target: this.head!.target })
     )
-    return Effect.zipRight(log, this.replyAndClose(reply))
+    return Effect.zipRight(log, this.replyAndClose(answer.reply))
   }
 
   /**

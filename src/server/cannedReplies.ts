@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { Cause, Chunk, Option } from "effect"
 import { statusForParseError, type ParseError } from "../domain/errors.js"
+import { RequestBodyError } from "./errors.js"
 import * as Status from "../domain/Status.js"
 
 /**
@@ -131,4 +133,28 @@ export const headProblem = (
   else if (!validHost(host ?? "")) return cannedReply(Status.BadRequest, "malformed Host header")
   if (expect !== undefined && expect.toLowerCase() !== "100-continue") return EXPECTATION_FAILED
   return undefined
+}
+
+/**
+ * The answer to a handler that failed before its response was started, and whether the fault
+ * is the client's: a `RequestBodyError` it let through (or a malformed body the connection saw,
+ * `seen`) is 413 too large, 400 malformed or cut short, 408 stalled (node:http's answer);
+ * anything else, `consumed` included (the handler's bug), is a 500.
+ */
+export const failureReply = (cause: Cause.Cause<unknown>, seen: RequestBodyError | undefined): FailureReply => {
+  const bodyFailure = Cause.failures(cause).pipe(Chunk.findFirst((f): f is RequestBodyError => f instanceof RequestBodyError), Option.getOrUndefined)
+  const reason = bodyFailure?.reason ?? (seen?.reason === "malformed" ? "malformed" : undefined)
+  const reply = reason === "too-large"
+    ? cannedReply(Status.RequestEntityTooLarge)
+    : reason === "malformed" || reason === "truncated"
+    ? cannedReply(Status.BadRequest, (bodyFailure ?? seen)!.detail)
+    : reason === "timeout"
+    ? cannedReply(Status.RequestTimeout)
+    : INTERNAL_SERVER_ERROR
+  return new FailureReply(reply, bodyFailure !== undefined)
+}
+
+/** What `failureReply` gives. */
+export class FailureReply {
+  constructor(readonly reply: Buffer, readonly clientFault: boolean) {}
 }

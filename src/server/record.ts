@@ -13,23 +13,22 @@
  * @module
  * @since 0.1.0
  */
-import { Cause, Chunk, Clock, Effect, Exit, Option, Stream } from "effect"
+import { Cause, Clock, Effect, Exit, Stream } from "effect"
 import * as Body from "../domain/Body.js"
 import { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
 import * as Status from "../domain/Status.js"
-import { cannedReply, headProblem } from "./cannedReplies.js"
-import { InvalidStatusError, RequestBodyError } from "./errors.js"
+import { cannedReply, failureReply, headProblem } from "./cannedReplies.js"
+import { InvalidStatusError } from "./errors.js"
 import type { Handler } from "./Handler.js"
 import { madeIO, RecordedInterim, type RecordingIO } from "./recordingIO.js"
+import { MAX_POST_HANDLER_READ_BYTES } from "./ServerConn.js"
 import { bytesToWrite, planResponse, type ResponsePlan, validStatus } from "./responseWriter.js"
 import { type ServerRequest, validTargetEscapes } from "./ServerRequest.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
 export { RecordedInterim }
 
-/** As ServerConn's `MAX_POST_HANDLER_READ_BYTES` (Go's `maxPostHandlerReadBytes`). */
-const MAX_POST_HANDLER_READ_BYTES = 256 << 10
 
 /**
  * A response as the server would have written it for one request (Go's `ResponseRecorder.Result()`,
@@ -126,23 +125,6 @@ const fromPlan = (
   return new RecordedResponse(status, statusText, headers, body ?? EMPTY, trailers, interim, close || plan.close, aborted, cause)
 }
 
-/**
- * The server's answer to a handler that failed before its response was started, as
- * ServerConn's `failed`: a `RequestBodyError` the handler let through is the client's fault
- * (413 too large, 400 malformed or cut short, 408 stalled); anything else is a 500.
- */
-const failedReply = (cause: Cause.Cause<unknown>, io: RecordingIO | undefined): Buffer => {
-  const bodyFailure = Cause.failures(cause).pipe(Chunk.findFirst((f): f is RequestBodyError => f instanceof RequestBodyError), Option.getOrUndefined)
-  const reason = bodyFailure?.reason ?? (io?.bodyError?.reason === "malformed" ? "malformed" : undefined)
-  return reason === "too-large"
-    ? cannedReply(Status.RequestEntityTooLarge)
-    : reason === "malformed" || reason === "truncated"
-    ? cannedReply(Status.BadRequest, (bodyFailure ?? io?.bodyError)!.detail)
-    : reason === "timeout"
-    ? cannedReply(Status.RequestTimeout)
-    : cannedReply(Status.InternalServerError)
-}
-
 /** Whether the connection could serve another request after this one, as ServerConn's `keepAlive`. */
 const keepAlive = (head: RequestHead, io: RecordingIO | undefined): boolean => {
   if (!head.keepAlive) return false
@@ -182,7 +164,7 @@ export const recordResponse = <E, R>(handler: Handler<E, R>, request: ServerRequ
       ?? (validTargetEscapes(head) ? undefined : cannedReply(Status.BadRequest, "invalid URI escape"))
     if (problem !== undefined) return Effect.succeed(fromCanned(problem, head.method, NO_INTERIM, undefined))
 
-    const failed = (cause: Cause.Cause<unknown>) => Effect.succeed(fromCanned(failedReply(cause, io), head.method, interim(), cause))
+    const failed = (cause: Cause.Cause<unknown>) => Effect.succeed(fromCanned(failureReply(cause, io?.bodyError).reply, head.method, interim(), cause))
     const finish = <R>(recorded: Effect.Effect<RecordedResponse, never, R>) => Effect.ensuring(recorded, io === undefined ? Effect.void : io.close)
 
     return finish(Effect.flatMap(Effect.exit(handler(request)), (exit) => {
