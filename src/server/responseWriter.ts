@@ -61,16 +61,12 @@ export const planResponse = (
   const bodyAllowed = Status.bodyAllowed(status)
   const isHead = request.method === "HEAD"
   const http11 = request.versionMinor >= 1
-  // A Content-Length the handler set frames the body when it parses (Go's WriteHeader), so
-  // trailers, which need chunked, cannot follow (as in Go, where they are then not sent).
-  const declared = bodyAllowed ? declaredLength(headers) : undefined
-  const wantsTrailers = response.trailers !== undefined && http11 && bodyAllowed && !isHead && declared === undefined
-  const length = bodyAllowed ? (declared ?? (wantsTrailers ? undefined : Body.contentLength(response.body))) : undefined
-  const framing = responseFraming(request.method, status, length, http11)
-
   // One pass over the handler's fields: write them, and note the ones we act on. Names are
   // canonical (Headers keeps them so), so plain comparisons do.
   let fields = ""
+  let lengthValue: string | undefined = undefined
+  let lengthFields = 0
+  let codedTE = false
   let hasDate = false
   let hasType = false
   let hasTE = false
@@ -83,12 +79,15 @@ export const planResponse = (
     const value = headers.valueAt(i)!
     switch (name) {
       case "Content-Length":
+        lengthValue ??= value
+        lengthFields++
         continue // written from the framing below (a valid one is `declared`)
       case "Transfer-Encoding":
         hasTE = true
+        if (value.trim().toLowerCase() !== "identity") codedTE = true
         continue
       case "Trailer":
-        if (wantsTrailers) for (const t of value.split(",")) if (t.trim() !== "") (trailerNames ??= []).push(t.trim())
+        for (const t of value.split(",")) if (t.trim() !== "") (trailerNames ??= []).push(t.trim())
         continue
       case "Date":
         hasDate = true
@@ -108,6 +107,13 @@ export const planResponse = (
     }
     fields += name + ": " + sanitizeFieldValue(value) + "\r\n"
   }
+  // A Content-Length the handler set frames the body when it parses (Go's WriteHeader), so
+  // trailers, which need chunked, cannot follow (as in Go, where they are then not sent).
+  const declared = bodyAllowed && lengthFields === 1 && !codedTE ? declaredLength(lengthValue!) : undefined
+  const wantsTrailers = response.trailers !== undefined && http11 && bodyAllowed && !isHead && declared === undefined
+  if (!wantsTrailers) trailerNames = undefined
+  const length = bodyAllowed ? (declared ?? (wantsTrailers ? undefined : Body.contentLength(response.body))) : undefined
+  const framing = responseFraming(request.method, status, length, http11)
   // A body in hand that is not as long as the handler's Content-Length: the client cannot find
   // where this response ends, so the connection closes after it (Go's finishRequest).
   const short = declared !== undefined && !isHead && (response.body._tag === "Bytes" || response.body._tag === "Empty") &&
@@ -199,21 +205,12 @@ export const interimHead = (status: number, headers: Headers): string => {
 }
 
 /**
- * The handler's Content-Length, if it is to frame the body: exactly one field, a non-negative
- * decimal integer (OWS around it ignored), and no Transfer-Encoding beside it. Go honours a
- * Content-Length that parses and drops one that does not (`response.WriteHeader`), and drops
- * it when a Transfer-Encoding other than identity is set (`chunkWriter.writeHeader`).
+ * The handler's Content-Length value, if it parses: a non-negative decimal integer (OWS around
+ * it ignored). `planResponse` uses it only when it is the one such field and no Transfer-Encoding
+ * other than identity is set: Go honours a Content-Length that parses and drops one that does
+ * not (`response.WriteHeader`), and drops it beside a Transfer-Encoding (`chunkWriter.writeHeader`).
  */
-const declaredLength = (headers: Headers): number | undefined => {
-  let value: string | undefined = undefined
-  for (let i = 0, n = headers.size; i < n; i++) {
-    const name = headers.nameAt(i)!
-    if (name === "Content-Length") {
-      if (value !== undefined) return undefined
-      value = headers.valueAt(i)!
-    } else if (name === "Transfer-Encoding" && headers.valueAt(i)!.trim().toLowerCase() !== "identity") return undefined
-  }
-  if (value === undefined) return undefined
+const declaredLength = (value: string): number | undefined => {
   let start = 0
   let end = value.length
   while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++
