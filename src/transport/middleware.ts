@@ -33,6 +33,7 @@ import type { RoundTrip, TransportMiddleware } from "./roundTrip.js"
 import { redacted } from "./route.js"
 import { isUpgrade } from "./UpgradeResponse.js"
 import { withBody } from "./rebody.js"
+import { parseHttpTime } from "../domain/httpDate.js"
 
 // ---------------------------------------------------------------------------------------------
 // retry
@@ -193,44 +194,10 @@ const retryAfterMillis = (value: string | undefined, now: number): number | unde
   const v = value.trim()
   if (v === "") return undefined
   if (/^[0-9]+$/.test(v)) return Number(v) * 1000
-  const date = parseHttpDate(v)
-  return date === undefined ? undefined : Math.max(0, date - now)
+  const seconds = parseHttpTime(v)
+  return seconds === undefined ? undefined : Math.max(0, seconds * 1000 - now)
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) ([A-Z][a-z]{2}) ([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT$/
-const RFC_850 = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), ([0-9]{2})-([A-Z][a-z]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT$/
-const ASCTIME = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ 0-9][0-9]) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([0-9]{4})$/
-
-/**
- * An HTTP-date in one of the three formats RFC 9110 §5.6.7 lets a recipient accept
- * (IMF-fixdate, RFC 850, asctime; all in GMT), as epoch milliseconds; undefined otherwise.
- * A two-digit RFC 850 year is read as Go's `time.Parse` does (69..99 → 19xx, else 20xx).
- */
-const parseHttpDate = (s: string): number | undefined => {
-  let day: string, month: string, year: number, h: string, m: string, sec: string
-  let match = IMF_FIXDATE.exec(s)
-  if (match !== null) {
-    ;[, day, month, , h, m, sec] = match as unknown as [string, string, string, string, string, string, string]
-    year = Number(match[3])
-  } else if ((match = RFC_850.exec(s)) !== null) {
-    ;[, day, month, , h, m, sec] = match as unknown as [string, string, string, string, string, string, string]
-    const yy = Number(match[3])
-    year = yy >= 69 ? 1900 + yy : 2000 + yy
-  } else if ((match = ASCTIME.exec(s)) !== null) {
-    ;[, month, day, h, m, sec] = match as unknown as [string, string, string, string, string, string]
-    year = Number(match[6])
-  } else return undefined
-  const mon = MONTHS.indexOf(month)
-  const d = Number(day.trim())
-  const hh = Number(h)
-  const mm = Number(m)
-  const ss = Number(sec)
-  if (mon < 0 || d < 1 || hh > 23 || mm > 59 || ss > 60) return undefined
-  const t = Date.UTC(year, mon, d, hh, mm, Math.min(ss, 59))
-  // A day past the month's end (Feb 30) rolls over in Date.UTC: refuse it.
-  return new Date(t).getUTCDate() === d ? t : undefined
-}
 
 // ---------------------------------------------------------------------------------------------
 // defaultHeaders
