@@ -182,6 +182,24 @@ const isScopeTaker = (u: unknown): u is ScopeTaker<unknown, unknown> =>
   typeof u === "object" && u !== null && ScopeIn in u
 
 /**
+ * The cheapest channel of all: an effect giving a response that can run the read of its body
+ * itself, inside the round trip (as `Transport.roundTripWith` does), so that no Scope is made
+ * or passed around for a body that arrived whole and no region guards the response between
+ * the round trip and the read. The Client's verbs have it; it gives `undefined` when it
+ * cannot (a Client with middleware, a request with a timeout), and the reader falls back to
+ * {@link ScopeIn}. Called when the effect would run, once per run.
+ * @internal
+ */
+export const ReadIn: unique symbol = Symbol.for("effect-nethttp/ReadIn")
+
+/** @internal */
+export interface ReadTaker<E1, E> {
+  readonly [ReadIn]: <A, E3, R3>(read: (body: Body.Body<E1>) => Effect.Effect<A, E3, R3>) => Effect.Effect<A, E | E3, R3> | undefined
+}
+
+const isReadTaker = (u: ScopeTaker<unknown, unknown>): u is ScopeTaker<unknown, unknown> & ReadTaker<unknown, unknown> => ReadIn in u
+
+/**
  * A Scope made on first need, for a reader (closed by it). It is itself the effect giving the
  * Scope (one object per read, not an object and a closure).
  */
@@ -212,7 +230,34 @@ export const scopedRead = <E1, E2, R, A, E3, R3>(
   effect: Effect.Effect<{ readonly body: Body.Body<E1> }, E2, R>,
   read: (body: Body.Body<E1>) => Effect.Effect<A, E3, R3>
 ): Effect.Effect<A, E2 | E3, Exclude<R, Scope.Scope> | R3> =>
-  isScopeTaker(effect) ? takerRead(effect as unknown as ScopeTaker<{ readonly body: Body.Body<E1> }, E2>, read) as Effect.Effect<A, E2 | E3, R3> : contextRead(effect, read)
+  isScopeTaker(effect)
+    ? (isReadTaker(effect)
+      ? readIn(effect as unknown as ScopeTaker<{ readonly body: Body.Body<E1> }, E2> & ReadTaker<E1, E2>, read)
+      : takerRead(effect as unknown as ScopeTaker<{ readonly body: Body.Body<E1> }, E2>, read)) as Effect.Effect<A, E2 | E3, R3>
+    : contextRead(effect, read)
+
+const readIn = <E1, E2, A, E3, R3>(
+  effect: ScopeTaker<{ readonly body: Body.Body<E1> }, E2> & ReadTaker<E1, E2>,
+  read: (body: Body.Body<E1>) => Effect.Effect<A, E3, R3>
+): Effect.Effect<A, E2 | E3, R3> => Effect.suspend(() => effect[ReadIn](read) ?? takerRead(effect, read))
+
+/**
+ * `take`'s response (`take` is given the Scope as an effect, see {@link ScopeIn}) read by
+ * `read` in a Scope made only if needed and closed after the read, as the static readers do.
+ * @internal
+ */
+export const readTaking = <E1, E2, A, E3, R3>(
+  take: (scope: Effect.Effect<Scope.Scope>) => Effect.Effect<{ readonly body: Body.Body<E1> }, E2>,
+  read: (body: Body.Body<E1>) => Effect.Effect<A, E3, R3>
+): Effect.Effect<A, E2 | E3, R3> => takerRead(new TakeScope(take), read)
+
+class TakeScope<A, E> implements ScopeTaker<A, E> {
+  constructor(readonly take: (scope: Effect.Effect<Scope.Scope>) => Effect.Effect<A, E>) {}
+  [ScopeIn]<R>(scope: Effect.Effect<Scope.Scope, never, R>): Effect.Effect<A, E, R> {
+    // `scope` runs in the reader's fiber, whose context meets R.
+    return this.take(scope as Effect.Effect<Scope.Scope>)
+  }
+}
 
 // The Scope given as an effect: nothing to do after a read that needed none. A body that arrived
 // whole (Empty, Bytes) runs nothing that could ask for a Scope, so when none was made by the

@@ -36,8 +36,8 @@ import type { HeadersInput } from "../domain/Headers.js"
 import type { InvalidConfig } from "../domain/configErrors.js"
 import type { InvalidHeader, InvalidMethod, InvalidUrl } from "../domain/errors.js"
 import { validateClientConfig } from "./clientConfig.js"
-import { ScopeIn, type ScopeTaker } from "../domain/readers.js"
-import { Request, type RequestOptions } from "../domain/Request.js"
+import { ReadIn, readTaking, type ReadTaker, ScopeIn, type ScopeTaker } from "../domain/readers.js"
+import { makeRequest, Request, type RequestOptions, UrlCache } from "../domain/Request.js"
 import { Response } from "../domain/Response.js"
 import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
 import { CookieJar, type CookieJarService } from "./CookieJar.js"
@@ -238,6 +238,25 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
       })
     }
 
+    /**
+     * `send` with the response handed to `use` inside the round trip (`roundTripWith`): the
+     * Scope a body still arriving needs is the Transport's, closed once `use` is done.
+     */
+    const sendWith = <E, A, E2, R2>(
+      hop: Request<E>,
+      use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
+    ): Effect.Effect<A, TransportError | E | E2, R2> => {
+      const auth = hop.headers.has("Authorization") ? undefined : basicAuthFromUrl(hop.url)
+      if (jar === undefined) return transport.roundTripWith(auth === undefined ? hop : withAdded(hop, auth, undefined), use)
+      return Effect.flatMap(jar.cookieHeader(hop.url), (cookies) => {
+        const request = auth === undefined && cookies === undefined ? hop : withAdded(hop, auth, cookies)
+        return transport.roundTripWith(request, (response) =>
+          response.headers.has("Set-Cookie")
+            ? Effect.zipRight(jar.setCookies(request.url, response.headers.values("Set-Cookie")), use(response))
+            : use(response))
+      })
+    }
+
     /** Reads a little of a redirect's body, so a small one frees its connection, then releases it. */
     const release = (response: Response<TransportError>, scope: HopScope): Effect.Effect<void> => {
       const length = response.contentLength
@@ -414,7 +433,25 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
       }) as Effect.Effect<Response<TransportError>, ClientError | E, R>
     }
 
-    return fromExecute(execute, transport.closeIdleConnections)
+    /**
+     * A static reader's way in (see `ReadIn`): the read runs inside the first hop's round trip,
+     * as `roundTripWith`'s use, with no Scope of the reader's for a body that arrived whole. A
+     * redirect continues as `execute` does from that first response (whose body, if still
+     * arriving, the Transport releases once the whole read is done). A time limit covers the
+     * whole exchange, the read included, so a request with one takes `execute`'s path.
+     */
+    const readPath: ReadPath = {
+      accepts: (options) => configTimeoutMs <= 0 && options?.timeout === undefined,
+      run: (request, options, read) => {
+        const policy = options?.checkRedirect ?? configPolicy
+        return sendWith(request, (response) =>
+          Redirect.behavior(response.status, request.method, request as Request<unknown>).follow
+            ? readTaking((outer) => redirects(request, outer, policy, response, new HopScope(outer)), read)
+            : read(response.body))
+      }
+    }
+
+    return fromExecuteReading(execute, transport.closeIdleConnections, readPath)
   })
 
 /**
@@ -425,26 +462,55 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
  * @since 0.1.0
  * @category constructors
  */
-export const fromExecute = (execute: Execute, closeIdleConnections: Effect.Effect<void> = Effect.void): ClientService => ({
-  execute,
-  do: (request, options) => new DoCall(execute, request, options),
-  get: (url, init) => new VerbCall<never>(execute, "GET", url, undefined, init),
-  head: (url, init) => new VerbCall<never>(execute, "HEAD", url, undefined, init),
-  delete: (url, init) => new VerbCall<never>(execute, "DELETE", url, undefined, init),
-  options: (url, init) => new VerbCall<never>(execute, "OPTIONS", url, undefined, init),
-  post: (url, body, init) => new VerbCall(execute, "POST", url, body, init),
-  put: (url, body, init) => new VerbCall(execute, "PUT", url, body, init),
-  patch: (url, body, init) => new VerbCall(execute, "PATCH", url, body, init),
-  closeIdleConnections
-})
+export const fromExecute = (execute: Execute, closeIdleConnections: Effect.Effect<void> = Effect.void): ClientService =>
+  fromExecuteReading(execute, closeIdleConnections, undefined)
+
+/**
+ * The read inside the round trip that `make`'s Client offers the static readers (`ReadIn`):
+ * `accepts` says whether a request with these options can take it.
+ */
+interface ReadPath {
+  readonly accepts: (options: ClientRequestOptions | undefined) => boolean
+  readonly run: <E, A, E2, R2>(
+    request: Request<E>,
+    options: ClientRequestOptions | undefined,
+    read: (body: Body.Body<TransportError>) => Effect.Effect<A, E2, R2>
+  ) => Effect.Effect<A, ClientError | E | E2, R2>
+}
+
+// `fromExecute`, with `make`'s read path; a Client built from another `execute` (middleware)
+// has none, since its reads must go through that `execute`.
+const fromExecuteReading = (execute: Execute, closeIdleConnections: Effect.Effect<void>, reading: ReadPath | undefined): ClientService => {
+  // The verbs' URL texts, each parsed once (a Client sends to the same few again and again).
+  const urls = new UrlCache()
+  return {
+    execute,
+    do: (request, options) => new DoCall(execute, reading, request, options),
+    get: (url, init) => new VerbCall<never>(execute, reading, urls, "GET", url, undefined, init),
+    head: (url, init) => new VerbCall<never>(execute, reading, urls, "HEAD", url, undefined, init),
+    delete: (url, init) => new VerbCall<never>(execute, reading, urls, "DELETE", url, undefined, init),
+    options: (url, init) => new VerbCall<never>(execute, reading, urls, "OPTIONS", url, undefined, init),
+    post: (url, body, init) => new VerbCall(execute, reading, urls, "POST", url, body, init),
+    put: (url, body, init) => new VerbCall(execute, reading, urls, "PUT", url, body, init),
+    patch: (url, body, init) => new VerbCall(execute, reading, urls, "PATCH", url, body, init),
+    closeIdleConnections
+  }
+}
 
 /**
  * What `do` returns: an effect needing a Scope from the context, which the static readers of
  * `Response` can run with a Scope of their own instead, made only if the response needs one
  * (`ScopeIn`). A class, not a closure over an object literal, so that V8 never pretenures it.
  */
-class DoCall<E> extends Effectable.Class<Response<TransportError>, ClientError | E, Scope.Scope> implements ScopeTaker<Response<TransportError>, ClientError | E> {
-  constructor(readonly execute: Execute, readonly request: Request<E>, readonly options: ClientRequestOptions | undefined) {
+class DoCall<E> extends Effectable.Class<Response<TransportError>, ClientError | E, Scope.Scope>
+  implements ScopeTaker<Response<TransportError>, ClientError | E>, ReadTaker<TransportError, ClientError | E>
+{
+  constructor(
+    readonly execute: Execute,
+    readonly reading: ReadPath | undefined,
+    readonly request: Request<E>,
+    readonly options: ClientRequestOptions | undefined
+  ) {
     super()
   }
 
@@ -455,12 +521,21 @@ class DoCall<E> extends Effectable.Class<Response<TransportError>, ClientError |
   [ScopeIn]<R>(scope: Effect.Effect<Scope.Scope, never, R>): Effect.Effect<Response<TransportError>, ClientError | E, R> {
     return this.execute(this.request, scope, this.options)
   }
+
+  [ReadIn]<A, E3, R3>(read: (body: Body.Body<TransportError>) => Effect.Effect<A, E3, R3>): Effect.Effect<A, ClientError | E | E3, R3> | undefined {
+    const reading = this.reading
+    return reading === undefined || !reading.accepts(this.options) ? undefined : reading.run(this.request, this.options, read)
+  }
 }
 
 /** What the verbs return: the request made when it runs, then as `DoCall`. */
-class VerbCall<E> extends Effectable.Class<Response<TransportError>, ClientError | E, Scope.Scope> implements ScopeTaker<Response<TransportError>, ClientError | E> {
+class VerbCall<E> extends Effectable.Class<Response<TransportError>, ClientError | E, Scope.Scope>
+  implements ScopeTaker<Response<TransportError>, ClientError | E>, ReadTaker<TransportError, ClientError | E>
+{
   constructor(
     readonly execute: Execute,
+    readonly reading: ReadPath | undefined,
+    readonly urls: UrlCache,
     readonly method: string,
     readonly url: string | URL,
     readonly body: ClientBodyInit<E> | undefined,
@@ -476,19 +551,32 @@ class VerbCall<E> extends Effectable.Class<Response<TransportError>, ClientError
   // Called when the effect runs (by `commit`, or by a reader inside its own run), never when it
   // is built: each run makes its request anew, with no `Effect.suspend` of its own.
   [ScopeIn]<R>(scope: Effect.Effect<Scope.Scope, never, R>): Effect.Effect<Response<TransportError>, ClientError | E, R> {
+    const made = this.request()
+    return Either.isLeft(made) ? Effect.fail(made.left) : this.execute(made.right, scope, this.init)
+  }
+
+  // As `[ScopeIn]`, for a static reader (see `ReadIn`).
+  [ReadIn]<A, E3, R3>(read: (body: Body.Body<TransportError>) => Effect.Effect<A, E3, R3>): Effect.Effect<A, ClientError | E | E3, R3> | undefined {
+    const reading = this.reading
+    if (reading === undefined || !reading.accepts(this.init)) return undefined
+    const made = this.request()
+    return Either.isLeft(made) ? Effect.fail(made.left) : reading.run(made.right, this.init, read)
+  }
+
+  private request(): Either.Either<Request<E>, InvalidUrl | InvalidMethod | InvalidHeader> {
     const body = this.body
     const init = this.init
-    const made = Request.make<E>(
+    const made = makeRequest<E>(
       new VerbOptions<E>(
         this.method,
         this.url,
         init?.headers,
         body === undefined ? undefined : typeof body === "string" ? Body.text(body) : body instanceof Uint8Array ? Body.bytes(body) : body
-      )
+      ),
+      this.urls
     )
-    if (Either.isLeft(made)) return Effect.fail(made.left)
-    if (init?.contentType !== undefined) made.right.headers.set("Content-Type", init.contentType)
-    return this.execute(made.right, scope, init)
+    if (Either.isRight(made) && init?.contentType !== undefined) made.right.headers.set("Content-Type", init.contentType)
+    return made
   }
 }
 
