@@ -47,6 +47,12 @@ export class StreamBody<E = never> extends Data.TaggedClass("Stream")<{
    * read once, through one of the two.
    */
   readonly pull?: Effect.Effect<Uint8Array, Option.Option<E>>
+  /**
+   * Gives up the rest of the body now (Go's `Body.Close` before the end): what produces it
+   * stops, and a response's connection is closed rather than returned to the pool. Reads
+   * after it fail. Absent, the rest is given up when the Scope the body lives in closes.
+   */
+  readonly release?: Effect.Effect<void>
 }> {}
 
 /**
@@ -115,7 +121,8 @@ export const text = (s: string): BytesBody => new BytesBody({ bytes: encoder.enc
 /**
  * A body read once from `stream`. `length` is the number of bytes it will yield, if known
  * (a negative or non-integer length counts as unknown, as Go's -1). `pull`, if given, reads
- * the same bytes faster (see `StreamBody.pull`).
+ * the same bytes faster (see `StreamBody.pull`); `release`, if given, gives up the rest
+ * early (see `StreamBody.release`).
  *
  * @since 0.1.0
  * @category constructors
@@ -123,9 +130,16 @@ export const text = (s: string): BytesBody => new BytesBody({ bytes: encoder.enc
 export const stream = <E = never>(
   stream: Stream.Stream<Uint8Array, E>,
   length?: number,
-  pull?: Effect.Effect<Uint8Array, Option.Option<E>>
+  pull?: Effect.Effect<Uint8Array, Option.Option<E>>,
+  release?: Effect.Effect<void>
 ): StreamBody<E> =>
-  new StreamBody(pull === undefined ? { stream, length: knownLength(length) } : { stream, length: knownLength(length), pull })
+  new StreamBody(
+    pull === undefined
+      ? { stream, length: knownLength(length) }
+      : release === undefined
+      ? { stream, length: knownLength(length), pull }
+      : { stream, length: knownLength(length), pull, release }
+  )
 
 /**
  * A body that can be produced again for a retry or a redirect. `make` is run once per

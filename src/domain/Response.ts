@@ -175,9 +175,9 @@ export class Response<E = never> {
   /**
    * The whole body if it is at most `limit` bytes long (a negative limit counts as 0). Past
    * the limit, or when the declared length (Content-Length) already is, it fails with
-   * `ResponseBodyTooLarge` and reads no further: the rest of the body stays unread, so the
-   * connection is closed (not returned to the pool) when the response's Scope closes. The
-   * static `Response.bytesAtMost` closes it at once.
+   * `ResponseBodyTooLarge` and reads no further: the rest of the body is given up at once, and
+   * the connection closed (not returned to the pool) rather than held until the response's
+   * Scope closes.
    */
   bytesAtMost(limit: number): Effect.Effect<Uint8Array, E | ResponseBodyTooLarge> {
     return readers.bytesAtMost(this.body, limit)

@@ -83,7 +83,8 @@ const limitOf = (n: number): number => (n > 0 ? Math.floor(n) : 0)
 /**
  * At most `limit` bytes of the body: the whole body when it is no longer, else a failure with
  * `ResponseBodyTooLarge` as soon as the bytes read (or the declared length) pass the limit.
- * Reading stops there; the rest of the body is left unread (see `Response.bytesAtMost`).
+ * Reading stops there, and the rest of the body is given up (`StreamBody.release`: a
+ * response's connection is closed) when the body can be.
  */
 export const bytesAtMost = <E>(body: Body.Body<E>, n: number): Effect.Effect<Uint8Array, E | ResponseBodyTooLarge> => {
   const limit = limitOf(n)
@@ -99,14 +100,21 @@ export const bytesAtMost = <E>(body: Body.Body<E>, n: number): Effect.Effect<Uin
     case "Stream":
     case "Rewindable": {
       const length = body.length
+      // Past the limit the rest is given up at once, when the body can be (its connection closed).
+      const release = body._tag === "Stream" ? body.release : undefined
       if (length !== undefined && length > limit) {
-        return Effect.fail(new ResponseBodyTooLarge({ limit, received: 0, contentLength: length }))
+        return releasing(release, Effect.fail(new ResponseBodyTooLarge({ limit, received: 0, contentLength: length })))
       }
-      if (body._tag === "Stream" && body.pull !== undefined) return pullAtMost(body.pull, limit, length)
-      return streamAtMost(Body.toStream(body), limit, length)
+      const read = body._tag === "Stream" && body.pull !== undefined
+        ? pullAtMost(body.pull, limit, length)
+        : streamAtMost(Body.toStream(body), limit, length)
+      return release === undefined ? read : Effect.catchTag(read, "ResponseBodyTooLarge", (e) => releasing(release, Effect.fail(e)))
     }
   }
 }
+
+const releasing = <A, E>(release: Effect.Effect<void> | undefined, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  release === undefined ? effect : Effect.zipRight(release, effect)
 
 /** At most `limit` bytes of the body as UTF-8 text (see `bytesAtMost`). */
 export const textAtMost = <E>(body: Body.Body<E>, n: number): Effect.Effect<string, E | ResponseBodyTooLarge> =>

@@ -279,7 +279,8 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
       const pull = body.pull
       const ending = pull === undefined ? undefined : Effect.tapError(pull, () => done)
       const stream = ending === undefined ? Stream.ensuring(body.stream, done) : Stream.repeatEffectOption(ending)
-      return Effect.succeed(withBody(response, Body.stream(stream, body.length, ending)))
+      const release = body.release === undefined ? done : Effect.zipRight(body.release, done)
+      return Effect.succeed(withBody(response, Body.stream(stream, body.length, ending, release)))
     }
 
     /** One hop in its own Scope (see `follow`), the Scope closed if the hop fails. */
@@ -407,7 +408,7 @@ export const make = (transport: TransportService, config: ClientConfig = {}): Ef
         if (left <= 0) return Effect.fail(Option.some(timeoutError(request, tracker, timeoutMs)))
         return Effect.timeoutFail(pull, { duration: left, onTimeout: () => Option.some(timeoutError(request, tracker, timeoutMs)) })
       })
-      return withBody(response, Body.stream(Stream.repeatEffectOption(timed), body.length, timed))
+      return withBody(response, Body.stream(Stream.repeatEffectOption(timed), body.length, timed, body.release))
     }
 
     // `scope` runs in the caller's fiber (or one it forks, which inherits its context), so its

@@ -289,7 +289,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
               ? Effect.zipRight(done, Effect.fail(Option.none()))
               : Effect.zipRight(done, Effect.fail(Option.some(toError(p, e.value, reused)))))
           const length = !gz && head.framing === "length" ? head.contentLength : undefined
-          const body = Body.stream(Stream.repeatEffectOption(pullOut), length, pullOut)
+          const body = Body.stream(Stream.repeatEffectOption(pullOut), length, pullOut, done)
           const response = responseOf(p, head, gz ? withoutCoding(head.headers) : head.headers, body, ex.trailers)
           return Effect.as(
             Scope.addFinalizer(bodyScope, Effect.sync(() => {

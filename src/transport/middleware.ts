@@ -289,11 +289,13 @@ const limited = (response: Response<TransportError>, request: Request<unknown>, 
     const arrived = body.bytes.byteLength
     if (arrived <= max) return response
     const declared = declaredLength(response)
-    return failing(response, declared === undefined ? tooLarge(arrived, undefined) : tooLarge(0, declared), arrived)
+    return failing(response, declared === undefined ? tooLarge(arrived, undefined) : tooLarge(0, declared), arrived, undefined)
   }
   const length = Body.contentLength(body)
   // Too large by its declared length: fail before reading anything.
-  if (length !== undefined && length > max) return failing(response, tooLarge(0, length), length)
+  // Past the limit, the rest of the body is given up at once (its connection closed).
+  const release = body._tag === "Stream" ? body.release : undefined
+  if (length !== undefined && length > max) return failing(response, tooLarge(0, length), length, release)
   const pull = body._tag === "Stream" ? body.pull : undefined
   if (pull !== undefined) {
     let received = 0
@@ -303,10 +305,11 @@ const limited = (response: Response<TransportError>, request: Request<unknown>, 
         received += chunk.byteLength
         if (received <= max) return Effect.succeed(chunk)
         failed = tooLarge(received, length)
-        return Effect.fail(Option.some(failed))
+        const fail = Effect.fail(Option.some(failed))
+        return release === undefined ? fail : Effect.zipRight(release, fail)
       })
     )
-    return withBody(response, Body.stream(Stream.repeatEffectOption(counted), length, counted))
+    return withBody(response, Body.stream(Stream.repeatEffectOption(counted), length, counted, release))
   }
   const stream = Stream.suspend(() => {
     let received = 0
@@ -318,9 +321,11 @@ const limited = (response: Response<TransportError>, request: Request<unknown>, 
   return withBody(response, Body.stream(stream, length))
 }
 
-/** The response with a body failing with `error` at its first read. */
-const failing = (response: Response<TransportError>, error: TransportError, length: number): Response<TransportError> =>
-  withBody(response, Body.stream(Stream.fail(error), length, Effect.fail(Option.some(error))))
+/** The response with a body failing with `error` at its first read (giving up the real one first). */
+const failing = (response: Response<TransportError>, error: TransportError, length: number, release: Effect.Effect<void> | undefined): Response<TransportError> => {
+  const fail = release === undefined ? Effect.fail(error) : Effect.zipRight(release, Effect.fail(error))
+  return withBody(response, Body.stream(Stream.fromEffect(fail), length, Effect.mapError(fail, Option.some), release))
+}
 
 /** The Content-Length of a response not sent chunked, when valid. */
 const declaredLength = (response: Response<TransportError>): number | undefined => {

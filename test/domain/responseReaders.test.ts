@@ -446,6 +446,31 @@ describe("Response readers over the Transport and the Client", () => {
       expect(yield* waitForStats(transport, (s) => s.idle === 1)).toMatchObject({ idle: 1, open: 1, dials: 3 })
     }).pipe(Effect.provide(ClientLive), Effect.scoped))
 
+  it.live("the instance bytesAtMost past the limit closes the connection at once, with the caller's Scope still open", () =>
+    Effect.gen(function*() {
+      const server = yield* peer((socket, path) => {
+        if (path === "/declared") return socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n${"d".repeat(1000)}`)
+        // No declared length: 3 chunks of 40 bytes now, the end never comes.
+        socket.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${`28\r\n${"c".repeat(40)}\r\n`.repeat(3)}`)
+      })
+      const client = yield* Client
+      const transport = yield* Transport
+      const url = `http://127.0.0.1:${server.port}`
+      yield* Effect.scoped(Effect.gen(function*() {
+        const chunked = yield* client.get(`${url}/chunked`)
+        expect(yield* Effect.flip(chunked.bytesAtMost(50))).toMatchObject({ _tag: "ResponseBodyTooLarge", limit: 50 })
+        expect(yield* closedSoon(server.sockets[0]!)).toBe(true)
+        expect(yield* waitForStats(transport, (s) => s.open === 0)).toMatchObject({ active: 0, open: 0 })
+        // A read after the release fails; it does not wait for bytes that will never be read.
+        expect(yield* Effect.flip(chunked.bytes)).toMatchObject({ _tag: "TransportError", phase: "reading-body" })
+
+        const declared = yield* client.get(`${url}/declared`)
+        expect(yield* Effect.flip(declared.textAtMost(10))).toMatchObject({ _tag: "ResponseBodyTooLarge", received: 0, contentLength: 100000 })
+        expect(yield* closedSoon(server.sockets[1]!)).toBe(true)
+        expect(yield* waitForStats(transport, (s) => s.open === 0)).toMatchObject({ active: 0, open: 0, dials: 2 })
+      }))
+    }).pipe(Effect.provide(ClientLive), Effect.scoped))
+
   it.live("the instance readers in the caller's Scope, and JSON over the wire", () =>
     Effect.gen(function*() {
       const server = yield* peer((socket, path) => {
