@@ -5,7 +5,7 @@
  * @since 0.1.0
  * @module
  */
-import { Effect, type Exit, Scope } from "effect"
+import { Effect, Exit, Scope } from "effect"
 import type { Request } from "../domain/Request.js"
 import type { Response } from "../domain/Response.js"
 import type { TransportError } from "./errors.js"
@@ -75,8 +75,9 @@ class LazyScope {
     this.made = s
   }))
 
+  // On success with `Exit.void`, not the value read (see RoundTripper's LazyScope).
   close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    return this.made === undefined ? Effect.void : Scope.close(this.made, exit)
+    return this.made === undefined ? Effect.void : Scope.close(this.made, Exit.isSuccess(exit) ? Exit.void : exit)
   }
 }
 
