@@ -12,7 +12,7 @@
 import { Metric } from "effect"
 import type { Route } from "./route.js"
 import type { ClientTraceHooks } from "./ClientTrace.js"
-import type { HostStats, PoolStats } from "./Transport.js"
+import type { HostStats, PoolStats } from "./transportService.js"
 import type { ConnOwner, Failure, PersistConn } from "./PersistConn.js"
 import * as PoolState from "./PoolState.js"
 

@@ -9,7 +9,7 @@ import { Effect, Exit, Scope } from "effect"
 import type { Request } from "../domain/Request.js"
 import type { Response } from "../domain/Response.js"
 import type { TransportError } from "./errors.js"
-import type { PoolStats, TransportService } from "./Transport.js"
+import type { PoolStats, TransportService } from "./transportService.js"
 
 /**
  * The one primitive of a Transport (Go's `RoundTripper.RoundTrip`): sends `request` and returns
