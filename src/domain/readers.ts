@@ -10,12 +10,12 @@
  * @since 0.1.0
  */
 import { Cause, Context, Effect, Exit, FiberRef, Option, Scope, Stream } from "effect"
-import * as Effectable from "effect/Effectable"
 import type { ParseError } from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Body from "./Body.js"
 import { ByteGatherer } from "./ByteGatherer.js"
 import { ResponseBodyError, ResponseBodyTooLarge } from "./errors.js"
+import { LazyScope } from "./lazyScope.js"
 
 // UTF-8, replacing invalid sequences and dropping a leading BOM (as fetch's `Response.text()`).
 const decoder = new TextDecoder()
@@ -208,21 +208,6 @@ export interface ReadTaker<E1, E> {
 const isReadTaker = (u: ScopeTaker<unknown, unknown>): u is ScopeTaker<unknown, unknown> & ReadTaker<unknown, unknown> => ReadIn in u
 
 /**
- * A Scope made on first need, for a reader (closed by it). It is itself the effect giving the
- * Scope (one object per read, not an object and a closure).
- */
-class ReaderScope extends Effectable.Class<Scope.Scope> {
-  made: Scope.CloseableScope | undefined = undefined
-
-  commit(): Effect.Effect<Scope.Scope> {
-    return this.made !== undefined ? Effect.succeed(this.made) : Effect.map(Scope.make(), (s) => {
-      this.made = s
-      return s
-    })
-  }
-}
-
-/**
  * Runs `effect` (which needs a Scope: a response whose body lives in it) with a Scope made
  * here, then `read` on its response's body, and closes the Scope with the outcome, whatever it
  * is (success, failure, interruption), as `Effect.scoped` would.
@@ -277,7 +262,7 @@ const takerRead = <E1, E2, A, E3, R3>(
 ): Effect.Effect<A, E2 | E3, R3> => {
   // The Scope is made per run (in the mask's callback): the effect may run many times.
   const guarded = Effect.uninterruptibleMask((restore) => {
-    const scope = new ReaderScope()
+    const scope = new LazyScope()
     return Effect.matchCauseEffect(restore(effect[ScopeIn](scope)), {
       onFailure: (cause) => (scope.made === undefined ? Effect.failCause(cause) : closeWith(scope.made, Exit.failCause(cause))),
       onSuccess: (response): Effect.Effect<A | Whole<E1>, E3, R3> => {

@@ -9,8 +9,9 @@
  * @module
  * @internal
  */
-import { Cause, Context, Effect, Exit, Option, Scope } from "effect"
+import { Cause, Context, Effect, Option, type Scope } from "effect"
 import * as Body from "../domain/Body.js"
+import { LazyScope } from "../domain/lazyScope.js"
 import type { Request } from "../domain/Request.js"
 import type { Response } from "../domain/Response.js"
 import { isNativeTracer } from "../net/tracing.js"
@@ -24,30 +25,15 @@ import { shouldRetry } from "./retry.js"
 import { send } from "./sendRequest.js"
 import type { TransportParts } from "./transportParts.js"
 
-/** Where the Scope of a streamed body or an upgraded connection comes from. */
+/**
+ * Where the Scope of a streamed body or an upgraded connection comes from: the caller's
+ * (`GivenScope`, `roundTripIn`), or one made on first need and closed after the caller's use
+ * of the response (`LazyScope`, `roundTripWith`).
+ */
 export interface ScopeSource {
   readonly get: Effect.Effect<Scope.Scope>
   /** Wraps the caller's use of such a response (closing a Scope made for it). */
-  readonly use: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-}
-
-/** A Scope made on first need and closed after the caller's use (`roundTripWith`). */
-class LazyScope implements ScopeSource {
-  private made: Scope.CloseableScope | undefined = undefined
-
-  get get(): Effect.Effect<Scope.Scope> {
-    return this.made !== undefined ? Effect.succeed(this.made) : Effect.tap(Scope.make(), (s) => {
-      this.made = s
-    })
-  }
-
-  use<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
-    const made = this.made
-    // A success closes it with `Exit.void`, not the value: a closed Scope keeps its exit, and
-    // the connection's last exchange still references the Scope, which would keep the value
-    // (a whole body read by `use`) alive past the young generation (7x the full GCs, measured).
-    return made === undefined ? effect : Effect.onExit(effect, (exit) => Scope.close(made, Exit.isSuccess(exit) ? Exit.void : exit))
-  }
+  readonly closingAfter: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /** A fresh `LazyScope` per run (`roundTripWith`). */
@@ -57,7 +43,7 @@ export const lazyScope = (): ScopeSource => new LazyScope()
 export class GivenScope implements ScopeSource {
   constructor(readonly get: Effect.Effect<Scope.Scope>) {}
 
-  use<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+  closingAfter<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return effect
   }
 }
@@ -161,9 +147,9 @@ const attempt = <E, A, E2, R2>(
           return (use as unknown) === giveResponse ? use(response) : restore(use(response))
         }
         case "Streaming":
-          return Effect.flatMap(streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope.get, reused), (r) => scope.use(restore(use(r))))
+          return Effect.flatMap(streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope.get, reused), (r) => scope.closingAfter(restore(use(r))))
         case "Upgrade":
-          return Effect.flatMap(upgraded(p, held.delivered!.pc, delivery, scope.get), (r) => scope.use(restore(use(r))))
+          return Effect.flatMap(upgraded(p, held.delivered!.pc, delivery, scope.get), (r) => scope.closingAfter(restore(use(r))))
       }
     }
   }))

@@ -5,7 +5,8 @@
  * @since 0.1.0
  * @module
  */
-import { Effect, Exit, Scope } from "effect"
+import { Effect, type Scope } from "effect"
+import { LazyScope } from "../domain/lazyScope.js"
 import type { Request } from "../domain/Request.js"
 import type { Response } from "../domain/Response.js"
 import type { TransportError } from "./errors.js"
@@ -52,7 +53,7 @@ export const fromRoundTrip = (
     Effect.suspend(() => {
       // A Scope made only if the response needs one, closed once `use` is done.
       const lazy = new LazyScope()
-      return Effect.onExit(Effect.flatMap(roundTrip(request, lazy.get), use), (exit) => lazy.close(exit))
+      return Effect.onExit(Effect.flatMap(roundTrip(request, lazy), use), (exit) => lazy.close(exit))
     }),
   closeIdleConnections: rest.closeIdleConnections ?? Effect.void,
   stats: rest.stats ?? EMPTY_STATS
@@ -67,19 +68,6 @@ export const fromRoundTrip = (
  */
 export const wrap = (transport: TransportService, middleware: TransportMiddleware): TransportService =>
   fromRoundTrip(middleware(transport.roundTripIn), { closeIdleConnections: transport.closeIdleConnections, stats: transport.stats })
-
-/** A Scope made on first need. */
-class LazyScope {
-  private made: Scope.CloseableScope | undefined = undefined
-  readonly get: Effect.Effect<Scope.Scope> = Effect.suspend(() => this.made !== undefined ? Effect.succeed(this.made) : Effect.tap(Scope.make(), (s) => {
-    this.made = s
-  }))
-
-  // On success with `Exit.void`, not the value read (see RoundTripper's LazyScope).
-  close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    return this.made === undefined ? Effect.void : Scope.close(this.made, Exit.isSuccess(exit) ? Exit.void : exit)
-  }
-}
 
 const EMPTY_STATS: Effect.Effect<PoolStats> = Effect.succeed({ idle: 0, active: 0, dialing: 0, waiting: 0, open: 0, dials: 0, reuses: 0, hosts: {} })
 
