@@ -17,10 +17,22 @@
  * What it leaves out is toHandled's cost, about half of a trivial route's: the disabled tracer
  * middleware, an `Effect.uninterruptible` region and a second `withFiberRuntime`.
  *
+ * What it relies on (Scope's shape, the ejected-scopes key, the handled marker, toHandled's
+ * behaviour) was checked against the versions in `checkedAgainst`;
+ * test/platform/handled.internals.test.ts fails, naming them, when the installed internals no longer match.
+ *
  * @module
  */
 import { HttpApp, HttpServerError, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
 import { Cause, Context, Effect, Exit, GlobalValue, Scope } from "effect"
+
+/**
+ * The versions of `effect` and `@effect/platform` whose internals this module was checked
+ * against (see test/platform/handled.internals.test.ts). Update after re-checking.
+ *
+ * @internal
+ */
+export const checkedAgainst = { effect: "3.22.4", platform: "0.97.2" } as const
 
 // toHandled's own marker of a handled request (read by its middleware path).
 const handledSymbol = Symbol.for("@effect/platform/HttpApp/handled")

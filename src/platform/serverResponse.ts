@@ -23,7 +23,7 @@
  * @module
  */
 import { Cookies, HttpApp, type HttpServerRequest, type HttpServerResponse } from "@effect/platform"
-import { Context, Effect, Exit, Option, Runtime, Scope, Stream } from "effect"
+import { Context, Data, Effect, Exit, Option, Runtime, Scope, Stream } from "effect"
 import type { Readable } from "node:stream"
 import * as Body from "../domain/Body.js"
 import { Headers } from "../domain/Headers.js"
@@ -34,14 +34,34 @@ import { canonicalName } from "./headers.js"
 import { fromReadable, isReadable } from "./nodeStreams.js"
 import { CurrentExchange, type Exchange, NetServerRequest } from "./serverRequest.js"
 
-/** A response the platform gave us that HTTP cannot carry (node:http throws on these too). */
-class InvalidResponse extends Error {
-  override readonly name = "InvalidResponse"
+/**
+ * A response the platform gave us that HTTP cannot carry (node:http throws on these too). Thrown
+ * while converting (a header name is checked deep in a loop) and caught in `handleResponse`, in
+ * this module, which makes it a defect: the app's fiber answers 500 as for any other defect.
+ *
+ * @internal
+ */
+export class InvalidResponse extends Data.TaggedError("InvalidResponse")<{
+  /** What cannot be sent: the status code, a header name, or a Raw body of an unknown kind. */
+  readonly reason: "status" | "header-name" | "raw-body"
+  /** The offending value as text: the status, the name, or the body's `Object.prototype.toString`. */
+  readonly value: string
+}> {
+  override get message(): string {
+    switch (this.reason) {
+      case "status":
+        return `invalid status code ${this.value}`
+      case "header-name":
+        return `invalid header name ${JSON.stringify(this.value)}`
+      case "raw-body":
+        return `a Raw body of this kind cannot be sent: ${this.value}`
+    }
+  }
 }
 
 /** Our canonical form of a platform name; a name that is not a token cannot be sent. */
 const canonical = (name: string): string => {
-  if (!isToken(name)) throw new InvalidResponse(`invalid header name ${JSON.stringify(name)}`)
+  if (!isToken(name)) throw new InvalidResponse({ reason: "header-name", value: name })
   return canonicalName(name)
 }
 
@@ -148,7 +168,7 @@ const convert = (
   context: Context.Context<never>
 ): ServerResponse<unknown> => {
   const status = response.status
-  if (!Number.isInteger(status) || status < 100 || status > 999) throw new InvalidResponse(`invalid status code ${status}`)
+  if (!Number.isInteger(status) || status < 100 || status > 999) throw new InvalidResponse({ reason: "status", value: String(status) })
   const { declaredLength, headers } = headersOf(response)
   const body = response.body
   if (exchange.source.method === "HEAD" || !Status.bodyAllowed(status)) {
@@ -173,7 +193,7 @@ const convert = (
       else if (isReadable(raw)) out = Body.stream(streamed(exchange, fromReadable(raw, (cause) => cause), scope(), raw), length)
       else if (raw instanceof ReadableStream) out = Body.stream(streamed(exchange, fromWeb(() => raw as ReadableStream<Uint8Array>), scope(), undefined), length)
       else if (raw instanceof Blob) out = Body.stream(streamed(exchange, fromWeb(() => raw.stream()), scope(), undefined), raw.size)
-      else throw new InvalidResponse(`a Raw body of this kind cannot be sent: ${Object.prototype.toString.call(raw)}`)
+      else throw new InvalidResponse({ reason: "raw-body", value: Object.prototype.toString.call(raw) })
       break
     }
     case "FormData": {
