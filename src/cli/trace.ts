@@ -28,7 +28,7 @@ import type { ClientTraceHooks, GotConnInfo } from "../transport/ClientTrace.js"
 import type { RedirectPolicy } from "../transport/redirect.js"
 import { wrap } from "../transport/roundTrip.js"
 import type { TransportService } from "../transport/Transport.js"
-import { redacted } from "../transport/route.js"
+import { redacted } from "../domain/redact.js"
 
 /** One trace line: `*` and the time since the start, right-aligned, then the event. */
 export const formatTraceLine = (elapsedMs: number, event: string): string =>

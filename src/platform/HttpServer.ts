@@ -51,6 +51,7 @@ import * as ServerResponse from "../server/ServerResponse.js"
 import * as NetHttpPlatform from "./HttpPlatform.js"
 import { CurrentExchange, Exchange, NetServerRequest } from "./serverRequest.js"
 import * as Handled from "./handled.js"
+import { isNativeTracer } from "../net/tracing.js"
 import { handleResponse } from "./serverResponse.js"
 import { prepare as prepareSpans, type ServerSpans, withServerSpan } from "./serverSpan.js"
 
@@ -140,8 +141,6 @@ class Serving {
   }
 }
 
-// Effect's built-in tracer, as the default runtime has it.
-const nativeTracer = Effect.runSync(Effect.tracer)
 
 const notServing: Effect.Effect<ServerResponse.ServerResponse> = Effect.sync(() => ServerResponse.status(503))
 
@@ -201,7 +200,7 @@ export const makeWithServer = (
           // Where it is exactly that span, it is started and ended around the app's fiber
           // instead of inside it (serverSpan.ts's `prepare`).
           let spans: ServerSpans | undefined = undefined
-          if ((yield* Effect.tracer) === nativeTracer) {
+          if (isNativeTracer(yield* Effect.tracer)) {
             const disabledWhen = yield* FiberRef.get(HttpMiddleware.currentTracerDisabledWhen)
             runtime = Runtime.setFiberRef(runtime, HttpMiddleware.currentTracerDisabledWhen, constTrue)
             spans = prepareSpans(runtime.fiberRefs, runtime.context, disabledWhen)

@@ -14,10 +14,12 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Cause, Context, Duration, Effect, Exit, FiberRef, Scope, type Tracer } from "effect"
 import type { RuntimeFiber } from "effect/Fiber"
 import * as Body from "../domain/Body.js"
+import { LazyScope } from "../domain/lazyScope.js"
 import { Request } from "../domain/Request.js"
 import type { Response } from "../domain/Response.js"
+import { isNativeTracer } from "../net/tracing.js"
 import { TransportError } from "../transport/errors.js"
-import { redacted } from "../transport/route.js"
+import { redacted } from "../domain/redact.js"
 import type { TransportService } from "../transport/Transport.js"
 import { isUpgrade } from "../transport/UpgradeResponse.js"
 import { convertBody } from "./clientBody.js"
@@ -26,8 +28,6 @@ import { propagated, toHeaders } from "./clientHeaders.js"
 import { RequestOptions, type RequestOptionsValue } from "./clientOptions.js"
 import { BodyRelease, NetHttpClientResponse } from "./clientResponse.js"
 
-// Effect's built-in tracer, as the default runtime has it.
-const nativeTracer = Effect.runSync(Effect.tracer)
 
 /** Set (only while `make`'s per-request code runs) to turn its span off and ours on. */
 const LEAN_SPAN = (_request: HttpClientRequest.HttpClientRequest): boolean => true
@@ -46,7 +46,7 @@ export const withLeanSpan = <A, E, R>(
 ): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime((fiber) => {
     if (
-      fiber.currentTracer !== nativeTracer || !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
+      !isNativeTracer(fiber.currentTracer) || !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
       fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
     ) return effect
     // `make` sees its tracing disabled; `execute` sees this very predicate and opens the lean span.
@@ -145,29 +145,21 @@ const send = (
   })
   // The Transport asks for a Scope only for a body still arriving (or an upgrade): then one is
   // made, and closed on abort (or at once for an upgrade). A body that arrived whole costs none.
-  const holder = new ResponseScope()
+  const holder = new LazyScope()
   return Effect.uninterruptibleMask((restore) =>
-    Effect.matchCauseEffect(restore(transport.roundTripIn(ours, holder.get)), {
-      onSuccess: (response) => wrap(request, response, holder.scope, signal, span),
+    Effect.matchCauseEffect(restore(transport.roundTripIn(ours, holder)), {
+      onSuccess: (response) => wrap(request, response, holder.made, signal, span),
       // A failure or an interruption, even one right after the head came: whatever the
       // Scope holds (a streamed body's connection) is closed.
       onFailure: (cause) => {
         const failed = Effect.failCause(
           Cause.map(cause, (e) => e instanceof TransportError ? requestError(span === undefined ? request : propagated(request, span), url, e) : e)
         )
-        const scope = holder.scope
+        const scope = holder.made
         return scope === undefined ? failed : Effect.zipRight(Scope.close(scope, Exit.void), failed)
       }
     })
   )
-}
-
-const makeScope = Scope.make()
-
-/** The Scope of one response, made when the Transport asks for it. */
-class ResponseScope {
-  scope: Scope.CloseableScope | undefined = undefined
-  readonly get: Effect.Effect<Scope.Scope> = Effect.map(makeScope, (made) => (this.scope ??= made))
 }
 
 /** Our response as the platform's; a streamed body's Scope is closed when `signal` aborts. */

@@ -15,7 +15,7 @@ import type { Response } from "../domain/Response.js"
 import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
 import { type Phase, TransportError } from "./errors.js"
 import { withBody } from "./rebody.js"
-import { redacted } from "./route.js"
+import { redacted } from "../domain/redact.js"
 
 const PHASE_TEXT: Record<Phase, string> = {
   "request": "preparing the request",

@@ -30,7 +30,7 @@ import type { ClientError, ClientMiddleware, ClientRequestOptions, Execute } fro
 import { TransportError } from "./errors.js"
 import { isReplayable } from "./retry.js"
 import type { RoundTrip, TransportMiddleware } from "./roundTrip.js"
-import { redacted } from "./route.js"
+import { redacted } from "../domain/redact.js"
 import { isUpgrade } from "./UpgradeResponse.js"
 import { withBody } from "./rebody.js"
 import { parseHttpTime } from "../domain/httpDate.js"

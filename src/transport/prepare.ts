@@ -11,7 +11,8 @@ import type { Request } from "../domain/Request.js"
 import type { ResolvedConfig } from "./config.js"
 import { TransportError } from "./errors.js"
 import { checkProxyUrl, type ProxyFunc } from "./proxyEnvironment.js"
-import { redacted, type Route, routeOf } from "./route.js"
+import { redacted } from "../domain/redact.js"
+import { type Route, routeOf } from "./route.js"
 
 /** What round trips need from their URLs, worked out once per URL string. */
 export interface Target {

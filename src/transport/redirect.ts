@@ -11,7 +11,7 @@ import { Data, Effect } from "effect"
 import * as Body from "../domain/Body.js"
 import { Headers } from "../domain/Headers.js"
 import type { Request } from "../domain/Request.js"
-import { redacted } from "./route.js"
+import { redacted } from "../domain/redact.js"
 
 /**
  * Why the Client stopped following redirects with an error.

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { redacted } from "../domain/redact.js"
 import type { DialAddress } from "../net/Dialer.js"
 
 /** The kind of proxy a route goes through. */
@@ -71,14 +72,6 @@ export const basicAuthFromUrl = (url: URL): string | undefined =>
   url.username === "" && url.password === ""
     ? undefined
     : "Basic " + Buffer.from(decode(url.username) + ":" + decode(url.password), "utf8").toString("base64")
-
-/** The URL as errors show it: the password, if any, replaced (as Go's `url.Redacted`). */
-export const redacted = (url: URL): string => {
-  if (url.password === "") return url.href
-  const copy = new URL(url.href)
-  copy.password = "xxxxx"
-  return copy.href
-}
 
 const proxyHop = (proxy: URL): ProxyHop => {
   const kind: ProxyKind = proxy.protocol === "https:" ? "https" : proxy.protocol === "socks5:" || proxy.protocol === "socks5h:" ? "socks5" : "http"
