@@ -19,17 +19,18 @@
  *
  * @module
  */
-import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Runtime, type Scope } from "effect"
-import { listen } from "../net/Listener.js"
+import { type Clock, Context, Duration, Effect, Fiber, Layer, Runtime, type Scheduler, type Scope } from "effect"
+import { listen, type Listener } from "../net/Listener.js"
 import type { InvalidConfig } from "../domain/configErrors.js"
 import type { ListenError } from "../net/errors.js"
-import { connInfo, type ServerOptions, validateServerOptions } from "./config.js"
+import { connInfo, type ResolvedServerConfig, type ServerOptions, validateServerOptions } from "./config.js"
 import { serveWithConnContext } from "./connContext.js"
 import type { Handler } from "./Handler.js"
 import { makeInlineScheduler } from "../net/inlineScheduler.js"
 import { DateCache } from "./responseWriter.js"
-import { ShutdownTimeout } from "./errors.js"
+import type { ShutdownTimeout } from "./errors.js"
 import { type ConnHost, ServerConn } from "./ServerConn.js"
+import { OpenConns, Shutdown } from "./shutdown.js"
 
 /**
  * A snapshot of the server's connections.
@@ -83,6 +84,50 @@ export interface ServerService {
 /** Go's accept backoff: 5 ms, doubling up to 1 s, after a failed accept. */
 const backoff = (previous: number): number => (previous === 0 ? 5 : Math.min(previous * 2, 1000))
 
+/** Accepts connections and forks each one's serve loop, until interrupted; refuses them once a shutdown began. */
+const acceptLoop = (listener: Listener, conns: OpenConns<ServerConn>, host: ConnHost, scheduler: Scheduler.Scheduler): Effect.Effect<never> =>
+  Effect.gen(function*() {
+    let delay = 0
+    while (true) {
+      const next = yield* Effect.either(listener.accept)
+      if (next._tag === "Left") {
+        delay = backoff(delay)
+        yield* Effect.logWarning(`effect-nethttp server: ${next.left.message}; retrying in ${delay} ms`)
+        yield* Effect.sleep(delay)
+        continue
+      }
+      delay = 0
+      const conn = next.right
+      if (host.shuttingDown()) {
+        yield* conn.close
+        continue
+      }
+      const sc = new ServerConn(connInfo(++conns.accepted, conn), conn, host)
+      conns.open.add(sc)
+      const hook = host.config.connContext
+      yield* Effect.forkDaemon(Effect.withScheduler(hook === undefined ? sc.serve : serveWithConnContext(hook, sc, conn), scheduler))
+    }
+  })
+
+/**
+ * One fiber checks every connection's deadlines, often enough for the shortest timeout (and at
+ * least once a second), and parks connections idle since its last tick.
+ */
+const reaper = (config: ResolvedServerConfig, clock: Clock.Clock, conns: OpenConns<ServerConn>): Effect.Effect<never> => {
+  const timeouts = [config.readHeaderTimeoutMs, config.readTimeoutMs, config.readTotalTimeoutMs, config.writeTimeoutMs, config.writeTotalTimeoutMs, config.idleTimeoutMs].filter((t) => t > 0)
+  const tick = Math.max(5, Math.min(1000, Math.floor(Math.min(10_000, ...timeouts) / 10)))
+  return Effect.forever(Effect.zipRight(
+    Effect.sleep(tick),
+    Effect.sync(() => {
+      const now = clock.unsafeCurrentTimeMillis()
+      for (const c of conns.open) {
+        c.check(now)
+        c.park()
+      }
+    })
+  ))
+}
+
 const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, ListenError | InvalidConfig, Scope.Scope | R> =>
   Effect.gen(function*() {
     const config = yield* validateServerOptions(options)
@@ -94,16 +139,12 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       ...(options.tls === undefined ? {} : { tls: options.tls })
     })
     const scheme = options.tls === undefined ? "http" : "https"
-    const conns = new Set<ServerConn>()
+    const conns = new OpenConns<ServerConn>()
     const scheduler = makeInlineScheduler()
-    let drainedWaiters: Array<() => void> = []
-    const forgetWatchers = new Set<() => void>()
-    let shuttingDown = false
-    let accepted = 0
-
     // A parked connection's next fiber starts from this runtime (the layer's context and Clock)
     // on the same inline scheduler.
     const runFork = Runtime.runFork(yield* Effect.withScheduler(Effect.runtime<never>(), scheduler))
+    let shutdown: Shutdown<ServerConn> | undefined = undefined
     const host: ConnHost = {
       start: (sc) => {
         runFork(sc.resume)
@@ -115,127 +156,30 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       clock,
       dates: new DateCache(),
       scheme,
-      shuttingDown: () => shuttingDown,
-      forget: (conn) => {
-        conns.delete(conn)
-        for (const watch of forgetWatchers) watch()
-        if (conns.size === 0 && drainedWaiters.length > 0) {
-          const waiters = drainedWaiters
-          drainedWaiters = []
-          for (const w of waiters) w()
-        }
-      }
+      shuttingDown: () => shutdown !== undefined && shutdown.started,
+      forget: (conn) => conns.forget(conn)
     }
-
-    const acceptLoop = Effect.gen(function*() {
-      let delay = 0
-      while (true) {
-        const next = yield* Effect.either(listener.accept)
-        if (next._tag === "Left") {
-          delay = backoff(delay)
-          yield* Effect.logWarning(`effect-nethttp server: ${next.left.message}; retrying in ${delay} ms`)
-          yield* Effect.sleep(delay)
-          continue
-        }
-        delay = 0
-        const conn = next.right
-        if (shuttingDown) {
-          yield* conn.close
-          continue
-        }
-        const sc = new ServerConn(connInfo(++accepted, conn), conn, host)
-        conns.add(sc)
-        const hook = config.connContext
-        yield* Effect.forkDaemon(Effect.withScheduler(hook === undefined ? sc.serve : serveWithConnContext(hook, sc, conn), scheduler))
-      }
-    })
-    const acceptFiber = yield* Effect.forkDaemon(acceptLoop)
-
-    // One fiber checks every connection's deadlines, often enough for the shortest timeout
-    // (and at least once a second), and parks connections idle since its last tick.
-    const timeouts = [config.readHeaderTimeoutMs, config.readTimeoutMs, config.readTotalTimeoutMs, config.writeTimeoutMs, config.writeTotalTimeoutMs, config.idleTimeoutMs].filter((t) => t > 0)
-    const tick = Math.max(5, Math.min(1000, Math.floor(Math.min(10_000, ...timeouts) / 10)))
-    const reaper: Fiber.RuntimeFiber<void> = yield* Effect.forkDaemon(Effect.forever(Effect.zipRight(
-      Effect.sleep(tick),
-      Effect.sync(() => {
-        const now = clock.unsafeCurrentTimeMillis()
-        for (const c of conns) {
-          c.check(now)
-          c.park()
-        }
-      })
-    )))
-
-    const allClosed: Effect.Effect<void> = Effect.async<void>((resume) => {
-      if (conns.size === 0) return resume(Effect.void)
-      const w = () => resume(Effect.void)
-      drainedWaiters.push(w)
-      return Effect.sync(() => {
-        drainedWaiters = drainedWaiters.filter((x) => x !== w)
-      })
-    })
-
-    // Completes once none of `these` is open any more (checked on every connection's end).
-    const closedAll = (these: ReadonlyArray<ServerConn>): Effect.Effect<void> =>
-      Effect.async<void>((resume) => {
-        const check = () => {
-          if (these.some((c) => conns.has(c))) return
-          forgetWatchers.delete(check)
-          resume(Effect.void)
-        }
-        forgetWatchers.add(check)
-        check()
-        return Effect.sync(() => {
-          forgetWatchers.delete(check)
-        })
-      })
-
-    const stopped = yield* Deferred.make<void, ShutdownTimeout>()
-    // `close` during a graceful shutdown ends its grace period at once.
-    const graceCut = yield* Deferred.make<void>()
-    let stopping = false
-    const stop = (graceMs: number): Effect.Effect<void, ShutdownTimeout> =>
-      Effect.suspend(() => {
-        if (graceMs === 0) Deferred.unsafeDone(graceCut, Exit.void)
-        if (stopping) return Deferred.await(stopped)
-        stopping = true
-        shuttingDown = true
-        return Effect.gen(function*() {
-          yield* Fiber.interruptFork(acceptFiber)
-          yield* listener.close
-          for (const c of conns) c.closeIfIdle()
-          if (graceMs > 0) yield* Effect.raceAll([allClosed, Effect.sleep(graceMs), Deferred.await(graceCut)])
-          // Connections still open now had requests in flight (idle ones were closed above).
-          const cut = conns.size
-          for (const c of conns) c.interrupt()
-          yield* allClosed
-          yield* Fiber.interruptFork(reaper)
-          yield* Deferred.done(stopped, cut === 0 ? Exit.void : Exit.fail(new ShutdownTimeout({ timeoutMs: graceMs, interrupted: cut })))
-          return yield* Deferred.await(stopped)
-        }).pipe(Effect.uninterruptible)
-      })
+    const acceptFiber = yield* Effect.forkDaemon(acceptLoop(listener, conns, host, scheduler))
+    const reaperFiber = yield* Effect.forkDaemon(reaper(config, clock, conns))
+    const stop = new Shutdown(conns, Effect.zipRight(Fiber.interruptFork(acceptFiber), listener.close), Fiber.interruptFork(reaperFiber))
+    shutdown = stop
 
     // Closing the Scope completes whatever the shutdown had to cut (the cut is logged).
     yield* Effect.addFinalizer(() =>
-      Effect.catchTag(stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))
+      Effect.catchTag(stop.stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))
     )
-
     const bracketed = listener.host.includes(":") ? `[${listener.host}]` : listener.host
     return {
       host: listener.host,
       port: listener.port,
       url: `${scheme}://${bracketed}:${listener.port}`,
-      shutdown: (timeout) => stop(timeout === undefined ? config.shutdownTimeoutMs : Duration.toMillis(Duration.decode(timeout))),
-      close: Effect.ignore(stop(0)),
-      closeConnections: Effect.suspend(() => {
-        const open = [...conns]
-        for (const c of open) c.interrupt()
-        return closedAll(open)
-      }),
+      shutdown: (timeout) => stop.stop(timeout === undefined ? config.shutdownTimeoutMs : Duration.toMillis(Duration.decode(timeout))),
+      close: Effect.ignore(stop.stop(0)),
+      closeConnections: conns.closeAll,
       stats: Effect.sync(() => {
         let idle = 0
-        for (const c of conns) if (c.isIdle()) idle++
-        return { connections: conns.size, idle, accepted }
+        for (const c of conns.open) if (c.isIdle()) idle++
+        return { connections: conns.open.size, idle, accepted: conns.accepted }
       })
     } satisfies ServerService
   })
