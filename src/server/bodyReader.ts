@@ -64,7 +64,7 @@ export class BodyReader {
   /** A head arrived: its body (none for no framing, or Content-Length: 0) is read through `handle`. */
   begin(head: RequestHead, handle: RequestBody): void {
     // Content-Length: 0 is no body (Go checks ContentLength != 0 before sending 100 Continue).
-    this.read = head.framing === "none" || head.contentLength === 0 ? BodyRead.DONE : BodyRead.BODY
+    this.reset(head.framing === "none" || head.contentLength === 0 ? BodyRead.DONE : BodyRead.BODY)
     this.bytesRead = 0
     this.error = undefined
     this.trailerFields = undefined
@@ -96,7 +96,7 @@ export class BodyReader {
 
   /** A read timeout ran out (`STALLED` or `PAST_DEADLINE`): the next read fails. */
   timedOut(which: BodyRead): void {
-    this.read = which
+    this.move(which)
   }
 
   /** The next chunk of the body for the current handle, which is open and not hijacked. */
@@ -181,14 +181,24 @@ export class BodyReader {
   }
 
   private endBody(): void {
-    this.read = BodyRead.DONE
+    this.move(BodyRead.DONE)
     this.trailerFields = this.input.parser.trailers
     if (this.current !== undefined) this.current.trailerFields = this.trailerFields
     this.deadlines.readDone()
   }
 
+  /** A new request's body: BODY or DONE, whatever the last one's was. */
+  private reset(to: BodyRead): void {
+    this.read = to
+  }
+
+  /** Every other change of `read` (the moves of `BODY_READ_MOVES`). */
+  private move(to: BodyRead): void {
+    this.read = to
+  }
+
   private setFailed(error: RequestBodyError): void {
-    this.read = BodyRead.FAILED
+    this.move(BodyRead.FAILED)
     this.error = error
   }
 
