@@ -100,7 +100,7 @@ describe("a live server moves only as the tables allow", () => {
   it.scoped("keep-alive, parking, bodies read and unread, a bad request, a failure, a hijack, a shutdown", () =>
     Effect.gen(function*() {
       const server = yield* startServer({
-        handler: (req) => {
+        handler: (req): Effect.Effect<ServerResponse.ServerResponse<unknown>, unknown> => {
           switch (req.target) {
             case "/read":
               return Effect.map(req.text, (t) => ServerResponse.text(`read ${t}`))
