@@ -15,7 +15,9 @@
  * One fiber per connection runs read request, handler, write response, next request (the
  * handler inline, no fork per request); the accept loop backs off on errors as Go's does
  * (5 ms doubling to 1 s); a reaper fiber checks every connection's deadlines on the Clock,
- * so TestClock drives every timeout.
+ * so TestClock drives every timeout. `make` composes them: listen, the accept loop, the reaper,
+ * the shutdown coordinator (`shutdown.ts`), the service; a connection's serve loop is
+ * `ServerConn.ts`.
  *
  * @module
  */
@@ -128,6 +130,28 @@ const reaper = (config: ResolvedServerConfig, clock: Clock.Clock, conns: OpenCon
   ))
 }
 
+/** What the server shares with its connections. */
+const connHost = <E, R>(
+  options: ServerOptions<E, R>,
+  config: ResolvedServerConfig,
+  clock: Clock.Clock,
+  conns: OpenConns<ServerConn>,
+  runFork: (effect: Effect.Effect<void>) => unknown
+): ConnHost => ({
+  start: (sc) => {
+    runFork(sc.resume)
+  },
+  config,
+  // The handler's requirements R are in the context every connection fiber inherits from the
+  // layer's fiber, so it runs as it is.
+  handler: options.handler as unknown as Handler<unknown, never>,
+  clock,
+  dates: new DateCache(),
+  scheme: options.tls === undefined ? "http" : "https",
+  shuttingDown: () => conns.closing,
+  forget: (conn) => conns.forget(conn)
+})
+
 const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, ListenError | InvalidConfig, Scope.Scope | R> =>
   Effect.gen(function*() {
     const config = yield* validateServerOptions(options)
@@ -138,51 +162,45 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
       ...(options.tls === undefined ? {} : { tls: options.tls })
     })
-    const scheme = options.tls === undefined ? "http" : "https"
     const conns = new OpenConns<ServerConn>()
     const scheduler = makeInlineScheduler()
     // A parked connection's next fiber starts from this runtime (the layer's context and Clock)
     // on the same inline scheduler.
     const runFork = Runtime.runFork(yield* Effect.withScheduler(Effect.runtime<never>(), scheduler))
-    let shutdown: Shutdown<ServerConn> | undefined = undefined
-    const host: ConnHost = {
-      start: (sc) => {
-        runFork(sc.resume)
-      },
-      config,
-      // The handler's requirements R are in the context every connection fiber inherits from
-      // this layer's fiber, so it runs as it is.
-      handler: options.handler as unknown as Handler<unknown, never>,
-      clock,
-      dates: new DateCache(),
-      scheme,
-      shuttingDown: () => shutdown !== undefined && shutdown.started,
-      forget: (conn) => conns.forget(conn)
-    }
+    const host = connHost(options, config, clock, conns, runFork)
     const acceptFiber = yield* Effect.forkDaemon(acceptLoop(listener, conns, host, scheduler))
     const reaperFiber = yield* Effect.forkDaemon(reaper(config, clock, conns))
-    const stop = new Shutdown(conns, Effect.zipRight(Fiber.interruptFork(acceptFiber), listener.close), Fiber.interruptFork(reaperFiber))
-    shutdown = stop
-
+    const shutdown = new Shutdown(conns, Effect.zipRight(Fiber.interruptFork(acceptFiber), listener.close), Fiber.interruptFork(reaperFiber))
     // Closing the Scope completes whatever the shutdown had to cut (the cut is logged).
     yield* Effect.addFinalizer(() =>
-      Effect.catchTag(stop.stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))
+      Effect.catchTag(shutdown.stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))
     )
-    const bracketed = listener.host.includes(":") ? `[${listener.host}]` : listener.host
-    return {
-      host: listener.host,
-      port: listener.port,
-      url: `${scheme}://${bracketed}:${listener.port}`,
-      shutdown: (timeout) => stop.stop(timeout === undefined ? config.shutdownTimeoutMs : Duration.toMillis(Duration.decode(timeout))),
-      close: Effect.ignore(stop.stop(0)),
-      closeConnections: conns.closeAll,
-      stats: Effect.sync(() => {
-        let idle = 0
-        for (const c of conns.open) if (c.isIdle()) idle++
-        return { connections: conns.open.size, idle, accepted: conns.accepted }
-      })
-    } satisfies ServerService
+    return service(listener, host.scheme, conns, shutdown, config.shutdownTimeoutMs)
   })
+
+/** The service over a listening server. */
+const service = (
+  listener: Listener,
+  scheme: "http" | "https",
+  conns: OpenConns<ServerConn>,
+  shutdown: Shutdown<ServerConn>,
+  defaultGraceMs: number
+): ServerService => {
+  const bracketed = listener.host.includes(":") ? `[${listener.host}]` : listener.host
+  return {
+    host: listener.host,
+    port: listener.port,
+    url: `${scheme}://${bracketed}:${listener.port}`,
+    shutdown: (timeout) => shutdown.stop(timeout === undefined ? defaultGraceMs : Duration.toMillis(Duration.decode(timeout))),
+    close: Effect.ignore(shutdown.stop(0)),
+    closeConnections: conns.closeAll,
+    stats: Effect.sync(() => {
+      let idle = 0
+      for (const c of conns.open) if (c.isIdle()) idle++
+      return { connections: conns.open.size, idle, accepted: conns.accepted }
+    })
+  }
+}
 
 /**
  * Go's `http.Server`: listens and serves while its layer's Scope is open.

@@ -40,6 +40,8 @@ export class OpenConns<C extends ShutdownConn> {
   readonly open = new Set<C>()
   /** Connections accepted since the server started. */
   accepted = 0
+  /** A shutdown has begun: refuse new connections, answer with `Connection: close`, close when idle. */
+  closing = false
   private drainedWaiters: Array<() => void> = []
   private readonly forgetWatchers = new Set<() => void>()
 
@@ -94,8 +96,7 @@ export class OpenConns<C extends ShutdownConn> {
  * @internal
  */
 export class Shutdown<C extends ShutdownConn> {
-  /** Whether a shutdown has begun (connections answer with `Connection: close` and close when idle). */
-  started = false
+  private started = false
   private readonly stopped: Deferred.Deferred<void, ShutdownTimeout>
   /** Completed by a `close` (grace 0) during a graceful shutdown: its grace period ends at once. */
   private readonly graceCut: Deferred.Deferred<void>
@@ -122,6 +123,7 @@ export class Shutdown<C extends ShutdownConn> {
       if (graceMs === 0) Deferred.unsafeDone(this.graceCut, Exit.void)
       if (this.started) return Deferred.await(this.stopped)
       this.started = true
+      this.conns.closing = true
       return this.run(graceMs)
     })
   }
