@@ -117,6 +117,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     this.body = new BodyReader(this.input, this.deadlines, this.raw, host.config.maxBodyBytes)
   }
 
+  /** Every move of `phase` (the legal ones: `PHASE_MOVES`; the state test spies on this). */
   private enter(to: Phase): void {
     this.phase = to
   }
@@ -124,6 +125,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   // -------------------------------------------------------------------------------------------
   // Input, pushed by the Conn (synchronously from the socket's events)
 
+  /** A chunk arrived: parse it, then wake the loop, or a parked connection's new fiber. */
   onData(chunk: Uint8Array): void {
     if (this.phase >= Phase.HIJACKED) return
     this.input.feed(chunk)
@@ -135,10 +137,12 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     this.input.wakeOrHold()
   }
 
+  /** The client ended its side. */
   onEnd(): void {
     this.inputEnded()
   }
 
+  /** The socket failed: the input ends with `error`. */
   onError(error: ConnError): void {
     this.input.readFailure = error
     this.inputEnded()
