@@ -15,21 +15,24 @@
  * One fiber per connection runs read request, handler, write response, next request (the
  * handler inline, no fork per request); the accept loop backs off on errors as Go's does
  * (5 ms doubling to 1 s); a reaper fiber checks every connection's deadlines on the Clock,
- * so TestClock drives every timeout.
+ * so TestClock drives every timeout. `make` composes them: listen, the accept loop, the reaper,
+ * the shutdown coordinator (`shutdown.ts`), the service; a connection's serve loop is
+ * `ServerConn.ts`.
  *
  * @module
  */
-import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Runtime, type Scope } from "effect"
-import { listen } from "../net/Listener.js"
+import { type Clock, Context, Duration, Effect, Fiber, Layer, Runtime, type Scheduler, type Scope } from "effect"
+import { listen, type Listener } from "../net/Listener.js"
 import type { InvalidConfig } from "../domain/configErrors.js"
 import type { ListenError } from "../net/errors.js"
-import { connInfo, type ServerOptions, validateServerOptions } from "./config.js"
+import { connInfo, type ResolvedServerConfig, type ServerOptions, validateServerOptions } from "./config.js"
 import { serveWithConnContext } from "./connContext.js"
 import type { Handler } from "./Handler.js"
 import { makeInlineScheduler } from "../net/inlineScheduler.js"
 import { DateCache } from "./responseWriter.js"
-import { ShutdownTimeout } from "./errors.js"
+import type { ShutdownTimeout } from "./errors.js"
 import { type ConnHost, ServerConn } from "./ServerConn.js"
+import { OpenConns, Shutdown } from "./shutdown.js"
 
 /**
  * A snapshot of the server's connections.
@@ -83,6 +86,72 @@ export interface ServerService {
 /** Go's accept backoff: 5 ms, doubling up to 1 s, after a failed accept. */
 const backoff = (previous: number): number => (previous === 0 ? 5 : Math.min(previous * 2, 1000))
 
+/** Accepts connections and forks each one's serve loop, until interrupted; refuses them once a shutdown began. */
+const acceptLoop = (listener: Listener, conns: OpenConns<ServerConn>, host: ConnHost, scheduler: Scheduler.Scheduler): Effect.Effect<never> =>
+  Effect.gen(function*() {
+    let delay = 0
+    while (true) {
+      const next = yield* Effect.either(listener.accept)
+      if (next._tag === "Left") {
+        delay = backoff(delay)
+        yield* Effect.logWarning(`effect-nethttp server: ${next.left.message}; retrying in ${delay} ms`)
+        yield* Effect.sleep(delay)
+        continue
+      }
+      delay = 0
+      const conn = next.right
+      if (host.shuttingDown()) {
+        yield* conn.close
+        continue
+      }
+      const sc = new ServerConn(connInfo(++conns.accepted, conn), conn, host)
+      conns.open.add(sc)
+      const hook = host.config.connContext
+      yield* Effect.forkDaemon(Effect.withScheduler(hook === undefined ? sc.serve : serveWithConnContext(hook, sc, conn), scheduler))
+    }
+  })
+
+/**
+ * One fiber checks every connection's deadlines, often enough for the shortest timeout (and at
+ * least once a second), and parks connections idle since its last tick.
+ */
+const reaper = (config: ResolvedServerConfig, clock: Clock.Clock, conns: OpenConns<ServerConn>): Effect.Effect<never> => {
+  const timeouts = [config.readHeaderTimeoutMs, config.readTimeoutMs, config.readTotalTimeoutMs, config.writeTimeoutMs, config.writeTotalTimeoutMs, config.idleTimeoutMs].filter((t) => t > 0)
+  const tick = Math.max(5, Math.min(1000, Math.floor(Math.min(10_000, ...timeouts) / 10)))
+  return Effect.forever(Effect.zipRight(
+    Effect.sleep(tick),
+    Effect.sync(() => {
+      const now = clock.unsafeCurrentTimeMillis()
+      for (const c of conns.open) {
+        c.check(now)
+        c.park()
+      }
+    })
+  ))
+}
+
+/** What the server shares with its connections. */
+const connHost = <E, R>(
+  options: ServerOptions<E, R>,
+  config: ResolvedServerConfig,
+  clock: Clock.Clock,
+  conns: OpenConns<ServerConn>,
+  runFork: (effect: Effect.Effect<void>) => unknown
+): ConnHost => ({
+  start: (sc) => {
+    runFork(sc.resume)
+  },
+  config,
+  // The handler's requirements R are in the context every connection fiber inherits from the
+  // layer's fiber, so it runs as it is.
+  handler: options.handler as unknown as Handler<unknown, never>,
+  clock,
+  dates: new DateCache(),
+  scheme: options.tls === undefined ? "http" : "https",
+  shuttingDown: () => conns.closing,
+  forget: (conn) => conns.forget(conn)
+})
+
 const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, ListenError | InvalidConfig, Scope.Scope | R> =>
   Effect.gen(function*() {
     const config = yield* validateServerOptions(options)
@@ -93,152 +162,45 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
       ...(options.tls === undefined ? {} : { tls: options.tls })
     })
-    const scheme = options.tls === undefined ? "http" : "https"
-    const conns = new Set<ServerConn>()
+    const conns = new OpenConns<ServerConn>()
     const scheduler = makeInlineScheduler()
-    let drainedWaiters: Array<() => void> = []
-    const forgetWatchers = new Set<() => void>()
-    let shuttingDown = false
-    let accepted = 0
-
     // A parked connection's next fiber starts from this runtime (the layer's context and Clock)
     // on the same inline scheduler.
     const runFork = Runtime.runFork(yield* Effect.withScheduler(Effect.runtime<never>(), scheduler))
-    const host: ConnHost = {
-      start: (sc) => {
-        runFork(sc.resume)
-      },
-      config,
-      // The handler's requirements R are in the context every connection fiber inherits from
-      // this layer's fiber, so it runs as it is.
-      handler: options.handler as unknown as Handler<unknown, never>,
-      clock,
-      dates: new DateCache(),
-      scheme,
-      shuttingDown: () => shuttingDown,
-      forget: (conn) => {
-        conns.delete(conn)
-        for (const watch of forgetWatchers) watch()
-        if (conns.size === 0 && drainedWaiters.length > 0) {
-          const waiters = drainedWaiters
-          drainedWaiters = []
-          for (const w of waiters) w()
-        }
-      }
-    }
-
-    const acceptLoop = Effect.gen(function*() {
-      let delay = 0
-      while (true) {
-        const next = yield* Effect.either(listener.accept)
-        if (next._tag === "Left") {
-          delay = backoff(delay)
-          yield* Effect.logWarning(`effect-nethttp server: ${next.left.message}; retrying in ${delay} ms`)
-          yield* Effect.sleep(delay)
-          continue
-        }
-        delay = 0
-        const conn = next.right
-        if (shuttingDown) {
-          yield* conn.close
-          continue
-        }
-        const sc = new ServerConn(connInfo(++accepted, conn), conn, host)
-        conns.add(sc)
-        const hook = config.connContext
-        yield* Effect.forkDaemon(Effect.withScheduler(hook === undefined ? sc.serve : serveWithConnContext(hook, sc, conn), scheduler))
-      }
-    })
-    const acceptFiber = yield* Effect.forkDaemon(acceptLoop)
-
-    // One fiber checks every connection's deadlines, often enough for the shortest timeout
-    // (and at least once a second), and parks connections idle since its last tick.
-    const timeouts = [config.readHeaderTimeoutMs, config.readTimeoutMs, config.readTotalTimeoutMs, config.writeTimeoutMs, config.writeTotalTimeoutMs, config.idleTimeoutMs].filter((t) => t > 0)
-    const tick = Math.max(5, Math.min(1000, Math.floor(Math.min(10_000, ...timeouts) / 10)))
-    const reaper: Fiber.RuntimeFiber<void> = yield* Effect.forkDaemon(Effect.forever(Effect.zipRight(
-      Effect.sleep(tick),
-      Effect.sync(() => {
-        const now = clock.unsafeCurrentTimeMillis()
-        for (const c of conns) {
-          c.check(now)
-          c.park()
-        }
-      })
-    )))
-
-    const allClosed: Effect.Effect<void> = Effect.async<void>((resume) => {
-      if (conns.size === 0) return resume(Effect.void)
-      const w = () => resume(Effect.void)
-      drainedWaiters.push(w)
-      return Effect.sync(() => {
-        drainedWaiters = drainedWaiters.filter((x) => x !== w)
-      })
-    })
-
-    // Completes once none of `these` is open any more (checked on every connection's end).
-    const closedAll = (these: ReadonlyArray<ServerConn>): Effect.Effect<void> =>
-      Effect.async<void>((resume) => {
-        const check = () => {
-          if (these.some((c) => conns.has(c))) return
-          forgetWatchers.delete(check)
-          resume(Effect.void)
-        }
-        forgetWatchers.add(check)
-        check()
-        return Effect.sync(() => {
-          forgetWatchers.delete(check)
-        })
-      })
-
-    const stopped = yield* Deferred.make<void, ShutdownTimeout>()
-    // `close` during a graceful shutdown ends its grace period at once.
-    const graceCut = yield* Deferred.make<void>()
-    let stopping = false
-    const stop = (graceMs: number): Effect.Effect<void, ShutdownTimeout> =>
-      Effect.suspend(() => {
-        if (graceMs === 0) Deferred.unsafeDone(graceCut, Exit.void)
-        if (stopping) return Deferred.await(stopped)
-        stopping = true
-        shuttingDown = true
-        return Effect.gen(function*() {
-          yield* Fiber.interruptFork(acceptFiber)
-          yield* listener.close
-          for (const c of conns) c.closeIfIdle()
-          if (graceMs > 0) yield* Effect.raceAll([allClosed, Effect.sleep(graceMs), Deferred.await(graceCut)])
-          // Connections still open now had requests in flight (idle ones were closed above).
-          const cut = conns.size
-          for (const c of conns) c.interrupt()
-          yield* allClosed
-          yield* Fiber.interruptFork(reaper)
-          yield* Deferred.done(stopped, cut === 0 ? Exit.void : Exit.fail(new ShutdownTimeout({ timeoutMs: graceMs, interrupted: cut })))
-          return yield* Deferred.await(stopped)
-        }).pipe(Effect.uninterruptible)
-      })
-
+    const host = connHost(options, config, clock, conns, runFork)
+    const acceptFiber = yield* Effect.forkDaemon(acceptLoop(listener, conns, host, scheduler))
+    const reaperFiber = yield* Effect.forkDaemon(reaper(config, clock, conns))
+    const shutdown = new Shutdown(conns, Effect.zipRight(Fiber.interruptFork(acceptFiber), listener.close), Fiber.interruptFork(reaperFiber))
     // Closing the Scope completes whatever the shutdown had to cut (the cut is logged).
     yield* Effect.addFinalizer(() =>
-      Effect.catchTag(stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))
+      Effect.catchTag(shutdown.stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))
     )
-
-    const bracketed = listener.host.includes(":") ? `[${listener.host}]` : listener.host
-    return {
-      host: listener.host,
-      port: listener.port,
-      url: `${scheme}://${bracketed}:${listener.port}`,
-      shutdown: (timeout) => stop(timeout === undefined ? config.shutdownTimeoutMs : Duration.toMillis(Duration.decode(timeout))),
-      close: Effect.ignore(stop(0)),
-      closeConnections: Effect.suspend(() => {
-        const open = [...conns]
-        for (const c of open) c.interrupt()
-        return closedAll(open)
-      }),
-      stats: Effect.sync(() => {
-        let idle = 0
-        for (const c of conns) if (c.isIdle()) idle++
-        return { connections: conns.size, idle, accepted }
-      })
-    } satisfies ServerService
+    return service(listener, host.scheme, conns, shutdown, config.shutdownTimeoutMs)
   })
+
+/** The service over a listening server. */
+const service = (
+  listener: Listener,
+  scheme: "http" | "https",
+  conns: OpenConns<ServerConn>,
+  shutdown: Shutdown<ServerConn>,
+  defaultGraceMs: number
+): ServerService => {
+  const bracketed = listener.host.includes(":") ? `[${listener.host}]` : listener.host
+  return {
+    host: listener.host,
+    port: listener.port,
+    url: `${scheme}://${bracketed}:${listener.port}`,
+    shutdown: (timeout) => shutdown.stop(timeout === undefined ? defaultGraceMs : Duration.toMillis(Duration.decode(timeout))),
+    close: Effect.ignore(shutdown.stop(0)),
+    closeConnections: conns.closeAll,
+    stats: Effect.sync(() => {
+      let idle = 0
+      for (const c of conns.open) if (c.isIdle()) idle++
+      return { connections: conns.open.size, idle, accepted: conns.accepted }
+    })
+  }
+}
 
 /**
  * Go's `http.Server`: listens and serves while its layer's Scope is open.
