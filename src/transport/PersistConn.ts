@@ -431,6 +431,7 @@ export class PersistConn {
    * neither side asked to close, nothing is left over, and the request was written whole).
    */
   private responseEnded(ex: Exchange): void {
+    if (ex.finished) return // released already (closed or abandoned while the caller read)
     const head = ex.head!
     const reusable = head.keepAlive && !ex.closeAfter && !ex.bodySkipped && this.parser.buffered === 0
     if (!ex.writeDone) {

@@ -1,0 +1,265 @@
+/**
+ * A client connection (src/transport/PersistConn.ts) driven by random scripts against a model
+ * (ARCHITECTURE.md, "Client connection" and invariant 1).
+ *
+ * Each run is a random sequence of steps over connections on the in-memory pipe, each with a
+ * scripted peer and a fake pool (persistConnHarness.ts): requests (written whole, or in parts
+ * whose end or failure is a later step, or with their body skipped after a final status),
+ * responses (Content-Length, chunked with trailers, to-close, no body, 1xx, whole or in parts
+ * sent by later steps, also before the request is written: early responses), protocol errors,
+ * body pulls, aborts (`abandon`), the peer's FIN or reset, and timeouts (the fake clock fires
+ * the connection's timers). After EVERY step:
+ *
+ * 1. no socket is closed twice, and the pool hears of each close once;
+ * 2. no exchange is released twice; an exchange is finished exactly when it was released, and
+ *    only after its head wait was settled;
+ * 3. a connection is released "reusable" only when the response was read to its end, the
+ *    request written whole, neither side asked to close and the socket is open; released
+ *    "close" only closed; an open connection with no exchange in progress is idle and reusable;
+ * 4. no body pull dies.
+ *
+ * At the end every timer fires and every connection is closed (the Transport shutting down):
+ * then each socket was closed exactly once, every exchange released exactly once, every read
+ * loop ended and no pull is left running.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, FastCheck as fc, Fiber } from "effect"
+import { Exchange, Writing } from "../../src/transport/exchange.js"
+import { Call, settle, World } from "./persistConnHarness.js"
+
+const RUNS = { numRuns: Math.max(1000, Number(process.env.PROPERTY_RUNS ?? 1000)) }
+
+type Framing = "length" | "chunked" | "to-close" | "no-body"
+
+type Step =
+  | { readonly _tag: "Request"; readonly head: boolean; readonly closeAfter: boolean; readonly inParts: boolean }
+  | { readonly _tag: "FinishWrite"; readonly ok: boolean }
+  | { readonly _tag: "SkipBody" }
+  | { readonly _tag: "Respond"; readonly framing: Framing; readonly size: number; readonly close: boolean; readonly cuts: ReadonlyArray<number> }
+  | { readonly _tag: "Informational"; readonly status: 100 | 103 }
+  | { readonly _tag: "Garbage"; readonly which: number }
+  | { readonly _tag: "More" }
+  | { readonly _tag: "Pull"; readonly all: boolean }
+  | { readonly _tag: "Abort" }
+  | { readonly _tag: "PeerClose"; readonly reset: boolean }
+  | { readonly _tag: "Timeout" }
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { arbitrary: fc.record({ _tag: fc.constant("Request" as const), head: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }), closeAfter: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }), inParts: fc.oneof({ arbitrary: fc.constant(false), weight: 2 }, { arbitrary: fc.constant(true), weight: 1 }) }), weight: 6 },
+  { arbitrary: fc.record({ _tag: fc.constant("FinishWrite" as const), ok: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }) }), weight: 3 },
+  { arbitrary: fc.constant({ _tag: "SkipBody" as const }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      _tag: fc.constant("Respond" as const),
+      framing: fc.constantFrom<Framing>("length", "length", "chunked", "to-close", "no-body"),
+      size: fc.integer({ min: 0, max: 40 }),
+      close: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }),
+      cuts: fc.array(fc.integer({ min: 1, max: 120 }), { maxLength: 3 })
+    }),
+    weight: 6
+  },
+  { arbitrary: fc.record({ _tag: fc.constant("Informational" as const), status: fc.constantFrom<100 | 103>(100, 103) }), weight: 1 },
+  { arbitrary: fc.record({ _tag: fc.constant("Garbage" as const), which: fc.integer({ min: 0, max: 2 }) }), weight: 1 },
+  { arbitrary: fc.constant({ _tag: "More" as const }), weight: 4 },
+  { arbitrary: fc.record({ _tag: fc.constant("Pull" as const), all: fc.boolean() }), weight: 5 },
+  { arbitrary: fc.constant({ _tag: "Abort" as const }), weight: 1 },
+  { arbitrary: fc.record({ _tag: fc.constant("PeerClose" as const), reset: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.constant({ _tag: "Timeout" as const }), weight: 2 }
+)
+
+const latin1 = (s: string): Uint8Array => Buffer.from(s, "latin1")
+
+const REQUEST_HEAD = "GET / HTTP/1.1\r\nHost: pipe\r\n\r\n"
+
+/** The bytes of a response to `method`, as the peer sends them. */
+const response = (s: Extract<Step, { _tag: "Respond" }>, method: string): Uint8Array => {
+  const body = "b".repeat(s.size)
+  const close = s.close ? "Connection: close\r\n" : ""
+  const withBody = method !== "HEAD"
+  switch (s.framing) {
+    case "length":
+      return latin1(`HTTP/1.1 200 OK\r\nContent-Length: ${s.size}\r\n${close}\r\n${withBody ? body : ""}`)
+    case "chunked": {
+      if (!withBody) return latin1(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n${close}\r\n`)
+      const half = Math.floor(s.size / 2)
+      const chunks = [body.slice(0, half), body.slice(half)].filter((c) => c.length > 0)
+      const encoded = chunks.map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join("")
+      return latin1(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n${close}\r\n${encoded}0\r\nX-T: 1\r\n\r\n`)
+    }
+    case "to-close":
+      return latin1(`HTTP/1.1 200 OK\r\n\r\n${withBody ? body : ""}`)
+    case "no-body":
+      return latin1(`HTTP/1.1 204 No Content\r\n${close}\r\n`)
+  }
+}
+
+const GARBAGE = [
+  "HTTP/1.1 2x0 OK\r\n\r\n",
+  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+  "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx"
+]
+
+/** Splits `bytes` at the cut points (offsets into it, clamped). */
+const split = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
+  const at = [...new Set(cuts.map((c) => Math.min(c, bytes.length)))].filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b)
+  const parts: Array<Uint8Array> = []
+  let from = 0
+  for (const c of at) {
+    parts.push(bytes.subarray(from, c))
+    from = c
+  }
+  parts.push(bytes.subarray(from))
+  return parts
+}
+
+/** Runs one step on the world; steps that do not apply now do nothing. */
+const apply = (w: World, s: Step): void => {
+  switch (s._tag) {
+    case "Request": {
+      const prev = w.newest
+      if (prev !== undefined && !prev.pc.closed && prev.active !== undefined) return // the pool hands out idle connections only
+      const h = w.current()
+      const ex = new Exchange(s.head ? "HEAD" : "GET", s.closeAfter, undefined)
+      const call = new Call(ex)
+      ex.resume = (outcome) => {
+        Effect.runSync(Effect.match(outcome, {
+          onSuccess: (d) => {
+            call.delivery = d
+          },
+          onFailure: (f) => {
+            call.failure = f
+          }
+        }))
+      }
+      h.calls.push(call)
+      if (!h.pc.begin(ex)) return
+      if (!s.inParts) return h.pc.writeWhole(ex, REQUEST_HEAD.replace("GET", ex.method))
+      ex.wroteSome = true
+      h.pc.conn.writeNow(`${ex.method} / HTTP/1.1\r\nHost: pipe\r\n`)
+      return
+    }
+    case "FinishWrite":
+    case "SkipBody": {
+      const h = w.newest
+      const call = h?.active
+      if (h === undefined || call === undefined) return
+      const ex = call.ex
+      if (ex.writing !== Writing.Writing) return
+      if (s._tag === "SkipBody") {
+        if (ex.continueAnswer !== false) return // only after a final status came instead of 100 Continue
+        ex.bodySkipped = true
+        return h.pc.wrote(ex)
+      }
+      if (!s.ok) return h.pc.writeFailed(ex, new Error("the write failed"), false)
+      h.pc.conn.writeNow("\r\n")
+      return h.pc.wrote(ex)
+    }
+    case "Respond": {
+      const h = w.newest
+      if (h === undefined) return
+      const parts = split(response(s, h.last?.ex.method ?? "GET"), s.cuts)
+      h.pending.push(...parts.slice(1))
+      return h.send(parts[0]!)
+    }
+    case "Informational":
+      return w.newest?.send(latin1(s.status === 100 ? "HTTP/1.1 100 Continue\r\n\r\n" : "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"))
+    case "Garbage":
+      return w.newest?.send(latin1(GARBAGE[s.which]!))
+    case "More": {
+      const h = w.newest
+      const next = h?.pending.shift()
+      if (h !== undefined && next !== undefined) h.send(next)
+      return
+    }
+    case "Pull": {
+      const h = w.newest
+      const call = h?.last
+      if (h === undefined || call === undefined) return
+      if (call.delivery?._tag !== "Streaming" || call.pull !== undefined || call.bodyEnded || call.bodyFailed) return
+      return h.pull(call, s.all ? 20 : 1)
+    }
+    case "Abort": {
+      const h = w.newest
+      const call = h?.last
+      if (h === undefined || call === undefined || call.bodyEnded) return
+      // The caller's body stream is interrupted first, then the exchange given up (RoundTripper's order).
+      const pull = call.pull
+      if (pull !== undefined) Effect.runFork(Fiber.interrupt(pull))
+      return h.pc.abandon(call.ex)
+    }
+    case "PeerClose": {
+      const h = w.newest
+      if (h === undefined || h.serverGone) return
+      h.serverGone = true
+      if (s.reset) h.server.destroy()
+      else h.server.end()
+      return
+    }
+    case "Timeout": {
+      const f = w.timers.shift()
+      f?.()
+      return
+    }
+  }
+}
+
+/** The Transport shutting down: every timer fires, every connection closes, every pull ends. */
+const shutdown = async (w: World): Promise<void> => {
+  for (let i = 0; i < 20 && w.timers.length > 0; i++) w.timers.shift()!()
+  for (const h of w.conns) h.pc.close()
+  await settle()
+  for (const h of w.conns) {
+    for (const call of h.calls) if (call.pull !== undefined) await Effect.runPromise(Fiber.interrupt(call.pull))
+    h.server.destroy()
+  }
+  await settle()
+}
+
+const endState = (w: World): void => {
+  for (const h of w.conns) {
+    if (h.socketCloses !== 1) w.problem(`connection ${h.pc.id}: socket closed ${h.socketCloses} times`)
+    if (h.ownerCloses !== 1) w.problem(`connection ${h.pc.id}: owner told of ${h.ownerCloses} closes`)
+    if (h.loop.unsafePoll() === null) w.problem(`connection ${h.pc.id}: read loop still running`)
+    if (!h.client.destroyed) w.problem(`connection ${h.pc.id}: stream not destroyed`)
+    for (const call of h.calls) {
+      if (call.releases.length !== 1) w.problem(`an exchange released ${call.releases.length} times`)
+      if (call.delivery === undefined && call.failure === undefined) w.problem("an exchange's head wait never settled")
+      if (call.pull !== undefined) w.problem("a body pull left running")
+    }
+  }
+}
+
+const run = async (poolFull: boolean, headerTimeout: boolean, steps: ReadonlyArray<Step>): Promise<Array<string>> => {
+  const w = new World(poolFull, headerTimeout ? 1000 : 0)
+  try {
+    for (const s of steps) {
+      apply(w, s)
+      await settle()
+      w.check()
+      if (w.problems.length > 0) return [`after ${s._tag}:`, ...w.problems]
+    }
+    await shutdown(w)
+    w.check()
+    endState(w)
+    return w.problems
+  } finally {
+    for (const h of w.conns) {
+      h.client.destroy()
+      h.server.destroy()
+    }
+  }
+}
+
+describe("PersistConn against a model", () => {
+  it("keeps its invariants over random scripts of requests, responses, aborts, closes and timeouts", async () => {
+    const started = Date.now()
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.boolean(), fc.array(step, { minLength: 1, maxLength: 40, size: "max" }), async (poolFull, headerTimeout, steps) => {
+        const problems = await run(poolFull, headerTimeout, steps)
+        expect(problems.join("\n")).toBe("")
+      }),
+      RUNS
+    )
+    expect(Date.now() - started).toBeLessThan(60_000)
+  }, 90_000)
+})
