@@ -34,13 +34,18 @@ import type { Phase, TransportFailure } from "./errors.js"
 import { CompleteDelivery, type Delivery, Exchange, type Failure, failure, KeepAlive, Reading, Writing } from "./exchange.js"
 import type { Pull } from "./gzip.js"
 
+/** The exchange's types, where the Transport has always found them (they live in `exchange.ts`). */
 export { type Delivery, Exchange, type Failure }
 
 /** Go waits this long for a request write to finish after its response ended before giving up the connection. */
 const MAX_WRITE_WAIT_BEFORE_REUSE_MS = 50
 
-/** The connection's fate as the owner hears it. */
-type Outcome = "reusable" | "close" | "detached"
+/**
+ * The connection's fate as the owner hears it (the final KeepAlive states).
+ *
+ * @internal
+ */
+export type Outcome = "reusable" | "close" | "detached"
 
 /**
  * What the pool does for a connection; the connection calls these, the pool decides.
@@ -479,6 +484,8 @@ export class PersistConn {
   close(): void {
     if (this.closed) return
     this.closed = true
+    // Conn offers no synchronous close, and the socket must be gone before the owner hears of
+    // it; its `close` is an `Effect.sync`, so running it here does no more than call it.
     this.conn.close.pipe(Effect.runSync)
     const ex = this.ex
     if (ex !== undefined) this.finish(ex, "close")

@@ -5,7 +5,7 @@
  * connection afterwards ({@link KeepAlive}), in the spirit of hyper's `proto/h1/conn.rs`.
  *
  * This module only holds the exchange's data and its one-shot answers (the head wait and the
- * 100-continue wait); the transitions are made by {@link PersistConn} (and the request writer
+ * 100-continue wait); the transitions are made by `PersistConn` (PersistConn.ts, and the request writer
  * through `wroteSome`/`bodySkipped`). It touches no socket, no parser and no pool.
  *
  * Each state is a small integer on the `Exchange` (no object per transition, see
@@ -15,13 +15,14 @@
  * Reading (the response, as the read loop and then the caller's body pulls see it)
  *   Head ──1xx head──────────▶ Informational ──its end──▶ Head
  *   Head ──final head (or 101)──▶ Body
- *   Body ──end, request written──▶ Done         (delivered Complete, or the caller's last pull)
- *   Body ──end, request not yet written──▶ Parsed   (an early response, buffered whole)
+ *   Body ──end in the read loop, request written──▶ Done      (delivered Complete)
+ *   Body ──end in the read loop, request not yet written──▶ Parsed   (an early response, buffered whole)
+ *   Body ──end in the caller's pull──▶ Done     (delivered Streaming; written or not, see KeepAlive)
  *   Body ──101 end of head──▶ Done              (the socket is handed off)
  *   Parsed ──the caller pulled the last part──▶ Done
  *   Body ──the caller's pull failed (reset, malformed, abandoned)──▶ Failed (bodyFailure set)
- *   A failure before the body (malformed head, timeout, close, too many 1xx) leaves Reading
- *   where it was: the head wait's `outcome` carries it and KeepAlive goes to Close.
+ *   A failure before the delivery (malformed head or body, timeout, close, too many 1xx)
+ *   leaves Reading where it was: the head wait's `outcome` carries it and KeepAlive goes to Close.
  *
  * Writing (the request, as the writer reports it)
  *   NotStarted ──first byte handed to the socket──▶ Writing
@@ -41,7 +42,8 @@
  *   Busy ──101 Switching Protocols──▶ Detached
  *   Reusable, Close and Detached are final: the owner was told (`release`) exactly once, and
  *   Reusable only with Reading = Done, Writing = Written, no close asked by either side and the
- *   connection still open (else it becomes Close).
+ *   connection still open (else it becomes Close). A final state never changes: a body that
+ *   ends after its connection was closed or abandoned leaves it as it is.
  * ```
  *
  * @module
