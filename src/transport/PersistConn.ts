@@ -13,7 +13,8 @@
  * parsed as the next response).
  *
  * The exchange's own states (reading, writing, keep-alive) and their transition table are in
- * `exchange.ts`; this module makes the transitions. It touches the connection's socket (through
+ * `exchange.ts`; this module makes the transitions. The connection's one state of its own is
+ * who reads its input (`Input`: the read loop, the caller's body, a 101's caller, or closed). It touches the connection's socket (through
  * `Conn`), its parser and its owner (the pool), never the pool's state.
  *
  * `drive` (with `onHead`, `onEnd`) and `pullBody` are the per-response hot loops: they parse
@@ -36,6 +37,19 @@ import type { Pull } from "./gzip.js"
 
 /** The exchange's types, where the Transport has always found them (they live in `exchange.ts`). */
 export { type Delivery, Exchange, type Failure }
+
+/**
+ * Who reads the connection's input: the read loop (push mode), the caller reading a body
+ * (pull mode, in its fiber), the caller of a 101 (the socket is theirs), or nobody (closed).
+ *
+ * ```
+ * Loop ──a final head with part of its body──▶ Caller ──the exchange released──▶ Loop
+ * Loop | Caller ──101 Switching Protocols──▶ Detached
+ * Loop | Caller | Detached ──close──▶ Closed (final)
+ * ```
+ */
+const Input = { Loop: 0, Caller: 1, Detached: 2, Closed: 3 } as const
+type Input = (typeof Input)[keyof typeof Input]
 
 /** Go waits this long for a request write to finish after its response ended before giving up the connection. */
 const MAX_WRITE_WAIT_BEFORE_REUSE_MS = 50
@@ -79,11 +93,15 @@ export class PersistConn {
   readonly parser: Parser<ResponseHead>
   /** The exchange in progress, if any. */
   ex: Exchange | undefined = undefined
-  closed = false
+  /** Who reads the socket's input now (see the module header). */
+  private input: Input = Input.Loop
   /** The server ended or broke the connection while it was idle or just handed out. */
   peerGone: Failure | undefined = undefined
-  /** The caller reads the body (the input is in pull mode). */
-  private bodyHandedOff = false
+
+  /** The socket was closed (by us, by the owner, or after the peer went away). */
+  get closed(): boolean {
+    return this.input === Input.Closed
+  }
 
   constructor(
     readonly id: number,
@@ -263,14 +281,13 @@ export class PersistConn {
    * directly. While the caller reads a body the input is in pull mode, in the caller's fiber.
    */
   readonly readLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.closed || this.detached) return resume(Effect.void)
+    if (this.input >= Input.Detached) return resume(Effect.void)
     this.loopDone = () => resume(Effect.void)
     this.conn.receive(this.receiver)
     return Effect.sync(() => this.close())
   })
 
   private loopDone: (() => void) | undefined = undefined
-  private detached = false
 
   private readonly receiver: Receiver = {
     onData: (chunk) => this.onData(chunk),
@@ -299,7 +316,7 @@ export class PersistConn {
     this.parser.feed(chunk)
     if (this.drive(ex) === "body") {
       // The caller reads the body, pulling input in its own fiber.
-      this.bodyHandedOff = true
+      this.input = Input.Caller
       this.conn.receive(undefined)
     }
   }
@@ -460,14 +477,14 @@ export class PersistConn {
     }
     ex.answerContinue(false)
     if (outcome === "detached") {
-      this.detached = true
+      this.input = Input.Detached
       this.conn.receive(undefined)
       this.endLoop()
-    } else if (this.bodyHandedOff && !this.closed) {
+    } else if (this.input === Input.Caller) {
       // Back to the read loop before the connection can be handed out again: input that came
       // after the body is unsolicited and closes the connection here, never reaching the next
       // exchange.
-      this.bodyHandedOff = false
+      this.input = Input.Loop
       this.conn.receive(this.receiver)
     }
     // Taking the input back may have closed the connection (unsolicited bytes were waiting).
@@ -482,8 +499,8 @@ export class PersistConn {
 
   /** Closes the socket (once), fails the exchange in progress, and tells the owner. */
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (this.input === Input.Closed) return
+    this.input = Input.Closed
     // Conn offers no synchronous close, and the socket must be gone before the owner hears of
     // it; its `close` is an `Effect.sync`, so running it here does no more than call it.
     this.conn.close.pipe(Effect.runSync)
