@@ -29,7 +29,7 @@ import { Call, settle, World } from "./persistConnHarness.js"
 
 const RUNS = { numRuns: Math.max(1000, Number(process.env.PROPERTY_RUNS ?? 1000)) }
 
-type Framing = "length" | "chunked" | "to-close" | "no-body"
+type Framing = "length" | "chunked" | "to-close" | "no-body" | "upgrade"
 
 type Step =
   | { readonly _tag: "Request"; readonly head: boolean; readonly closeAfter: boolean; readonly inParts: boolean }
@@ -51,7 +51,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   {
     arbitrary: fc.record({
       _tag: fc.constant("Respond" as const),
-      framing: fc.constantFrom<Framing>("length", "length", "chunked", "to-close", "no-body"),
+      framing: fc.constantFrom<Framing>("length", "length", "length", "chunked", "chunked", "to-close", "no-body", "upgrade"),
       size: fc.integer({ min: 0, max: 40 }),
       close: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }),
       cuts: fc.array(fc.integer({ min: 1, max: 120 }), { maxLength: 3 })
@@ -90,6 +90,8 @@ const response = (s: Extract<Step, { _tag: "Respond" }>, method: string): Uint8A
       return latin1(`HTTP/1.1 200 OK\r\n\r\n${withBody ? body : ""}`)
     case "no-body":
       return latin1(`HTTP/1.1 204 No Content\r\n${close}\r\n`)
+    case "upgrade":
+      return latin1(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n${body}`)
   }
 }
 
@@ -117,7 +119,7 @@ const apply = (w: World, s: Step): void => {
   switch (s._tag) {
     case "Request": {
       const prev = w.newest
-      if (prev !== undefined && !prev.pc.closed && prev.active !== undefined) return // the pool hands out idle connections only
+      if (prev !== undefined && !prev.pc.closed && !prev.detached && prev.active !== undefined) return // the pool hands out idle connections only
       const h = w.current()
       const ex = new Exchange(s.head ? "HEAD" : "GET", s.closeAfter, undefined)
       const call = new Call(ex)
@@ -206,7 +208,11 @@ const apply = (w: World, s: Step): void => {
 /** The Transport shutting down: every timer fires, every connection closes, every pull ends. */
 const shutdown = async (w: World): Promise<void> => {
   for (let i = 0; i < 20 && w.timers.length > 0; i++) w.timers.shift()!()
-  for (const h of w.conns) h.pc.close()
+  // A 101's socket is closed by its caller's Scope (RoundTripper); the others by the Transport.
+  for (const h of w.conns) {
+    if (h.detached) Effect.runSync(h.pc.conn.close)
+    else h.pc.close()
+  }
   await settle()
   for (const h of w.conns) {
     for (const call of h.calls) if (call.pull !== undefined) await Effect.runPromise(Fiber.interrupt(call.pull))
@@ -218,7 +224,7 @@ const shutdown = async (w: World): Promise<void> => {
 const endState = (w: World): void => {
   for (const h of w.conns) {
     if (h.socketCloses !== 1) w.problem(`connection ${h.pc.id}: socket closed ${h.socketCloses} times`)
-    if (h.ownerCloses !== 1) w.problem(`connection ${h.pc.id}: owner told of ${h.ownerCloses} closes`)
+    if (h.ownerCloses !== (h.detached ? 0 : 1)) w.problem(`connection ${h.pc.id}: owner told of ${h.ownerCloses} closes`)
     if (h.loop.unsafePoll() === null) w.problem(`connection ${h.pc.id}: read loop still running`)
     if (!h.client.destroyed) w.problem(`connection ${h.pc.id}: stream not destroyed`)
     for (const call of h.calls) {

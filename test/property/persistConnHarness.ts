@@ -43,6 +43,8 @@ export class Harness {
   /** Response bytes the peer still has to send (a response streamed in parts). */
   pending: Array<Uint8Array> = []
   serverGone = false
+  /** Released "detached" (101): the socket is the caller's, who closes it at the end. */
+  detached = false
 
   constructor(readonly world: World, id: number, responseHeaderTimeoutMs: number) {
     const [client, server] = streamPipe()
@@ -105,6 +107,11 @@ export class Harness {
       if (ex.keepAlive !== KeepAlive.Reusable) this.world.problem(`reusable with keepAlive ${ex.keepAlive}`)
       // A full pool closes what it cannot keep (ConnPool applies PoolState's Close action).
       if (this.world.poolFull) pc.close()
+    } else if (outcome === "detached") {
+      this.detached = true
+      if (ex.head?.status !== 101) this.world.problem("detached without a 101")
+      if (ex.reading !== Reading.Done) this.world.problem(`detached with reading ${ex.reading}`)
+      if (pc.closed) this.world.problem("detached though the connection is closed")
     } else if (outcome === "close") {
       if (!pc.closed) this.world.problem("released to close but the connection is open")
       if (ex.keepAlive !== KeepAlive.Close) this.world.problem(`close with keepAlive ${ex.keepAlive}`)
@@ -142,8 +149,9 @@ export class Harness {
     const pc = this.pc
     if (this.socketCloses > 1) w.problem(`socket closed ${this.socketCloses} times`)
     if (this.ownerCloses > 1) w.problem(`owner told of the close ${this.ownerCloses} times`)
-    if (pc.closed !== (this.socketCloses === 1)) w.problem(`pc.closed ${pc.closed} but socket closes ${this.socketCloses}`)
+    if (!this.detached && pc.closed !== (this.socketCloses === 1)) w.problem(`pc.closed ${pc.closed} but socket closes ${this.socketCloses}`)
     if (pc.closed !== (this.ownerCloses === 1)) w.problem(`pc.closed ${pc.closed} but owner closes ${this.ownerCloses}`)
+    if (this.detached && (pc.closed || this.loop.unsafePoll() === null)) w.problem("a detached connection still has its read loop, or was closed by it")
     for (const call of this.calls) {
       const ex = call.ex
       if (ex.finished !== (call.releases.length === 1)) w.problem(`finished ${ex.finished} with ${call.releases.length} releases`)
@@ -154,7 +162,7 @@ export class Harness {
     }
     const last = this.last
     // An open connection with no exchange in progress is idle: its last exchange left it reusable.
-    if (!pc.closed && last !== undefined && last.releases.length > 0 && last.releases[0] !== "reusable") {
+    if (!pc.closed && !this.detached && last !== undefined && last.releases.length > 0 && last.releases[0] !== "reusable") {
       w.problem(`open connection after a ${last.releases[0]} release`)
     }
     if (!pc.closed && last !== undefined && last.releases.length > 0 && pc.ex !== undefined) w.problem("idle connection holds an exchange")
@@ -177,7 +185,7 @@ export class World {
   /** The connection to use now: the newest while it is open, else a new one. */
   current(): Harness {
     const h = this.conns[this.conns.length - 1]
-    if (h !== undefined && !h.pc.closed) return h
+    if (h !== undefined && !h.pc.closed && !h.detached) return h
     const fresh = new Harness(this, this.nextId++, this.responseHeaderTimeoutMs)
     this.conns.push(fresh)
     return fresh
