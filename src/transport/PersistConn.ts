@@ -14,8 +14,9 @@
  *
  * The exchange's own states (reading, writing, keep-alive) and their transition table are in
  * `exchange.ts`; this module makes the transitions. The connection's one state of its own is
- * who reads its input (`Input`: the read loop, the caller's body, a 101's caller, or closed). It touches the connection's socket (through
- * `Conn`), its parser and its owner (the pool), never the pool's state.
+ * who reads its input (`Input`: the read loop, the caller's body, a 101's caller, or closed).
+ * It touches the connection's socket (through `Conn`), its parser and its owner (the pool),
+ * never the pool's state.
  *
  * `drive` (with `onHead`, `onEnd`) and `pullBody` are the per-response hot loops: they parse
  * synchronously over the Buffers that arrived and allocate nothing per event beyond the
@@ -32,7 +33,18 @@ import type { Conn, Receiver } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
 import type { WriteBatch } from "../net/WriteBatch.js"
 import type { Phase, TransportFailure } from "./errors.js"
-import { CompleteDelivery, type Delivery, Exchange, type Failure, failure, KeepAlive, Reading, Writing } from "./exchange.js"
+import {
+  CompleteDelivery,
+  type Delivery,
+  Exchange,
+  type Failure,
+  failure,
+  KeepAlive,
+  Reading,
+  StreamingDelivery,
+  UpgradeDelivery,
+  Writing
+} from "./exchange.js"
 import type { Pull } from "./gzip.js"
 
 /** The exchange's types, where the Transport has always found them (they live in `exchange.ts`). */
@@ -354,7 +366,7 @@ export class PersistConn {
           const head = ex.head
           if (head === undefined) return "more"
           // A final head and part of its body: the caller reads the rest.
-          ex.settle(Effect.succeed({ _tag: "Streaming", head }))
+          ex.settle(Effect.succeed(new StreamingDelivery(head)))
           return "body"
         }
         case Event.Head: {
@@ -374,7 +386,7 @@ export class PersistConn {
           const head = ex.head!
           const buffered = p.takeBuffered()
           ex.reading = Reading.Done
-          ex.settle(Effect.succeed({ _tag: "Upgrade", head, buffered }))
+          ex.settle(Effect.succeed(new UpgradeDelivery(head, buffered)))
           this.finish(ex, "detached")
           return "stop"
         }
@@ -434,7 +446,7 @@ export class PersistConn {
       // from the caller's end of body on, as Go's readLoop does after waitForBodyRead.
       ex.reading = Reading.Parsed
       ex.endTrailers = p.trailers
-      ex.settle(Effect.succeed({ _tag: "Streaming", head }))
+      ex.settle(Effect.succeed(new StreamingDelivery(head)))
       return "more"
     }
     const parts = ex.parts

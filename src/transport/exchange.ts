@@ -87,14 +87,36 @@ export type Delivery =
   /** 101 Switching Protocols: the socket is the caller's; `buffered` arrived after the head. */
   | { readonly _tag: "Upgrade"; readonly head: ResponseHead; readonly buffered: Uint8Array }
 
+// The deliveries are classes, not literals, so that V8 never pretenures them (see PoolState).
+
 /**
- * A `Complete` delivery; a class, not a literal, so that V8 never pretenures it (see PoolState).
+ * A `Complete` delivery.
  *
  * @internal
  */
 export class CompleteDelivery {
   readonly _tag = "Complete"
   constructor(readonly head: ResponseHead, readonly body: Uint8Array, readonly trailers: Headers | undefined) {}
+}
+
+/**
+ * A `Streaming` delivery.
+ *
+ * @internal
+ */
+export class StreamingDelivery {
+  readonly _tag = "Streaming"
+  constructor(readonly head: ResponseHead) {}
+}
+
+/**
+ * An `Upgrade` delivery.
+ *
+ * @internal
+ */
+export class UpgradeDelivery {
+  readonly _tag = "Upgrade"
+  constructor(readonly head: ResponseHead, readonly buffered: Uint8Array) {}
 }
 
 /**
