@@ -25,7 +25,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Fiber } from "effect"
 import { Exchange, Writing } from "../../src/transport/exchange.js"
-import { Call, settle, World } from "./persistConnHarness.js"
+import { Call, type Harness, settle, World } from "./persistConnHarness.js"
 
 /** 2000 runs (at least 1000); PROPERTY_RUNS=20000 for a deeper search. */
 const RUNS = { numRuns: Math.max(2000, Number(process.env.PROPERTY_RUNS ?? 2000)) }
@@ -56,6 +56,10 @@ interface Weights {
   readonly skipBody: number
   readonly respond: number
   readonly framings: ReadonlyArray<Framing>
+  /** The fewest cut points in a response (a cut past its end sends it whole). */
+  readonly minCuts: number
+  /** The largest response body. */
+  readonly maxSize: number
   readonly informational: number
   readonly garbage: number
   readonly more: number
@@ -76,9 +80,9 @@ const steps = (w: Weights): fc.Arbitrary<Step> =>
         arbitrary: fc.record({
           _tag: fc.constant("Respond" as const),
           framing: fc.constantFrom(...w.framings),
-          size: fc.integer({ min: 0, max: 40 }),
+          size: fc.integer({ min: 0, max: w.maxSize }),
           close: rarely(5),
-          cuts: fc.array(fc.integer({ min: 1, max: 120 }), { maxLength: 3 })
+          cuts: fc.array(fc.integer({ min: 1, max: 120 }), { minLength: w.minCuts, maxLength: 3 })
         })
       },
       { weight: w.informational, arbitrary: fc.record({ _tag: fc.constant("Informational" as const), status: fc.constantFrom<100 | 103>(100, 103) }) },
@@ -95,9 +99,11 @@ const steps = (w: Weights): fc.Arbitrary<Step> =>
 const chaotic = steps({
   request: 6,
   finishWrite: 3,
-  skipBody: 1,
+  skipBody: 2,
   respond: 6,
   framings: ["length", "length", "length", "chunked", "chunked", "to-close", "no-body", "upgrade"],
+  minCuts: 0,
+  maxSize: 40,
   informational: 1,
   garbage: 1,
   more: 4,
@@ -111,9 +117,11 @@ const chaotic = steps({
 const orderly = steps({
   request: 6,
   finishWrite: 3,
-  skipBody: 1,
+  skipBody: 2,
   respond: 5,
   framings: ["length", "length", "chunked", "no-body"],
+  minCuts: 1,
+  maxSize: 200,
   informational: 1,
   garbage: 0,
   more: 5,
@@ -170,114 +178,117 @@ const split = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array
   return parts
 }
 
+/** The caller starts an exchange on the newest connection (a new one when it is closed), as the pool hands out idle ones only. */
+const request = (w: World, s: Extract<Step, { _tag: "Request" }>): void => {
+  const prev = w.newest
+  if (prev !== undefined && !prev.pc.closed && !prev.detached && prev.active !== undefined) return
+  const h = w.current()
+  const ex = new Exchange(s.head ? "HEAD" : "GET", s.closeAfter, undefined)
+  const call = new Call(ex)
+  ex.resume = (outcome) => {
+    Effect.runSync(Effect.match(outcome, {
+      onSuccess: (d) => {
+        call.delivery = d
+      },
+      onFailure: (f) => {
+        call.failure = f
+      }
+    }))
+  }
+  h.calls.push(call)
+  if (!h.pc.begin(ex)) return
+  if (!s.inParts) return h.pc.writeWhole(ex, REQUEST_HEAD.replace("GET", ex.method))
+  ex.wroteSome = true
+  h.pc.conn.writeNow(`${ex.method} / HTTP/1.1\r\nHost: pipe\r\n`)
+}
+
+/** The writer of a request in parts ends it: written, failed, or its body skipped after a final status. */
+const endWrite = (w: World, s: Extract<Step, { _tag: "FinishWrite" | "SkipBody" }>): void => {
+  const h = w.newest
+  const call = h?.active
+  if (h === undefined || call === undefined) return
+  const ex = call.ex
+  if (ex.writing !== Writing.Writing) return
+  if (s._tag === "SkipBody") {
+    if (ex.continueAnswer !== false) return // only after a final status came instead of 100 Continue
+    ex.bodySkipped = true
+    return h.pc.wrote(ex)
+  }
+  if (!s.ok) return h.pc.writeFailed(ex, new Error("the write failed"), false)
+  h.pc.conn.writeNow("\r\n")
+  h.pc.wrote(ex)
+}
+
+/**
+ * The peer sends `bytes`. Progress: when they end what it had to send and an exchange in
+ * progress waits for its head, the returned check (made once the I/O settled) wants it
+ * delivered or failed.
+ */
+const peerSends = (w: World, h: Harness, bytes: Uint8Array): (() => void) | void => {
+  const waiting = h.active
+  const whole = h.pending.length === 0 && !h.serverGone && waiting !== undefined && waiting.ex.wroteSome
+  h.send(bytes)
+  if (!whole) return
+  return () => {
+    if (waiting.delivery === undefined && waiting.failure === undefined) w.problem("a response sent whole, but the exchange still waits for its head")
+  }
+}
+
+/** The caller pulls the body of a streamed response, or gives the exchange up. */
+const caller = (w: World, s: Extract<Step, { _tag: "Pull" | "Abort" }>): void => {
+  const h = w.newest
+  const call = h?.last
+  if (h === undefined || call === undefined) return
+  if (s._tag === "Pull") {
+    if (call.delivery?._tag !== "Streaming" || call.pull !== undefined || call.bodyEnded || call.bodyFailed) return
+    return h.pull(call, s.all ? 20 : 1)
+  }
+  if (call.bodyEnded) return
+  // The caller's body stream is interrupted first, then the exchange given up (RoundTripper's order).
+  const pull = call.pull
+  if (pull !== undefined) Effect.runFork(Fiber.interrupt(pull))
+  h.pc.abandon(call.ex)
+}
+
 /**
  * Runs one step on the world; steps that do not apply now do nothing. May return a check to
  * make once the step's I/O has settled.
  */
 const apply = (w: World, s: Step): (() => void) | void => {
+  const h = w.newest
   switch (s._tag) {
-    case "Request": {
-      const prev = w.newest
-      if (prev !== undefined && !prev.pc.closed && !prev.detached && prev.active !== undefined) return // the pool hands out idle connections only
-      const h = w.current()
-      const ex = new Exchange(s.head ? "HEAD" : "GET", s.closeAfter, undefined)
-      const call = new Call(ex)
-      ex.resume = (outcome) => {
-        Effect.runSync(Effect.match(outcome, {
-          onSuccess: (d) => {
-            call.delivery = d
-          },
-          onFailure: (f) => {
-            call.failure = f
-          }
-        }))
-      }
-      h.calls.push(call)
-      if (!h.pc.begin(ex)) return
-      if (!s.inParts) return h.pc.writeWhole(ex, REQUEST_HEAD.replace("GET", ex.method))
-      ex.wroteSome = true
-      h.pc.conn.writeNow(`${ex.method} / HTTP/1.1\r\nHost: pipe\r\n`)
-      return
-    }
+    case "Request":
+      return request(w, s)
     case "FinishWrite":
-    case "SkipBody": {
-      const h = w.newest
-      const call = h?.active
-      if (h === undefined || call === undefined) return
-      const ex = call.ex
-      if (ex.writing !== Writing.Writing) return
-      if (s._tag === "SkipBody") {
-        if (ex.continueAnswer !== false) return // only after a final status came instead of 100 Continue
-        ex.bodySkipped = true
-        return h.pc.wrote(ex)
-      }
-      if (!s.ok) return h.pc.writeFailed(ex, new Error("the write failed"), false)
-      h.pc.conn.writeNow("\r\n")
-      return h.pc.wrote(ex)
-    }
+    case "SkipBody":
+      return endWrite(w, s)
     case "Respond": {
-      const h = w.newest
       if (h === undefined) return
       const parts = split(response(s, h.last?.ex.method ?? "GET"), s.cuts)
       h.pending.push(...parts.slice(1))
-      const waiting = h.active
-      const whole = h.pending.length === 0 && !h.serverGone && waiting !== undefined && waiting.ex.wroteSome
-      h.send(parts[0]!)
-      // Progress: a response head sent whole to an exchange in progress reaches it (or fails it).
-      if (whole) {
-        return () => {
-          if (waiting.delivery === undefined && waiting.failure === undefined) w.problem("a whole response sent, but the exchange still waits for its head")
-        }
-      }
-      return
+      return peerSends(w, h, parts[0]!)
     }
     case "Informational":
-      return w.newest?.send(latin1(s.status === 100 ? "HTTP/1.1 100 Continue\r\n\r\n" : "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"))
+      return h?.send(latin1(s.status === 100 ? "HTTP/1.1 100 Continue\r\n\r\n" : "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"))
     case "Garbage":
-      return w.newest?.send(latin1(GARBAGE[s.which]!))
+      return h?.send(latin1(GARBAGE[s.which]!))
     case "More": {
-      const h = w.newest
       const next = h?.pending.shift()
       if (h === undefined || next === undefined) return
-      const waiting = h.active
-      const whole = h.pending.length === 0 && !h.serverGone && waiting !== undefined && waiting.ex.wroteSome
-      h.send(next)
-      if (whole) {
-        return () => {
-          if (waiting.delivery === undefined && waiting.failure === undefined) w.problem("the rest of a response sent, but the exchange still waits for its head")
-        }
-      }
-      return
+      return peerSends(w, h, next)
     }
-    case "Pull": {
-      const h = w.newest
-      const call = h?.last
-      if (h === undefined || call === undefined) return
-      if (call.delivery?._tag !== "Streaming" || call.pull !== undefined || call.bodyEnded || call.bodyFailed) return
-      return h.pull(call, s.all ? 20 : 1)
-    }
-    case "Abort": {
-      const h = w.newest
-      const call = h?.last
-      if (h === undefined || call === undefined || call.bodyEnded) return
-      // The caller's body stream is interrupted first, then the exchange given up (RoundTripper's order).
-      const pull = call.pull
-      if (pull !== undefined) Effect.runFork(Fiber.interrupt(pull))
-      return h.pc.abandon(call.ex)
-    }
+    case "Pull":
+    case "Abort":
+      return caller(w, s)
     case "PeerClose": {
-      const h = w.newest
       if (h === undefined || h.serverGone) return
       h.serverGone = true
       if (s.reset) h.server.destroy()
       else h.server.end()
       return
     }
-    case "Timeout": {
-      const f = w.timers.shift()
-      f?.()
-      return
-    }
+    case "Timeout":
+      return w.timers.shift()?.()
   }
 }
 
