@@ -6,9 +6,10 @@
  * scripted peer and a fake pool (persistConnHarness.ts): requests (written whole, or in parts
  * whose end or failure is a later step, or with their body skipped after a final status),
  * responses (Content-Length, chunked with trailers, to-close, no body, 1xx, whole or in parts
- * sent by later steps, also before the request is written: early responses), protocol errors,
- * body pulls, aborts (`abandon`), the peer's FIN or reset, and timeouts (the fake clock fires
- * the connection's timers). After EVERY step:
+ * sent by later steps, also before the request is written: early responses; 101), protocol
+ * errors, body pulls, aborts (`abandon`), the peer's FIN or reset, and timeouts (the fake clock
+ * fires the connection's timers). Half the scripts are chaotic, half mostly well-behaved (so
+ * connections are reused and bodies handed to the caller). After EVERY step:
  *
  * 1. no socket is closed twice, and the pool hears of each close once;
  * 2. no exchange is released twice; an exchange is finished exactly when it was released, and
@@ -16,7 +17,9 @@
  * 3. a connection is released "reusable" only when the response was read to its end, the
  *    request written whole, neither side asked to close and the socket is open; released
  *    "close" only closed; an open connection with no exchange in progress is idle and reusable;
- * 4. no body pull dies.
+ * 4. no body pull dies;
+ * 5. progress: once the peer sent a whole response to an exchange waiting for its head, the
+ *    exchange has it (or failed).
  *
  * At the end every timer fires and every connection is closed (the Transport shutting down):
  * then each socket was closed exactly once, every exchange released exactly once, every read
