@@ -12,7 +12,18 @@
  * or an error removes it from the pool at once, and unsolicited bytes close it (they are never
  * parsed as the next response).
  *
+ * The exchange's own states (reading, writing, keep-alive) and their transition table are in
+ * `exchange.ts`; this module makes the transitions. The connection's one state of its own is
+ * who reads its input (`Input`: the read loop, the caller's body, a 101's caller, or closed).
+ * It touches the connection's socket (through `Conn`), its parser and its owner (the pool),
+ * never the pool's state.
+ *
+ * `drive` (with `onHead`, `onEnd`) and `pullBody` are the per-response hot loops: they parse
+ * synchronously over the Buffers that arrived and allocate nothing per event beyond the
+ * delivery itself.
+ *
  * @module
+ * @internal
  */
 import { Effect, Option } from "effect"
 import type { Headers } from "../domain/Headers.js"
@@ -21,11 +32,52 @@ import { Event, Parser } from "../domain/http1/Parser.js"
 import type { Conn, Receiver } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
 import type { WriteBatch } from "../net/WriteBatch.js"
-import type { ClientTraceHooks } from "./ClientTrace.js"
 import type { Phase, TransportFailure } from "./errors.js"
+import {
+  CompleteDelivery,
+  type Delivery,
+  Exchange,
+  type Failure,
+  failure,
+  KeepAlive,
+  Reading,
+  StreamingDelivery,
+  UpgradeDelivery,
+  Writing
+} from "./exchange.js"
 import type { Pull } from "./gzip.js"
 
-/** What the pool does for a connection; the connection calls these, the pool decides. */
+/** The exchange's types, where the Transport has always found them (they live in `exchange.ts`). */
+export { type Delivery, Exchange, type Failure }
+
+/**
+ * Who reads the connection's input: the read loop (push mode), the caller reading a body
+ * (pull mode, in its fiber), the caller of a 101 (the socket is theirs), or nobody (closed).
+ *
+ * ```
+ * Loop ──a final head with part of its body──▶ Caller ──the exchange released──▶ Loop
+ * Loop | Caller ──101 Switching Protocols──▶ Detached
+ * Loop | Caller | Detached ──close──▶ Closed (final)
+ * ```
+ */
+const Input = { Loop: 0, Caller: 1, Detached: 2, Closed: 3 } as const
+type Input = (typeof Input)[keyof typeof Input]
+
+/** Go waits this long for a request write to finish after its response ended before giving up the connection. */
+const MAX_WRITE_WAIT_BEFORE_REUSE_MS = 50
+
+/**
+ * The connection's fate as the owner hears it (the final KeepAlive states).
+ *
+ * @internal
+ */
+export type Outcome = "reusable" | "close" | "detached"
+
+/**
+ * What the pool does for a connection; the connection calls these, the pool decides.
+ *
+ * @internal
+ */
 export interface ConnOwner {
   /**
    * The exchange on `pc` is over (called once per exchange): `reusable` puts it back in the
@@ -33,7 +85,7 @@ export interface ConnOwner {
    * protocol switch: the caller owns the socket now). Returns why a reusable connection was
    * not kept idle (the pool's limits), or undefined when it was kept or handed to a waiter.
    */
-  readonly release: (pc: PersistConn, outcome: "reusable" | "close" | "detached") => string | undefined
+  readonly release: (pc: PersistConn, outcome: Outcome) => string | undefined
   /** The server closed `pc`, or sent unsolicited bytes, while no exchange was in progress. */
   readonly idleClosed: (pc: PersistConn) => void
   /** `pc`'s socket was closed (by anyone): forget it. */
@@ -42,131 +94,26 @@ export interface ConnOwner {
   readonly after: (millis: number, f: () => void) => void
 }
 
-/** Why an exchange failed, with what the retry rule needs to know. */
-export interface Failure {
-  readonly phase: Phase
-  readonly reason: TransportFailure
-  readonly code?: string
-  readonly detail: string
-  readonly cause?: unknown
-  /** Not one byte of the request reached the socket. */
-  readonly nothingWritten: boolean
-  /** The server closed the connection before the first byte of a response. */
-  readonly closedBeforeResponse: boolean
-  /** The request body's own error (typed `E` of the request), boxed. */
-  readonly bodyError?: { readonly error: unknown }
-}
-
-/** What the read loop delivers once a final response head arrived. */
-export type Delivery =
-  /** The whole response arrived with its head; the connection is already released. */
-  | { readonly _tag: "Complete"; readonly head: ResponseHead; readonly body: Uint8Array; readonly trailers: Headers | undefined }
-  /** The body is still coming: pull it with `pullBody`. */
-  | { readonly _tag: "Streaming"; readonly head: ResponseHead }
-  /** 101 Switching Protocols: the socket is the caller's; `buffered` arrived after the head. */
-  | { readonly _tag: "Upgrade"; readonly head: ResponseHead; readonly buffered: Uint8Array }
-
-/** A `Complete` delivery; a class, not a literal, so that V8 never pretenures it (see PoolState). */
-class CompleteDelivery {
-  readonly _tag = "Complete"
-  constructor(readonly head: ResponseHead, readonly body: Uint8Array, readonly trailers: Headers | undefined) {}
-}
-
-type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
-
-/** Go waits this long for a request write to finish after its response ended before giving up the connection. */
-const MAX_WRITE_WAIT_BEFORE_REUSE_MS = 50
-
-/** One request and its response on a connection. */
-export class Exchange {
-  /** Set while the caller waits for the head. */
-  resume: Resume<Delivery, Failure> | undefined = undefined
-  /** The delivery or failure, once known. */
-  outcome: Effect.Effect<Delivery, Failure> | undefined = undefined
-  /** The final response head, once parsed. */
-  head: ResponseHead | undefined = undefined
-  /** Body bytes parsed before the caller took over reading; made on the first chunk. */
-  parts: Array<Uint8Array> | undefined = undefined
-  partsRead = 0
-  partsBytes = 0
-  /** The informational response being skipped, if any. */
-  informational = false
-  num1xx = 0
-  firstByte = false
-  /** Any byte of the request handed to the socket. */
-  wroteSome = false
-  /** The whole request was written (or its body deliberately not sent). */
-  writeDone = false
-  /** Writing failed: the connection cannot be reused. */
-  writeFailed = false
-  /** The body was not sent (a final status instead of 100 Continue): no reuse. */
-  bodySkipped = false
-  /** The response ended (body read to its end) and the exchange waits for the write. */
-  responseEnded: "reusable" | "close" | undefined = undefined
-  /** The exchange is over for the connection (released or abandoned). */
-  finished = false
-  /** Waiting for 100 Continue: resumed with true (send the body) or false (do not). */
-  continueWaiter: ((go: boolean) => void) | undefined = undefined
-  /** The answer to the 100-continue wait if it came before anyone waited. */
-  continueAnswer: boolean | undefined = undefined
-  /** Body state once the caller reads: "open", then "done" or "failed". */
-  body: "open" | "done" | "failed" = "open"
-  bodyFailure: Failure | undefined = undefined
-  /** Trailers of a streamed chunked body, filled at its end. */
-  trailers: Headers | undefined = undefined
-  /** The read loop parsed the whole response (an early response): the parts are all the body. */
-  parsedEnd = false
-  endTrailers: Headers | undefined = undefined
-
-  constructor(
-    readonly method: string,
-    /** The request asked to close the connection afterwards (or keep-alives are off). */
-    readonly closeAfter: boolean,
-    readonly trace: ClientTraceHooks | undefined
-  ) {}
-
-  /** Settles the head wait, once. */
-  settle(outcome: Effect.Effect<Delivery, Failure>): void {
-    if (this.outcome !== undefined) return
-    this.outcome = outcome
-    const resume = this.resume
-    if (resume !== undefined) {
-      this.resume = undefined
-      resume(outcome)
-    }
-  }
-
-  /** Answers the 100-continue wait, once. */
-  answerContinue(go: boolean): void {
-    if (this.continueAnswer !== undefined) return
-    this.continueAnswer = go
-    const w = this.continueWaiter
-    if (w !== undefined) {
-      this.continueWaiter = undefined
-      w(go)
-    }
-  }
-}
-
-const failure = (
-  phase: Phase,
-  reason: TransportFailure,
-  detail: string,
-  extra: Partial<Omit<Failure, "phase" | "reason" | "detail">> = {}
-): Failure => ({ phase, reason, detail, nothingWritten: false, closedBeforeResponse: false, ...extra })
-
 const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 
-/** A connection of the pool, with its read loop. */
+/**
+ * A connection of the pool, with its read loop.
+ *
+ * @internal
+ */
 export class PersistConn {
   readonly parser: Parser<ResponseHead>
   /** The exchange in progress, if any. */
   ex: Exchange | undefined = undefined
-  closed = false
+  /** Who reads the socket's input now (see the module header). */
+  private input: Input = Input.Loop
   /** The server ended or broke the connection while it was idle or just handed out. */
   peerGone: Failure | undefined = undefined
-  /** The caller reads the body (the input is in pull mode). */
-  private bodyHandedOff = false
+
+  /** The socket was closed (by us, by the owner, or after the peer went away). */
+  get closed(): boolean {
+    return this.input === Input.Closed
+  }
 
   constructor(
     readonly id: number,
@@ -210,8 +157,7 @@ export class PersistConn {
    * surfaces as the connection's error, which the read loop turns into the exchange's failure.
    */
   writeWhole(ex: Exchange, data: Uint8Array | string): void {
-    ex.wroteSome = true
-    ex.writeDone = true
+    ex.writing = Writing.Written
     this.writes.write(this.conn, data)
     ex.trace?.wroteHeaders?.()
     this.wrote(ex)
@@ -219,7 +165,7 @@ export class PersistConn {
 
   /** The request was fully written (or its body deliberately skipped). */
   wrote(ex: Exchange): void {
-    ex.writeDone = true
+    ex.writing = ex.writing === Writing.SkippingBody || ex.writing === Writing.BodySkipped ? Writing.BodySkipped : Writing.Written
     ex.trace?.wroteRequest?.(undefined)
     const timeout = this.responseHeaderTimeoutMs
     if (timeout > 0 && ex.outcome === undefined) {
@@ -230,7 +176,10 @@ export class PersistConn {
         this.finish(ex, "close")
       })
     }
-    if (ex.responseEnded !== undefined) this.finish(ex, ex.bodySkipped || ex.writeFailed ? "close" : ex.responseEnded)
+    const k = ex.keepAlive
+    if (k === KeepAlive.EndedReusable || k === KeepAlive.EndedClose) {
+      this.finish(ex, k === KeepAlive.EndedReusable && ex.writing === Writing.Written ? "reusable" : "close")
+    }
   }
 
   /**
@@ -238,8 +187,7 @@ export class PersistConn {
    * `bodyError` boxes the request body's own error; `reason` says what kind of failure it was.
    */
   writeFailed(ex: Exchange, error: unknown, first: boolean, bodyError?: { readonly error: unknown }, reason: TransportFailure = "reset"): void {
-    ex.writeFailed = true
-    ex.writeDone = true
+    ex.writing = Writing.Failed
     const code = (error as Partial<ConnError> | null)?.code
     const detail = error instanceof Error ? error.message : bodyError !== undefined ? "the request body failed" : String(error)
     ex.trace?.wroteRequest?.(detail)
@@ -282,11 +230,12 @@ export class PersistConn {
         parts[ex.partsRead++] = undefined as unknown as Uint8Array
         return Effect.succeed(part)
       }
-      if (ex.body === "done") return END_OF_BODY
-      if (ex.body === "failed") return Effect.fail(Option.some(ex.bodyFailure!))
-      if (ex.parsedEnd) {
+      const r = ex.reading
+      if (r === Reading.Done) return END_OF_BODY
+      if (r === Reading.Failed) return Effect.fail(Option.some(ex.bodyFailure!))
+      if (r === Reading.Parsed) {
         this.addTrailers(ex, ex.endTrailers)
-        ex.body = "done"
+        ex.reading = Reading.Done
         this.responseEnded(ex)
         return END_OF_BODY
       }
@@ -298,7 +247,7 @@ export class PersistConn {
             return Effect.succeed(p.chunk)
           case Event.End: {
             this.addTrailers(ex, p.trailers)
-            ex.body = "done"
+            ex.reading = Reading.Done
             this.responseEnded(ex)
             return END_OF_BODY
           }
@@ -327,7 +276,7 @@ export class PersistConn {
   }
 
   private bodyFails(ex: Exchange, f: Failure): Pull<Failure> {
-    ex.body = "failed"
+    ex.reading = Reading.Failed
     ex.bodyFailure = f
     this.abandon(ex)
     return Effect.fail(Option.some(f))
@@ -344,14 +293,13 @@ export class PersistConn {
    * directly. While the caller reads a body the input is in pull mode, in the caller's fiber.
    */
   readonly readLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.closed || this.detached) return resume(Effect.void)
+    if (this.input >= Input.Detached) return resume(Effect.void)
     this.loopDone = () => resume(Effect.void)
     this.conn.receive(this.receiver)
     return Effect.sync(() => this.close())
   })
 
   private loopDone: (() => void) | undefined = undefined
-  private detached = false
 
   private readonly receiver: Receiver = {
     onData: (chunk) => this.onData(chunk),
@@ -380,7 +328,7 @@ export class PersistConn {
     this.parser.feed(chunk)
     if (this.drive(ex) === "body") {
       // The caller reads the body, pulling input in its own fiber.
-      this.bodyHandedOff = true
+      this.input = Input.Caller
       this.conn.receive(undefined)
     }
   }
@@ -410,7 +358,7 @@ export class PersistConn {
    * Parses what the read loop was fed for `ex`. "more": keep reading; "body": the caller reads
    * the body now; "stop": the read loop ends (the exchange failed, or the socket was handed off).
    */
-  private drive(ex: Exchange): "more" | "body" | "stop" {
+  private drive(ex: Exchange): Drive {
     const p = this.parser
     for (;;) {
       switch (p.next()) {
@@ -418,31 +366,11 @@ export class PersistConn {
           const head = ex.head
           if (head === undefined) return "more"
           // A final head and part of its body: the caller reads the rest.
-          ex.settle(Effect.succeed({ _tag: "Streaming", head }))
+          ex.settle(Effect.succeed(new StreamingDelivery(head)))
           return "body"
         }
         case Event.Head: {
-          const head = p.head
-          if (!ex.firstByte) {
-            ex.firstByte = true
-            ex.trace?.gotFirstResponseByte?.()
-          }
-          if (head.status < 200 && head.status !== 101) {
-            ex.informational = true
-            if (++ex.num1xx > this.max1xx) {
-              ex.settle(Effect.fail(failure("awaiting-headers", "too-many-1xx", `more than ${this.max1xx} informational responses`)))
-              this.finish(ex, "close")
-              return "stop"
-            }
-            if (head.status === 100) {
-              ex.trace?.got100Continue?.()
-              ex.answerContinue(true)
-            } else ex.trace?.got1xxResponse?.(head.status, head.headers)
-            continue
-          }
-          ex.head = head
-          // A final status before 100 Continue: the body is not sent (Go's `continueCh <- false`).
-          ex.answerContinue(false)
+          if (!this.onHead(ex)) return "stop"
           continue
         }
         case Event.Body:
@@ -450,36 +378,15 @@ export class PersistConn {
           ex.partsBytes += p.chunk.length
           continue
         case Event.End: {
-          if (ex.informational) {
-            ex.informational = false
-            continue
-          }
-          const head = ex.head!
-          if (head.status === 101) continue // Detached follows
-          if (!ex.writeDone) {
-            // An early response, complete while the request is still being written: the caller
-            // gets it as a stream (already buffered) and the connection waits for the write
-            // from the caller's end of body on, as Go's readLoop does after waitForBodyRead.
-            ex.parsedEnd = true
-            ex.endTrailers = p.trailers
-            ex.settle(Effect.succeed({ _tag: "Streaming", head }))
-            return "more"
-          }
-          const parts = ex.parts
-          const body = parts === undefined ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, ex.partsBytes)
-          ex.parts = undefined
-          ex.body = "done"
-          // Settling schedules the caller's fiber; the release below happens before it runs, so
-          // its next request can reuse the connection.
-          ex.settle(Effect.succeed(new CompleteDelivery(head, body, p.trailers)))
-          this.responseEnded(ex)
-          return this.closed ? "stop" : "more"
+          const r = this.onEnd(ex)
+          if (r === undefined) continue
+          return r
         }
         case Event.Detached: {
           const head = ex.head!
           const buffered = p.takeBuffered()
-          ex.body = "done"
-          ex.settle(Effect.succeed({ _tag: "Upgrade", head, buffered }))
+          ex.reading = Reading.Done
+          ex.settle(Effect.succeed(new UpgradeDelivery(head, buffered)))
           this.finish(ex, "detached")
           return "stop"
         }
@@ -500,26 +407,81 @@ export class PersistConn {
     }
   }
 
+  /** A response head was parsed: Head → Informational (1xx) or Body. False: the exchange failed (too many 1xx). */
+  private onHead(ex: Exchange): boolean {
+    const head = this.parser.head
+    if (!ex.firstByte) ex.trace?.gotFirstResponseByte?.()
+    if (head.status < 200 && head.status !== 101) {
+      ex.reading = Reading.Informational
+      if (++ex.num1xx > this.max1xx) {
+        ex.settle(Effect.fail(failure("awaiting-headers", "too-many-1xx", `more than ${this.max1xx} informational responses`)))
+        this.finish(ex, "close")
+        return false
+      }
+      if (head.status === 100) {
+        ex.trace?.got100Continue?.()
+        ex.answerContinue(true)
+      } else ex.trace?.got1xxResponse?.(head.status, head.headers)
+      return true
+    }
+    ex.head = head
+    ex.reading = Reading.Body
+    // A final status before 100 Continue: the body is not sent (Go's `continueCh <- false`).
+    ex.answerContinue(false)
+    return true
+  }
+
+  /** A message ended: a 1xx (back to Head), a 101 (Detached follows), or the response (undefined: go on parsing). */
+  private onEnd(ex: Exchange): Drive | undefined {
+    if (ex.reading === Reading.Informational) {
+      ex.reading = Reading.Head
+      return undefined
+    }
+    const head = ex.head!
+    if (head.status === 101) return undefined // Detached follows
+    const p = this.parser
+    if (!ex.writeDone) {
+      // An early response, complete while the request is still being written: the caller
+      // gets it as a stream (already buffered) and the connection waits for the write
+      // from the caller's end of body on, as Go's readLoop does after waitForBodyRead.
+      ex.reading = Reading.Parsed
+      ex.endTrailers = p.trailers
+      ex.settle(Effect.succeed(new StreamingDelivery(head)))
+      return "more"
+    }
+    const parts = ex.parts
+    const body = parts === undefined ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, ex.partsBytes)
+    ex.parts = undefined
+    ex.reading = Reading.Done
+    // Settling schedules the caller's fiber; the release below happens before it runs, so
+    // its next request can reuse the connection.
+    ex.settle(Effect.succeed(new CompleteDelivery(head, body, p.trailers)))
+    this.responseEnded(ex)
+    return this.closed ? "stop" : "more"
+  }
+
   /**
-   * The response was read to its end: release the connection (reusable when neither side
-   * asked to close, nothing is left over, and the request was written whole).
+   * The response was read to its end (Reading = Done): release the connection (reusable when
+   * neither side asked to close, nothing is left over, and the request was written whole).
    */
   private responseEnded(ex: Exchange): void {
+    if (ex.finished) return // released already (closed or abandoned while the caller read)
     const head = ex.head!
     const reusable = head.keepAlive && !ex.closeAfter && !ex.bodySkipped && this.parser.buffered === 0
     if (!ex.writeDone) {
       // An early response: the connection waits for the write, but not for long.
-      ex.responseEnded = reusable ? "reusable" : "close"
+      ex.keepAlive = reusable ? KeepAlive.EndedReusable : KeepAlive.EndedClose
       this.owner.after(MAX_WRITE_WAIT_BEFORE_REUSE_MS, () => this.abandon(ex))
       return
     }
-    this.finish(ex, reusable && !ex.writeFailed ? "reusable" : "close")
+    this.finish(ex, reusable && ex.writing !== Writing.Failed ? "reusable" : "close")
   }
 
   /** Ends `ex` for the connection, once: releases it to the owner and takes the input back. */
-  private finish(ex: Exchange, outcome: "reusable" | "close" | "detached"): void {
+  private finish(ex: Exchange, outcome: Outcome): void {
     if (ex.finished) return
-    ex.finished = true
+    if (this.closed && outcome === "reusable") outcome = "close"
+    ex.keepAlive = outcome === "reusable" ? KeepAlive.Reusable : outcome === "close" ? KeepAlive.Close : KeepAlive.Detached
     if (this.ex === ex) this.ex = undefined
     this.parser.forgetMessage()
     if (ex.outcome === undefined) {
@@ -527,26 +489,32 @@ export class PersistConn {
     }
     ex.answerContinue(false)
     if (outcome === "detached") {
-      this.detached = true
+      this.input = Input.Detached
       this.conn.receive(undefined)
       this.endLoop()
-    } else if (this.bodyHandedOff && !this.closed) {
+    } else if (this.input === Input.Caller) {
       // Back to the read loop before the connection can be handed out again: input that came
       // after the body is unsolicited and closes the connection here, never reaching the next
       // exchange.
-      this.bodyHandedOff = false
+      this.input = Input.Loop
       this.conn.receive(this.receiver)
     }
+    // Taking the input back may have closed the connection (unsolicited bytes were waiting).
     if (this.closed && outcome === "reusable") outcome = "close"
-    if (outcome === "close") this.close()
+    if (outcome === "close") {
+      ex.keepAlive = KeepAlive.Close
+      this.close()
+    }
     const notKept = this.owner.release(this, outcome)
     if (outcome === "reusable") ex.trace?.putIdleConn?.(notKept)
   }
 
   /** Closes the socket (once), fails the exchange in progress, and tells the owner. */
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (this.input === Input.Closed) return
+    this.input = Input.Closed
+    // Conn offers no synchronous close, and the socket must be gone before the owner hears of
+    // it; its `close` is an `Effect.sync`, so running it here does no more than call it.
     this.conn.close.pipe(Effect.runSync)
     const ex = this.ex
     if (ex !== undefined) this.finish(ex, "close")
@@ -554,5 +522,8 @@ export class PersistConn {
     this.endLoop()
   }
 }
+
+/** What the read loop does after parsing: keep reading, hand the input to the caller's body, or end. */
+type Drive = "more" | "body" | "stop"
 
 const EMPTY = new Uint8Array(0)
