@@ -77,28 +77,10 @@ export interface Conn {
   readonly tlsState?: () => TlsState | undefined
   /** The next bytes received as they arrived, or None once the peer ended its side. */
   readonly read: Effect.Effect<Option.Option<Uint8Array>, ConnError>
-  /**
-   * Switches reading to push mode: from now on every chunk, the end of input or a read error
-   * goes to `receiver` as it happens, without an Effect per chunk. Input queued for `read` is
-   * handed over first, at once. `undefined` switches back to pull mode (`read`). For a
-   * protocol's hot path (the client's read loop); use one mode at a time.
-   */
-  readonly receive: (receiver: Receiver | undefined) => void
   /** Writes `data`; completes when the stream took it, waiting for room when its buffer is full. */
   readonly write: (data: Uint8Array) => Effect.Effect<void, ConnError>
-  /**
-   * Hands `data` to the stream at once, without an Effect: true when its buffer has room for
-   * more, false when the writer should wait for `drained` before writing again. Failures
-   * surface as the connection's read error (and fail later writes). For a protocol's hot path.
-   */
-  readonly writeNow: (data: Uint8Array | string) => boolean
   /** Completes when the stream's write buffer has room again (at once when it has). */
   readonly drained: Effect.Effect<void, ConnError>
-  /**
-   * Bytes written through `write` and `writeNow` that the stream has passed on (to the kernel,
-   * for a socket): grows while the peer takes what we send, stands still while it does not.
-   */
-  readonly bytesFlushed: () => number
   /** Ends our side (a FIN): the peer reads end of input; reading goes on. */
   readonly closeWrite: Effect.Effect<void>
   /** Closes both sides and releases the stream. Idempotent: the stream is destroyed once. */
@@ -107,16 +89,60 @@ export interface Conn {
   readonly closed: Effect.Effect<void>
   /** Whether the connection is closed. */
   readonly isClosed: () => boolean
+}
+
+/**
+ * The raw operations of a `Conn`, outside its Effect API: for the two connection loops (the
+ * client's `PersistConn`, the server's `RawSocket`), the write batch, and the places that
+ * hand a socket to another protocol (TLS, the platform's WebSocket upgrade). Not public:
+ * every Conn this package makes has them; get them with `rawOf`.
+ *
+ * @internal
+ */
+export interface RawConn extends Conn {
+  readonly [RAW]: true
+  /**
+   * Switches reading to push mode: from now on every chunk, the end of input or a read error
+   * goes to `receiver` as it happens, without an Effect per chunk. Input queued for `read` is
+   * handed over first, at once. `undefined` switches back to pull mode (`read`). For a
+   * protocol's hot path (the client's read loop); use one mode at a time.
+   */
+  readonly receive: (receiver: Receiver | undefined) => void
+  /**
+   * Hands `data` to the stream at once, without an Effect: true when its buffer has room for
+   * more, false when the writer should wait for `drained` before writing again. Failures
+   * surface as the connection's read error (and fail later writes). For a protocol's hot path.
+   */
+  readonly writeNow: (data: Uint8Array | string) => boolean
+  /**
+   * Bytes written through `write` and `writeNow` that the stream has passed on (to the kernel,
+   * for a socket): grows while the peer takes what we send, stands still while it does not.
+   */
+  readonly bytesFlushed: () => number
+  /** `close`, done now (for code that is not an Effect, such as a read loop's callbacks). */
+  readonly closeNow: () => void
   /** The underlying stream, for a protocol switch or a TLS upgrade; reading from it directly bypasses `read`. */
   readonly stream: Duplex
 }
+
+/** The brand of a `RawConn`. */
+const RAW: unique symbol = Symbol.for("effect-nethttp/RawConn")
+
+/**
+ * The raw operations of `conn`, when it has them (every Conn made by `fromDuplex`, and so by
+ * `listen`, `pipe` and the default `Dialer`); undefined for a Conn of another making.
+ *
+ * @internal
+ */
+export const rawOf = (conn: Conn): RawConn | undefined => (RAW in conn ? conn as RawConn : undefined)
 
 type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
 
 const END: Effect.Effect<Option.Option<Uint8Array>> = Effect.succeed(Option.none())
 
 /** A `Conn` over a Node `Duplex` in flowing mode. */
-class StreamConn implements Conn {
+class StreamConn implements RawConn {
+  readonly [RAW] = true as const
   private readonly queue: Array<Uint8Array> = []
   private queued = 0
   private ended = false
@@ -326,12 +352,14 @@ class StreamConn implements Conn {
     })
   }
 
+  readonly closeNow = (): void => {
+    if (this.destroyed) return
+    this.destroyed = true
+    this.stream.destroy()
+  }
+
   get close(): Effect.Effect<void> {
-    return Effect.sync(() => {
-      if (this.destroyed) return
-      this.destroyed = true
-      this.stream.destroy()
-    })
+    return Effect.sync(this.closeNow)
   }
 
   get closed(): Effect.Effect<void> {
@@ -381,4 +409,4 @@ const NO_REMOTE: Remote = {}
  * A `Conn` over `stream`, which must be open and not yet read from. The caller owns it and
  * must `close` it (acquire it in a Scope).
  */
-export const fromDuplex = (stream: Duplex, remote?: Remote): Conn => new StreamConn(stream, remote)
+export const fromDuplex = (stream: Duplex, remote?: Remote): RawConn => new StreamConn(stream, remote)

@@ -8,7 +8,7 @@
 import { Effect, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import { type Conn, fromDuplex } from "./Conn.js"
+import { type Conn, fromDuplex, type RawConn } from "./Conn.js"
 import { AcceptError, errorCode, errorDetail, ListenError } from "./errors.js"
 
 /**
@@ -69,11 +69,11 @@ type Resume = (effect: Effect.Effect<Conn, AcceptError>) => void
 export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: net.Server; readonly listener: Listener }, ListenError>((resume) => {
-      const pending: Array<Conn | AcceptError> = []
+      const pending: Array<RawConn | AcceptError> = []
       const waiters: Array<Resume> = []
       let listening = false
       let closed = false
-      const deliver = (item: Conn | AcceptError) => {
+      const deliver = (item: RawConn | AcceptError) => {
         const waiter = waiters.shift()
         if (waiter !== undefined) waiter(item instanceof AcceptError ? Effect.fail(item) : Effect.succeed(item))
         else pending.push(item)

@@ -5,7 +5,7 @@
  * @module
  */
 import { Duplex } from "node:stream"
-import { type Conn, fromDuplex } from "./Conn.js"
+import { type Conn, fromDuplex, type RawConn } from "./Conn.js"
 
 /** One end of an in-memory pipe. */
 class PipeEnd extends Duplex {
@@ -63,7 +63,14 @@ export const streamPipe = (): readonly [Duplex, Duplex] => {
  * @since 0.1.0
  * @category constructors
  */
-export const pipe = (): readonly [Conn, Conn] => {
+export const pipe = (): readonly [Conn, Conn] => rawPipe()
+
+/**
+ * `pipe`, with the Conns' raw operations (for the package's own tests and benchmarks).
+ *
+ * @internal
+ */
+export const rawPipe = (): readonly [RawConn, RawConn] => {
   const [a, b] = streamPipe()
   return [fromDuplex(a, { address: "pipe", port: 0 }), fromDuplex(b, { address: "pipe", port: 0 })]
 }

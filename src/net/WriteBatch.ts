@@ -12,7 +12,7 @@
  * @module
  */
 import type { Writable } from "node:stream"
-import type { Conn } from "./Conn.js"
+import type { RawConn } from "./Conn.js"
 
 /** Writes of one owner (a Transport), flushed together after the current turn. */
 export class WriteBatch {
@@ -28,7 +28,7 @@ export class WriteBatch {
   }
 
   /** Hands `data` to `conn` now, to reach the socket after this turn (see `Conn.writeNow`). */
-  write(conn: Conn, data: Uint8Array | string): boolean {
+  write(conn: RawConn, data: Uint8Array | string): boolean {
     const stream = conn.stream
     if (stream.writableCorked === 0) {
       stream.cork()

@@ -17,7 +17,7 @@ import { Socket } from "@effect/platform"
 import { Effect, type Scope } from "effect"
 import type { IncomingMessage } from "node:http"
 import { WebSocket, type WebSocketServer } from "ws"
-import type { Conn, Receiver } from "../net/Conn.js"
+import { type RawConn, rawOf, type Receiver } from "../net/Conn.js"
 import type { ServerRequest } from "../server/ServerRequest.js"
 
 /** How long closing a WebSocket waits for the peer's close frame before cutting the connection. */
@@ -32,7 +32,7 @@ const openError = (cause: unknown): Socket.SocketGenericError => new Socket.Sock
 const handshake = (
   wss: WebSocketServer,
   source: ServerRequest,
-  conn: Conn,
+  conn: RawConn,
   buffered: Uint8Array,
   headers: PlatformHeaders.Headers
 ): Effect.Effect<WebSocket, Socket.SocketError> =>
@@ -86,7 +86,11 @@ const acquire = (
   Effect.gen(function*() {
     const wss = yield* webSockets
     const { buffered, conn } = yield* Effect.mapError(source.hijack, openError)
-    const ws = yield* Effect.acquireRelease(handshake(wss, source, conn, buffered, headers), close)
+    // `ws` reads and writes the socket itself: the hijacked Conn's raw stream (a Conn of the
+    // server's always has it).
+    const raw = rawOf(conn)
+    if (raw === undefined) return yield* Effect.fail(openError(new Error("the hijacked connection has no socket to hand to ws")))
+    const ws = yield* Effect.acquireRelease(handshake(wss, source, raw, buffered, headers), close)
     // ws's WebSocket has the WHATWG surface fromWebSocket uses (addEventListener, send, close, readyState).
     return ws as unknown as globalThis.WebSocket
   })

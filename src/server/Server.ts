@@ -22,6 +22,7 @@
  * @module
  */
 import { type Clock, Context, Duration, Effect, Fiber, Layer, Runtime, type Scheduler, type Scope } from "effect"
+import { rawOf } from "../net/Conn.js"
 import { listen, type Listener } from "../net/Listener.js"
 import type { InvalidConfig } from "../domain/configErrors.js"
 import type { ListenError } from "../net/errors.js"
@@ -99,9 +100,10 @@ const acceptLoop = (listener: Listener, conns: OpenConns<ServerConn>, host: Conn
         continue
       }
       delay = 0
-      const conn = next.right
-      if (host.shuttingDown()) {
-        yield* conn.close
+      // Every Conn `listen` makes has the raw operations the serve loop runs on.
+      const conn = rawOf(next.right)
+      if (conn === undefined || host.shuttingDown()) {
+        yield* next.right.close
         continue
       }
       const sc = new ServerConn(connInfo(++conns.accepted, conn), conn, host)

@@ -25,7 +25,7 @@ import type { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
 import { Event } from "../domain/http1/Parser.js"
 import * as Status from "../domain/Status.js"
-import type { Conn, Receiver } from "../net/Conn.js"
+import type { RawConn, Receiver } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
 import { BodyReader, MAX_POST_HANDLER_READ_BYTES } from "./bodyReader.js"
 import { cannedReply, failureReply, headOnly, headProblem, parseErrorReply } from "./cannedReplies.js"
@@ -108,7 +108,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
 
   constructor(
     readonly info: ConnInfo,
-    readonly conn: Conn,
+    readonly conn: RawConn,
     readonly host: ConnHost
   ) {
     this.raw = new RawSocket(conn)

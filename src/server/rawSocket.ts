@@ -1,19 +1,19 @@
 /**
  * The raw socket operations the serve loop uses, in one place: push-mode input
- * (`Conn.receive`), flow control (pause/resume), synchronous writes (`Conn.writeNow`), a
+ * (`RawConn.receive`), flow control (pause/resume), synchronous writes (`RawConn.writeNow`), a
  * corked vectored write, and what the write-stall judge reads (bytes flushed, bytes queued).
  * Everything else the server does with a connection goes through `Conn`'s Effects (`write`,
  * `drained`, `close`, `closeWrite`).
  *
- * This is the seam where `Conn.stream` and friends will be swapped for an internal interface:
- * no other server module reads `conn.stream`, `conn.writeNow` or `conn.receive`.
+ * The server's one user of the connection's raw operations (`RawConn`, internal to the
+ * package): no other server module reads `stream`, `writeNow` or `receive`.
  *
  * May touch: the `Conn` and its stream; nothing of HTTP.
  *
  * @module
  * @internal
  */
-import type { Conn, Receiver } from "../net/Conn.js"
+import type { RawConn, Receiver } from "../net/Conn.js"
 
 const CRLF = Buffer.from("\r\n", "latin1")
 
@@ -23,7 +23,7 @@ const CRLF = Buffer.from("\r\n", "latin1")
  * @internal
  */
 export class RawSocket {
-  constructor(readonly conn: Conn) {}
+  constructor(readonly conn: RawConn) {}
 
   /** Input goes to `receiver` from now on, synchronously from the socket's events; undefined stops it. */
   receive(receiver: Receiver | undefined): void {

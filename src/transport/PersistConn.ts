@@ -29,7 +29,7 @@ import { Effect, Option } from "effect"
 import type { Headers } from "../domain/Headers.js"
 import type { ResponseHead } from "../domain/http1/MessageHead.js"
 import { Event, Parser } from "../domain/http1/Parser.js"
-import type { Conn, Receiver } from "../net/Conn.js"
+import type { RawConn, Receiver } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
 import type { WriteBatch } from "../net/WriteBatch.js"
 import type { Phase, TransportFailure } from "./errors.js"
@@ -118,7 +118,7 @@ export class PersistConn {
   constructor(
     readonly id: number,
     readonly key: string,
-    readonly conn: Conn,
+    readonly conn: RawConn,
     private readonly owner: ConnOwner,
     private readonly max1xx: number,
     maxHeaderBytes: number,
@@ -513,9 +513,8 @@ export class PersistConn {
   close(): void {
     if (this.input === Input.Closed) return
     this.input = Input.Closed
-    // Conn offers no synchronous close, and the socket must be gone before the owner hears of
-    // it; its `close` is an `Effect.sync`, so running it here does no more than call it.
-    this.conn.close.pipe(Effect.runSync)
+    // The socket is gone before the owner hears of it.
+    this.conn.closeNow()
     const ex = this.ex
     if (ex !== undefined) this.finish(ex, "close")
     this.owner.closed(this)

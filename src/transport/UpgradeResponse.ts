@@ -48,22 +48,11 @@ export const withBuffered = (conn: Conn, buffered: Uint8Array): Conn => {
       pending = undefined
       return Effect.succeed(Option.some(b))
     }),
-    receive: (receiver) => {
-      const b = pending
-      if (receiver !== undefined && b !== undefined) {
-        pending = undefined
-        receiver.onData(b)
-      }
-      conn.receive(receiver)
-    },
     write: conn.write,
-    writeNow: conn.writeNow,
     drained: conn.drained,
-    bytesFlushed: () => conn.bytesFlushed(),
     closeWrite: conn.closeWrite,
     close: conn.close,
     closed: conn.closed,
-    isClosed: conn.isClosed,
-    stream: conn.stream
+    isClosed: conn.isClosed
   }
 }

@@ -10,7 +10,7 @@ import { Effect, type Scope } from "effect"
 import type { Duplex } from "node:stream"
 import type { Headers } from "../domain/Headers.js"
 import { sanitizeFieldValue } from "../domain/http1/writer.js"
-import { type Conn, fromDuplex } from "../net/Conn.js"
+import { fromDuplex, type RawConn } from "../net/Conn.js"
 import type { DialerService } from "../net/Dialer.js"
 import type { DialError, TlsError } from "../net/errors.js"
 import { HandshakeReader } from "../net/handshakeReader.js"
@@ -137,7 +137,7 @@ export const connect = (
   route: Route,
   config: ResolvedConfig,
   trace: ClientTraceHooks | undefined
-): Effect.Effect<Conn, Failure, Scope.Scope> =>
+): Effect.Effect<RawConn, Failure, Scope.Scope> =>
   Effect.gen(function*() {
     const proxy = route.proxy
     const addr = route.address.host + ":" + route.address.port

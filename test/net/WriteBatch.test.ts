@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import type { Conn } from "../../src/net/Conn.js"
-import { pipe } from "../../src/net/Pipe.js"
+import type { RawConn as Conn } from "../../src/net/Conn.js"
+import { rawPipe as pipe } from "../../src/net/Pipe.js"
 import { WriteBatch } from "../../src/net/WriteBatch.js"
 
 const received = (conn: Conn): Array<string> => {

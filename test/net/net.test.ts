@@ -6,11 +6,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Exit, Fiber, Option, Scope, Stream, TestClock } from "effect"
 import * as net from "node:net"
-import type { Conn } from "../../src/net/Conn.js"
+import { type Conn, rawOf } from "../../src/net/Conn.js"
 import { Dialer } from "../../src/net/Dialer.js"
 import { DialError } from "../../src/net/errors.js"
 import { listen } from "../../src/net/Listener.js"
-import { pipe } from "../../src/net/Pipe.js"
+import { rawPipe as pipe } from "../../src/net/Pipe.js"
 import { nodeServer } from "../support/nodeServer.js"
 
 const text = (s: string) => new TextEncoder().encode(s)
@@ -91,12 +91,13 @@ describe("Dialer and Conn over TCP", () => {
       const conn = yield* dialer.dial({ host: "127.0.0.1", port }).pipe(Scope.extend(scope))
       let destroys = 0
       let closes = 0
-      const original = conn.stream.destroy.bind(conn.stream)
-      conn.stream.destroy = (error?: Error) => {
+      const stream = rawOf(conn)!.stream
+      const original = stream.destroy.bind(stream)
+      stream.destroy = (error?: Error) => {
         destroys++
         return original(error)
       }
-      conn.stream.on("close", () => {
+      stream.on("close", () => {
         closes++
       })
       yield* conn.close

@@ -9,7 +9,7 @@
  */
 import { Cause, Effect, Exit, type Fiber, Option } from "effect"
 import type { Duplex } from "node:stream"
-import { type Conn, fromDuplex } from "../../src/net/Conn.js"
+import { fromDuplex, type RawConn } from "../../src/net/Conn.js"
 import { streamPipe } from "../../src/net/Pipe.js"
 import type { WriteBatch } from "../../src/net/WriteBatch.js"
 import { type Delivery, type Exchange, type Failure, KeepAlive, Reading, Writing } from "../../src/transport/exchange.js"
@@ -28,7 +28,7 @@ export class Call {
 }
 
 /** Writes straight to the Conn (the real batch corks until setImmediate; the model wants each step's bytes now). */
-const directWrites = { write: (conn: Conn, data: Uint8Array | string) => conn.writeNow(data) } as unknown as WriteBatch
+const directWrites = { write: (conn: RawConn, data: Uint8Array | string) => conn.writeNow(data) } as unknown as WriteBatch
 
 /** One client connection with its peer. */
 export class Harness {
@@ -53,12 +53,14 @@ export class Harness {
     server.on("data", () => {})
     server.on("error", () => {})
     const real = fromDuplex(client, { address: "pipe", port: 0 })
-    const counted = Effect.sync(() => {
+    // Every way PersistConn may close the socket is counted: the Effect and the synchronous one.
+    const countedNow = () => {
       this.socketCloses++
-      Effect.runSync(real.close)
-    })
+      real.closeNow()
+    }
+    const counted = Effect.sync(countedNow)
     const conn = new Proxy(real, {
-      get: (target, prop) => prop === "close" ? counted : Reflect.get(target, prop, target)
+      get: (target, prop) => prop === "close" ? counted : prop === "closeNow" ? countedNow : Reflect.get(target, prop, target)
     })
     const owner: ConnOwner = {
       release: (pc, outcome) => this.released(pc, outcome),
