@@ -16,6 +16,7 @@
 import { Effect, Option } from "effect"
 import type { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
+import { type ParsedBodySink, pullParsedBody } from "../domain/http1/bodyPull.js"
 import { Event } from "../domain/http1/Parser.js"
 import { CONTINUE } from "./cannedReplies.js"
 import type { ConnInput } from "./connInput.js"
@@ -42,7 +43,7 @@ const truncated = (): RequestBodyError =>
  *
  * @internal
  */
-export class BodyReader {
+export class BodyReader implements ParsedBodySink<RequestBodyError> {
   read: BodyRead = BodyRead.DONE
   /** Why the read failed (set exactly when `read` is FAILED). */
   error: RequestBodyError | undefined = undefined
@@ -118,26 +119,46 @@ export class BodyReader {
         })
       )
     }
-    const parser = this.input.parser
-    const ev = parser.next()
-    if (ev === Event.Body) {
-      const chunk = parser.chunk
-      this.bytesRead += chunk.length
-      if (this.bytesRead > this.maxBodyBytes) {
-        return this.fail(new RequestBodyError({ reason: "too-large", detail: `the body is larger than ${this.maxBodyBytes} bytes` }))
-      }
-      return Effect.succeed(chunk)
+    // The shared body pull (domain/http1/bodyPull.ts), with this reader as its sink: the
+    // dispatch is synchronous, so `again` is this pull's while a sink method runs.
+    this.again = again
+    const step = pullParsedBody(this.input.parser, this)
+    this.again = undefined
+    return step
+  }
+
+  /** The pull that `bodyNeedsMore` runs again once input came (set by `pull`). */
+  private again: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> | undefined = undefined
+
+  /** A chunk of the body, counted against the body limit. */
+  bodyChunk(chunk: Uint8Array): Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> {
+    this.bytesRead += chunk.length
+    if (this.bytesRead > this.maxBodyBytes) {
+      return this.fail(new RequestBodyError({ reason: "too-large", detail: `the body is larger than ${this.maxBodyBytes} bytes` }))
     }
-    if (ev === Event.End) {
-      this.endBody()
-      return END_OF_BODY
-    }
-    if (ev === Event.NeedMore) {
-      if (this.input.eof) return this.fail(truncated())
-      this.input.resumeIfDrained()
-      return Effect.flatMap(this.input.awaitInput(), () => again)
-    }
-    if (ev === Event.Error) return this.fail(this.malformed())
+    return Effect.succeed(chunk)
+  }
+
+  /** The end of the body: its trailers kept, the read deadline over. */
+  bodyEnd(): Effect.Effect<never, Option.Option<RequestBodyError>> {
+    this.endBody()
+    return END_OF_BODY
+  }
+
+  /** More input pushed by the socket, then the same pull again (a half-close first: truncated). */
+  bodyNeedsMore(): Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> {
+    if (this.input.eof) return this.fail(truncated())
+    const again = this.again!
+    this.input.resumeIfDrained()
+    return Effect.flatMap(this.input.awaitInput(), () => again)
+  }
+
+  bodyMalformed(): Effect.Effect<never, Option.Option<RequestBodyError>> {
+    return this.fail(this.malformed())
+  }
+
+  /** No body to read (the connection detached): the end. */
+  bodyMissing(): Effect.Effect<never, Option.Option<RequestBodyError>> {
     return END_OF_BODY
   }
 

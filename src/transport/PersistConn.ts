@@ -28,7 +28,9 @@
 import { Effect, Option } from "effect"
 import type { Headers } from "../domain/Headers.js"
 import type { ResponseHead } from "../domain/http1/MessageHead.js"
+import { type ParsedBodySink, pullParsedBody } from "../domain/http1/bodyPull.js"
 import { Event, Parser } from "../domain/http1/Parser.js"
+import type { ParseError } from "../domain/errors.js"
 import type { RawConn, Receiver } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
 import type { WriteBatch } from "../net/WriteBatch.js"
@@ -101,7 +103,7 @@ const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Opti
  *
  * @internal
  */
-export class PersistConn {
+export class PersistConn implements ParsedBodySink<Failure> {
   readonly parser: Parser<ResponseHead>
   /** The exchange in progress, if any. */
   ex: Exchange | undefined = undefined
@@ -240,35 +242,56 @@ export class PersistConn {
         return END_OF_BODY
       }
       if (ex.finished) return this.bodyFails(ex, failure("reading-body", "closed", "the response body was abandoned"))
-      const p = this.parser
-      for (;;) {
-        switch (p.next()) {
-          case Event.Body:
-            return Effect.succeed(p.chunk)
-          case Event.End: {
-            this.addTrailers(ex, p.trailers)
-            ex.reading = Reading.Done
-            this.responseEnded(ex)
-            return END_OF_BODY
-          }
-          case Event.Error:
-            return this.bodyFails(ex, failure("reading-body", "malformed", p.error!.message, { cause: p.error }))
-          case Event.NeedMore:
-            return Effect.matchEffect(this.conn.read, {
-              onFailure: (e) => this.bodyFails(ex, failure("reading-body", "reset", e.detail, { code: e.code, cause: e })),
-              onSuccess: (o) => {
-                if (Option.isNone(o)) {
-                  if (this.closed && ex.finished) return this.bodyFails(ex, failure("reading-body", "closed", "the response body was abandoned"))
-                  p.finish()
-                } else p.feed(o.value)
-                return this.pullBody(ex)
-              }
-            })
-          default:
-            return this.bodyFails(ex, failure("reading-body", "closed", "the connection ended before the response body"))
-        }
+      // The shared body pull (domain/http1/bodyPull.ts), with this connection as its sink for
+      // `ex`: the dispatch is synchronous, so `pulling` is `ex` while a sink method runs.
+      this.pulling = ex
+      const step = pullParsedBody(this.parser, this)
+      this.pulling = undefined
+      return step
+    })
+
+  /** The exchange whose body `pullParsedBody` is pulling (set just before it runs). */
+  private pulling: Exchange | undefined = undefined
+
+  /** A chunk of the body, as it is. */
+  bodyChunk(chunk: Uint8Array): Pull<Failure> {
+    return Effect.succeed(chunk)
+  }
+
+  /** The end of the body: its trailers kept, the response ended (the connection released when the write is done). */
+  bodyEnd(trailers: Headers | undefined): Effect.Effect<never, Option.Option<Failure>> {
+    const ex = this.pulling!
+    this.addTrailers(ex, trailers)
+    ex.reading = Reading.Done
+    this.responseEnded(ex)
+    return END_OF_BODY
+  }
+
+  /** More of the body from the socket, then the next pull. */
+  bodyNeedsMore(): Pull<Failure> {
+    const ex = this.pulling!
+    const p = this.parser
+    return Effect.matchEffect(this.conn.read, {
+      onFailure: (e) => this.bodyFails(ex, failure("reading-body", "reset", e.detail, { code: e.code, cause: e })),
+      onSuccess: (o) => {
+        if (Option.isNone(o)) {
+          if (this.closed && ex.finished) return this.bodyFails(ex, failure("reading-body", "closed", "the response body was abandoned"))
+          p.finish()
+        } else p.feed(o.value)
+        return this.pullBody(ex)
       }
     })
+  }
+
+  /** The body is malformed: the exchange fails, the connection is closed. */
+  bodyMalformed(error: ParseError | undefined): Effect.Effect<never, Option.Option<Failure>> {
+    return this.bodyFails(this.pulling!, failure("reading-body", "malformed", error?.message ?? "malformed body", { cause: error })) as Effect.Effect<never, Option.Option<Failure>>
+  }
+
+  /** The connection ended with no body to read. */
+  bodyMissing(): Effect.Effect<never, Option.Option<Failure>> {
+    return this.bodyFails(this.pulling!, failure("reading-body", "closed", "the connection ended before the response body")) as Effect.Effect<never, Option.Option<Failure>>
+  }
 
   private addTrailers(ex: Exchange, trailers: Headers | undefined): void {
     const into = ex.trailers
