@@ -57,77 +57,30 @@ export const planResponse = (
   firstChunk: Uint8Array | undefined
 ): ResponsePlan => {
   const status = response.status
-  const headers = response.headers
   const bodyAllowed = Status.bodyAllowed(status)
   const isHead = request.method === "HEAD"
   const http11 = request.versionMinor >= 1
-  // One pass over the handler's fields: write them, and note the ones we act on. Names are
-  // canonical (Headers keeps them so), so plain comparisons do.
-  let fields = ""
-  let lengthValue: string | undefined = undefined
-  let lengthFields = 0
-  let codedTE = false
-  let hasDate = false
-  let hasType = false
-  let hasTE = false
-  let hasEncoding = false
-  let closeAsked = false
-  let connection: string | undefined = undefined
-  let trailerNames: Array<string> | undefined = undefined
-  for (let i = 0, n = headers.size; i < n; i++) {
-    const name = headers.nameAt(i)!
-    const value = headers.valueAt(i)!
-    switch (name) {
-      case "Content-Length":
-        lengthValue ??= value
-        lengthFields++
-        continue // written from the framing below (a valid one is `declared`)
-      case "Transfer-Encoding":
-        hasTE = true
-        if (value.trim().toLowerCase() !== "identity") codedTE = true
-        continue
-      case "Trailer":
-        for (const t of value.split(",")) if (t.trim() !== "") (trailerNames ??= []).push(t.trim())
-        continue
-      case "Date":
-        hasDate = true
-        break
-      case "Content-Type":
-        // Go's suppressedHeaders(304); RFC 9110 §15.4.5: a 304 carries no representation metadata.
-        if (status === Status.NotModified) continue
-        hasType = true
-        break
-      case "Content-Encoding":
-        if (value !== "") hasEncoding = true
-        break
-      case "Connection":
-        if (hasToken(value, "close")) closeAsked = true
-        connection = connection === undefined ? value : connection + ", " + value
-        continue // written below, once we know whether the connection closes
-    }
-    fields += name + ": " + sanitizeFieldValue(value) + "\r\n"
-  }
+  const f = new HandlerFields(response.headers, status)
   // A Content-Length the handler set frames the body when it parses (Go's WriteHeader), so
   // trailers, which need chunked, cannot follow (as in Go, where they are then not sent).
-  const declared = bodyAllowed && lengthFields === 1 && !codedTE ? declaredLength(lengthValue!) : undefined
+  const declared = bodyAllowed && f.lengthFields === 1 && !f.codedTE ? declaredLength(f.lengthValue!) : undefined
   const wantsTrailers = response.trailers !== undefined && http11 && bodyAllowed && !isHead && declared === undefined
-  if (!wantsTrailers) trailerNames = undefined
   const length = bodyAllowed ? (declared ?? (wantsTrailers ? undefined : Body.contentLength(response.body))) : undefined
   const framing = responseFraming(request.method, status, length, http11)
   // A body in hand that is not as long as the handler's Content-Length: the client cannot find
   // where this response ends, so the connection closes after it (Go's finishRequest).
   const short = declared !== undefined && !isHead && (response.body._tag === "Bytes" || response.body._tag === "Empty") &&
     Body.contentLength(response.body) !== declared
-  const close = !request.keepAlive || framing._tag === "Close" || closeAsked || short
+  const close = !request.keepAlive || framing._tag === "Close" || f.closeAsked || short
 
-  let head = statusLine(status, response.statusText) + fields
-  if (!hasDate) head += "Date: " + date + "\r\n"
+  let head = statusLine(status, response.statusText) + f.fields
+  if (!f.hasDate) head += "Date: " + date + "\r\n"
   // Go's chunkWriter.writeHeader: no sniffing when the body is encoded (golang/go#31753).
-  if (bodyAllowed && !hasType && !hasTE && !hasEncoding && firstChunk !== undefined && firstChunk.length > 0) {
+  if (bodyAllowed && !f.hasType && !f.hasTE && !f.hasEncoding && firstChunk !== undefined && firstChunk.length > 0) {
     head += "Content-Type: " + detectContentType(firstChunk.length > SNIFF_LEN ? firstChunk.subarray(0, SNIFF_LEN) : firstChunk) + "\r\n"
   }
   if (close) head += "Connection: close\r\n"
-  else if (connection !== undefined) head += "Connection: " + sanitizeFieldValue(connection) + "\r\n"
+  else if (f.connection !== undefined) head += "Connection: " + sanitizeFieldValue(f.connection) + "\r\n"
   else if (!http11) head += "Connection: keep-alive\r\n"
   switch (framing._tag) {
     case "Length":
@@ -135,11 +88,82 @@ export const planResponse = (
       break
     case "Chunked":
       head += "Transfer-Encoding: chunked\r\n"
-      if (trailerNames !== undefined) head += "Trailer: " + trailerNames.join(", ") + "\r\n"
+      if (wantsTrailers && f.trailerNames !== undefined) head += "Trailer: " + f.trailerNames.join(", ") + "\r\n"
       break
   }
   head += "\r\n"
-  return { head, framing, sendBody: framing._tag !== "None" && !isHead, close, withTrailers: wantsTrailers }
+  return new Plan(head, framing, framing._tag !== "None" && !isHead, close, wantsTrailers)
+}
+
+/** A `ResponsePlan`; a class, not an object literal, so that V8 never pretenures it (per response). */
+class Plan implements ResponsePlan {
+  constructor(
+    readonly head: string,
+    readonly framing: ResponseFraming,
+    readonly sendBody: boolean,
+    readonly close: boolean,
+    readonly withTrailers: boolean
+  ) {}
+}
+
+/**
+ * The handler's header fields in one pass: the field lines to write as they are, and the facts
+ * `planResponse` acts on. Names are canonical (Headers keeps them so), so plain comparisons do.
+ */
+class HandlerFields {
+  fields = ""
+  lengthValue: string | undefined = undefined
+  lengthFields = 0
+  codedTE = false
+  hasDate = false
+  hasType = false
+  hasTE = false
+  hasEncoding = false
+  closeAsked = false
+  connection: string | undefined = undefined
+  trailerNames: Array<string> | undefined = undefined
+
+  constructor(headers: Headers, status: number) {
+    for (let i = 0, n = headers.size; i < n; i++) {
+      const name = headers.nameAt(i)!
+      const value = headers.valueAt(i)!
+      if (this.noted(name, value, status)) this.fields += name + ": " + sanitizeFieldValue(value) + "\r\n"
+    }
+  }
+
+  /** Notes what `planResponse` acts on; false for a field written elsewhere (or not at all). */
+  private noted(name: string, value: string, status: number): boolean {
+    switch (name) {
+      case "Content-Length":
+        this.lengthValue ??= value
+        this.lengthFields++
+        return false // written from the framing (a valid one is `declared`)
+      case "Transfer-Encoding":
+        this.hasTE = true
+        if (value.trim().toLowerCase() !== "identity") this.codedTE = true
+        return false
+      case "Trailer":
+        for (const t of value.split(",")) if (t.trim() !== "") (this.trailerNames ??= []).push(t.trim())
+        return false
+      case "Date":
+        this.hasDate = true
+        return true
+      case "Content-Type":
+        // Go's suppressedHeaders(304); RFC 9110 §15.4.5: a 304 carries no representation metadata.
+        if (status === Status.NotModified) return false
+        this.hasType = true
+        return true
+      case "Content-Encoding":
+        if (value !== "") this.hasEncoding = true
+        return true
+      case "Connection":
+        if (hasToken(value, "close")) this.closeAsked = true
+        this.connection = this.connection === undefined ? value : this.connection + ", " + value
+        return false // written once we know whether the connection closes
+      default:
+        return true
+    }
+  }
 }
 
 /** What to write of a body held in memory (`bytesToWrite`), and what follows. */

@@ -123,48 +123,58 @@ const hostOf = (url: URL): string => {
   return (h.startsWith("[") && h.endsWith("]") ? h.slice(1, -1) : h).toLowerCase()
 }
 
-const makeService = (options: CookieJarOptions): CookieJarService => {
-  const rejectPublicSuffixes = options.rejectPublicSuffixes ?? true
-  const store = new MemoryCookieStore()
-  const jar = new ToughCookieJar(store, {
-    rejectPublicSuffixes,
-    looseMode: false, // as Go: "bar" and "=bar" are not cookies
-    allowSpecialUseDomain: true,
-    allowSecureOnLocal: false, // as Go: Secure cookies go over https only, localhost included
-    enforceSecureOriginOnStorage: false, // as Go: stored whatever the scheme, sent over https only
-    prefixSecurity: "silent"
-  })
-  const ignore = (): void => {}
+// A domain that a cookie may not name unless it is the host itself (then the cookie is host-only).
+const isPublicSuffix = (domain: string): boolean => {
+  if (!domain.includes(".")) return true // Go's list: every single label (the "*" rule) is one
+  try {
+    return getPublicSuffix(domain, { allowSpecialUseDomain: true, ignoreError: true }) === undefined
+  } catch {
+    return true
+  }
+}
 
-  // A domain that a cookie may not name unless it is the host itself (then the cookie is host-only).
-  const isPublicSuffix = (domain: string): boolean => {
-    if (!domain.includes(".")) return true // Go's list: every single label (the "*" rule) is one
-    try {
-      return getPublicSuffix(domain, { allowSpecialUseDomain: true, ignoreError: true }) === undefined
-    } catch {
-      return true
+const ignore = (): void => {}
+
+/** The cookies of one jar (tough-cookie's jar over a memory store) with Go's rules on top. */
+class Jar {
+  private readonly store = new MemoryCookieStore()
+  private readonly jar: ToughCookieJar
+
+  constructor(private readonly rejectPublicSuffixes: boolean) {
+    this.jar = new ToughCookieJar(this.store, {
+      rejectPublicSuffixes,
+      looseMode: false, // as Go: "bar" and "=bar" are not cookies
+      allowSpecialUseDomain: true,
+      allowSecureOnLocal: false, // as Go: Secure cookies go over https only, localhost included
+      enforceSecureOriginOnStorage: false, // as Go: stored whatever the scheme, sent over https only
+      prefixSecurity: "silent"
+    })
+  }
+
+  private remove(cookie: Cookie): void {
+    if (cookie.domain !== null && cookie.path !== null) this.store.removeCookie(cookie.domain, cookie.path, cookie.key, ignore)
+  }
+
+  /** Go's rules for a Domain attribute: false when the cookie is refused. */
+  private domainAllowed(cookie: Cookie, host: string, hostIsIP: boolean, value: string): boolean {
+    if (cookie.domain === null || cookie.domain === undefined) return true
+    const domain = cookie.domain
+    if (hostIsIP) {
+      // Go: a Domain on an IP host must be the host itself, and makes a host-only cookie.
+      if (domain !== host || lastDomainHasLeadingDot(value)) return false
+      cookie.domain = null
+    } else if (this.rejectPublicSuffixes && domain === host && isPublicSuffix(domain)) {
+      cookie.domain = null // Go's one exception: a public-suffix host may set a host cookie
+    } else if (this.rejectPublicSuffixes && isPublicSuffix(domain)) {
+      return false
     }
+    return true
   }
 
-  const remove = (cookie: Cookie): void => {
-    if (cookie.domain !== null && cookie.path !== null) store.removeCookie(cookie.domain, cookie.path, cookie.key, ignore)
-  }
-
-  const setOne = (url: URL, host: string, hostIsIP: boolean, value: string, now: Date): void => {
+  private setOne(url: URL, host: string, hostIsIP: boolean, value: string, now: Date): void {
     const cookie = Cookie.parse(value, { loose: false })
     if (cookie === undefined || !isValidName(cookie.key) || !isValidValue(cookie.value)) return
-    if (cookie.domain !== null && cookie.domain !== undefined) {
-      const domain = cookie.domain
-      if (hostIsIP) {
-        // Go: a Domain on an IP host must be the host itself, and makes a host-only cookie.
-        if (domain !== host || lastDomainHasLeadingDot(value)) return
-        cookie.domain = null
-      } else if (rejectPublicSuffixes && domain === host && isPublicSuffix(domain)) {
-        cookie.domain = null // Go's one exception: a public-suffix host may set a host cookie
-      } else if (rejectPublicSuffixes && isPublicSuffix(domain)) {
-        return
-      }
-    }
+    if (!this.domainAllowed(cookie, host, hostIsIP, value)) return
     // Max-Age becomes an absolute expiry now: tough-cookie counts it from the last access.
     if (typeof cookie.maxAge === "number") {
       cookie.expires = cookie.maxAge <= 0
@@ -175,14 +185,15 @@ const makeService = (options: CookieJarOptions): CookieJarService => {
       cookie.expires = cookie.maxAge === "Infinity" ? "Infinity" : new Date(-maxDateMs)
       cookie.maxAge = null
     }
-    const stored = jar.setCookieSync(cookie, url, { now, ignoreError: true, http: true })
+    const stored = this.jar.setCookieSync(cookie, url, { now, ignoreError: true, http: true })
     if (stored === undefined) return
     // Stored (replacing any cookie of the same name, domain and path), then deleted if expired.
     const expiry = stored.expiryTime()
-    if (expiry !== undefined && expiry <= now.getTime()) remove(stored)
+    if (expiry !== undefined && expiry <= now.getTime()) this.remove(stored)
   }
 
-  const setAll = (requestUrl: URL, values: ReadonlyArray<string>, nowMs: number): void => {
+  /** Stores the Set-Cookie `values` of a response to `requestUrl`, as of `nowMs`. */
+  setAll(requestUrl: URL, values: ReadonlyArray<string>, nowMs: number): void {
     if (!isHttp(requestUrl)) return
     const url = withoutTrailingDot(requestUrl)
     const host = hostOf(url)
@@ -191,7 +202,7 @@ const makeService = (options: CookieJarOptions): CookieJarService => {
     const now = new Date(nowMs)
     for (const value of values) {
       try {
-        setOne(url, host, hostIsIP, value, now)
+        this.setOne(url, host, hostIsIP, value, now)
       } catch {
         // as Go's jar: a cookie it cannot take is ignored
       }
@@ -200,7 +211,7 @@ const makeService = (options: CookieJarOptions): CookieJarService => {
 
   // Domain cookies stored under a public suffix (only with rejectPublicSuffixes off): the store
   // looks no higher than the host's registrable domain, so the suffixes above it are read here.
-  const aboveRegistrable = (url: URL, host: string): Array<Cookie> => {
+  private aboveRegistrable(url: URL, host: string): Array<Cookie> {
     let registrable: string | undefined
     try {
       registrable = getPublicSuffix(host, { allowSpecialUseDomain: true, ignoreError: true })
@@ -213,7 +224,7 @@ const makeService = (options: CookieJarOptions): CookieJarService => {
     for (let dot = host.indexOf("."); dot !== -1; dot = host.indexOf(".", dot + 1)) {
       const suffix = host.slice(dot + 1)
       if (registrable !== undefined && suffix.length >= registrable.length) continue
-      store.findCookies(suffix, path, true, (error: Error | null, cookies?: Array<Cookie>) => {
+      this.store.findCookies(suffix, path, true, (error: Error | null, cookies?: Array<Cookie>) => {
         if (error !== null || cookies === undefined) return
         for (const c of cookies) if (c.hostOnly !== true && (https || !c.secure)) found.push(c)
       })
@@ -221,19 +232,22 @@ const makeService = (options: CookieJarOptions): CookieJarService => {
     return found
   }
 
-  const matching = (requestUrl: URL, nowMs: number): ReadonlyArray<Cookie> => {
+  private found(requestUrl: URL): Array<Cookie> {
+    const url = withoutTrailingDot(requestUrl)
+    const found = this.jar.getCookiesSync(url, { http: true, expire: false, sort: true })
+    if (this.rejectPublicSuffixes) return found
+    const host = hostOf(url)
+    if (isIP(host) !== 0) return found
+    const more = this.aboveRegistrable(url, host)
+    return more.length > 0 ? found.concat(more).sort(cookieCompare) : found
+  }
+
+  /** The cookies to send to `requestUrl` as of `nowMs` (expired ones are deleted, not sent). */
+  matching(requestUrl: URL, nowMs: number): ReadonlyArray<Cookie> {
     if (!isHttp(requestUrl) || requestUrl.hostname === "") return []
     let found: Array<Cookie>
     try {
-      const url = withoutTrailingDot(requestUrl)
-      found = jar.getCookiesSync(url, { http: true, expire: false, sort: true })
-      if (!rejectPublicSuffixes) {
-        const host = hostOf(url)
-        if (isIP(host) === 0) {
-          const more = aboveRegistrable(url, host)
-          if (more.length > 0) found = found.concat(more).sort(cookieCompare)
-        }
-      }
+      found = this.found(requestUrl)
     } catch {
       return []
     }
@@ -243,7 +257,7 @@ const makeService = (options: CookieJarOptions): CookieJarService => {
       if (expiry !== undefined && expiry <= nowMs) {
         expired = true
         try {
-          remove(c)
+          this.remove(c)
         } catch {
           // the store is in memory; nothing to do
         }
@@ -256,16 +270,19 @@ const makeService = (options: CookieJarOptions): CookieJarService => {
       })
       : found
   }
+}
 
+const makeService = (options: CookieJarOptions): CookieJarService => {
+  const jar = new Jar(options.rejectPublicSuffixes ?? true)
   return {
     setCookies: (url, values) =>
       values.length === 0
         ? Effect.void
-        : Effect.clockWith((clock) => Effect.sync(() => setAll(url, values, clock.unsafeCurrentTimeMillis()))),
+        : Effect.clockWith((clock) => Effect.sync(() => jar.setAll(url, values, clock.unsafeCurrentTimeMillis()))),
     cookieHeader: (url) =>
       Effect.clockWith((clock) =>
         Effect.sync(() => {
-          const found = matching(url, clock.unsafeCurrentTimeMillis())
+          const found = jar.matching(url, clock.unsafeCurrentTimeMillis())
           if (found.length === 0) return undefined
           let header = ""
           for (const c of found) header += `${header === "" ? "" : "; "}${c.key}=${headerValue(c.value)}`
@@ -275,7 +292,7 @@ const makeService = (options: CookieJarOptions): CookieJarService => {
     cookies: (url) =>
       Effect.clockWith((clock) =>
         Effect.sync(() =>
-          matching(url, clock.unsafeCurrentTimeMillis()).map((c) => ({
+          jar.matching(url, clock.unsafeCurrentTimeMillis()).map((c) => ({
             name: c.key,
             value: isQuoted(c.value) ? c.value.slice(1, -1) : c.value
           }))
