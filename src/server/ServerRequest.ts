@@ -13,36 +13,13 @@ import { type Headers, Headers as HeadersClass, type HeadersInput } from "../dom
 import { RequestHead } from "../domain/http1/MessageHead.js"
 import { requestFraming } from "../domain/http1/writer.js"
 import { Request } from "../domain/Request.js"
-import type { Conn, TlsState } from "../net/Conn.js"
-import type { ConnInfo } from "./config.js"
+import type { TlsState } from "../net/Conn.js"
+import type { ConnInfo } from "./connInfo.js"
 import type { HijackError, InterimResponseError, RequestBodyError } from "./errors.js"
-import { RecordingIO, registerMade } from "./recordingIO.js"
+import { RecordingIO } from "./recordingIO.js"
+import type { Hijacked, RequestIO } from "./requestIO.js"
 
-/**
- * A connection taken over by a handler (Go's `Hijacker`): the server neither reads nor writes it again.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Hijacked {
-  readonly conn: Conn
-  /** Bytes the server had received after the request head and not yet parsed. */
-  readonly buffered: Uint8Array
-}
-
-/** How the request reaches its connection; implemented by the serve loop. */
-export interface RequestIO {
-  /** The next body chunk; fails with None at the end. The first pull sends `100 Continue` when the client asked. */
-  readonly pull: Effect.Effect<Uint8Array, Option.Option<RequestBodyError>>
-  /** The trailer fields, once the body was read to its end. */
-  trailers(): Headers | undefined
-  /** Takes the connection over; it is closed when the Scope closes. */
-  readonly hijack: Effect.Effect<Hijacked, HijackError, Scope.Scope>
-  /** Sends an interim (1xx) response before the final one. */
-  writeInterim(status: number, headers?: Headers): Effect.Effect<void, InterimResponseError>
-  /** Replaces the server's read or write timeouts for this exchange: a deadline `ms` from now, or none. */
-  setDeadline(which: "read" | "write", ms: number | undefined): Effect.Effect<void>
-}
+export type { Hijacked, RequestIO } from "./requestIO.js"
 
 /** A matched ServeMux route. */
 interface Route {
@@ -219,9 +196,7 @@ export class ServerRequest {
     const tls = https ? init.tls ?? { handshakeComplete: true, alpnProtocol: undefined, servername: url.hostname, protocol: "TLSv1.2", cipher: undefined, authorized: false } : undefined
     const conn = new MadeConn(init.remoteAddress ?? "192.0.2.1", init.remotePort ?? 1234, init.localAddress, init.localPort, tls)
     const io = new RecordingIO(head, framing._tag === "None" ? Body.empty : body, trailers)
-    const serverRequest = new ServerRequest(head, host, https ? "https" : "http", conn, io)
-    registerMade(serverRequest, io)
-    return Either.right(serverRequest)
+    return Either.right(new ServerRequest(head, host, https ? "https" : "http", conn, io))
   }
 
   /**
@@ -595,3 +570,11 @@ export const validTargetEscapes = (head: RequestHead): boolean => {
   if (q >= 0 && q < pct) return true
   return unescapePath(q < 0 ? target : target.slice(0, q), false) !== undefined
 }
+
+/**
+ * How `request` reaches its connection (for `HttpTest.record`, which reads what a request
+ * made by `ServerRequest.make` recorded).
+ *
+ * @internal
+ */
+export const ioOf = (request: ServerRequest): RequestIO => request["io"]

@@ -9,66 +9,10 @@
 import { type Context, Duration, type Effect, Either } from "effect"
 import { checkDuration, checkInteger, type InvalidConfig, isNegativeDurationInput } from "../domain/configErrors.js"
 import { DEFAULT_MAX_REQUEST_HEADER_BYTES } from "../domain/http1/Parser.js"
-import type { Conn, TlsState } from "../net/Conn.js"
 import type { Handler } from "./Handler.js"
 
-/**
- * A connection's state, as Go's `http.ConnState`.
- *
- * @since 0.1.0
- * @category models
- */
-export type ConnState = "New" | "Active" | "Idle" | "Hijacked" | "Closed"
-
-/**
- * What the server knows about an accepted connection: what the `connState` and `connContext`
- * hooks learn, and `ServerRequest.conn` (Go spreads these over `Request.RemoteAddr`,
- * `LocalAddrContextKey` and `Request.TLS`).
- *
- * @since 0.1.0
- * @category models
- */
-export interface ConnInfo {
-  /** A number unique within the server, in accept order. */
-  readonly id: number
-  /** The client's address and port (Go's `Request.RemoteAddr`). */
-  readonly remoteAddress: string | undefined
-  readonly remotePort: number | undefined
-  /** The address and port the connection came in on (Go's `LocalAddrContextKey`). */
-  readonly localAddress: string | undefined
-  readonly localPort: number | undefined
-  /**
-   * For an HTTPS connection, what TLS negotiated (Go's `Request.TLS`); undefined for plain
-   * HTTP. Read when asked: the handshake runs on the connection after it is accepted, so in
-   * the `connContext` hook and at ConnState "New" it is not complete yet (as in Go, whose
-   * ConnContext runs before the handshake too); from a request it always is.
-   */
-  readonly tls: TlsState | undefined
-}
-
-/** A `ConnInfo` that reads the TLS facts from the connection on each use. */
-class AcceptedConn implements ConnInfo {
-  readonly remoteAddress: string | undefined
-  readonly remotePort: number | undefined
-  readonly localAddress: string | undefined
-  readonly localPort: number | undefined
-  constructor(readonly id: number, private readonly conn: Conn) {
-    this.remoteAddress = conn.remoteAddress
-    this.remotePort = conn.remotePort
-    this.localAddress = conn.localAddress
-    this.localPort = conn.localPort
-  }
-
-  get tls(): TlsState | undefined {
-    return this.conn.tlsState?.()
-  }
-}
-
-/**
- * The facts of `conn`, the `id`-th connection accepted: the addresses are read once, now; the
- * TLS facts whenever `tls` is read.
- */
-export const connInfo = (id: number, conn: Conn): ConnInfo => new AcceptedConn(id, conn)
+export { type ConnInfo, connInfo, type ConnState } from "./connInfo.js"
+import type { ConnInfo, ConnState } from "./connInfo.js"
 
 /**
  * A key and certificate (PEM) for HTTPS.

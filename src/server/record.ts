@@ -21,10 +21,10 @@ import * as Status from "../domain/Status.js"
 import { cannedReply, failureReply, headProblem } from "./cannedReplies.js"
 import { InvalidStatusError } from "./errors.js"
 import type { Handler } from "./Handler.js"
-import { madeIO, RecordedInterim, type RecordingIO } from "./recordingIO.js"
+import { RecordedInterim, RecordingIO } from "./recordingIO.js"
 import { MAX_POST_HANDLER_READ_BYTES } from "./ServerConn.js"
 import { bytesToWrite, planResponse, type ResponsePlan, validStatus } from "./responseWriter.js"
-import { type ServerRequest, validTargetEscapes } from "./ServerRequest.js"
+import { ioOf, type ServerRequest, validTargetEscapes } from "./ServerRequest.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
 export { RecordedInterim }
@@ -154,7 +154,8 @@ class Side {
  */
 export const recordResponse = <E, R>(handler: Handler<E, R>, request: ServerRequest): Effect.Effect<RecordedResponse, never, R> =>
   Effect.suspend(() => {
-    const io = madeIO(request)
+    const made = ioOf(request)
+    const io = made instanceof RecordingIO ? made : undefined
     const interim = (): ReadonlyArray<RecordedInterim> => (io === undefined ? NO_INTERIM : io.interims.slice())
     const head = request.head
     // What the serve loop refuses before any handler runs.

@@ -12,7 +12,7 @@ import { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
 import * as Status from "../domain/Status.js"
 import { HijackError, InterimResponseError, RequestBodyError } from "./errors.js"
-import type { Hijacked, RequestIO, ServerRequest } from "./ServerRequest.js"
+import type { Hijacked, RequestIO } from "./requestIO.js"
 
 /**
  * An interim (1xx) response the handler sent before its final one (Go's
@@ -162,14 +162,3 @@ export class RecordingIO implements RequestIO {
     return Effect.void
   }
 }
-
-/** The requests made by `ServerRequest.make`, with their io. */
-const made = new WeakMap<ServerRequest, RecordingIO>()
-
-/** Notes that `request` was made by `ServerRequest.make` with `io`. @internal */
-export const registerMade = (request: ServerRequest, io: RecordingIO): void => {
-  made.set(request, io)
-}
-
-/** The io `request` was made with by `ServerRequest.make`, if it was. @internal */
-export const madeIO = (request: ServerRequest): RecordingIO | undefined => made.get(request)

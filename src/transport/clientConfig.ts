@@ -5,7 +5,7 @@
  */
 import { Either } from "effect"
 import { checkDuration, type InvalidConfig } from "../domain/configErrors.js"
-import type { ClientConfig } from "./Client.js"
+import type { ClientConfig } from "./clientService.js"
 
 /**
  * A `ClientConfig`'s numeric settings, checked, in milliseconds.
