@@ -11,16 +11,18 @@
  *   reaper notes progress at each tick and calls a stall once no progress was seen for the
  *   stall timeout (readTimeout, writeTimeout; 0: none).
  *
- * May touch: its own fields; reads the socket's write progress through `RawSocket`. It decides
+ * May touch: its own fields; reads the socket's write progress (`RawConn.bytesFlushed`, and
+ * `rawSocket.ts`'s `nothingQueued`). It decides
  * what ran out; the serve loop decides what that does (close, interrupt, fail the body's read).
  *
  * @module
  * @internal
  */
+import type { RawConn } from "../net/Conn.js"
 import type { ResolvedServerConfig } from "./config.js"
 import { BodyRead } from "./connStates.js"
 import type { TimeoutPhase } from "./errors.js"
-import type { RawSocket } from "./rawSocket.js"
+import { nothingQueued } from "./rawSocket.js"
 
 const NONE = Number.POSITIVE_INFINITY
 
@@ -120,10 +122,10 @@ export class Deadlines {
   }
 
   /** Whether the response's deadline passed, or its write stalled, at `now` (then `expired` is "write"). */
-  writeExpired(now: number, raw: RawSocket): boolean {
+  writeExpired(now: number, conn: RawConn): boolean {
     if (this.writeStallMs > 0) {
-      const flushed = raw.bytesFlushed()
-      if (flushed !== this.flushedSeen || raw.nothingQueued()) {
+      const flushed = conn.bytesFlushed()
+      if (flushed !== this.flushedSeen || nothingQueued(conn)) {
         this.flushedSeen = flushed
         this.writeStallAt = now + this.writeStallMs
       }
