@@ -14,9 +14,9 @@
  * Idle keep-alive connections park: the reaper asks one idle since its last tick to give up
  * its fiber (`park`), and the next input, or the input's end, starts a new one (`host.start`),
  * so an idle connection costs no fiber's memory. A parked connection also drops its
- * `BodyReader` and the handler's continuations (`after`): both are made again on the first
- * request after it wakes. It keeps its `ConnInput` (the parser's buffers released) and its
- * `Deadlines` (the idle timeout runs while parked).
+ * `BodyReader`, the handler's continuations (`after`) and its exchange's deadlines: all are
+ * made again on the first request after it wakes. It keeps its `ConnInput` (the parser's
+ * buffers released) and the head's deadline (the idle timeout runs while parked).
  *
  * May touch: everything of one connection; the server only through `ConnHost`.
  *
@@ -452,6 +452,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     this.head = undefined
     this.reader = undefined
     this.after = undefined
+    this.deadlines.release()
     return true
   }
 
