@@ -8,12 +8,15 @@
  * move goes through `enter`). The jobs around it live in their own modules, each owned by
  * this one: `ConnInput` (push-mode input, pause/resume), `BodyReader` (the body's reads and
  * drains, its `BodyRead` state), `Deadlines` (timeouts the reaper judges), `writeResponse`
- * (heads, bodies, interim responses), `RequestBody` (the per-request handle) and `RawSocket`
- * (every raw socket operation).
+ * (heads, bodies, interim responses), `RequestBody` (the per-request handle) and `rawSocket`
+ * (the raw socket operations, functions over the connection's `RawConn`).
  *
  * Idle keep-alive connections park: the reaper asks one idle since its last tick to give up
  * its fiber (`park`), and the next input, or the input's end, starts a new one (`host.start`),
- * so an idle connection costs no fiber's memory.
+ * so an idle connection costs no fiber's memory. A parked connection also drops its
+ * `BodyReader`, the handler's continuations (`after`) and its exchange's deadlines: all are
+ * made again on the first request after it wakes. It keeps its `ConnInput` (the parser's
+ * buffers released) and the head's deadline (the idle timeout runs while parked).
  *
  * May touch: everything of one connection; the server only through `ConnHost`.
  *
@@ -35,7 +38,7 @@ import { BodyRead, Phase } from "./connStates.js"
 import { Deadlines } from "./deadlines.js"
 import { HijackError, InterimResponseError, InvalidStatusError, RequestBodyError, ServerTimeoutError } from "./errors.js"
 import { clientAbortFiberId, type Handler } from "./Handler.js"
-import { RawSocket } from "./rawSocket.js"
+import * as RawSocket from "./rawSocket.js"
 import { BODY_ENDED, BODY_OPEN, BODY_OVER, type Exchanges, RequestBody } from "./RequestBody.js"
 import { type DateCache, validStatus } from "./responseWriter.js"
 import { type Hijacked, ServerRequest, validTargetEscapes } from "./ServerRequest.js"
@@ -78,6 +81,12 @@ const FAILED = 2
 const VOID = Effect.void
 const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 
+/** The handler's continuations (`ServerConn.afterHandler`). */
+interface AfterHandler {
+  readonly onSuccess: (response: ServerResponse<unknown>) => Effect.Effect<void>
+  readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<void>
+}
+
 const consumed = new RequestBodyError({
   reason: "consumed",
   detail: "the body was read after its exchange ended (the server drained or dropped what was left of it)"
@@ -101,20 +110,25 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   connServices: Context.Context<never> | undefined = undefined
   /** The current request's head. */
   head: RequestHead | undefined = undefined
-  readonly raw: RawSocket
-  readonly body: BodyReader
-  private readonly input: ConnInput
-  private readonly deadlines: Deadlines
+  readonly input: ConnInput
+  readonly deadlines: Deadlines
+  /** The body reader, made on the first request after the fiber started (see `body`); none while parked. */
+  private reader: BodyReader | undefined = undefined
+  /** What runs after the handler, made with the reader and dropped with it (see `afterHandler`). */
+  private after: AfterHandler | undefined = undefined
 
   constructor(
     readonly info: ConnInfo,
     readonly conn: RawConn,
     readonly host: ConnHost
   ) {
-    this.raw = new RawSocket(conn)
-    this.input = new ConnInput(this.raw, host.config.maxHeaderBytes)
+    this.input = new ConnInput(conn, host.config.maxHeaderBytes)
     this.deadlines = new Deadlines(host.config)
-    this.body = new BodyReader(this.input, this.deadlines, this.raw, host.config.maxBodyBytes)
+  }
+
+  /** The current request's body reader (made here when a parked connection's request is its first since). */
+  get body(): BodyReader {
+    return this.reader ??= new BodyReader(this)
   }
 
   /** Every move of `phase` (the legal ones: `PHASE_MOVES`; the state test spies on this). */
@@ -174,7 +188,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   get serve(): Effect.Effect<void> {
     return Effect.withFiberRuntime<void>((fiber) => {
       this.fiber = fiber as Fiber.RuntimeFiber<void, never>
-      this.raw.receive(this)
+      this.conn.receive(this)
       return Effect.onExit(Effect.zipRight(this.state("New"), this.beginWait(true)), (exit) => this.finish(exit, fiber))
     })
   }
@@ -271,26 +285,29 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
 
     const request = new ServerRequest(head, head.targetForm === "absolute" ? authorityOf(head.target) : hostField ?? "", this.host.scheme, this.info, exchange)
     this.enter(Phase.HANDLING)
-    const run = Effect.matchCauseEffect(this.host.handler(request), this.afterHandler)
+    const run = Effect.matchCauseEffect(this.host.handler(request), this.after ??= this.afterHandler())
     return config.connState === undefined ? run : Effect.zipRight(this.state("Active"), run)
   }
 
-  private readonly afterHandler = {
-    onSuccess: (response: ServerResponse<unknown>): Effect.Effect<void> => {
-      if (this.phase === Phase.HIJACKED) return VOID
-      this.enter(Phase.WRITING)
-      // Go's WriteHeader panics on a status outside 100..999: a bug of the handler's, a 500.
-      if (!validStatus(response.status)) {
+  /** The handler's continuations: closures over this connection, made once until it parks (not per request). */
+  private afterHandler(): AfterHandler {
+    return {
+      onSuccess: (response: ServerResponse<unknown>): Effect.Effect<void> => {
+        if (this.phase === Phase.HIJACKED) return VOID
+        this.enter(Phase.WRITING)
+        // Go's WriteHeader panics on a status outside 100..999: a bug of the handler's, a 500.
+        if (!validStatus(response.status)) {
+          this.body.closeHandle()
+          return this.failed(Cause.die(new InvalidStatusError({ status: response.status })))
+        }
+        return respond(this, response)
+      },
+      onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
+        if (this.phase === Phase.HIJACKED) return VOID
+        this.enter(Phase.WRITING)
         this.body.closeHandle()
-        return this.failed(Cause.die(new InvalidStatusError({ status: response.status })))
+        return this.failed(cause)
       }
-      return respond(this, response)
-    },
-    onFailure: (cause: Cause.Cause<unknown>): Effect.Effect<void> => {
-      if (this.phase === Phase.HIJACKED) return VOID
-      this.enter(Phase.WRITING)
-      this.body.closeHandle()
-      return this.failed(cause)
     }
   }
 
@@ -346,18 +363,18 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
 
   /** The trailers of `body`, once it was read to its end. */
   trailersFor(body: RequestBody): Headers | undefined {
-    return body === this.body.current ? this.body.trailerFields : body.state === BODY_ENDED ? body.trailerFields : undefined
+    return body === this.reader?.current ? this.reader.trailerFields : body.state === BODY_ENDED ? body.trailerFields : undefined
   }
 
   /** Takes the connection over for `body`'s request, while its handler runs. */
   hijackFor(body: RequestBody): Effect.Effect<Hijacked, HijackError, Scope.Scope> {
     if (this.phase === Phase.HIJACKED) return Effect.fail(new HijackError({ detail: "the connection was hijacked already" }))
-    if (this.phase !== Phase.HANDLING || body !== this.body.current) return Effect.fail(new HijackError({ detail: "the response was started" }))
+    if (this.phase !== Phase.HANDLING || body !== this.reader?.current) return Effect.fail(new HijackError({ detail: "the response was started" }))
     this.enter(Phase.HIJACKED)
     this.deadlines.stopExchange()
-    this.raw.receive(undefined)
+    this.conn.receive(undefined)
     const buffered = this.input.parser.takeBuffered()
-    if (this.input.paused) this.raw.resume()
+    if (this.input.paused) RawSocket.resume(this.conn)
     const conn = this.conn
     return Effect.zipRight(
       this.state("Hijacked"),
@@ -370,7 +387,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     if (!(Number.isInteger(status) && status >= 100 && status <= 199) || status === 101) {
       return Effect.fail(new InterimResponseError({ status, detail: "an interim status is 1xx other than 101 (use hijack for a protocol switch)" }))
     }
-    if (this.phase !== Phase.HANDLING || body !== this.body.current) {
+    if (this.phase !== Phase.HANDLING || body !== this.reader?.current) {
       return Effect.fail(new InterimResponseError({ status, detail: "the final response was started, or the exchange is over" }))
     }
     return writeInterim(this, status, fields)
@@ -382,7 +399,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
    * `SetWriteDeadline`. No effect once the exchange is over.
    */
   deadlineFor(body: RequestBody, which: "read" | "write", ms: number | undefined): void {
-    if (body !== this.body.current || body.state === BODY_OVER) return
+    if (body !== this.reader?.current || body.state === BODY_OVER) return
     this.deadlines.set(which, ms === undefined ? Number.POSITIVE_INFINITY : this.host.clock.unsafeCurrentTimeMillis() + Math.max(0, ms))
   }
 
@@ -420,7 +437,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   replyAndClose(reply: Buffer, ofRequest = true): Effect.Effect<void> {
     if (ofRequest && this.head?.method === "HEAD") reply = headOnly(reply)
     this.enter(Phase.WRITING)
-    this.body.closeHandle()
+    this.reader?.closeHandle()
     return Effect.zipRight(Effect.ignore(this.conn.write(reply)), this.closeGracefully)
   }
 
@@ -433,7 +450,9 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     // Nothing of the last exchange is needed any more.
     this.input.parser.releaseIdle()
     this.head = undefined
-    this.body.forget()
+    this.reader = undefined
+    this.after = undefined
+    this.deadlines.release()
     return true
   }
 
@@ -442,8 +461,8 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     if (fiber !== this.fiber && Exit.isSuccess(exit)) return VOID
     const hijacked = this.phase === Phase.HIJACKED
     if (!hijacked) this.enter(Phase.CLOSED)
-    this.body.closeHandle()
-    this.raw.receive(undefined)
+    this.reader?.closeHandle()
+    this.conn.receive(undefined)
     const close = hijacked ? VOID : this.conn.close
     const timedOut = this.deadlines.expired
     const log = timedOut === undefined
@@ -464,7 +483,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   /** Closes the connection if it is idle (a graceful shutdown's first step); true if it was. */
   closeIfIdle(): boolean {
     if (!this.isIdle()) return false
-    this.raw.destroy()
+    RawSocket.destroy(this.conn)
     this.wakeParked()
     return true
   }
@@ -502,19 +521,20 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     const phase = this.phase
     const deadlines = this.deadlines
     if (phase === Phase.WAITING || phase === Phase.PARKED) {
-      if (deadlines.headExpired(now)) this.raw.destroy()
+      if (deadlines.headExpired(now)) RawSocket.destroy(this.conn)
       return
     }
     if (phase !== Phase.HANDLING && phase !== Phase.WRITING) return
-    if (deadlines.writeExpired(now, this.raw)) {
+    if (deadlines.writeExpired(now, this.conn)) {
       this.fiber?.unsafeInterruptAsFork(this.fiber.id())
       return
     }
-    if (this.body.read !== BodyRead.BODY) return
+    const body = this.reader
+    if (body === undefined || body.read !== BodyRead.BODY) return
     const input = this.input
     const expired = deadlines.readExpired(now, input.bytesIn, !input.waiting || input.paused)
     if (expired !== BodyRead.BODY) {
-      this.body.timedOut(expired)
+      body.timedOut(expired)
       input.wake()
     }
   }
@@ -522,7 +542,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   /** Interrupts the serve loop (the end of a shutdown's grace period, or `close`). */
   interrupt(): void {
     if (this.phase === Phase.PARKED) {
-      this.raw.destroy()
+      RawSocket.destroy(this.conn)
       this.wakeParked()
       return
     }

@@ -8,7 +8,11 @@
  * exactly when `read` is FAILED.
  *
  * May touch: the parser and input waits (`ConnInput`), the read deadline (`Deadlines`), one
- * synchronous write of `100 Continue` (`RawSocket`), and the current `RequestBody` handle.
+ * synchronous write of `100 Continue` (`RawConn.writeNow`), and the current `RequestBody`
+ * handle; all of the connection's through one back-reference (`BodyConn`).
+ *
+ * Made on a connection's first request after it started or woke (`ServerConn.body`), and
+ * dropped when the connection parks: an idle connection holds none.
  *
  * @module
  * @internal
@@ -18,12 +22,12 @@ import type { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
 import { type ParsedBodySink, pullParsedBody } from "../domain/http1/bodyPull.js"
 import { Event } from "../domain/http1/Parser.js"
+import type { RawConn } from "../net/Conn.js"
 import { CONTINUE } from "./cannedReplies.js"
 import type { ConnInput } from "./connInput.js"
 import { BodyRead } from "./connStates.js"
 import type { Deadlines } from "./deadlines.js"
 import { RequestBodyError } from "./errors.js"
-import type { RawSocket } from "./rawSocket.js"
 import { BODY_ENDED, BODY_OPEN, BODY_OVER, type RequestBody } from "./RequestBody.js"
 
 /**
@@ -37,6 +41,18 @@ const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Opti
 
 const truncated = (): RequestBodyError =>
   new RequestBodyError({ reason: "truncated", detail: "the client closed the connection before the body ended" })
+
+/**
+ * What the body reader reads of its connection (the `ServerConn`).
+ *
+ * @internal
+ */
+export interface BodyConn {
+  readonly input: ConnInput
+  readonly deadlines: Deadlines
+  readonly conn: RawConn
+  readonly host: { readonly config: { readonly maxBodyBytes: number } }
+}
 
 /**
  * The body side of one connection, reset per request (see the module's description).
@@ -55,12 +71,7 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
   /** The current request's handle, until the exchange is over. */
   current: RequestBody | undefined = undefined
 
-  constructor(
-    private readonly input: ConnInput,
-    private readonly deadlines: Deadlines,
-    private readonly raw: RawSocket,
-    private readonly maxBodyBytes: number
-  ) {}
+  constructor(private readonly conn: BodyConn) {}
 
   /** A head arrived: its body (none for no framing, or Content-Length: 0) is read through `handle`. */
   begin(head: RequestHead, handle: RequestBody): void {
@@ -89,12 +100,6 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
     handle.state = this.read === BodyRead.DONE ? BODY_ENDED : BODY_OVER
   }
 
-  /** Drops what is kept of the last exchange (a parked connection). */
-  forget(): void {
-    this.trailerFields = undefined
-    this.current = undefined
-  }
-
   /** A read timeout ran out (`STALLED` or `PAST_DEADLINE`): the next read fails. */
   timedOut(which: BodyRead): void {
     this.move(which)
@@ -107,14 +112,14 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
     if (read === BodyRead.DONE) return END_OF_BODY
     if (this.continuePending) {
       this.continuePending = false
-      this.raw.writeNow(CONTINUE)
+      this.conn.conn.writeNow(CONTINUE)
     }
     if (read !== BodyRead.BODY) {
       return this.fail(
         new RequestBodyError({
           reason: "timeout",
           detail: read === BodyRead.STALLED
-            ? `no byte of the body arrived for readTimeout (${this.deadlines.readStallMs} ms)`
+            ? `no byte of the body arrived for readTimeout (${this.conn.deadlines.readStallMs} ms)`
             : "the body did not end within its deadline (readTotalTimeout, or the handler's)"
         })
       )
@@ -122,7 +127,7 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
     // The shared body pull (domain/http1/bodyPull.ts), with this reader as its sink: the
     // dispatch is synchronous, so `again` is this pull's while a sink method runs.
     this.again = again
-    const step = pullParsedBody(this.input.parser, this)
+    const step = pullParsedBody(this.conn.input.parser, this)
     this.again = undefined
     return step
   }
@@ -133,8 +138,9 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
   /** A chunk of the body, counted against the body limit. */
   bodyChunk(chunk: Uint8Array): Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> {
     this.bytesRead += chunk.length
-    if (this.bytesRead > this.maxBodyBytes) {
-      return this.fail(new RequestBodyError({ reason: "too-large", detail: `the body is larger than ${this.maxBodyBytes} bytes` }))
+    const max = this.conn.host.config.maxBodyBytes
+    if (this.bytesRead > max) {
+      return this.fail(new RequestBodyError({ reason: "too-large", detail: `the body is larger than ${max} bytes` }))
     }
     return Effect.succeed(chunk)
   }
@@ -147,10 +153,11 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
 
   /** More input pushed by the socket, then the same pull again (a half-close first: truncated). */
   bodyNeedsMore(): Effect.Effect<Uint8Array, Option.Option<RequestBodyError>> {
-    if (this.input.eof) return this.fail(truncated())
+    const input = this.conn.input
+    if (input.eof) return this.fail(truncated())
     const again = this.again!
-    this.input.resumeIfDrained()
-    return Effect.flatMap(this.input.awaitInput(), () => again)
+    input.resumeIfDrained()
+    return Effect.flatMap(input.awaitInput(), () => again)
   }
 
   bodyMalformed(): Effect.Effect<never, Option.Option<RequestBodyError>> {
@@ -164,7 +171,7 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
 
   /** Consumes body bytes already buffered, up to Go's limit, without waiting (before deciding on keep-alive). */
   drainBuffered(): void {
-    const parser = this.input.parser
+    const parser = this.conn.input.parser
     let drained = 0
     while (this.read !== BodyRead.DONE && this.read !== BodyRead.FAILED && drained <= MAX_POST_HANDLER_READ_BYTES) {
       const ev = parser.next()
@@ -178,7 +185,7 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
   /** Reads and drops the rest of the body, up to `budget` bytes; true when the body ended within it. */
   drainRest(budget: number): Effect.Effect<boolean> {
     return Effect.suspend(() => {
-      const input = this.input
+      const input = this.conn.input
       const parser = input.parser
       let left = budget
       const step: Effect.Effect<boolean> = Effect.suspend(() => {
@@ -203,9 +210,9 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
 
   private endBody(): void {
     this.move(BodyRead.DONE)
-    this.trailerFields = this.input.parser.trailers
+    this.trailerFields = this.conn.input.parser.trailers
     if (this.current !== undefined) this.current.trailerFields = this.trailerFields
-    this.deadlines.readDone()
+    this.conn.deadlines.readDone()
   }
 
   /** A new request's body: BODY or DONE, whatever the last one's was. */
@@ -229,7 +236,7 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
   }
 
   private malformed(): RequestBodyError {
-    const error = this.input.parser.error
+    const error = this.conn.input.parser.error
     if (error !== undefined && error._tag === "MalformedMessage" && error.reason === "unexpected-eof") return truncated()
     return new RequestBodyError({ reason: "malformed", detail: error?.message ?? "malformed body" })
   }

@@ -4,7 +4,7 @@
  * that the next chunk (or the input's end) resumes. Too much input buffered unparsed (a
  * handler not reading its body) pauses the socket until the parser has consumed most of it.
  *
- * May touch: the parser, its waiters, and the socket's pause/resume through `RawSocket`. What
+ * May touch: the parser, its waiters, and the socket's pause/resume (`rawSocket.ts`). What
  * input means (a parked connection waking, a handler to interrupt) is the serve loop's.
  *
  * @module
@@ -13,8 +13,9 @@
 import { Effect } from "effect"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
 import { Parser } from "../domain/http1/Parser.js"
+import type { RawConn } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
-import type { RawSocket } from "./rawSocket.js"
+import * as RawSocket from "./rawSocket.js"
 
 /** Input buffered unparsed before the socket is paused (a handler not reading its body). */
 const PAUSE_ABOVE = 256 << 10
@@ -38,7 +39,7 @@ export class ConnInput {
   private waiter: ((effect: Effect.Effect<void>) => void) | undefined = undefined
   private eofWaiter: ((effect: Effect.Effect<void>) => void) | undefined = undefined
 
-  constructor(private readonly raw: RawSocket, maxHeaderBytes: number) {
+  constructor(private readonly conn: RawConn, maxHeaderBytes: number) {
     this.parser = Parser.request({ maxHeaderBytes })
   }
 
@@ -56,7 +57,7 @@ export class ConnInput {
       waiter(VOID)
     } else if (!this.paused && this.parser.buffered > PAUSE_ABOVE) {
       this.paused = true
-      this.raw.pause()
+      RawSocket.pause(this.conn)
     }
   }
 
@@ -111,7 +112,7 @@ export class ConnInput {
   resumeIfDrained(): void {
     if (this.paused && this.parser.buffered <= PAUSE_ABOVE / 2) {
       this.paused = false
-      this.raw.resume()
+      RawSocket.resume(this.conn)
     }
   }
 }

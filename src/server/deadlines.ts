@@ -11,18 +11,38 @@
  *   reaper notes progress at each tick and calls a stall once no progress was seen for the
  *   stall timeout (readTimeout, writeTimeout; 0: none).
  *
- * May touch: its own fields; reads the socket's write progress through `RawSocket`. It decides
+ * The head's deadline is the connection's (it runs while the connection is parked); the
+ * exchange's totals and stalls live in an `ExchangeTimes` made on the first request after the
+ * connection started or woke, and dropped when it parks (`release`), so an idle connection
+ * holds only the head's.
+ *
+ * May touch: its own fields; reads the socket's write progress (`RawConn.bytesFlushed`, and
+ * `rawSocket.ts`'s `nothingQueued`). It decides
  * what ran out; the serve loop decides what that does (close, interrupt, fail the body's read).
  *
  * @module
  * @internal
  */
+import type { RawConn } from "../net/Conn.js"
 import type { ResolvedServerConfig } from "./config.js"
 import { BodyRead } from "./connStates.js"
 import type { TimeoutPhase } from "./errors.js"
-import type { RawSocket } from "./rawSocket.js"
+import { nothingQueued } from "./rawSocket.js"
 
 const NONE = Number.POSITIVE_INFINITY
+
+/** The current exchange's deadlines and stall watch (see the module's description). */
+class ExchangeTimes {
+  /** The request body's total deadline (readTotalTimeout, or the handler's own). */
+  readDeadline = NONE
+  /** The response's total deadline (writeTotalTimeout, or the handler's own). */
+  writeDeadline = NONE
+  /** The read stall timeout in force (0: none). */
+  readStallMs = 0
+  readStallAt = NONE
+  writeStallMs = 0
+  writeStallAt = NONE
+}
 
 /**
  * One connection's deadlines (see the module's description).
@@ -34,19 +54,27 @@ export class Deadlines {
   expired: TimeoutPhase | undefined = undefined
   private headDeadline = NONE
   private headPhase: TimeoutPhase = "read-header"
-  /** The request body's total deadline (readTotalTimeout, or the handler's own). */
-  private readDeadline = NONE
-  /** The response's total deadline (writeTotalTimeout, or the handler's own). */
-  private writeDeadline = NONE
-  /** The read stall timeout in force (0: none). */
-  readStallMs = 0
-  private readStallAt = NONE
-  private writeStallMs = 0
-  private writeStallAt = NONE
+  /** The progress the stalls were last judged by (kept across exchanges). */
   private bytesInSeen = 0
   private flushedSeen = 0
+  /** The exchange's part, made when first needed (see `times`); none while parked. */
+  private exchange: ExchangeTimes | undefined = undefined
 
   constructor(private readonly config: ResolvedServerConfig) {}
+
+  private get times(): ExchangeTimes {
+    return this.exchange ??= new ExchangeTimes()
+  }
+
+  /** Drops the exchange's part (the connection parks: only the head's deadline runs). */
+  release(): void {
+    this.exchange = undefined
+  }
+
+  /** The read stall timeout in force (0: none). */
+  get readStallMs(): number {
+    return this.exchange === undefined ? 0 : this.exchange.readStallMs
+  }
 
   /** A wait for a head begins: the first within readHeaderTimeout, later ones' first byte within idleTimeout. */
   waitHead(now: number, first: boolean): void {
@@ -72,42 +100,47 @@ export class Deadlines {
   /** A head arrived: the body's and the response's timeouts start (the body's only if there is one). */
   startExchange(now: number, hasBody: boolean): void {
     const config = this.config
+    const t = this.times
     this.headDeadline = NONE
-    this.writeDeadline = config.writeTotalTimeoutMs > 0 ? now + config.writeTotalTimeoutMs : NONE
-    this.writeStallMs = config.writeTimeoutMs
-    this.writeStallAt = NONE
-    this.readDeadline = hasBody && config.readTotalTimeoutMs > 0 ? now + config.readTotalTimeoutMs : NONE
-    this.readStallMs = config.readTimeoutMs
-    this.readStallAt = NONE
+    t.writeDeadline = config.writeTotalTimeoutMs > 0 ? now + config.writeTotalTimeoutMs : NONE
+    t.writeStallMs = config.writeTimeoutMs
+    t.writeStallAt = NONE
+    t.readDeadline = hasBody && config.readTotalTimeoutMs > 0 ? now + config.readTotalTimeoutMs : NONE
+    t.readStallMs = config.readTimeoutMs
+    t.readStallAt = NONE
   }
 
   /** No read or write timeout any more (hijacked, or lingering before the close). */
   stopExchange(): void {
-    this.writeDeadline = NONE
-    this.readDeadline = NONE
-    this.writeStallMs = 0
-    this.readStallMs = 0
+    const t = this.exchange
+    if (t === undefined) return
+    t.writeDeadline = NONE
+    t.readDeadline = NONE
+    t.writeStallMs = 0
+    t.readStallMs = 0
   }
 
   /** The response was written. */
   writeDone(): void {
-    this.writeDeadline = NONE
-    this.writeStallMs = 0
+    const t = this.times
+    t.writeDeadline = NONE
+    t.writeStallMs = 0
   }
 
   /** The body was read to its end. */
   readDone(): void {
-    this.readDeadline = NONE
+    this.times.readDeadline = NONE
   }
 
   /** The handler's own deadline at `at` (Infinity: none) replaces the server's timeouts of `which`. */
   set(which: "read" | "write", at: number): void {
+    const t = this.times
     if (which === "read") {
-      this.readStallMs = 0
-      this.readDeadline = at
+      t.readStallMs = 0
+      t.readDeadline = at
     } else {
-      this.writeStallMs = 0
-      this.writeDeadline = at
+      t.writeStallMs = 0
+      t.writeDeadline = at
     }
   }
 
@@ -120,18 +153,19 @@ export class Deadlines {
   }
 
   /** Whether the response's deadline passed, or its write stalled, at `now` (then `expired` is "write"). */
-  writeExpired(now: number, raw: RawSocket): boolean {
-    if (this.writeStallMs > 0) {
-      const flushed = raw.bytesFlushed()
-      if (flushed !== this.flushedSeen || raw.nothingQueued()) {
+  writeExpired(now: number, conn: RawConn): boolean {
+    const t = this.times
+    if (t.writeStallMs > 0) {
+      const flushed = conn.bytesFlushed()
+      if (flushed !== this.flushedSeen || nothingQueued(conn)) {
         this.flushedSeen = flushed
-        this.writeStallAt = now + this.writeStallMs
+        t.writeStallAt = now + t.writeStallMs
       }
     }
-    if (now < this.writeDeadline && now < this.writeStallAt) return false
+    if (now < t.writeDeadline && now < t.writeStallAt) return false
     this.expired = "write"
-    this.writeDeadline = NONE
-    this.writeStallAt = NONE
+    t.writeDeadline = NONE
+    t.writeStallAt = NONE
     return true
   }
 
@@ -141,14 +175,15 @@ export class Deadlines {
    * (the handler is busy, or we hold the input back), which is progress, not a stall.
    */
   readExpired(now: number, bytesIn: number, held: boolean): BodyRead {
-    if (this.readStallMs > 0 && (bytesIn !== this.bytesInSeen || held)) {
+    const t = this.times
+    if (t.readStallMs > 0 && (bytesIn !== this.bytesInSeen || held)) {
       this.bytesInSeen = bytesIn
-      this.readStallAt = now + this.readStallMs
+      t.readStallAt = now + t.readStallMs
     }
-    if (now < this.readDeadline && now < this.readStallAt) return BodyRead.BODY
-    const which = now >= this.readDeadline ? BodyRead.PAST_DEADLINE : BodyRead.STALLED
-    this.readDeadline = NONE
-    this.readStallAt = NONE
+    if (now < t.readDeadline && now < t.readStallAt) return BodyRead.BODY
+    const which = now >= t.readDeadline ? BodyRead.PAST_DEADLINE : BodyRead.STALLED
+    t.readDeadline = NONE
+    t.readStallAt = NONE
     return which
   }
 

@@ -8,8 +8,8 @@
  * puts bytes on the socket, then hands the connection back to the serve loop
  * (`afterResponse`), or closes it when a write fails or a body broke its framing.
  *
- * May touch: the socket's writes (`Conn.write`/`drained`, and through `RawSocket` the
- * synchronous and corked ones), the body's `100 Continue` flag and handle; nothing of the
+ * May touch: the socket's writes (`Conn.write`/`drained`, its synchronous `writeNow`, and
+ * `rawSocket.ts`'s corked one), the body's `100 Continue` flag and handle; nothing of the
  * connection's state but through `ResponseConn`.
  *
  * @module
@@ -21,12 +21,12 @@ import { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
 import { encodeChunk, encodeLastChunk, withBody } from "../domain/http1/writer.js"
 import * as Status from "../domain/Status.js"
-import type { Conn } from "../net/Conn.js"
+import type { RawConn } from "../net/Conn.js"
 import { ConnError } from "../net/errors.js"
 import type { BodyReader } from "./bodyReader.js"
 import { cannedReply } from "./cannedReplies.js"
 import type { InterimResponseError } from "./errors.js"
-import type { RawSocket } from "./rawSocket.js"
+import { writeChunkCorked } from "./rawSocket.js"
 import { bytesToWrite, type DateCache, interimHead, planResponse, type RequestSide, type ResponsePlan } from "./responseWriter.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
@@ -41,8 +41,7 @@ const EMPTY_FIELDS: Headers = Headers.empty()
  * @internal
  */
 export interface ResponseConn {
-  readonly conn: Conn
-  readonly raw: RawSocket
+  readonly conn: RawConn
   readonly body: BodyReader
   readonly host: { readonly clock: Clock.Clock; readonly dates: DateCache }
   /** The request being answered. */
@@ -100,7 +99,7 @@ const writeChunkedBytes = (c: ResponseConn, plan: ResponsePlan, bytes: Uint8Arra
 
 /** Writes the last bytes of a response, then goes on with the next request or closes. */
 const writeThen = (c: ResponseConn, data: Uint8Array, close: boolean): Effect.Effect<void> => {
-  if (c.raw.writeNow(data)) return c.afterResponse(close)
+  if (c.conn.writeNow(data)) return c.afterResponse(close)
   // The stream's buffer is full (a slow reader, or many pipelined answers): wait for room
   // before reading the next request, so a client cannot make us buffer without limit.
   return Effect.matchEffect(c.conn.drained, {
@@ -174,7 +173,7 @@ class StreamOut {
     if (framing._tag === "Chunked" && chunk.length >= COPY_CHUNK_BELOW) {
       // Its size line, the bytes as they are, and the CRLF in one vectored write: a copy per
       // chunk of an echoed upload made as much garbage as the body was long.
-      return c.raw.writeChunkCorked(head, chunk) ? VOID : c.conn.drained
+      return writeChunkCorked(c.conn, head, chunk) ? VOID : c.conn.drained
     }
     const data = framing._tag === "Chunked" ? encodeChunk(chunk) : chunk
     return c.conn.write(head === undefined ? data : withBody(head, data))
