@@ -93,7 +93,7 @@ export interface Conn {
 
 /**
  * The raw operations of a `Conn`, outside its Effect API: for the two connection loops (the
- * client's `PersistConn`, the server's `RawSocket`), the write batch, and the places that
+ * client's `PersistConn`, the server's `rawSocket.ts`), the write batch, and the places that
  * hand a socket to another protocol (TLS, the platform's WebSocket upgrade). Not public:
  * every Conn this package makes has them; get them with `rawOf`.
  *
