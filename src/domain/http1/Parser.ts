@@ -257,6 +257,17 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   /** For responses: the method of the request being answered (HEAD and CONNECT change framing). */
   private requestMethod = "GET"
 
+  // What `scanFramingFields` found in the current head, reset per head (no object per head).
+  private contentLength: string | undefined = undefined
+  private transferEncoding: string | undefined = undefined
+  private connectionClose = false
+  private connectionKeepAlive = false
+  private connectionUpgrade = false
+  private upgradeField = false
+  private duplicateLength = false
+  /** Whether the connection may carry another message after the current one. */
+  private persistent = false
+
   private constructor(isRequest: boolean, limits: ParserLimits) {
     this.isRequest = isRequest
     this.kind = isRequest ? "request" : "response"
@@ -941,47 +952,23 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     return this.names[this.names.length - 1]
   }
 
-  /** The head is complete: decide the framing (RFC 9112 §6.3) and report it. */
+  /**
+   * The head is complete: scan its framing fields, decide the framing (RFC 9112 §6.3), build
+   * the head and enter the body's state. Once per head, and allocation-free beyond the head
+   * itself: the scanned facts live in the parser's scratch fields, not in an object per head.
+   */
   private endHead(): Event {
     this.heads++
+    const scanned = this.scanFramingFields()
+    const contentLength = this.contentLength
+    const transferEncoding = this.transferEncoding
+    // The head's own strings: not kept through a keep-alive connection's idle time.
+    this.contentLength = this.transferEncoding = undefined
+    if (!scanned) return Event.Error
     const names = this.names
     const values = this.values
-    let contentLength: string | undefined
-    let transferEncoding: string | undefined
-    let close = false
-    let keepAlive = false
-    let connectionUpgrade = false
-    let upgradeField = false
-    let duplicateLength = false
-    const framingFields = this.framingFields
-    const framingCount = this.framingCount
-    this.framingCount = 0
-    for (let k = 0; k < framingCount; k++) {
-      const i = framingFields[k]!
-      const n = names[i]
-      if (n === "Content-Length") {
-        const v = values[i]!
-        if (contentLength === undefined) contentLength = v
-        else if (v !== contentLength) {
-          return this.headError("conflicting-content-length", `differing Content-Length values`, "Content-Length")
-        } else duplicateLength = true
-      } else if (n === "Transfer-Encoding") {
-        transferEncoding = transferEncoding === undefined ? values[i]! : transferEncoding + ", " + values[i]!
-      } else if (n === "Connection") {
-        const v = values[i]!
-        if (v === "keep-alive" || v === "Keep-Alive") keepAlive = true
-        else if (v === "close" || v === "Close") close = true
-        else for (const t of listTokens(v)) {
-          if (t === "close") close = true
-          else if (t === "keep-alive") keepAlive = true
-          else if (t === "upgrade") connectionUpgrade = true
-        }
-      } else if (n === "Upgrade") {
-        upgradeField = true
-      }
-    }
     const http11 = this.versionMinor >= 1
-    let persistent = !close && (http11 || keepAlive)
+    this.persistent = !this.connectionClose && (http11 || this.connectionKeepAlive)
     let length = -1
     if (contentLength !== undefined) {
       length = parseContentLength(contentLength)
@@ -990,57 +977,131 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       }
     }
     // Equal duplicates fold to one field, as Go's fixLength does (RFC 9110 §8.6 allows it).
-    if (duplicateLength) dropRepeats(names, values, "Content-Length")
-    let framing: Framing
+    if (this.duplicateLength) dropRepeats(names, values, "Content-Length")
     const headers = names === UNSTARTED ? Headers.empty() : Headers.unsafeFromArrays(names, values)
     this.names = UNSTARTED
     this.values = UNSTARTED
-    const upgrade = connectionUpgrade && upgradeField
-    if (this.isRequest) {
-      if (transferEncoding !== undefined) {
-        if (!http11) return this.headError("transfer-encoding-on-http10", "Transfer-Encoding in an HTTP/1.0 request", "Transfer-Encoding")
-        if (contentLength !== undefined) {
-          return this.headError("content-length-with-transfer-encoding", "both Content-Length and Transfer-Encoding", "Transfer-Encoding")
-        }
-        // As Go: exactly "chunked", no other coding and no parameters; anything else is 501.
-        const codings = listTokens(transferEncoding)
-        if (codings.length === 0 || codings.some((c) => c !== "chunked")) {
-          this.fail(new UnsupportedTransferEncoding({ kind: "request", coding: transferEncoding, offset: this.offsetOf(this.pos) }))
-          return Event.Error
-        }
-        if (codings.length !== 1) {
-          return this.headError("invalid-transfer-encoding", "chunked must be applied exactly once", "Transfer-Encoding")
-        }
-        framing = "chunked"
-      } else framing = contentLength !== undefined ? "length" : "none"
-      this.head = new RequestHead(
+    const upgrade = this.connectionUpgrade && this.upgradeField
+    const framing = this.isRequest
+      ? this.requestFraming(contentLength, transferEncoding, http11)
+      : this.responseFraming(contentLength, transferEncoding, http11)
+    if (framing === undefined) return Event.Error
+    const bodyLength = framing === "length" ? length : framing === "none" ? 0 : -1
+    this.head = (this.isRequest
+      ? new RequestHead(
         this.method, this.target, this.targetForm, this.versionMajor, this.versionMinor, headers,
-        framing, framing === "length" ? length : framing === "none" ? 0 : -1, persistent, upgrade
-      ) as H
-      this.detachAfter = false
-    } else {
-      const status = this.status
-      const method = this.requestMethod
-      this.detachAfter = status === 101 || (method === "CONNECT" && status >= 200 && status < 300)
-      if (this.detachAfter) persistent = false
-      if (method === "HEAD" || status < 200 || status === 204 || status === 304 || this.detachAfter) {
-        framing = "none"
-      } else if (transferEncoding !== undefined) {
-        const codings = listTokens(transferEncoding).map(codingName)
-        // RFC 9112 §6.3: chunked as the final coding frames the body, else read until close.
-        framing = codings.length > 0 && codings[codings.length - 1] === "chunked" ? "chunked" : "close"
-        // A message with both fields, or TE in HTTP/1.0, may be a smuggling attempt: use it once.
-        if (contentLength !== undefined || !http11 || framing === "close") persistent = false
-      } else if (contentLength !== undefined) framing = "length"
-      else {
-        framing = "close"
-        persistent = false
+        framing, bodyLength, this.persistent, upgrade
+      )
+      : new ResponseHead(
+        this.status, this.reason, this.versionMajor, this.versionMinor, headers, framing,
+        bodyLength, this.persistent, upgrade
+      )) as H
+    return this.enterBody(framing, length)
+  }
+
+  /**
+   * Reads the head's framing fields (Content-Length, Transfer-Encoding, Connection, Upgrade),
+   * which the field scan indexed in `framingFields`, into the scratch fields. False after
+   * failing on differing Content-Length values.
+   */
+  private scanFramingFields(): boolean {
+    const names = this.names
+    const values = this.values
+    const framingFields = this.framingFields
+    const framingCount = this.framingCount
+    this.framingCount = 0
+    this.contentLength = this.transferEncoding = undefined
+    this.connectionClose = this.connectionKeepAlive = this.connectionUpgrade = false
+    this.upgradeField = this.duplicateLength = false
+    for (let k = 0; k < framingCount; k++) {
+      const i = framingFields[k]!
+      const n = names[i]
+      if (n === "Content-Length") {
+        const v = values[i]!
+        if (this.contentLength === undefined) this.contentLength = v
+        else if (v !== this.contentLength) {
+          this.headError("conflicting-content-length", `differing Content-Length values`, "Content-Length")
+          return false
+        } else this.duplicateLength = true
+      } else if (n === "Transfer-Encoding") {
+        this.transferEncoding = this.transferEncoding === undefined ? values[i]! : this.transferEncoding + ", " + values[i]!
+      } else if (n === "Connection") {
+        const v = values[i]!
+        if (v === "keep-alive" || v === "Keep-Alive") this.connectionKeepAlive = true
+        else if (v === "close" || v === "Close") this.connectionClose = true
+        else for (const t of listTokens(v)) {
+          if (t === "close") this.connectionClose = true
+          else if (t === "keep-alive") this.connectionKeepAlive = true
+          else if (t === "upgrade") this.connectionUpgrade = true
+        }
+      } else if (n === "Upgrade") {
+        this.upgradeField = true
       }
-      this.head = new ResponseHead(
-        status, this.reason, this.versionMajor, this.versionMinor, headers, framing,
-        framing === "length" ? length : framing === "none" ? 0 : -1, persistent, upgrade
-      ) as H
     }
+    return true
+  }
+
+  /**
+   * A request's framing, or undefined after failing: Transfer-Encoding in HTTP/1.0 or beside
+   * Content-Length (a smuggling risk), or any coding but a single chunked (as Go, 501).
+   */
+  private requestFraming(
+    contentLength: string | undefined,
+    transferEncoding: string | undefined,
+    http11: boolean
+  ): Framing | undefined {
+    this.detachAfter = false
+    if (transferEncoding === undefined) return contentLength !== undefined ? "length" : "none"
+    if (!http11) {
+      this.headError("transfer-encoding-on-http10", "Transfer-Encoding in an HTTP/1.0 request", "Transfer-Encoding")
+      return undefined
+    }
+    if (contentLength !== undefined) {
+      this.headError("content-length-with-transfer-encoding", "both Content-Length and Transfer-Encoding", "Transfer-Encoding")
+      return undefined
+    }
+    // As Go: exactly "chunked", no other coding and no parameters; anything else is 501.
+    const codings = listTokens(transferEncoding)
+    if (codings.length === 0 || codings.some((c) => c !== "chunked")) {
+      this.fail(new UnsupportedTransferEncoding({ kind: "request", coding: transferEncoding, offset: this.offsetOf(this.pos) }))
+      return undefined
+    }
+    if (codings.length !== 1) {
+      this.headError("invalid-transfer-encoding", "chunked must be applied exactly once", "Transfer-Encoding")
+      return undefined
+    }
+    return "chunked"
+  }
+
+  /**
+   * A response's framing, which the request's method and the status decide first; clears
+   * `persistent` when the connection cannot carry another response after this one.
+   */
+  private responseFraming(
+    contentLength: string | undefined,
+    transferEncoding: string | undefined,
+    http11: boolean
+  ): Framing {
+    const status = this.status
+    const method = this.requestMethod
+    const detach = (this.detachAfter = status === 101 || (method === "CONNECT" && status >= 200 && status < 300))
+    if (detach) this.persistent = false
+    if (method === "HEAD" || status < 200 || status === 204 || status === 304 || detach) return "none"
+    if (transferEncoding !== undefined) {
+      const codings = listTokens(transferEncoding).map(codingName)
+      // RFC 9112 §6.3: chunked as the final coding frames the body, else read until close.
+      const framing = codings.length > 0 && codings[codings.length - 1] === "chunked" ? "chunked" : "close"
+      // A message with both fields, or TE in HTTP/1.0, may be a smuggling attempt: use it once.
+      if (contentLength !== undefined || !http11 || framing === "close") this.persistent = false
+      return framing
+    }
+    if (contentLength !== undefined) return "length"
+    this.persistent = false
+    return "close"
+  }
+
+  /** Enters the state that reads a body of this framing and reports the head. */
+  private enterBody(framing: Framing, length: number): Event {
     this.sectionBytes = 0
     switch (framing) {
       case "none":
