@@ -715,19 +715,9 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       if (p >= end) break
       let b = buf[p]!
       if (b === CR || b === LF) {
-        const eol = trailers
-          ? this.chunkedLineEnd(buf, p, end, "trailer section")
-          : this.lineEnd(buf, p, end, "bare-cr", "header section")
-        if (eol === INCOMPLETE) break
-        if (eol === FAILED) return Event.Error
-        this.sectionBytes += eol - lineStart
-        if (this.sectionBytes > limit) {
-          this.tooLarge(section, limit, this.offsetOf(lineStart) + (limit - (this.sectionBytes - (eol - lineStart))))
-          return Event.Error
-        }
-        this.materialize(batchStart, lineStart, count)
-        this.pos = eol
-        return trailers ? this.endTrailers() : this.endHead()
+        const ended = this.endSection(batchStart, lineStart, count)
+        if (ended === INCOMPLETE) break
+        return ended
       }
       let nameEnd: number
       let memoLine = -1
@@ -789,13 +779,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         }
         if (p >= end) break
         b = buf[p]!
-        if (b !== COLON || p === lineStart) {
-          if (p === lineStart) this.malformed("invalid-header-name", p, `byte 0x${b.toString(16)} may not start a field name`)
-          else if (b === SP || b === HTAB) this.malformed("whitespace-before-colon", p, "whitespace between field name and colon")
-          else if (b === CR || b === LF) this.malformed("missing-colon", p, "a field line without a colon")
-          else this.malformed("invalid-header-name", p, `byte 0x${b.toString(16)} in a field name`)
-          return Event.Error
-        }
+        if (b !== COLON || p === lineStart) return this.badName(b, p, lineStart)
         nameEnd = p
         spanNames[count] = internHeaderName(buf, lineStart, nameEnd) ?? (bad === 0 ? undefined : NOT_CANONICAL)
         this.spanKnown[count] = false
@@ -824,21 +808,10 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         if (p >= end) break
         if (b === CR) {
           if (p + 1 >= end) break
-          if (buf[p + 1] !== LF) {
-            this.malformed("bare-cr", p, "CR without LF in a field line", this.fieldNameAt(buf, lineStart, nameEnd, count), p + 1)
-            return Event.Error
-          }
+          if (buf[p + 1] !== LF) return this.badValue(buf, p, lineStart, nameEnd, count)
           eol = p + 2
-        } else if (b === LF) {
-          if (isRequest || trailers) {
-            this.malformed("bare-lf", p, "LF without CR ends a field line", this.fieldNameAt(buf, lineStart, nameEnd, count))
-            return Event.Error
-          }
-          eol = p + 1
-        } else {
-          this.malformed("invalid-header-value", p, `byte 0x${b.toString(16)} in a field value`, this.fieldNameAt(buf, lineStart, nameEnd, count))
-          return Event.Error
-        }
+        } else if (b === LF && !isRequest && !trailers) eol = p + 1
+        else return this.badValue(buf, p, lineStart, nameEnd, count)
         ve = p
         while (ve > v0 && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--
       }
@@ -860,6 +833,51 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     // The line at `lineStart` is incomplete: keep it whole for the next call.
     this.materialize(batchStart, lineStart, count)
     return this.incomplete(limit, section)
+  }
+
+  /**
+   * A line beginning with CR or LF at `lineStart`: the end of the section, whose `count` field
+   * lines are scanned from `batchStart`, or INCOMPLETE while its line end is not all there.
+   */
+  private endSection(batchStart: number, lineStart: number, count: number): Event | typeof INCOMPLETE {
+    const buf = this.buf
+    const trailers = this.state === S_TRAILERS
+    const eol = trailers
+      ? this.chunkedLineEnd(buf, lineStart, buf.length, "trailer section")
+      : this.lineEnd(buf, lineStart, buf.length, "bare-cr", "header section")
+    if (eol === INCOMPLETE) return INCOMPLETE
+    if (eol === FAILED) return Event.Error
+    this.sectionBytes += eol - lineStart
+    const limit = trailers ? this.maxTrailerBytes : this.maxHeaderBytes
+    if (this.sectionBytes > limit) {
+      this.tooLarge(trailers ? "trailers" : "head", limit, this.offsetOf(lineStart) + (limit - (this.sectionBytes - (eol - lineStart))))
+      return Event.Error
+    }
+    this.materialize(batchStart, lineStart, count)
+    this.pos = eol
+    return trailers ? this.endTrailers() : this.endHead()
+  }
+
+  /** The field name at `lineStart` stopped at byte `b`, at `p`, without a colon after a token. */
+  private badName(b: number, p: number, lineStart: number): Event {
+    if (p === lineStart) this.malformed("invalid-header-name", p, `byte 0x${b.toString(16)} may not start a field name`)
+    else if (b === SP || b === HTAB) this.malformed("whitespace-before-colon", p, "whitespace between field name and colon")
+    else if (b === CR || b === LF) this.malformed("missing-colon", p, "a field line without a colon")
+    else this.malformed("invalid-header-name", p, `byte 0x${b.toString(16)} in a field name`)
+    return Event.Error
+  }
+
+  /**
+   * The field value of the line at `lineStart` stopped at a byte, at `p`, that may not end it
+   * there: a CR without LF, an LF alone (allowed in responses only), or a byte no value holds.
+   */
+  private badValue(buf: Buffer, p: number, lineStart: number, nameEnd: number, count: number): Event {
+    const b = buf[p]!
+    const name = this.fieldNameAt(buf, lineStart, nameEnd, count)
+    if (b === CR) this.malformed("bare-cr", p, "CR without LF in a field line", name, p + 1)
+    else if (b === LF) this.malformed("bare-lf", p, "LF without CR ends a field line", name)
+    else this.malformed("invalid-header-value", p, `byte 0x${b.toString(16)} in a field value`, name)
+    return Event.Error
   }
 
   /**
