@@ -270,15 +270,14 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private requestMethod = "GET"
 
   // What `scanFramingFields` found in the current head, reset per head (no object per head).
-  private contentLength: string | undefined = undefined
+  /** The Content-Length, or -1 without one. */
+  private contentLength = -1
+  /** The Transfer-Encoding fields' values, joined, or undefined without one. */
   private transferEncoding: string | undefined = undefined
-  private connectionClose = false
-  private connectionKeepAlive = false
-  private connectionUpgrade = false
-  private upgradeField = false
-  private duplicateLength = false
   /** Whether the connection may carry another message after the current one. */
   private persistent = false
+  /** Whether Connection lists "upgrade" and an Upgrade field is present. */
+  private upgrade = false
 
   private constructor(isRequest: boolean, limits: ParserLimits) {
     this.isRequest = isRequest
@@ -992,49 +991,35 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private endHead(): Event {
     this.heads++
     const scanned = this.scanFramingFields()
-    const contentLength = this.contentLength
     const transferEncoding = this.transferEncoding
-    // The head's own strings: not kept through a keep-alive connection's idle time.
-    this.contentLength = this.transferEncoding = undefined
+    // The head's own string: not kept through a keep-alive connection's idle time.
+    this.transferEncoding = undefined
     if (!scanned) return Event.Error
     const names = this.names
-    const values = this.values
-    const http11 = this.versionMinor >= 1
-    this.persistent = !this.connectionClose && (http11 || this.connectionKeepAlive)
-    let length = -1
-    if (contentLength !== undefined) {
-      length = parseContentLength(contentLength)
-      if (length < 0) {
-        return this.headError("invalid-content-length", `Content-Length ${JSON.stringify(contentLength)} is not a decimal number`, "Content-Length")
-      }
-    }
-    // Equal duplicates fold to one field, as Go's fixLength does (RFC 9110 §8.6 allows it).
-    if (this.duplicateLength) dropRepeats(names, values, "Content-Length")
-    const headers = names === UNSTARTED ? Headers.empty() : Headers.unsafeFromArrays(names, values)
+    const headers = names === UNSTARTED ? Headers.empty() : Headers.unsafeFromArrays(names, this.values)
     this.names = UNSTARTED
     this.values = UNSTARTED
-    const upgrade = this.connectionUpgrade && this.upgradeField
-    const framing = this.isRequest
-      ? this.requestFraming(contentLength, transferEncoding, http11)
-      : this.responseFraming(contentLength, transferEncoding, http11)
+    const framing = this.isRequest ? this.requestFraming(transferEncoding) : this.responseFraming(transferEncoding)
     if (framing === undefined) return Event.Error
+    const length = this.contentLength
     const bodyLength = framing === "length" ? length : framing === "none" ? 0 : -1
     this.head = (this.isRequest
       ? new RequestHead(
         this.method, this.target, this.targetForm, this.versionMajor, this.versionMinor, headers,
-        framing, bodyLength, this.persistent, upgrade
+        framing, bodyLength, this.persistent, this.upgrade
       )
       : new ResponseHead(
         this.status, this.reason, this.versionMajor, this.versionMinor, headers, framing,
-        bodyLength, this.persistent, upgrade
+        bodyLength, this.persistent, this.upgrade
       )) as H
     return this.enterBody(framing, length)
   }
 
   /**
    * Reads the head's framing fields (Content-Length, Transfer-Encoding, Connection, Upgrade),
-   * which the field scan indexed in `framingFields`, into the scratch fields. False after
-   * failing on differing Content-Length values.
+   * which the field scan indexed in `framingFields`, into the scratch fields `contentLength`,
+   * `transferEncoding`, `persistent` and `upgrade`. False after failing on a Content-Length
+   * that is not a number or differs from another; equal ones fold into one field.
    */
   private scanFramingFields(): boolean {
     const names = this.names
@@ -1042,34 +1027,48 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     const framingFields = this.framingFields
     const framingCount = this.framingCount
     this.framingCount = 0
-    this.contentLength = this.transferEncoding = undefined
-    this.connectionClose = this.connectionKeepAlive = this.connectionUpgrade = false
-    this.upgradeField = this.duplicateLength = false
+    let contentLength: string | undefined
+    let transferEncoding: string | undefined
+    let close = false
+    let keepAlive = false
+    let connectionUpgrade = false
+    let upgradeField = false
+    let duplicateLength = false
     for (let k = 0; k < framingCount; k++) {
       const i = framingFields[k]!
       const n = names[i]
       if (n === "Content-Length") {
         const v = values[i]!
-        if (this.contentLength === undefined) this.contentLength = v
-        else if (v !== this.contentLength) {
+        if (contentLength === undefined) contentLength = v
+        else if (v !== contentLength) {
           this.headError("conflicting-content-length", `differing Content-Length values`, "Content-Length")
           return false
-        } else this.duplicateLength = true
+        } else duplicateLength = true
       } else if (n === "Transfer-Encoding") {
-        this.transferEncoding = this.transferEncoding === undefined ? values[i]! : this.transferEncoding + ", " + values[i]!
+        transferEncoding = transferEncoding === undefined ? values[i]! : transferEncoding + ", " + values[i]!
       } else if (n === "Connection") {
         const v = values[i]!
-        if (v === "keep-alive" || v === "Keep-Alive") this.connectionKeepAlive = true
-        else if (v === "close" || v === "Close") this.connectionClose = true
+        if (v === "keep-alive" || v === "Keep-Alive") keepAlive = true
+        else if (v === "close" || v === "Close") close = true
         else for (const t of listTokens(v)) {
-          if (t === "close") this.connectionClose = true
-          else if (t === "keep-alive") this.connectionKeepAlive = true
-          else if (t === "upgrade") this.connectionUpgrade = true
+          if (t === "close") close = true
+          else if (t === "keep-alive") keepAlive = true
+          else if (t === "upgrade") connectionUpgrade = true
         }
       } else if (n === "Upgrade") {
-        this.upgradeField = true
+        upgradeField = true
       }
     }
+    this.transferEncoding = transferEncoding
+    this.persistent = !close && (this.versionMinor >= 1 || keepAlive)
+    this.upgrade = connectionUpgrade && upgradeField
+    this.contentLength = contentLength === undefined ? -1 : parseContentLength(contentLength)
+    if (contentLength !== undefined && this.contentLength < 0) {
+      this.headError("invalid-content-length", `Content-Length ${JSON.stringify(contentLength)} is not a decimal number`, "Content-Length")
+      return false
+    }
+    // Equal duplicates fold to one field, as Go's fixLength does (RFC 9110 §8.6 allows it).
+    if (duplicateLength) dropRepeats(names, values, "Content-Length")
     return true
   }
 
@@ -1077,18 +1076,14 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
    * A request's framing, or undefined after failing: Transfer-Encoding in HTTP/1.0 or beside
    * Content-Length (a smuggling risk), or any coding but a single chunked (as Go, 501).
    */
-  private requestFraming(
-    contentLength: string | undefined,
-    transferEncoding: string | undefined,
-    http11: boolean
-  ): Framing | undefined {
+  private requestFraming(transferEncoding: string | undefined): Framing | undefined {
     this.detachAfter = false
-    if (transferEncoding === undefined) return contentLength !== undefined ? "length" : "none"
-    if (!http11) {
+    if (transferEncoding === undefined) return this.contentLength >= 0 ? "length" : "none"
+    if (this.versionMinor < 1) {
       this.headError("transfer-encoding-on-http10", "Transfer-Encoding in an HTTP/1.0 request", "Transfer-Encoding")
       return undefined
     }
-    if (contentLength !== undefined) {
+    if (this.contentLength >= 0) {
       this.headError("content-length-with-transfer-encoding", "both Content-Length and Transfer-Encoding", "Transfer-Encoding")
       return undefined
     }
@@ -1109,11 +1104,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
    * A response's framing, which the request's method and the status decide first; clears
    * `persistent` when the connection cannot carry another response after this one.
    */
-  private responseFraming(
-    contentLength: string | undefined,
-    transferEncoding: string | undefined,
-    http11: boolean
-  ): Framing {
+  private responseFraming(transferEncoding: string | undefined): Framing {
     const status = this.status
     const method = this.requestMethod
     const detach = (this.detachAfter = status === 101 || (method === "CONNECT" && status >= 200 && status < 300))
@@ -1124,10 +1115,10 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
       // RFC 9112 §6.3: chunked as the final coding frames the body, else read until close.
       const framing = codings.length > 0 && codings[codings.length - 1] === "chunked" ? "chunked" : "close"
       // A message with both fields, or TE in HTTP/1.0, may be a smuggling attempt: use it once.
-      if (contentLength !== undefined || !http11 || framing === "close") this.persistent = false
+      if (this.contentLength >= 0 || this.versionMinor < 1 || framing === "close") this.persistent = false
       return framing
     }
-    if (contentLength !== undefined) return "length"
+    if (this.contentLength >= 0) return "length"
     this.persistent = false
     return "close"
   }
