@@ -60,7 +60,7 @@ export const planResponse = (
   const bodyAllowed = Status.bodyAllowed(status)
   const isHead = request.method === "HEAD"
   const http11 = request.versionMinor >= 1
-  const f = new HandlerFields(response.headers, status)
+  const f = new HandlerFields().scan(response.headers, status)
   // A Content-Length the handler set frames the body when it parses (Go's WriteHeader), so
   // trailers, which need chunked, cannot follow (as in Go, where they are then not sent).
   const declared = bodyAllowed && f.lengthFields === 1 && !f.codedTE ? declaredLength(f.lengthValue!) : undefined
@@ -123,12 +123,14 @@ class HandlerFields {
   connection: string | undefined = undefined
   trailerNames: Array<string> | undefined = undefined
 
-  constructor(headers: Headers, status: number) {
+  /** Reads `headers` (a handler's, answering with `status`); returns this. */
+  scan(headers: Headers, status: number): this {
     for (let i = 0, n = headers.size; i < n; i++) {
       const name = headers.nameAt(i)!
       const value = headers.valueAt(i)!
       if (this.noted(name, value, status)) this.fields += name + ": " + sanitizeFieldValue(value) + "\r\n"
     }
+    return this
   }
 
   /** Notes what `planResponse` acts on; false for a field written elsewhere (or not at all). */
