@@ -19,7 +19,6 @@
  * @module
  */
 import { Effect, Either, Layer } from "effect"
-import { spawnSync } from "node:child_process"
 import { Pool } from "undici"
 import * as Body from "../src/domain/Body.js"
 import { Request } from "../src/domain/Request.js"
@@ -32,28 +31,15 @@ import type { TransportError } from "../src/transport/errors.js"
 import { Response as HttpResponse } from "../src/domain/Response.js"
 import { Client } from "../src/transport/Client.js"
 import { Transport } from "../src/transport/Transport.js"
-import { compiled, repoRoot, roundsFromEnv } from "./harness.js"
+import { positiveFromEnv, roundsFromEnv, runCompiledChild } from "./harness.js"
 
-if (process.env.BENCH_INPROCESS_CHILD !== "1") {
-  const child = spawnSync(process.execPath, [compiled("bench/client-inprocess.ts")], {
-    cwd: repoRoot,
-    stdio: "inherit",
-    env: { ...process.env, BENCH_INPROCESS_CHILD: "1" }
-  })
-  if (child.error !== undefined) throw child.error
-  process.exit(child.status ?? 1)
-}
+runCompiledChild("bench/client-inprocess.ts", "BENCH_INPROCESS_CHILD")
 
 const RESPONSE = Buffer.from("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!", "latin1")
 const END_OF_HEAD = Buffer.from("\r\n\r\n", "latin1")
-const number = (name: string, fallback: number): number => {
-  const n = Number(process.env[name] ?? fallback)
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`)
-  return n
-}
-const CONCURRENCY = number("BENCH_CONCURRENCY", 50)
-const SECONDS = number("BENCH_SECONDS", 2)
-const WARMUP_SECONDS = number("BENCH_WARMUP_SECONDS", 1)
+const CONCURRENCY = positiveFromEnv("BENCH_CONCURRENCY", 50)
+const SECONDS = positiveFromEnv("BENCH_SECONDS", 2)
+const WARMUP_SECONDS = positiveFromEnv("BENCH_WARMUP_SECONDS", 1)
 
 /** A pipe whose far end answers each request head (requests carry no body) a turn later. */
 const fakePeer = (): Duplex => {

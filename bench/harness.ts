@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { spawnSync } from "node:child_process"
 import * as esbuild from "esbuild"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -49,6 +50,29 @@ export const select = <A extends { readonly name: string }>(all: ReadonlyArray<A
   const unknown = names.filter((n) => !all.some((a) => a.name === n))
   if (unknown.length > 0) throw new Error(`unknown ${what}: ${unknown.join(", ")} (known: ${all.map((a) => a.name).join(", ")})`)
   return all.filter((a) => names.includes(a.name))
+}
+
+/**
+ * For a benchmark that runs in one process: unless this process is already the child (`flag`
+ * is "1" in its environment), runs `script` compiled (see `compiled`) in a child process with
+ * `flag` set, and exits with its status. Call it first, at the script's top level.
+ */
+export const runCompiledChild = (script: string, flag: string): void => {
+  if (process.env[flag] === "1") return
+  const child = spawnSync(process.execPath, [compiled(script)], {
+    cwd: repoRoot,
+    stdio: "inherit",
+    env: { ...process.env, [flag]: "1" }
+  })
+  if (child.error !== undefined) throw child.error
+  process.exit(child.status ?? 1)
+}
+
+/** A positive number from the environment variable `name`, or `fallback` when it is unset. */
+export const positiveFromEnv = (name: string, fallback: number): number => {
+  const n = Number(process.env[name] ?? fallback)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`)
+  return n
 }
 
 /** `BENCH_ROUNDS` (default 3), checked. */

@@ -18,20 +18,11 @@
  * @module
  */
 import { Effect, Scope } from "effect"
-import { spawnSync } from "node:child_process"
 import * as Body from "../src/domain/Body.js"
 import { Response } from "../src/domain/Response.js"
-import { compiled, repoRoot } from "./harness.js"
+import { runCompiledChild } from "./harness.js"
 
-if (process.env.BENCH_READERS_CHILD !== "1") {
-  const child = spawnSync(process.execPath, [compiled("bench/readers-micro.ts")], {
-    cwd: repoRoot,
-    stdio: "inherit",
-    env: { ...process.env, BENCH_READERS_CHILD: "1" }
-  })
-  if (child.error !== undefined) throw child.error
-  process.exit(child.status ?? 1)
-}
+runCompiledChild("bench/readers-micro.ts", "BENCH_READERS_CHILD")
 
 const N = Number(process.env.BENCH_N ?? 200_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)

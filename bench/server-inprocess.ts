@@ -12,7 +12,6 @@
  * @module
  */
 import { Effect, Either, Runtime } from "effect"
-import { spawnSync } from "node:child_process"
 import type { Duplex } from "node:stream"
 import { fromDuplex } from "../src/net/Conn.js"
 import { makeInlineScheduler } from "../src/net/inlineScheduler.js"
@@ -21,26 +20,13 @@ import { connInfo, validateServerOptions } from "../src/server/config.js"
 import { DateCache } from "../src/server/responseWriter.js"
 import { type ConnHost, ServerConn } from "../src/server/ServerConn.js"
 import * as ServerResponse from "../src/server/ServerResponse.js"
-import { compiled, repoRoot, roundsFromEnv } from "./harness.js"
+import { positiveFromEnv, roundsFromEnv, runCompiledChild } from "./harness.js"
 
-if (process.env.BENCH_INPROCESS_CHILD !== "1") {
-  const child = spawnSync(process.execPath, [compiled("bench/server-inprocess.ts")], {
-    cwd: repoRoot,
-    stdio: "inherit",
-    env: { ...process.env, BENCH_INPROCESS_CHILD: "1" }
-  })
-  if (child.error !== undefined) throw child.error
-  process.exit(child.status ?? 1)
-}
+runCompiledChild("bench/server-inprocess.ts", "BENCH_INPROCESS_CHILD")
 
-const number = (name: string, fallback: number): number => {
-  const n = Number(process.env[name] ?? fallback)
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`)
-  return n
-}
-const CONCURRENCY = number("BENCH_CONCURRENCY", 50)
-const SECONDS = number("BENCH_SECONDS", 2)
-const WARMUP_SECONDS = number("BENCH_WARMUP_SECONDS", 1)
+const CONCURRENCY = positiveFromEnv("BENCH_CONCURRENCY", 50)
+const SECONDS = positiveFromEnv("BENCH_SECONDS", 2)
+const WARMUP_SECONDS = positiveFromEnv("BENCH_WARMUP_SECONDS", 1)
 const REQUEST = Buffer.from("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n", "latin1")
 const BODY = "Hello, World!"
 
