@@ -56,15 +56,11 @@ export class Hops {
 
   /** One hop: cookies and Basic authorization added, Set-Cookie stored (Go's `Client.send`). */
   send<E>(hop: Request<E>, scope: LazyScope): Effect.Effect<Response<TransportError>, TransportError | E> {
-    const transport = this.transport
     const jar = this.jar
-    const auth = hop.headers.has("Authorization") ? undefined : basicAuthFromUrl(hop.url)
-    if (jar === undefined) return transport.roundTripIn(auth === undefined ? hop : withAdded(hop, auth, undefined), scope.get)
+    if (jar === undefined) return this.transport.roundTripIn(withCredentials(hop, undefined), scope.get)
     return Effect.flatMap(jar.cookieHeader(hop.url), (cookies) => {
-      const request = auth === undefined && cookies === undefined ? hop : withAdded(hop, auth, cookies)
-      const sent = transport.roundTripIn(request, scope.get)
-      return Effect.tap(sent, (response) =>
-        response.headers.has("Set-Cookie") ? jar.setCookies(request.url, response.headers.values("Set-Cookie")) : Effect.void)
+      const request = withCredentials(hop, cookies)
+      return Effect.tap(this.transport.roundTripIn(request, scope.get), (response) => storeCookies(jar, request, response))
     })
   }
 
@@ -76,16 +72,11 @@ export class Hops {
     hop: Request<E>,
     use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
   ): Effect.Effect<A, TransportError | E | E2, R2> {
-    const transport = this.transport
     const jar = this.jar
-    const auth = hop.headers.has("Authorization") ? undefined : basicAuthFromUrl(hop.url)
-    if (jar === undefined) return transport.roundTripWith(auth === undefined ? hop : withAdded(hop, auth, undefined), use)
+    if (jar === undefined) return this.transport.roundTripWith(withCredentials(hop, undefined), use)
     return Effect.flatMap(jar.cookieHeader(hop.url), (cookies) => {
-      const request = auth === undefined && cookies === undefined ? hop : withAdded(hop, auth, cookies)
-      return transport.roundTripWith(request, (response) =>
-        response.headers.has("Set-Cookie")
-          ? Effect.zipRight(jar.setCookies(request.url, response.headers.values("Set-Cookie")), use(response))
-          : use(response))
+      const request = withCredentials(hop, cookies)
+      return this.transport.roundTripWith(request, (response) => Effect.zipRight(storeCookies(jar, request, response), use(response)))
     })
   }
 
@@ -222,6 +213,16 @@ export class Hops {
     })
   }
 }
+
+/** `hop` with Basic authorization from its URL's user info and the jar's `cookies` added, unless it has neither to add. */
+const withCredentials = <E>(hop: Request<E>, cookies: string | undefined): Request<E> => {
+  const auth = hop.headers.has("Authorization") ? undefined : basicAuthFromUrl(hop.url)
+  return auth === undefined && cookies === undefined ? hop : withAdded(hop, auth, cookies)
+}
+
+/** The response's Set-Cookie fields into the jar. */
+const storeCookies = (jar: CookieJarService, request: Request<unknown>, response: Response<TransportError>): Effect.Effect<void> =>
+  response.headers.has("Set-Cookie") ? jar.setCookies(request.url, response.headers.values("Set-Cookie")) : Effect.void
 
 /** `request` with Authorization (`auth`) and cookies (`cookies`, after any Cookie it has) added to a copy of its header fields. */
 const withAdded = <E>(request: Request<E>, auth: string | undefined, cookies: string | undefined): Request<E> => {
