@@ -28,7 +28,6 @@ export class TransportParts {
     readonly dialer: DialerService,
     readonly destinations: Destinations,
     readonly writes: WriteBatch,
-    readonly runFork: RunFork,
-    readonly now: () => number
+    readonly runFork: RunFork
   ) {}
 }
