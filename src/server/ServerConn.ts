@@ -116,6 +116,8 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   private reader: BodyReader | undefined = undefined
   /** What runs after the handler, made with the reader and dropped with it (see `afterHandler`). */
   private after: AfterHandler | undefined = undefined
+  /** The loop's next step (`loop`), made once until the connection parks. */
+  private next: Effect.Effect<void> | undefined = undefined
 
   constructor(
     readonly info: ConnInfo,
@@ -204,7 +206,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   }
 
   private get loop(): Effect.Effect<void> {
-    return Effect.suspend(() => this.nextRequest())
+    return this.next ??= Effect.suspend(() => this.nextRequest())
   }
 
   private state(state: ConnState): Effect.Effect<void> {
@@ -217,7 +219,8 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     this.enter(Phase.WAITING)
     this.deadlines.waitHead(this.host.clock.unsafeCurrentTimeMillis(), first)
     if (this.host.shuttingDown() && this.input.parser.buffered === 0) return this.closeNow
-    return first || this.host.config.connState === undefined ? this.loop : Effect.zipRight(this.state("Idle"), this.loop)
+    if (this.host.config.connState === undefined) return first ? this.loop : this.nextRequest()
+    return first ? this.loop : Effect.zipRight(this.state("Idle"), this.loop)
   }
 
   private pollHead(): RequestHead | typeof NEED | typeof EOF | typeof FAILED {
@@ -249,7 +252,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
       // The next request began: from now on its head must arrive within readHeaderTimeout.
       if (this.deadlines.idle && input.parser.buffered > 0) this.deadlines.headBegan(this.host.clock.unsafeCurrentTimeMillis())
       if (this.parkNow()) return VOID
-      return Effect.flatMap(input.awaitInput(), () => this.nextRequest())
+      return input.awaitInput(this.loop)
     }
     if (r === EOF || this.deadlines.expired !== undefined || input.eof) return this.closeNow
     return this.replyAndClose(parseErrorReply(input.parser.error!), false)
@@ -452,6 +455,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     this.head = undefined
     this.reader = undefined
     this.after = undefined
+    this.next = undefined
     this.deadlines.release()
     return true
   }

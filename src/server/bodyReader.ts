@@ -157,7 +157,7 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
     if (input.eof) return this.fail(truncated())
     const again = this.again!
     input.resumeIfDrained()
-    return Effect.flatMap(input.awaitInput(), () => again)
+    return input.awaitInput(again)
   }
 
   bodyMalformed(): Effect.Effect<never, Option.Option<RequestBodyError>> {
@@ -200,7 +200,7 @@ export class BodyReader implements ParsedBodySink<RequestBodyError> {
           else if (ev === Event.NeedMore) {
             if (input.eof) return Effect.succeed(false)
             input.resumeIfDrained()
-            return Effect.flatMap(input.awaitInput(), () => step)
+            return input.awaitInput(step)
           } else return Effect.succeed(false)
         }
       })
