@@ -214,10 +214,13 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     return hook === undefined ? VOID : hook(this.info, state)
   }
 
-  /** Waits for the next request head: the first within readHeaderTimeout, later ones within idleTimeout. */
-  private beginWait(first: boolean): Effect.Effect<void> {
+  /**
+   * Waits for the next request head: the first within readHeaderTimeout, later ones within
+   * idleTimeout (from `now`, a clock reading just taken, if the caller has one).
+   */
+  private beginWait(first: boolean, now = this.host.clock.unsafeCurrentTimeMillis()): Effect.Effect<void> {
     this.enter(Phase.WAITING)
-    this.deadlines.waitHead(this.host.clock.unsafeCurrentTimeMillis(), first)
+    this.deadlines.waitHead(now, first)
     if (this.host.shuttingDown() && this.input.parser.buffered === 0) return this.closeNow
     if (this.host.config.connState === undefined) return first ? this.loop : this.nextRequest()
     return first ? this.loop : Effect.zipRight(this.state("Idle"), this.loop)
@@ -265,7 +268,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     this.head = head
     const exchange = new RequestBody(this)
     body.begin(head, exchange)
-    this.deadlines.startExchange(this.host.clock.unsafeCurrentTimeMillis(), !body.done)
+    this.deadlines.startExchange(this.host.clock, !body.done)
     this.served++
 
     const headers = head.headers
@@ -343,15 +346,18 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
     return head.contentLength < 0 || head.contentLength - body.bytesRead <= MAX_POST_HANDLER_READ_BYTES
   }
 
-  /** The response is out: the next request (after draining what is left of the body), or the close. */
-  afterResponse(close: boolean): Effect.Effect<void> {
+  /**
+   * The response is out: the next request (after draining what is left of the body), or the
+   * close. `now`: a clock reading taken as the response went out, if there is one.
+   */
+  afterResponse(close: boolean, now?: number): Effect.Effect<void> {
     this.deadlines.writeDone()
     this.body.closeHandle()
     if (close) return this.closeGracefully
     if (!this.body.done) {
       return Effect.flatMap(this.body.drainRest(MAX_POST_HANDLER_READ_BYTES), (done) => (done ? this.beginWait(false) : this.closeNow))
     }
-    return this.beginWait(false)
+    return this.beginWait(false, now)
   }
 
   // -------------------------------------------------------------------------------------------

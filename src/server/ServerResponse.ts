@@ -64,11 +64,20 @@ export class ResponseJsonError extends Data.TaggedError("ResponseJsonError")<{
 
 const headersOf = (init: ResponseInit<unknown> | undefined, contentType: string | undefined): Headers => {
   // The common case, on every request of a hello-world handler: one known canonical field.
-  if (init === undefined) return contentType === undefined ? Headers.empty() : Headers.unsafeFromArrays(["Content-Type"], [contentType])
+  if (init === undefined) return contentType === undefined ? Headers.empty() : oneField("Content-Type", contentType)
   const headers = init?.headers === undefined ? Headers.empty() : init.headers instanceof Headers ? init.headers : Headers.make(init.headers)
   if (contentType !== undefined && !headers.has("Content-Type")) headers.set("Content-Type", contentType)
   if (init?.trailers !== undefined) for (const name of init.trailers.names) headers.add("Trailer", name)
   return headers
+}
+
+/** Headers of one field, in `new Array`s (array literals' sites get pretenured under load). */
+const oneField = (name: string, value: string): Headers => {
+  const names = new Array<string>(1)
+  const values = new Array<string>(1)
+  names[0] = name
+  values[0] = value
+  return Headers.unsafeFromArrays(names, values)
 }
 
 const build = <E>(body: Body.Body<E>, init: ResponseInit<E> | undefined, contentType: string | undefined): ServerResponse<E> =>

@@ -23,6 +23,7 @@
  * @module
  * @internal
  */
+import type { Clock } from "effect"
 import type { RawConn } from "../net/Conn.js"
 import type { ResolvedServerConfig } from "./config.js"
 import { BodyRead } from "./connStates.js"
@@ -97,15 +98,21 @@ export class Deadlines {
     this.headDeadline = timeout > 0 ? now + timeout : NONE
   }
 
-  /** A head arrived: the body's and the response's timeouts start (the body's only if there is one). */
-  startExchange(now: number, hasBody: boolean): void {
+  /**
+   * A head arrived: the body's and the response's timeouts start (the body's only if there is
+   * one). The clock is read only when a total runs (none by default; the stalls start at the
+   * reaper's next tick).
+   */
+  startExchange(clock: Clock.Clock, hasBody: boolean): void {
     const config = this.config
     const t = this.times
     this.headDeadline = NONE
+    const readTotal = hasBody ? config.readTotalTimeoutMs : 0
+    const now = config.writeTotalTimeoutMs > 0 || readTotal > 0 ? clock.unsafeCurrentTimeMillis() : 0
     t.writeDeadline = config.writeTotalTimeoutMs > 0 ? now + config.writeTotalTimeoutMs : NONE
     t.writeStallMs = config.writeTimeoutMs
     t.writeStallAt = NONE
-    t.readDeadline = hasBody && config.readTotalTimeoutMs > 0 ? now + config.readTotalTimeoutMs : NONE
+    t.readDeadline = readTotal > 0 ? now + readTotal : NONE
     t.readStallMs = config.readTimeoutMs
     t.readStallAt = NONE
   }

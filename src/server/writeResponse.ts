@@ -48,8 +48,11 @@ export interface ResponseConn {
   readonly head: RequestHead | undefined
   /** Whether the connection can serve another request after this one (`drain`: the body is no longer needed). */
   keepAlive(drain: boolean): boolean
-  /** The response's last bytes are out: the next request, or the close. */
-  afterResponse(close: boolean): Effect.Effect<void>
+  /**
+   * The response's last bytes are out: the next request, or the close. `now`: the clock read
+   * for this response's Date when the bytes went out at once (saves reading it again).
+   */
+  afterResponse(close: boolean, now?: number): Effect.Effect<void>
   /** Answers a failure before the head went out (a 4xx or 500) and closes. */
   failed(cause: Cause.Cause<unknown>): Effect.Effect<void>
   /** Writes a canned reply to the current request and closes. */
@@ -76,13 +79,14 @@ export const respond = (c: ResponseConn, response: ServerResponse<unknown>): Eff
   // The handler is done with the body unless its answer streams (and may read it: full duplex).
   if (!streamed) c.body.closeHandle()
   const side = new Side(head.method, head.versionMinor, c.keepAlive(!streamed))
-  const date = c.host.dates.format(c.host.clock.unsafeCurrentTimeMillis())
+  const now = c.host.clock.unsafeCurrentTimeMillis()
+  const date = c.host.dates.format(now)
   if (streamed) return writeStream(c, response, side, date)
   const bytes = body._tag === "Bytes" ? body.bytes : undefined
   const plan = planResponse(response, side, date, bytes)
   if (plan.withTrailers) return writeChunkedBytes(c, plan, bytes, response.trailers!)
   const out = bytesToWrite(plan, bytes)
-  const write = writeThen(c, withBody(plan.head, out.data), out.close)
+  const write = writeThen(c, withBody(plan.head, out.data), out.close, now)
   return out.error === undefined ? write : Effect.zipRight(Effect.logError("effect-nethttp server: " + out.error), write)
 }
 
@@ -97,9 +101,12 @@ const writeChunkedBytes = (c: ResponseConn, plan: ResponsePlan, bytes: Uint8Arra
     }
   })
 
-/** Writes the last bytes of a response, then goes on with the next request or closes. */
-const writeThen = (c: ResponseConn, data: Uint8Array, close: boolean): Effect.Effect<void> => {
-  if (c.conn.writeNow(data)) return c.afterResponse(close)
+/**
+ * Writes the last bytes of a response, then goes on with the next request or closes; `now`:
+ * the clock read for the response, if just now.
+ */
+const writeThen = (c: ResponseConn, data: Uint8Array, close: boolean, now?: number): Effect.Effect<void> => {
+  if (c.conn.writeNow(data)) return c.afterResponse(close, now)
   // The stream's buffer is full (a slow reader, or many pipelined answers): wait for room
   // before reading the next request, so a client cannot make us buffer without limit.
   return Effect.matchEffect(c.conn.drained, {
