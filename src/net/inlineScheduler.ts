@@ -8,9 +8,17 @@
  * fiber forked or woken by the handler, a yield after many operations) goes to the default
  * scheduler, so inline runs never nest and the stack stays flat. Each Server has its own.
  *
+ * The yield check runs before every operation; Effect's own reads two FiberRefs (map lookups)
+ * each time. Ours skips them for a run's first `CHEAP_OPS` operations (a request takes a
+ * handful), so a fiber yields after `Effect.withMaxOpsBeforeYield`'s count or after
+ * `CHEAP_OPS`, whichever is more (the default is 2048).
+ *
  * @module
  */
 import { Scheduler } from "effect"
+
+/** Operations of one run before the yield check reads the fiber's settings (see the module's description). */
+const CHEAP_OPS = 64
 
 /** A new inline scheduler (see the module's description). */
 export const makeInlineScheduler = (fallback: Scheduler.Scheduler = Scheduler.defaultScheduler): Scheduler.Scheduler => {
@@ -23,5 +31,5 @@ export const makeInlineScheduler = (fallback: Scheduler.Scheduler = Scheduler.de
     } finally {
       running = false
     }
-  }, (fiber) => fallback.shouldYield(fiber))
+  }, (fiber) => fiber.currentOpCount <= CHEAP_OPS ? false : fallback.shouldYield(fiber))
 }

@@ -253,14 +253,18 @@ const declaredLength = (value: string): number | undefined => {
 
 const formatStatusLine = (status: number, reason: string): string => "HTTP/1.1 " + status + " " + reason + "\r\n"
 
-/** The status lines of every registered status, formatted once. */
-const STATUS_LINES: ReadonlyMap<number, string> = new Map(Status.all.map((code) => [code, formatStatusLine(code, Status.statusText(code))]))
+/** The status lines of every registered status, formatted once, by code (an array: no hashing per response). */
+const STATUS_LINES: ReadonlyArray<string | undefined> = (() => {
+  const lines = new Array<string | undefined>(1000).fill(undefined)
+  for (const code of Status.all) lines[code] = formatStatusLine(code, Status.statusText(code))
+  return lines
+})()
 
 /** `HTTP/1.1 <code> <reason>` and CRLF, always HTTP/1.1 as Go's server writes. */
 const statusLine = (status: number, reason: string | undefined): string =>
   reason !== undefined
     ? formatStatusLine(status, sanitizeFieldValue(reason))
-    : STATUS_LINES.get(status) ?? formatStatusLine(status, "status code " + status)
+    : STATUS_LINES[status] ?? formatStatusLine(status, "status code " + status)
 
 /** Whether the comma-separated list `value` holds `token` (case-insensitive). */
 const hasToken = (value: string, token: string): boolean => {
