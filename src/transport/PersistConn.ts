@@ -441,6 +441,8 @@ export class PersistConn implements ParsedBodySink<Failure> {
         this.finish(ex, "close")
         return false
       }
+      // Go 1.24: unless a trace hook sees them, the interim heads count against the final head's limit.
+      this.parser.carryHeadBytes(ex.trace?.got1xxResponse === undefined ? this.parser.headBytes : 0)
       if (head.status === 100) {
         ex.trace?.got100Continue?.()
         ex.answerContinue(true)
@@ -449,6 +451,7 @@ export class PersistConn implements ParsedBodySink<Failure> {
     }
     ex.head = head
     ex.reading = Reading.Body
+    if (ex.num1xx > 0) this.parser.carryHeadBytes(0)
     // A final status before 100 Continue: the body is not sent (Go's `continueCh <- false`).
     ex.answerContinue(false)
     return true

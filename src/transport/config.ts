@@ -61,8 +61,11 @@ export interface TransportConfig {
   /** How long a TCP connect may take. Default 30 s (Go's DefaultTransport dialer). Ignored by `layerWithDialer`. */
   readonly dialTimeout?: Duration.DurationInput
   /**
-   * Informational (1xx) responses skipped before a final one; more fail the round trip (0: any
-   * 1xx response but 101 fails it). Default 5 (Go's). A whole number >= 0.
+   * At most this many informational (1xx) responses skipped before a final one; more fail the
+   * round trip (0: any 1xx response but 101 fails it). A whole number >= 0. Default: no count,
+   * as Go 1.24: the bytes of the interim heads count against `maxResponseHeaderBytes` together
+   * with the final head's (unless a `ClientTrace.got1xxResponse` hook sees them: then each head
+   * has its own limit), so any number of small interim responses pass and an endless run fails.
    */
   readonly max1xxResponses?: number
   /** Which proxy each request goes through. Default `"environment"`. */
@@ -136,7 +139,7 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
     ? DEFAULT_MAX_RESPONSE_HEADER_BYTES
     : count(config.maxResponseHeaderBytes, DEFAULT_MAX_RESPONSE_HEADER_BYTES),
   dialTimeoutMs: dialTimeoutMs(config),
-  max1xxResponses: count(config.max1xxResponses, 5),
+  max1xxResponses: count(config.max1xxResponses, Number.POSITIVE_INFINITY),
   proxy: proxyOf(config.proxy ?? "environment", config.env),
   proxyConnectHeader: config.proxyConnectHeader === undefined ? undefined : Headers.make(config.proxyConnectHeader),
   tls: config.tls ?? {},

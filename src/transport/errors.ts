@@ -36,7 +36,8 @@ export type Phase = "request" | "pool-wait" | "dial" | "proxy" | "tls-handshake"
  * - `reset`: the connection failed with a system error (ECONNRESET, EPIPE, ...; see `code`).
  * - `refused`, `unreachable`, `dial-failed`: the dial failed.
  * - `malformed`: the response broke HTTP/1.1 (see `cause`, a parse error).
- * - `too-many-1xx`: more informational responses than the limit.
+ * - `too-many-1xx`: more informational responses than `max1xxResponses` (when set; their
+ *   bytes count against `maxResponseHeaderBytes` in any case).
  * - `decompress`: the gzip body is corrupt.
  * - `shutdown`: the Transport's Scope closed.
  * - `proxy-refused`: the proxy answered a CONNECT with a status other than 200, or SOCKS5

@@ -111,7 +111,7 @@ describe("Transport settings", () => {
       expectContinueTimeoutMs: 1_000,
       maxResponseHeaderBytes: DEFAULT_MAX_RESPONSE_HEADER_BYTES,
       dialTimeoutMs: 30_000,
-      max1xxResponses: 5,
+      max1xxResponses: Number.POSITIVE_INFINITY,
       tlsHandshakeTimeoutMs: 10_000
     })
   })

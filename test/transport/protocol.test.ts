@@ -243,20 +243,79 @@ describe("informational responses", () => {
       yield* server.expectAllClosed()
     }).pipe(Effect.scoped))
 
-  it.live("the default limit is 5", () =>
+  it.live("by default no count (Go 1.24): ten 199s then a 200 pass; the 1xx heads count against maxResponseHeaderBytes with the final head", () =>
     Effect.gen(function*() {
+      const interim = "HTTP/1.1 199 Interim\r\nX-Pad: " + "p".repeat(60) + "\r\n\r\n" // 93 bytes
+      expect(interim.length).toBe(93)
       const server = yield* scriptedServer({
         onRequest: (req, conn) => {
           const n = Number(req.target.slice(1))
-          conn.write(Array.from({ length: n }, () => "HTTP/1.1 103 Early Hints\r\n\r\n").join(""))
+          conn.write(interim.repeat(n))
           conn.write(response("final"))
         }
       })
       yield* Effect.gen(function*() {
-        expect((yield* get(server.url("/5"))).text).toBe("final")
-        const error = yield* Effect.flip(get(server.url("/6")))
-        expect(error).toMatchObject({ _tag: "TransportError", reason: "too-many-1xx" })
+        // Ten interim heads (930 bytes) and the final head fit in 2000 bytes: more than Go 1.23's 5 pass.
+        expect((yield* get(server.url("/10"))).text).toBe("final")
+        // Twenty-two (2046 bytes) do not: the sum is over the limit.
+        const error = yield* Effect.flip(get(server.url("/22")))
+        expect(error).toMatchObject({ _tag: "TransportError", phase: "awaiting-headers" })
+        expect(String(error.message)).toMatch(/2000/)
+        // Each head alone is far below the limit: it was the sum that failed.
+        expect(interim.length).toBeLessThan(200)
+      }).pipe(withTransport({ maxResponseHeaderBytes: 2000 }))
+      yield* server.expectAllClosed()
+    }).pipe(Effect.scoped))
+
+  it.live("an endless run of 199s fails on the default header limit and the connection closes", () =>
+    Effect.gen(function*() {
+      const interim = "HTTP/1.1 199 Interim\r\n\r\n"
+      let sockets = 0
+      const server = yield* scriptedServer({
+        onRequest: (_req, conn) => {
+          sockets++
+          // 64 KiB of interim heads a write, until the client goes (at most 20 MiB: the limit is 10 MiB).
+          const batch = interim.repeat(Math.floor(65536 / interim.length))
+          let written = 0
+          const socket = conn.socket
+          const pump = (): void => {
+            while (!socket.destroyed && written < 20 << 20) {
+              written += batch.length
+              if (!socket.write(batch, "latin1")) {
+                socket.once("drain", pump)
+                return
+              }
+            }
+          }
+          pump()
+        }
+      })
+      yield* Effect.gen(function*() {
+        const error = yield* Effect.flip(get(server.url("/")))
+        expect(error).toMatchObject({ _tag: "TransportError", phase: "awaiting-headers" })
+        expect(String(error.message)).toMatch(/10485760|10 MiB/)
+        expect(sockets).toBe(1)
       }).pipe(withTransport())
+      yield* server.expectAllClosed()
+    }).pipe(Effect.scoped))
+
+  it.live("with a got1xxResponse hook each interim head has its own limit (Go 1.24): thirty pass where the sum would not", () =>
+    Effect.gen(function*() {
+      const interim = "HTTP/1.1 199 Interim\r\nX-Pad: " + "p".repeat(60) + "\r\n\r\n"
+      const server = yield* scriptedServer({
+        onRequest: (_req, conn) => {
+          conn.write(interim.repeat(30))
+          conn.write(response("final"))
+        }
+      })
+      let seen = 0
+      yield* Effect.gen(function*() {
+        const r = yield* fetch(request({ url: server.url("/") })).pipe(
+          Effect.provide(ClientTrace.layer({ got1xxResponse: () => seen++ }))
+        )
+        expect(r.text).toBe("final")
+        expect(seen).toBe(30)
+      }).pipe(withTransport({ maxResponseHeaderBytes: 2000 }))
       yield* server.expectAllClosed()
     }).pipe(Effect.scoped))
 })

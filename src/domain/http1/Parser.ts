@@ -229,6 +229,10 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   private scanned = 0
   /** Bytes of the head (or trailers) consumed so far. */
   private sectionBytes = 0
+  /** Bytes of earlier heads counted against the next head's limit (`carryHeadBytes`). */
+  private carriedHeadBytes = 0
+  /** The size of the last head, carried bytes included (`headBytes`). */
+  private lastHeadBytes = 0
   /** Body bytes left in the current fixed-length body or chunk. */
   private remaining = 0
 
@@ -339,6 +343,24 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
   /** Marks the end of input: a close-delimited body ends, anything else unfinished is an error. */
   finish(): void {
     this.eof = true
+  }
+
+  /**
+   * The size of the last head reported (its start line, field lines and empty line), plus the
+   * bytes carried into it by `carryHeadBytes`.
+   */
+  get headBytes(): number {
+    return this.lastHeadBytes
+  }
+
+  /**
+   * Counts `bytes` of earlier heads against the next heads' limit (`maxHeaderBytes`), until
+   * called again (0: each head on its own). A client carries interim (1xx) responses' heads
+   * into the final one's, as Go 1.24's Transport does, so that any number of small interim
+   * responses pass and an endless run of them fails.
+   */
+  carryHeadBytes(bytes: number): void {
+    this.carriedHeadBytes = bytes
   }
 
   /** How many bytes fed are still waiting to be parsed. */
@@ -522,7 +544,7 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
         if (p >= end) return this.eof ? Event.Eof : Event.NeedMore
       }
       this.messageOffset = this.sectionOffset = this.bufOffset + p
-      this.sectionBytes = 0
+      this.sectionBytes = this.carriedHeadBytes
       this.trailers = undefined
     } else if (!this.lineArrived()) return this.incomplete(this.maxHeaderBytes, "head")
     const r = this.isRequest ? this.parseRequestLine(buf, p, end) : this.parseStatusLine(buf, p, end)
@@ -867,7 +889,9 @@ export class Parser<H extends RequestHead | ResponseHead = RequestHead | Respons
     }
     this.materialize(batchStart, lineStart, count)
     this.pos = eol
-    return trailers ? this.endTrailers() : this.endHead()
+    if (trailers) return this.endTrailers()
+    this.lastHeadBytes = this.sectionBytes
+    return this.endHead()
   }
 
   /** The field name at `lineStart` stopped at byte `b`, at `p`, without a colon after a token. */
