@@ -48,6 +48,7 @@ import {
   Writing
 } from "./exchange.js"
 import type { Pull } from "./gzip.js"
+import { Armed, type DeadlineList, type Expirable } from "./deadlineList.js"
 
 /** The exchange's types, where the Transport has always found them (they live in `exchange.ts`). */
 export { type Delivery, Exchange, type Failure }
@@ -98,12 +99,18 @@ export interface ConnOwner {
 
 const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 
+/** Disarms `ex`'s deadline, if one is armed. */
+const disarm = (ex: Exchange): void => {
+  const timer = ex.timer
+  if (timer !== undefined && timer.list !== undefined) timer.list.disarm(timer)
+}
+
 /**
  * A connection of the pool, with its read loop.
  *
  * @internal
  */
-export class PersistConn implements ParsedBodySink<Failure> {
+export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange> {
   readonly parser: Parser<ResponseHead>
   /** The exchange in progress, if any. */
   ex: Exchange | undefined = undefined
@@ -124,7 +131,10 @@ export class PersistConn implements ParsedBodySink<Failure> {
     private readonly owner: ConnOwner,
     private readonly max1xx: number,
     maxHeaderBytes: number,
-    private readonly responseHeaderTimeoutMs: number,
+    /** The response head's timeout (Go's ResponseHeaderTimeout), if one runs. */
+    private readonly heads: DeadlineList<Exchange> | undefined,
+    /** The body's inactivity timeout (undici's bodyTimeout), if one runs. */
+    private readonly bodies: DeadlineList<Exchange> | undefined,
     /** Whole requests go out through it, together with the Transport's other writes of this turn. */
     private readonly writes: WriteBatch
   ) {
@@ -169,15 +179,8 @@ export class PersistConn implements ParsedBodySink<Failure> {
   wrote(ex: Exchange): void {
     ex.writing = ex.writing === Writing.SkippingBody || ex.writing === Writing.BodySkipped ? Writing.BodySkipped : Writing.Written
     ex.trace?.wroteRequest?.(undefined)
-    const timeout = this.responseHeaderTimeoutMs
-    if (timeout > 0 && ex.outcome === undefined) {
-      // Go's ResponseHeaderTimeout: counted from the end of the write to the response head.
-      this.owner.after(timeout, () => {
-        if (ex.outcome !== undefined || ex.finished) return
-        ex.settle(Effect.fail(failure("awaiting-headers", "timeout", `no response head within ${timeout} ms of writing the request`)))
-        this.finish(ex, "close")
-      })
-    }
+    // Go's ResponseHeaderTimeout: counted from the end of the write to the response head.
+    if (this.heads !== undefined && ex.outcome === undefined && !ex.finished) this.heads.arm(this.timerOf(ex))
     const k = ex.keepAlive
     if (k === KeepAlive.EndedReusable || k === KeepAlive.EndedClose) {
       this.finish(ex, k === KeepAlive.EndedReusable && ex.writing === Writing.Written ? "reusable" : "close")
@@ -267,20 +270,43 @@ export class PersistConn implements ParsedBodySink<Failure> {
     return END_OF_BODY
   }
 
-  /** More of the body from the socket, then the next pull. */
+  /** More of the body from the socket (within the body's inactivity timeout), then the next pull. */
   bodyNeedsMore(): Pull<Failure> {
     const ex = this.pulling!
     const p = this.parser
+    if (this.bodies !== undefined) this.bodies.arm(this.timerOf(ex))
     return Effect.matchEffect(this.conn.read, {
-      onFailure: (e) => this.bodyFails(ex, failure("reading-body", "reset", e.detail, { code: e.code, cause: e })),
+      onFailure: (e) => {
+        disarm(ex)
+        return this.bodyFails(ex, ex.timedOut ?? failure("reading-body", "reset", e.detail, { code: e.code, cause: e }))
+      },
       onSuccess: (o) => {
+        disarm(ex)
         if (Option.isNone(o)) {
-          if (this.closed && ex.finished) return this.bodyFails(ex, failure("reading-body", "closed", "the response body was abandoned"))
+          if (this.closed && ex.finished) return this.bodyFails(ex, ex.timedOut ?? failure("reading-body", "closed", "the response body was abandoned"))
           p.finish()
         } else p.feed(o.value)
         return this.pullBody(ex)
       }
     })
+  }
+
+  /** `ex`'s deadline node (made on first need; the head's and the body's timeouts take turns on it). */
+  private timerOf(ex: Exchange): Armed<Exchange> {
+    return ex.timer ??= new Armed<Exchange>(this, ex)
+  }
+
+  /** A deadline of `node`'s exchange passed: the head's (the exchange fails) or the body's (its read fails); the connection closes. */
+  expired(node: Armed<Exchange>, list: DeadlineList<Exchange>): void {
+    const ex = node.subject
+    if (ex.finished) return
+    if (list === this.heads) {
+      if (ex.outcome !== undefined) return
+      ex.settle(Effect.fail(failure("awaiting-headers", "timeout", `no response head within ${list.timeoutMs} ms of writing the request`)))
+    } else {
+      ex.timedOut = failure("reading-body", "timeout", `no byte of the response body came for ${list.timeoutMs} ms`)
+    }
+    this.finish(ex, "close")
   }
 
   /** The body is malformed: the exchange fails, the connection is closed. */
@@ -452,6 +478,7 @@ export class PersistConn implements ParsedBodySink<Failure> {
     ex.head = head
     ex.reading = Reading.Body
     if (ex.num1xx > 0) this.parser.carryHeadBytes(0)
+    disarm(ex)
     // A final status before 100 Continue: the body is not sent (Go's `continueCh <- false`).
     ex.answerContinue(false)
     return true
@@ -506,6 +533,7 @@ export class PersistConn implements ParsedBodySink<Failure> {
   /** Ends `ex` for the connection, once: releases it to the owner and takes the input back. */
   private finish(ex: Exchange, outcome: Outcome): void {
     if (ex.finished) return
+    disarm(ex)
     if (this.closed && outcome === "reusable") outcome = "close"
     ex.keepAlive = outcome === "reusable" ? KeepAlive.Reusable : outcome === "close" ? KeepAlive.Close : KeepAlive.Detached
     if (this.ex === ex) this.ex = undefined

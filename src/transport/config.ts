@@ -48,8 +48,18 @@ export interface TransportConfig {
   readonly maxConnsPerHost?: number
   /** How long a connection may stay idle before it is closed; 0 means forever. Default 90 s. */
   readonly idleConnTimeout?: Duration.DurationInput
-  /** How long to wait for a response head once the request is written; 0 means no limit (Go's default). */
+  /**
+   * How long to wait for a response head once the request is written; 0 means no limit (Go's
+   * default). Default 300 s, as undici's `headersTimeout`: a server that never answers does
+   * not hold the caller forever.
+   */
   readonly responseHeaderTimeout?: Duration.DurationInput
+  /**
+   * How long a read of the response body may wait with no byte arriving (inactivity, judged
+   * only while the caller waits for bytes: a slow reader is not timed out); 0 means no limit.
+   * Default 300 s, as undici's `bodyTimeout` (Go has none). A long healthy stream lives on.
+   */
+  readonly bodyTimeout?: Duration.DurationInput
   /** How long a request with `Expect: 100-continue` waits for 100 before sending its body. Default 1 s. */
   readonly expectContinueTimeout?: Duration.DurationInput
   /** Send `Connection: close` and use every connection once. Default false. */
@@ -87,6 +97,7 @@ export interface ResolvedConfig {
   readonly maxConnsPerHost: number
   readonly idleConnTimeoutMs: number
   readonly responseHeaderTimeoutMs: number
+  readonly bodyTimeoutMs: number
   readonly expectContinueTimeoutMs: number
   readonly disableKeepAlives: boolean
   readonly disableCompression: boolean
@@ -105,6 +116,12 @@ export const DEFAULT_MAX_IDLE_CONNS_PER_HOST = 100
 
 const millis = (d: Duration.DurationInput | undefined, fallback: number): number =>
   d === undefined ? fallback : Duration.toMillis(Duration.decode(d))
+
+/** The response head's default timeout: 300 s (undici's `headersTimeout`; Go has none). */
+export const DEFAULT_RESPONSE_HEADER_TIMEOUT_MS = 300_000
+
+/** The response body's default inactivity timeout: 300 s (undici's `bodyTimeout`; Go has none). */
+export const DEFAULT_BODY_TIMEOUT_MS = 300_000
 
 const count = (n: number | undefined, fallback: number): number =>
   n === undefined || !Number.isFinite(n) || n < 0 ? fallback : Math.floor(n)
@@ -130,7 +147,8 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
     : count(config.maxIdleConnsPerHost, DEFAULT_MAX_IDLE_CONNS_PER_HOST),
   maxConnsPerHost: count(config.maxConnsPerHost, 0),
   idleConnTimeoutMs: millis(config.idleConnTimeout, 90_000),
-  responseHeaderTimeoutMs: millis(config.responseHeaderTimeout, 0),
+  responseHeaderTimeoutMs: millis(config.responseHeaderTimeout, DEFAULT_RESPONSE_HEADER_TIMEOUT_MS),
+  bodyTimeoutMs: millis(config.bodyTimeout, DEFAULT_BODY_TIMEOUT_MS),
   expectContinueTimeoutMs: millis(config.expectContinueTimeout, 1_000),
   disableKeepAlives: config.disableKeepAlives ?? false,
   disableCompression: config.disableCompression ?? false,
@@ -159,6 +177,7 @@ const firstInvalid = (config: TransportConfig): InvalidConfig | undefined => {
     checkInteger("Transport", "maxConnsPerHost", config.maxConnsPerHost, 0),
     checkDuration("Transport", "idleConnTimeout", config.idleConnTimeout),
     checkDuration("Transport", "responseHeaderTimeout", config.responseHeaderTimeout),
+    checkDuration("Transport", "bodyTimeout", config.bodyTimeout),
     checkDuration("Transport", "expectContinueTimeout", config.expectContinueTimeout),
     checkInteger("Transport", "maxResponseHeaderBytes", config.maxResponseHeaderBytes, 0),
     checkDuration("Transport", "dialTimeout", config.dialTimeout),

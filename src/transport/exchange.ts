@@ -53,6 +53,7 @@ import type { Effect } from "effect"
 import type { Headers } from "../domain/Headers.js"
 import type { ResponseHead } from "../domain/http1/MessageHead.js"
 import type { ClientTraceHooks } from "./ClientTrace.js"
+import type { Armed } from "./deadlineList.js"
 import type { Phase, TransportFailure } from "./errors.js"
 
 /**
@@ -229,6 +230,10 @@ export class Exchange {
   continueAnswer: boolean | undefined = undefined
   /** Why reading the body failed (Reading = Failed). */
   bodyFailure: Failure | undefined = undefined
+  /** The deadline node of the head's and the body's timeouts (`PersistConn.timerOf`). */
+  timer: Armed<Exchange> | undefined = undefined
+  /** Why the body's read failed when its inactivity timeout ran out (it closed the connection). */
+  timedOut: Failure | undefined = undefined
   /** Trailers of a streamed chunked body, filled at its end. */
   trailers: Headers | undefined = undefined
   /** The trailers of an early response (Reading = Parsed), added at the caller's end of body. */

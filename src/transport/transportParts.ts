@@ -13,6 +13,8 @@ import type { DialerService } from "../net/Dialer.js"
 import type { WriteBatch } from "../net/WriteBatch.js"
 import type { ResolvedConfig } from "./config.js"
 import type { ConnPool } from "./ConnPool.js"
+import type { DeadlineList } from "./deadlineList.js"
+import type { Exchange } from "./exchange.js"
 import type { Destinations } from "./prepare.js"
 
 /** Forks an effect into the Transport's Scope (interrupted when the Transport closes). */
@@ -28,6 +30,10 @@ export class TransportParts {
     readonly dialer: DialerService,
     readonly destinations: Destinations,
     readonly writes: WriteBatch,
-    readonly runFork: RunFork
+    readonly runFork: RunFork,
+    /** The response heads' timeout on its timer, if one runs (`responseHeaderTimeout`). */
+    readonly heads: DeadlineList<Exchange> | undefined,
+    /** The bodies' inactivity timeout on its timer, if one runs (`bodyTimeout`). */
+    readonly bodies: DeadlineList<Exchange> | undefined
   ) {}
 }

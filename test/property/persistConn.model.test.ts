@@ -291,13 +291,14 @@ const apply = (w: World, s: Step): (() => void) | void => {
       return
     }
     case "Timeout":
-      return w.timers.shift()?.()
+      return w.fireTimer()
   }
 }
 
 /** The Transport shutting down: every timer fires, every connection closes, every pull ends. */
 const shutdown = async (w: World): Promise<void> => {
   for (let i = 0; i < 20 && w.timers.length > 0; i++) w.timers.shift()!()
+  w.fireTimer()
   // A 101's socket is closed by its caller's Scope (RoundTripper); the others by the Transport.
   for (const h of w.conns) {
     if (h.detached) Effect.runSync(h.pc.conn.close)

@@ -14,6 +14,7 @@ import { streamPipe } from "../../src/net/Pipe.js"
 import type { WriteBatch } from "../../src/net/WriteBatch.js"
 import { type Delivery, type Exchange, type Failure, KeepAlive, Reading, Writing } from "../../src/transport/exchange.js"
 import { type ConnOwner, PersistConn } from "../../src/transport/PersistConn.js"
+import { DeadlineList } from "../../src/transport/deadlineList.js"
 
 /** One exchange as its caller sees it. */
 export class Call {
@@ -46,7 +47,7 @@ export class Harness {
   /** Released "detached" (101): the socket is the caller's, who closes it at the end. */
   detached = false
 
-  constructor(readonly world: World, id: number, responseHeaderTimeoutMs: number) {
+  constructor(readonly world: World, id: number) {
     const [client, server] = streamPipe()
     this.client = client
     this.server = server
@@ -74,7 +75,7 @@ export class Harness {
         world.timers.push(f)
       }
     }
-    this.pc = new PersistConn(id, "http://pipe:80", conn, owner, 3, 8192, responseHeaderTimeoutMs, directWrites)
+    this.pc = new PersistConn(id, "http://pipe:80", conn, owner, 3, 8192, world.heads, world.bodies, directWrites)
     this.loop = Effect.runFork(this.pc.readLoop)
   }
 
@@ -177,8 +178,26 @@ export class World {
   timers: Array<() => void> = []
   readonly problems: Array<string> = []
   private nextId = 1
+  /** The fake clock the deadline lists read (`passTime` moves it). */
+  now = 0
+  /** The response heads' timeout, when the run has one. */
+  readonly heads: DeadlineList<Exchange> | undefined
+  /** The bodies' inactivity timeout (every run has one). */
+  readonly bodies: DeadlineList<Exchange>
 
-  constructor(readonly poolFull: boolean, readonly responseHeaderTimeoutMs: number) {}
+  constructor(readonly poolFull: boolean, readonly responseHeaderTimeoutMs: number) {
+    this.heads = responseHeaderTimeoutMs > 0 ? new DeadlineList<Exchange>(responseHeaderTimeoutMs, () => this.now) : undefined
+    this.bodies = new DeadlineList<Exchange>(2000, () => this.now)
+  }
+
+  /** A timer fires: the first pending `after`, else time passes until every armed deadline is due. */
+  fireTimer(): void {
+    const f = this.timers.shift()
+    if (f !== undefined) return f()
+    this.now += 10_000
+    this.heads?.expireDue()
+    this.bodies.expireDue()
+  }
 
   problem(text: string): void {
     this.problems.push(text)
@@ -188,7 +207,7 @@ export class World {
   current(): Harness {
     const h = this.conns[this.conns.length - 1]
     if (h !== undefined && !h.pc.closed && !h.detached) return h
-    const fresh = new Harness(this, this.nextId++, this.responseHeaderTimeoutMs)
+    const fresh = new Harness(this, this.nextId++)
     this.conns.push(fresh)
     return fresh
   }
