@@ -9,11 +9,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Exit, Stream } from "effect"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as zlib from "node:zlib"
 import { Agent, request as undiciRequest } from "undici"
 import * as Body from "../../src/domain/Body.js"
 import { InvalidConfig } from "../../src/domain/configErrors.js"
 import { Headers } from "../../src/domain/Headers.js"
+import { fileServer } from "../../src/server/fileServer.js"
 import type { Handler } from "../../src/server/Handler.js"
 import { compress, compressConfig, type CompressOptions, negotiateEncoding } from "../../src/server/handlers.js"
 import type { ServerRequest } from "../../src/server/ServerRequest.js"
@@ -291,6 +294,54 @@ describe("compress: HEAD, Vary, ETag", () => {
       const plain = yield* fetchRaw(dispatcher, `${server.url}/etag`)
       expect(plain.headers["etag"]).toBe("\"v1\"")
       expect(plain.headers["accept-ranges"]).toBe("bytes")
+    }).pipe(Effect.scoped))
+})
+
+describe("compress: with FileServer", () => {
+  /** A temporary directory (its real path) removed when the Scope closes. */
+  const tempDir = Effect.acquireRelease(
+    Effect.sync(() => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "compress-")))),
+    (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+  )
+
+  it.live("a text file is compressed (Accept-Ranges dropped); a Range request gets its 206 uncompressed; a PNG is sent as it is", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      fs.writeFileSync(path.join(dir, "notes.txt"), TEXT)
+      fs.writeFileSync(path.join(dir, "logo.png"), PNG)
+      const server = yield* startServer({ handler: compress(fileServer(dir)) })
+      const dispatcher = yield* undiciAgent
+      const whole = yield* fetchRaw(dispatcher, `${server.url}/notes.txt`, { "accept-encoding": "gzip" })
+      expect(whole.status).toBe(200)
+      expect(whole.headers["content-encoding"]).toBe("gzip")
+      expect(whole.headers["accept-ranges"]).toBeUndefined()
+      expect(zlib.gunzipSync(whole.body).toString()).toBe(TEXT)
+
+      const range = yield* fetchRaw(dispatcher, `${server.url}/notes.txt`, { "accept-encoding": "gzip", range: "bytes=0-9" })
+      expect(range.status).toBe(206)
+      expect(range.headers["content-encoding"]).toBeUndefined()
+      expect(range.body.toString()).toBe(TEXT.slice(0, 10))
+
+      const png = yield* fetchRaw(dispatcher, `${server.url}/logo.png`, { "accept-encoding": "gzip" })
+      expect(png.headers["content-encoding"]).toBeUndefined()
+      expect(png.body.equals(PNG)).toBe(true)
+    }).pipe(Effect.scoped))
+
+  it.live("an empty HEAD answer with a Content-Length is marked as GET's would be, without a length", () =>
+    Effect.gen(function*() {
+      const headStyle: Handler = (request) =>
+        Effect.succeed(
+          request.method === "HEAD"
+            ? Response.empty({ headers: { "Content-Type": "text/plain", "Content-Length": String(TEXT.length) } })
+            : Response.text(TEXT, { headers: { "Content-Type": "text/plain" } })
+        )
+      const server = yield* startServer({ handler: compress(headStyle) })
+      const dispatcher = yield* undiciAgent
+      const head = yield* fetchRaw(dispatcher, `${server.url}/`, { "accept-encoding": "br" }, "HEAD")
+      expect(head.headers["content-encoding"]).toBe("br")
+      expect(head.headers["vary"]).toBe("Accept-Encoding")
+      expect(head.headers["content-length"]).toBeUndefined() // not the identity length
+      expect(head.body.length).toBe(0)
     }).pipe(Effect.scoped))
 })
 
