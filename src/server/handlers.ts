@@ -1,6 +1,7 @@
 /**
  * Go's handler helpers: `Error`, `NotFound`, `Redirect`, `RedirectHandler`, `StripPrefix`,
- * `TimeoutHandler` and `MaxBytesHandler`, plus a `Middleware` type to wrap handlers with.
+ * `TimeoutHandler` and `MaxBytesHandler`, plus a `Middleware` type to wrap handlers with, and
+ * response compression (`compress`, from `compress.ts`).
  *
  * @module
  * @since 0.1.0
@@ -14,6 +15,17 @@ import { RequestBodyError } from "./errors.js"
 import type { Handler } from "./Handler.js"
 import type { ServerRequest } from "./ServerRequest.js"
 import { ServerResponse } from "./ServerResponse.js"
+
+export {
+  compress,
+  CompressConfig,
+  compressConfig,
+  type CompressEncoding,
+  type CompressOptions,
+  compressResponse,
+  DEFAULT_COMPRESSIBLE_TYPES,
+  negotiateEncoding
+} from "./compress.js"
 
 /**
  * Wraps a handler in another (logging, authentication, limits).
