@@ -33,7 +33,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     const clock = yield* Effect.clock
     const now = () => clock.unsafeCurrentTimeMillis()
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
-    const parts = new TransportParts(config, dialer, new Destinations(config.proxy), new WriteBatch(), runFork)
+    const parts = new TransportParts(config, dialer, new Destinations(config.proxy, config.socketPath), new WriteBatch(), runFork)
     const expiry = new IdleExpiry(() => parts.pool, config.idleConnTimeoutMs, now)
     const pool = new ConnPool(
       {
