@@ -8,7 +8,8 @@
  * the system's temporary one, removed after each test.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -207,11 +208,15 @@ describe("where to listen: host and port, or path", () => {
 })
 
 describe("the platform's HttpServer on a Unix socket", () => {
-  it.live("its address is a UnixAddress with the path", () =>
+  it.live("its address is a UnixAddress with the path; an app's request has no remote address and is answered", () =>
     Effect.gen(function*() {
       const socket = path.join(yield* tempDir, "platform.sock")
       const { http: httpServer, server } = yield* NetHttpServer.makeWithServer({ path: socket })
       expect(httpServer.address).toEqual({ _tag: "UnixAddress", path: socket })
       expect(server.url).toBe("http://localhost")
+      yield* httpServer.serve(
+        Effect.map(HttpServerRequest.HttpServerRequest, (req) => HttpServerResponse.text(`${req.url} remote=${Option.getOrElse(req.remoteAddress, () => "none")}`))
+      )
+      expect(yield* nodeGet(socket, "/app")).toEqual({ status: 200, body: "/app remote=none" })
     }).pipe(Effect.scoped))
 })

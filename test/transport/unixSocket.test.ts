@@ -13,6 +13,7 @@ import * as https from "node:https"
 import * as os from "node:os"
 import * as path from "node:path"
 import { DialError } from "../../src/net/errors.js"
+import { ClientTrace } from "../../src/transport/ClientTrace.js"
 import { validateTransportConfig, type TransportConfig } from "../../src/transport/config.js"
 import { TransportError } from "../../src/transport/errors.js"
 import { routeOf } from "../../src/transport/route.js"
@@ -101,6 +102,21 @@ describe("Transport socketPath", () => {
       expect(unix.seen.map((s) => s.host)).toEqual([0, 1, 2].map(() => `localhost:${tcp.port}`))
       expect(unix.connections()).toBe(1)
       expect(tcp.connections()).toBe(1)
+    }).pipe(Effect.scoped))
+
+  it.live("ClientTrace names the connection's network \"unix\" and the socket path", () =>
+    Effect.gen(function*() {
+      const socket = path.join(yield* tempDir, "peer.sock")
+      yield* nodePeer("unix", { path: socket })
+      const events: Array<string> = []
+      yield* get("http://localhost/traced").pipe(
+        withTransport({ socketPath: socket }),
+        Effect.provide(ClientTrace.layer({
+          connectStart: (network, addr) => void events.push(`start ${network} ${addr}`),
+          connectDone: (network, addr, error) => void events.push(`done ${network} ${addr} ${error ?? "ok"}`)
+        }))
+      )
+      expect(events).toEqual([`start unix ${socket}`, `done unix ${socket} ok`])
     }).pipe(Effect.scoped))
 
   it("the pool key of a socket route differs from the TCP route's to the same host and port", () => {
