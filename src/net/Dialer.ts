@@ -1,5 +1,6 @@
 /**
- * The `Dialer` service: opens TCP connections, as Go's `net.Dialer` does for the Transport.
+ * The `Dialer` service: opens TCP connections (or Unix domain socket connections, for an
+ * address with a `path`), as Go's `net.Dialer` does for the Transport.
  * Replace its Layer in tests to dial something else (an in-memory pipe, a failing network).
  *
  * @module
@@ -34,8 +35,14 @@ export interface DialerService {
  * @category models
  */
 export interface DialAddress {
+  /** The server's host name (the URL's): what TCP connects to, unless `path` is set. */
   readonly host: string
   readonly port: number
+  /**
+   * A Unix domain socket to connect to in place of `host:port` (Go's `Dial("unix", path)`);
+   * `host` and `port` then only name the server (for TLS and errors).
+   */
+  readonly path?: string
 }
 
 /**
@@ -73,7 +80,11 @@ export const make = (config: DialerConfig): DialerService => {
   const timeout = Duration.decode(config.timeout ?? "30 seconds")
   const keepAliveMs = Duration.toMillis(config.keepAlive ?? "15 seconds")
   // allowHalfOpen: the peer's FIN ends our reading only; closing our side is the owner's call.
-  const connect = config.connect ?? ((a: DialAddress) => net.connect({ host: a.host, port: a.port, allowHalfOpen: true }))
+  const connect = config.connect ??
+    ((a: DialAddress) =>
+      a.path !== undefined
+        ? net.connect({ path: a.path, allowHalfOpen: true })
+        : net.connect({ host: a.host, port: a.port, allowHalfOpen: true }))
 
   // Waits for the socket to connect; the socket itself is closed by the caller's Scope.
   const connected = (socket: net.Socket, address: DialAddress): Effect.Effect<void, DialError> =>
@@ -85,8 +96,10 @@ export const make = (config: DialerConfig): DialerService => {
       }
       const onConnect = () => {
         socket.off("error", onError)
-        socket.setNoDelay(true) // as Go: requests and responses are written whole, never delayed
-        if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs)
+        if (address.path === undefined) { // TCP only: a Unix socket has neither
+          socket.setNoDelay(true) // as Go: requests and responses are written whole, never delayed
+          if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs)
+        }
         resume(Effect.void)
       }
       socket.once("error", onError)

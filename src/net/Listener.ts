@@ -18,9 +18,11 @@ import { AcceptError, errorCode, errorDetail, ListenError } from "./errors.js"
  * @category models
  */
 export interface Listener {
-  /** The bound address: the real port when 0 was asked for. */
+  /** The bound address: the real port when 0 was asked for ("localhost" and 0 for a Unix socket). */
   readonly host: string
   readonly port: number
+  /** The Unix domain socket path listened on, if `path` was given. */
+  readonly path?: string
   /**
    * The next connection, waiting for one when none is pending. The caller owns it. Fails when
    * accepting failed (too many open files, say): the caller backs off and tries again.
@@ -56,12 +58,19 @@ export interface ListenOptions {
   readonly backlog?: number
   /** Serve TLS: every accepted connection has finished its handshake. */
   readonly tls?: ListenTls
+  /**
+   * Listen on a Unix domain socket at this path in place of `host:port` (which then only name
+   * the listener in errors). A file already at the path fails with EADDRINUSE (as Go: a stale
+   * socket is not removed); the socket file is removed when the listener closes (as Go's
+   * `UnixListener`).
+   */
+  readonly path?: string
 }
 
 type Resume = (effect: Effect.Effect<Conn, AcceptError>) => void
 
 /**
- * Listens on `host:port` for as long as the Scope is open.
+ * Listens on `host:port` (or the Unix socket at `path`) for as long as the Scope is open.
  *
  * @since 0.1.0
  * @category constructors
@@ -87,12 +96,14 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
       // owner's deadlines (a server's readHeaderTimeout) bound it, a client that leaves during
       // it ends the connection like any other, and closing the owner closes it. (A node
       // tls.Server would hold such connections where nobody can close them.)
+      const path = options.path
+      const where = path === undefined ? { host: options.host, port: options.port } : { host: "localhost", port: 0, path }
       const tlsOptions = options.tls
       let secureContext: tls.SecureContext | undefined = undefined
       try {
         if (tlsOptions !== undefined) secureContext = tls.createSecureContext({ key: toPem(tlsOptions.key), cert: toPem(tlsOptions.cert) })
       } catch (error) {
-        return resume(Effect.fail(new ListenError({ host: options.host, port: options.port, code: "ERR_TLS_CONFIG", detail: `bad TLS key or certificate: ${errorDetail(error)}` })))
+        return resume(Effect.fail(new ListenError({ ...where, code: "ERR_TLS_CONFIG", detail: `bad TLS key or certificate: ${errorDetail(error)}` })))
       }
       const alpn = tlsOptions === undefined ? [] : [...(tlsOptions.alpnProtocols ?? ["http/1.1"])]
       // allowHalfOpen: a client's FIN ends our reading only; the server still answers.
@@ -103,12 +114,16 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
       server.on("error", (error) => {
         const code = errorCode(error)
         if (!listening) {
-          resume(Effect.fail(new ListenError({ host: options.host, port: options.port, ...(code === undefined ? {} : { code }), detail: errorDetail(error) })))
+          resume(Effect.fail(new ListenError({ ...where, ...(code === undefined ? {} : { code }), detail: errorDetail(error) })))
         } else deliver(new AcceptError({ ...(code === undefined ? {} : { code }), detail: errorDetail(error) }))
       })
-      server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? 511 }, () => {
+      const backlog = options.backlog ?? 511
+      // libuv removes a Unix socket's file when the server closes (Go's unlinkOnClose), and
+      // only a file it created: a failed listen leaves what was there.
+      server.listen(path === undefined ? { host: options.host, port: options.port, backlog } : { path, backlog }, () => {
         listening = true
-        const address = server.address() as net.AddressInfo
+        const bound = server.address()
+        const address = typeof bound === "object" && bound !== null ? { address: bound.address, port: bound.port } : { address: "localhost", port: 0 }
         const accept: Effect.Effect<Conn, AcceptError> = Effect.suspend(() => {
           const item = pending.shift()
           if (item !== undefined) return item instanceof AcceptError ? Effect.fail(item) : Effect.succeed(item)
@@ -128,7 +143,7 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
           server.close()
           for (const item of pending.splice(0)) if (!(item instanceof AcceptError)) item.stream.destroy()
         })
-        resume(Effect.succeed({ server, listener: { host: address.address, port: address.port, accept, close } }))
+        resume(Effect.succeed({ server, listener: { host: address.address, port: address.port, ...(path === undefined ? {} : { path }), accept, close } }))
       })
     }),
     ({ listener }) => listener.close

@@ -32,7 +32,7 @@ export class ConnError extends Data.TaggedError("ConnError")<{
 export type DialFailure = "timeout" | "refused" | "unreachable" | "failed"
 
 /**
- * Connecting to `host:port` failed.
+ * Connecting to `host:port` (or to the Unix domain socket at `path`) failed.
  *
  * @since 0.1.0
  * @category errors
@@ -40,18 +40,21 @@ export type DialFailure = "timeout" | "refused" | "unreachable" | "failed"
 export class DialError extends Data.TaggedError("DialError")<{
   readonly host: string
   readonly port: number
+  /** The Unix domain socket dialed in place of `host:port`, if any. */
+  readonly path?: string
   readonly reason: DialFailure
-  /** The system error code, when the system gave one. */
+  /** The system error code, when the system gave one (ENOENT: no socket file at `path`). */
   readonly code?: string
   readonly detail: string
 }> {
   override get message(): string {
-    return `dial ${this.host}:${this.port}: ${this.detail}`
+    return this.path !== undefined ? `dial unix ${this.path}: ${this.detail}` : `dial ${this.host}:${this.port}: ${this.detail}`
   }
 }
 
 /**
- * Listening on `host:port` failed (address in use, permission denied, ...).
+ * Listening on `host:port` (or on the Unix domain socket at `path`) failed (address in use,
+ * permission denied, ...). For a Unix socket, `host` is "localhost" and `port` 0.
  *
  * @since 0.1.0
  * @category errors
@@ -59,11 +62,13 @@ export class DialError extends Data.TaggedError("DialError")<{
 export class ListenError extends Data.TaggedError("ListenError")<{
   readonly host: string
   readonly port: number
+  /** The Unix domain socket path listened on, if any (EADDRINUSE: a file is already there). */
+  readonly path?: string
   readonly code?: string
   readonly detail: string
 }> {
   override get message(): string {
-    return `listen ${this.host}:${this.port}: ${this.detail}`
+    return this.path !== undefined ? `listen unix ${this.path}: ${this.detail}` : `listen ${this.host}:${this.port}: ${this.detail}`
   }
 }
 

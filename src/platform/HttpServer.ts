@@ -146,7 +146,7 @@ const notServing: Effect.Effect<ServerResponse.ServerResponse> = Effect.sync(() 
 
 /**
  * An `HttpServer` over a new `Server` listening on `options.host:options.port` (0: any free
- * port, read it from `address`) while the Scope is open; closing it shuts the server down
+ * port, read it from `address`), or on the Unix socket at `options.path` (a `UnixAddress`), while the Scope is open; closing it shuts the server down
  * gracefully (see `ServerService.shutdown`).
  *
  * @since 0.1.0
@@ -187,7 +187,9 @@ export const makeWithServer = (
     ).pipe(Effect.mapError((cause) => new HttpServerError.ServeError({ cause })))
     const server = Context.get(context, Server)
     const http = HttpServer.make({
-      address: { _tag: "TcpAddress", hostname: server.host === "::" ? "0.0.0.0" : server.host, port: server.port },
+      address: server.path !== undefined
+        ? { _tag: "UnixAddress", path: server.path }
+        : { _tag: "TcpAddress", hostname: server.host === "::" ? "0.0.0.0" : server.host, port: server.port },
       serve: (httpApp, middleware?: HttpMiddleware.HttpMiddleware) =>
         Effect.gen(function*() {
           let runtime = yield* Effect.runtime<never>()

@@ -57,12 +57,17 @@ export interface ServerStats {
  * @category services
  */
 export interface ServerService {
-  /** The bound address. */
+  /** The bound address ("localhost" for a Unix socket server). */
   readonly host: string
-  /** The bound port (the real one when 0 was asked for). */
+  /** The bound port (the real one when 0 was asked for; 0 for a Unix socket server). */
   readonly port: number
-  /** `http://host:port` (or https), for clients. */
+  /**
+   * `http://host:port` (or https), for clients; for a Unix socket server `http://localhost`
+   * (or https), the origin to send requests to over `path` (a Transport's `socketPath`).
+   */
   readonly url: string
+  /** The Unix domain socket path of a server listening on one (`ServerOptions.path`); undefined for TCP. */
+  readonly path: string | undefined
   /**
    * A graceful shutdown (Go's `Shutdown`): stop accepting (new connections are refused), close
    * idle connections, let requests in flight finish (their responses say `Connection: close`)
@@ -158,9 +163,11 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
   Effect.gen(function*() {
     const config = yield* validateServerOptions(options)
     const clock = yield* Effect.clock
+    // validateServerOptions: host and port are given when path is not.
     const listener = yield* listen({
-      host: options.host,
-      port: options.port,
+      host: options.host ?? "localhost",
+      port: options.port ?? 0,
+      ...(options.path === undefined ? {} : { path: options.path }),
       ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
       ...(options.tls === undefined ? {} : { tls: options.tls })
     })
@@ -192,7 +199,8 @@ const service = (
   return {
     host: listener.host,
     port: listener.port,
-    url: `${scheme}://${bracketed}:${listener.port}`,
+    url: listener.path === undefined ? `${scheme}://${bracketed}:${listener.port}` : `${scheme}://localhost`,
+    path: listener.path,
     shutdown: (timeout) => shutdown.stop(timeout === undefined ? defaultGraceMs : Duration.toMillis(Duration.decode(timeout))),
     close: Effect.ignore(shutdown.stop(0)),
     closeConnections: conns.closeAll,
@@ -217,7 +225,7 @@ export class Server extends Context.Tag("effect-nethttp/Server")<Server, ServerS
   }
 
   /**
-   * Listens on `options.host:options.port` when built and serves `options.handler` until the
+   * Listens on `options.host:options.port` (or the Unix socket at `options.path`) when built and serves `options.handler` until the
    * layer's Scope closes, which shuts down gracefully (see `ServerService.shutdown`). Fails
    * with `InvalidConfig` for a bad setting, before listening.
    */

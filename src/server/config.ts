@@ -7,7 +7,7 @@
  * @module
  */
 import { type Context, Duration, type Effect, Either } from "effect"
-import { checkDuration, checkInteger, type InvalidConfig, isNegativeDurationInput } from "../domain/configErrors.js"
+import { checkDuration, checkInteger, InvalidConfig, isNegativeDurationInput } from "../domain/configErrors.js"
 import { DEFAULT_MAX_REQUEST_HEADER_BYTES } from "../domain/http1/Parser.js"
 import type { Handler } from "./Handler.js"
 
@@ -32,10 +32,17 @@ export interface TlsOptions {
  * @category models
  */
 export interface ServerOptions<E, R> {
-  /** The address to listen on, e.g. "127.0.0.1". */
-  readonly host: string
-  /** The port, 0 to 65535; 0 picks a free one (read it from the service's `port`). */
-  readonly port: number
+  /** The address to listen on, e.g. "127.0.0.1". Required unless `path` is given. */
+  readonly host?: string
+  /** The port, 0 to 65535; 0 picks a free one (read it from the service's `port`). Required unless `path` is given. */
+  readonly port?: number
+  /**
+   * Listen on a Unix domain socket at this path in place of `host` and `port` (which must then
+   * be absent). A file already at the path fails with `ListenError` EADDRINUSE, as Go's does
+   * (a stale socket is not removed); the socket file is removed when the server closes. The
+   * service's `url` is then `http://localhost` (https with `tls`) and its `path` this path.
+   */
+  readonly path?: string
   /** Answers every request. Its failures and defects become 500 answers. */
   readonly handler: Handler<E, R>
   /**
@@ -164,6 +171,8 @@ export const resolve = <E, R>(options: ServerOptions<E, R>): ResolvedServerConfi
  * port or backlog is not.
  */
 const firstInvalid = <E, R>(options: ServerOptions<E, R>): InvalidConfig | undefined => {
+  const address = invalidAddress(options)
+  if (address !== undefined) return address
   const checks = [
     checkInteger("Server", "port", options.port, 0, 65535, "a port number"),
     checkDuration("Server", "readHeaderTimeout", options.readHeaderTimeout, 0),
@@ -183,10 +192,25 @@ const firstInvalid = <E, R>(options: ServerOptions<E, R>): InvalidConfig | undef
   return undefined
 }
 
+/** Where to listen: `host` and `port`, or `path`, never both. */
+const invalidAddress = <E, R>(options: ServerOptions<E, R>): InvalidConfig | undefined => {
+  const bad = (field: string, value: unknown, reason: string) => new InvalidConfig({ component: "Server", field, value, reason })
+  if (options.path !== undefined) {
+    if (typeof options.path !== "string" || options.path === "") return bad("path", options.path, "a Unix socket path is a non-empty string")
+    if (options.host !== undefined) return bad("host", options.host, "host and port, or path: not both")
+    if (options.port !== undefined) return bad("port", options.port, "host and port, or path: not both")
+    return undefined
+  }
+  if (options.host === undefined) return bad("host", options.host, "required (or a Unix socket path)")
+  if (options.port === undefined) return bad("port", options.port, "required (or a Unix socket path)")
+  return undefined
+}
+
 /**
- * Checks the numeric options (`port`, the timeouts, `maxHeaderBytes`, `maxBodyBytes`,
- * `backlog`) and fills in the defaults: the resolved settings, or `InvalidConfig` naming the
- * first option that makes no sense (a negative size, a fraction, NaN, a port or backlog out of
+ * Checks where to listen (`host` and `port`, or `path`) and the numeric options (`port`, the
+ * timeouts, `maxHeaderBytes`, `maxBodyBytes`, `backlog`) and fills in the defaults: the
+ * resolved settings, or `InvalidConfig` naming the first option that makes no sense (both
+ * `path` and `host`/`port`, or neither, a negative size, a fraction, NaN, a port or backlog out of
  * 0..65535, a duration that does not parse, a negative `shutdownTimeout`). For valid options
  * the result is `resolve(options)`.
  *

@@ -40,7 +40,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     const bodies = config.bodyTimeoutMs > 0 ? new DeadlineList<Exchange>(config.bodyTimeoutMs, now) : undefined
     if (heads !== undefined) runFork(heads.timer)
     if (bodies !== undefined) runFork(bodies.timer)
-    const parts = new TransportParts(config, dialer, new Destinations(config.proxy), new WriteBatch(), runFork, heads, bodies)
+    const parts = new TransportParts(config, dialer, new Destinations(config.proxy, config.socketPath), new WriteBatch(), runFork, heads, bodies)
     const expiry = new IdleExpiry(() => parts.pool, config.idleConnTimeoutMs, now)
     const pool = new ConnPool(
       {

@@ -88,6 +88,15 @@ export interface TransportConfig {
   readonly tlsHandshakeTimeout?: Duration.DurationInput
   /** The environment `"environment"` reads; `process.env` when absent (replace it in tests). */
   readonly env?: Readonly<Record<string, string | undefined>>
+  /**
+   * Send requests over a Unix domain socket in place of TCP (undici's `socketPath`; Go's
+   * `DialContext` dialing "unix"): a path sends every request there; a record from origins
+   * (`"http://localhost"`, `"https://api.internal:8443"`) to paths sends only the requests of
+   * those origins. The URL still gives the Host header, the request-target and, for https, the
+   * TLS server name; such requests never go through a proxy. Their connections are pooled apart
+   * from TCP ones to the same host and port. Default: none.
+   */
+  readonly socketPath?: string | Readonly<Record<string, string>>
 }
 
 /** A `TransportConfig` with every default filled in, times in milliseconds. */
@@ -109,6 +118,8 @@ export interface ResolvedConfig {
   readonly proxyConnectHeader: Headers | undefined
   readonly tls: TlsClientOptions
   readonly tlsHandshakeTimeoutMs: number
+  /** The Unix socket path for an origin (`protocol//host`), or undefined when none is set. */
+  readonly socketPath: ((origin: string) => string | undefined) | undefined
 }
 
 /** The default for `maxIdleConnsPerHost` (see {@link TransportConfig.maxIdleConnsPerHost}). */
@@ -161,8 +172,43 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   proxy: proxyOf(config.proxy ?? "environment", config.env),
   proxyConnectHeader: config.proxyConnectHeader === undefined ? undefined : Headers.make(config.proxyConnectHeader),
   tls: config.tls ?? {},
-  tlsHandshakeTimeoutMs: millis(config.tlsHandshakeTimeout, 10_000)
+  tlsHandshakeTimeoutMs: millis(config.tlsHandshakeTimeout, 10_000),
+  socketPath: socketPathOf(config.socketPath)
 })
+
+/** `protocol//host` of an http or https URL, as a record key of `socketPath` names an origin; undefined for anything else. */
+const originOf = (text: string): string | undefined => {
+  try {
+    const url = new URL(text)
+    return url.protocol === "http:" || url.protocol === "https:" ? url.protocol + "//" + url.host : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const socketPathOf = (setting: TransportConfig["socketPath"]): ResolvedConfig["socketPath"] => {
+  if (setting === undefined) return undefined
+  if (typeof setting === "string") return () => setting
+  const byOrigin = new Map<string, string>()
+  for (const [origin, path] of Object.entries(setting)) {
+    const key = originOf(origin)
+    if (key !== undefined) byOrigin.set(key, path)
+  }
+  return (origin) => byOrigin.get(origin)
+}
+
+/** A `socketPath` setting that cannot be used: an empty path, or a record key that is not an http(s) origin. */
+const invalidSocketPath = (setting: TransportConfig["socketPath"]): InvalidConfig | undefined => {
+  if (setting === undefined) return undefined
+  const bad = (value: unknown, reason: string) => new InvalidConfig({ component: "Transport", field: "socketPath", value, reason })
+  if (typeof setting === "string") return setting === "" ? bad(setting, "a socket path is not empty") : undefined
+  if (typeof setting !== "object" || setting === null) return bad(setting, "a path, or a record from origins to paths")
+  for (const [origin, path] of Object.entries(setting)) {
+    if (originOf(origin) === undefined) return bad(origin, "a record key is an http or https origin, such as \"http://localhost\"")
+    if (typeof path !== "string" || path === "") return bad(path, `the path for ${origin} is a non-empty string`)
+  }
+  return undefined
+}
 
 /**
  * The first numeric setting of `config` that makes no sense, if any: every count and byte size
@@ -200,7 +246,7 @@ const firstInvalid = (config: TransportConfig): InvalidConfig | undefined => {
  * @category constructors
  */
 export const validateTransportConfig = (config: TransportConfig = {}): Either.Either<ResolvedConfig, InvalidConfig> => {
-  const invalid = firstInvalid(config) ?? invalidProxySetting(config.proxy)
+  const invalid = firstInvalid(config) ?? invalidProxySetting(config.proxy) ?? invalidSocketPath(config.socketPath)
   return invalid === undefined ? Either.right(resolve(config)) : Either.left(invalid)
 }
 

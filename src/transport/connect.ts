@@ -140,13 +140,15 @@ export const connect = (
 ): Effect.Effect<RawConn, Failure, Scope.Scope> =>
   Effect.gen(function*() {
     const proxy = route.proxy
-    const addr = route.address.host + ":" + route.address.port
-    trace?.connectStart?.("tcp", addr)
+    const unixPath = route.address.path
+    const network = unixPath === undefined ? "tcp" : "unix"
+    const addr = unixPath ?? route.address.host + ":" + route.address.port
+    trace?.connectStart?.(network, addr)
     const tcp = yield* dialer.dialStream(route.address).pipe(
-      Effect.tapError((e) => Effect.sync(() => trace?.connectDone?.("tcp", addr, e.message))),
+      Effect.tapError((e) => Effect.sync(() => trace?.connectDone?.(network, addr, e.message))),
       Effect.mapError((e) => dialFailure(e, proxy?.display))
     )
-    trace?.connectDone?.("tcp", addr, undefined)
+    trace?.connectDone?.(network, addr, undefined)
     let stream: Duplex = tcp
     if (proxy !== undefined) {
       if (proxy.kind === "https") stream = yield* handshake(stream, proxy.hostname, config, trace)

@@ -47,7 +47,11 @@ export class Destinations {
   private readonly byOrigin = new Map<string, Route>()
   private readonly proxied = new Map<string, Route>()
 
-  constructor(private readonly proxy: ProxyFunc | undefined) {}
+  constructor(
+    private readonly proxy: ProxyFunc | undefined,
+    /** The Unix socket path of an origin (`protocol//host`), if any (the Transport's `socketPath`). */
+    private readonly socketPath: ((origin: string) => string | undefined) | undefined = undefined
+  ) {}
 
   of(url: URL): Target {
     const href = url.href
@@ -59,7 +63,7 @@ export class Destinations {
       let direct = this.byOrigin.get(origin)
       if (direct === undefined) {
         if (this.byOrigin.size >= 1024) this.byOrigin.clear()
-        direct = routeOf(url, undefined)
+        direct = routeOf(url, undefined, this.socketPath?.(origin))
         this.byOrigin.set(origin, direct)
       }
       const target = (url.pathname === "" ? "/" : url.pathname) + url.search
@@ -72,7 +76,8 @@ export class Destinations {
   /** The facts and the route of a request to `url` (an http or https URL). */
   route(url: URL, t: Target): Destination {
     const proxy = this.proxy
-    if (proxy === undefined) return t.found
+    // A request over a Unix socket goes there directly.
+    if (proxy === undefined || t.direct.socketPath !== undefined) return t.found
     const choice = proxy(url)
     if (choice === undefined) return t.found
     if (!(choice instanceof URL)) return { _tag: "InvalidProxy", detail: choice.message }

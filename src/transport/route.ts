@@ -41,7 +41,9 @@ export class Route {
     /** Where TCP connects: the server, or the proxy. */
     readonly address: DialAddress,
     /** The proxy, if any. */
-    readonly proxy: ProxyHop | undefined
+    readonly proxy: ProxyHop | undefined,
+    /** The Unix domain socket the connection goes to in place of TCP (never with a proxy), if any. */
+    readonly socketPath: string | undefined = undefined
   ) {}
 
   /** Requests go in absolute form to an HTTP(S) proxy (an http URL through it; no tunnel). */
@@ -87,16 +89,21 @@ const proxyHop = (proxy: URL): ProxyHop => {
 
 /**
  * The route of a request to `url` (http or https) through `proxy` (http, https, socks5 or
- * socks5h), or directly when `proxy` is undefined. Its key follows Go's `connectMethodKey`:
+ * socks5h), or directly when `proxy` is undefined (over the Unix socket at `socketPath` when
+ * given, `proxy` then ignored). Its key follows Go's `connectMethodKey`:
  * the proxy URL, the scheme and the server; plain-http requests through one HTTP proxy share
  * its connections whatever their server (the proxy forwards each by its absolute URL).
  */
-export const routeOf = (url: URL, proxy: URL | undefined): Route => {
+export const routeOf = (url: URL, proxy: URL | undefined, socketPath?: string): Route => {
   const scheme = url.protocol === "https:" ? "https:" : "http:"
   const port = url.port === "" ? defaultPort(scheme) : Number(url.port)
   const hostname = url.hostname
   const hostPort = hostname + ":" + port
   const target: DialAddress = { host: bare(hostname), port }
+  // Over a Unix socket: keyed by the path as well, so these never share a TCP connection.
+  if (socketPath !== undefined) {
+    return new Route("unix:" + socketPath + "|" + scheme + "//" + hostPort, scheme, target, hostPort, { host: target.host, port, path: socketPath }, undefined, socketPath)
+  }
   if (proxy === undefined) return new Route(scheme + "//" + hostPort, scheme, target, hostPort, target, undefined)
   const hop = proxyHop(proxy)
   const address: DialAddress = { host: bare(proxy.hostname), port: proxy.port === "" ? defaultPort(proxy.protocol) : Number(proxy.port) }
