@@ -145,7 +145,7 @@ const attempt = <E, A, E2, R2>(
           if (needsDecoding(p, delivery)) {
             return Effect.flatMap(completeDecoded(p, delivery, scope.get, reused), (r) => scope.closingAfter(restore(use(r))))
           }
-          const response = complete(p, delivery, reused)
+          const response = complete(p, delivery)
           // The primitive's own use (the response as it is) needs no interruptible region.
           return (use as unknown) === giveResponse ? use(response) : restore(use(response))
         }

@@ -109,8 +109,7 @@ export const needsDecoding = <E>(p: Prepared<E>, d: Extract<Delivery, { _tag: "C
 /** A response whose body arrived whole with its head, passed on as it came. */
 export const complete = <E>(
   p: Prepared<E>,
-  d: Extract<Delivery, { _tag: "Complete" }>,
-  _reused: boolean
+  d: Extract<Delivery, { _tag: "Complete" }>
 ): Response<TransportError> =>
   responseOf(p, d.head, d.head.headers, d.body.length === 0 ? Body.empty : Body.bytes(d.body), d.trailers)
 
