@@ -50,15 +50,19 @@ export const codingOf = (contentEncoding: string | undefined): Coding | undefine
   }
 }
 
-/** Why decoding stopped: corrupt or truncated input, or more output than the limit allows. */
+/**
+ * Why decoding stopped: corrupt or truncated input, more output than the limit allows, or a
+ * pull after `release` (the body was given up).
+ */
 export type DecodeFailure =
   | { readonly _tag: "Corrupt"; readonly detail: string }
   | { readonly _tag: "TooLarge"; readonly limit: number }
+  | { readonly _tag: "Released" }
 
 /** A decoded body's pull, and how to free its decoder when the body is given up early. */
 export interface Decoding<E> {
   readonly pull: Pull<E>
-  /** Frees the decoder (idempotent); later pulls fail as after a failure. */
+  /** Frees the decoder (idempotent); later pulls fail (`Released`, or the failure before it). */
   readonly release: () => void
 }
 
@@ -183,7 +187,7 @@ class DecodingPull<E> {
 
   readonly step: Pull<E> = Effect.suspend((): Pull<E> => {
     if (this.failure !== undefined) return this.fail()
-    if (this.released) return Effect.fail(Option.none())
+    if (this.released) return Effect.fail(Option.some(this.onError({ _tag: "Released" })))
     const z = this.z
     if (z !== undefined) {
       const out = z.read() as Buffer | null

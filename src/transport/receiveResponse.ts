@@ -87,17 +87,24 @@ const decodedResponseOf = <E>(
   })
 }
 
-const decodeFailure = (limit: number) => (f: DecodeFailure): Failure =>
-  f._tag === "Corrupt"
-    ? { phase: "reading-body", reason: "decompress", detail: f.detail, nothingWritten: false, closedBeforeResponse: false }
-    : {
-      phase: "reading-body",
-      reason: "decoded-body-too-large",
-      detail: `the decoded body is larger than maxDecodedBodyBytes (${limit} bytes)`,
-      cause: new DecodedBodyTooLarge({ limit }),
-      nothingWritten: false,
-      closedBeforeResponse: false
-    }
+const decodeFailure = (limit: number) => (f: DecodeFailure): Failure => {
+  switch (f._tag) {
+    case "Corrupt":
+      return { phase: "reading-body", reason: "decompress", detail: f.detail, nothingWritten: false, closedBeforeResponse: false }
+    case "TooLarge":
+      return {
+        phase: "reading-body",
+        reason: "decoded-body-too-large",
+        detail: `the decoded body is larger than maxDecodedBodyBytes (${limit} bytes)`,
+        cause: new DecodedBodyTooLarge({ limit }),
+        nothingWritten: false,
+        closedBeforeResponse: false
+      }
+    case "Released":
+      // As a body read after its release that was not decoded (PersistConn.pullBody).
+      return { phase: "reading-body", reason: "closed", detail: "the response body was abandoned", nothingWritten: false, closedBeforeResponse: false }
+  }
+}
 
 /**
  * Whether a response whose body arrived whole with its head is to be decoded (then

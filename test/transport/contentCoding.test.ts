@@ -14,6 +14,7 @@ import * as zlib from "node:zlib"
 import { beforeAll } from "vitest"
 import * as Body from "../../src/domain/Body.js"
 import { validateTransportConfig, type TransportConfig } from "../../src/transport/config.js"
+import { DECODED_CHUNK_BYTES, type DecodeFailure, decodePull } from "../../src/transport/contentCoding.js"
 import { DecodedBodyTooLarge, TransportError } from "../../src/transport/errors.js"
 import { Transport } from "../../src/transport/Transport.js"
 import { type Peer, peer } from "./peers.js"
@@ -295,9 +296,9 @@ describe("decompression bombs", () => {
           const sizes: Array<number> = []
           for (let i = 0; i < 8; i++) sizes.push((yield* Effect.mapError(body.pull, Option.getOrThrow)).length)
           yield* body.release
-          // A pull after the release reads nothing more.
-          const after = yield* Effect.either(body.pull)
-          expect(Either.isLeft(after)).toBe(true)
+          // A pull after the release fails, as for a body not decoded.
+          const after = yield* Effect.flip(body.pull)
+          expect(Option.getOrUndefined(after)).toMatchObject({ _tag: "TransportError", phase: "reading-body", reason: "closed" })
           return sizes
         })))
         expect(m.result.length).toBe(8)
@@ -344,4 +345,62 @@ describe("decompression bombs", () => {
       expect(m.growthMiB).toBeLessThan(16)
       expect(m.maxStallMs).toBeLessThan(20)
     }).pipe(withTransport(), Effect.scoped))
+})
+
+describe("decodePull", () => {
+  // The input as a pull of these pieces, then the end.
+  const pieces = (parts: ReadonlyArray<Uint8Array>) => {
+    let i = 0
+    return Effect.suspend(() => (i < parts.length ? Effect.succeed(parts[i++]!) : Effect.fail(Option.none())))
+  }
+  const drain = <E>(pull: Effect.Effect<Uint8Array, Option.Option<E>>) =>
+    Effect.gen(function*() {
+      const out: Array<Uint8Array> = []
+      for (let i = 0; i < 100_000; i++) {
+        const next = yield* Effect.either(pull)
+        if (Either.isRight(next)) out.push(next.right)
+        else if (Option.isNone(next.left)) return Buffer.concat(out)
+        else return yield* Effect.fail(next.left.value)
+      }
+      throw new Error("no end")
+    })
+
+  it.effect("deflate split after its first byte is told zlib-wrapped or raw from the first two bytes", () =>
+    Effect.gen(function*() {
+      for (const e of ["deflate-zlib", "deflate-raw"] as const) {
+        const coded = encodeSync(e, plain)
+        const d = decodePull("deflate", pieces([coded.subarray(0, 1), coded.subarray(1, 2), coded.subarray(2)]), 0, (f) => f)
+        expect((yield* drain(d.pull)).equals(plain)).toBe(true)
+      }
+    }))
+
+  it.effect("an empty body decodes to empty, and a body of one deflate byte fails as corrupt", () =>
+    Effect.gen(function*() {
+      for (const coding of ["gzip", "deflate", "br"] as const) {
+        expect((yield* drain(decodePull(coding, pieces([]), 0, (f) => f).pull)).length).toBe(0)
+      }
+      const one = yield* Effect.flip(drain(decodePull("deflate", pieces([Buffer.from([0x78])]), 0, (f) => f).pull))
+      expect(one._tag).toBe("Corrupt")
+    }))
+
+  it.effect("each pull yields at most 64 KiB; the limit fails once passed; release ends the pulls", () =>
+    Effect.gen(function*() {
+      const zeros = zlib.gzipSync(Buffer.alloc(4 * MiB))
+      const d = decodePull("gzip", pieces([zeros]), MiB, (f) => f)
+      let total = 0
+      let failure: DecodeFailure | undefined
+      for (let i = 0; i < 1000 && failure === undefined; i++) {
+        const next = yield* Effect.either(d.pull)
+        if (Either.isRight(next)) {
+          expect(next.right.length).toBeLessThanOrEqual(DECODED_CHUNK_BYTES)
+          total += next.right.length
+        } else failure = Option.getOrUndefined(next.left)
+      }
+      expect(failure).toEqual({ _tag: "TooLarge", limit: MiB })
+      expect(total).toBeLessThanOrEqual(MiB)
+      const e = decodePull("gzip", pieces([zeros]), 0, (f) => f)
+      expect((yield* e.pull).length).toBeGreaterThan(0)
+      e.release()
+      expect(yield* Effect.flip(e.pull)).toEqual(Option.some({ _tag: "Released" }))
+    }))
 })
