@@ -72,7 +72,6 @@ const decodedResponseOf = <E>(
 ): Response<TransportError> => {
   const received = head.headers
   const encoding = received.get("Content-Encoding")
-  const length = received.get("Content-Length")
   return new Response<TransportError>({
     status: head.status,
     statusText: head.reason,
@@ -83,7 +82,7 @@ const decodedResponseOf = <E>(
     request: p.request as Request<unknown>,
     uncompressed: true,
     originalContentEncoding: encoding,
-    originalContentLength: length === undefined ? undefined : Number(length)
+    originalContentLength: head.framing === "length" ? head.contentLength : undefined
   })
 }
 
@@ -139,17 +138,33 @@ export const completeDecoded = <E>(
   })
   const limit = p.maxDecodedBodyBytes
   const decoding = decodePull(codingFor(p as Prepared<unknown>, d.head)!, input, limit, decodeFailure(limit))
-  return Effect.flatMap(scope, (outer) =>
+  return bodyInScope(p, scope, decoding.pull, decoding.release, reused, (body) => decodedResponseOf(p, d.head, body, d.trailers))
+}
+
+/**
+ * A body pulled through `pull`, in a Scope of its own inside the caller's (from `scope`):
+ * closed at the end of the body, on its failure, or by the body's `release`, running
+ * `onClose` (which gives up what produces the body). `make` builds the response around it.
+ */
+const bodyInScope = <E>(
+  p: Prepared<E>,
+  scope: Effect.Effect<Scope.Scope>,
+  pull: Pull<Failure>,
+  onClose: () => void,
+  reused: boolean,
+  make: (body: Body.StreamBody<TransportError>) => Response<TransportError>,
+  length?: number
+): Effect.Effect<Response<TransportError>> =>
+  Effect.flatMap(scope, (outer) =>
     Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (bodyScope) => {
       const done = Scope.close(bodyScope, Exit.void)
-      const pullOut: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.catchAll(decoding.pull, (e) =>
+      const pullOut: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.catchAll(pull, (e) =>
         Option.isNone(e)
           ? Effect.zipRight(done, Effect.fail(Option.none()))
           : Effect.zipRight(done, Effect.fail(Option.some(toError(p, e.value, reused)))))
-      const body = Body.stream(Stream.repeatEffectOption(pullOut), undefined, pullOut, done)
-      return Effect.as(Scope.addFinalizer(bodyScope, Effect.sync(decoding.release)), decodedResponseOf(p, d.head, body, d.trailers))
+      const body = Body.stream(Stream.repeatEffectOption(pullOut), length, pullOut, done)
+      return Effect.as(Scope.addFinalizer(bodyScope, Effect.sync(onClose)), make(body))
     }))
-}
 
 /**
  * A response whose body is still arriving. The body gets a Scope of its own inside the
@@ -166,34 +181,18 @@ export const streaming = <E>(
 ): Effect.Effect<Response<TransportError>> => {
   const coding = codingFor(p as Prepared<unknown>, head)
   if (head.framing === "chunked") ex.trailers = Headers.empty()
-  let pull: Pull<Failure> = pc.pullBody(ex)
-  let releaseDecoder = () => {}
-  if (coding !== undefined) {
-    const limit = p.maxDecodedBodyBytes
-    const decoding = decodePull(coding, pull, limit, decodeFailure(limit))
-    pull = decoding.pull
-    releaseDecoder = decoding.release
+  const raw = pc.pullBody(ex)
+  if (coding === undefined) {
+    const length = head.framing === "length" ? head.contentLength : undefined
+    return bodyInScope(p, scope, raw, () => pc.abandon(ex), reused, (body) => responseOf(p, head, head.headers, body, ex.trailers), length)
   }
-  return Effect.flatMap(scope, (outer) =>
-    Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (bodyScope) => {
-      const done = Scope.close(bodyScope, Exit.void)
-      const pullOut: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.catchAll(pull, (e) =>
-        Option.isNone(e)
-          ? Effect.zipRight(done, Effect.fail(Option.none()))
-          : Effect.zipRight(done, Effect.fail(Option.some(toError(p, e.value, reused)))))
-      const length = coding === undefined && head.framing === "length" ? head.contentLength : undefined
-      const body = Body.stream(Stream.repeatEffectOption(pullOut), length, pullOut, done)
-      const response = coding !== undefined
-        ? decodedResponseOf(p, head, body, ex.trailers)
-        : responseOf(p, head, head.headers, body, ex.trailers)
-      return Effect.as(
-        Scope.addFinalizer(bodyScope, Effect.sync(() => {
-          releaseDecoder()
-          pc.abandon(ex)
-        })),
-        response
-      )
-    }))
+  const limit = p.maxDecodedBodyBytes
+  const decoding = decodePull(coding, raw, limit, decodeFailure(limit))
+  const onClose = () => {
+    decoding.release()
+    pc.abandon(ex)
+  }
+  return bodyInScope(p, scope, decoding.pull, onClose, reused, (body) => decodedResponseOf(p, head, body, ex.trailers))
 }
 
 /** A 101 response: the socket is the caller's, closed with the Scope from `scope`. */
