@@ -9,7 +9,9 @@
  *
  * Cases: `small-c50` (13-byte body, 50 loops, nothing pinned), `small-c1` and `1m-c1` (13 bytes
  * and 1 MiB, one loop, the upstream and the client both pinned to CPU 0 with `taskset -c 0`,
- * through a second upstream started pinned). Each case runs `BENCH_ROUNDS` (3) rounds, each
+ * through a second upstream started pinned), `gzip-1m-c1` (as `1m-c1`, the 1 MiB of text sent
+ * gzipped and decoded by the client: ours transparently, undici with its
+ * `interceptors.decompress()`; MB/s of decoded bytes). Each case runs `BENCH_ROUNDS` (3) rounds, each
  * round every peer once in order; the table shows medians and every round, and the last lines
  * are `ratio client/<case> <ours/undici>`, then `ratio client/readme-c50` and `readme-c1` (the
  * `ours-readme` peer, README's `Response.text(client.get(url))`, over undici). `BENCH_PEERS` and `BENCH_CASES` (comma lists)
@@ -28,11 +30,13 @@ interface Peer {
 
 interface Case {
   readonly name: string
-  readonly path: "/small" | "/1m"
+  readonly path: "/small" | "/1m" | "/gzip-1m"
   readonly concurrency: number
   /** Upstream and client pinned together to CPU 0. */
   readonly pinned: boolean
   readonly unit: Unit
+  /** The peers that run this case, when not all (the others do not decode gzip). */
+  readonly only?: ReadonlyArray<string>
 }
 
 const PEERS: ReadonlyArray<Peer> = [
@@ -48,7 +52,8 @@ const PEERS: ReadonlyArray<Peer> = [
 const CASES: ReadonlyArray<Case> = [
   { name: "small-c50", path: "/small", concurrency: 50, pinned: false, unit: "req/s" },
   { name: "small-c1", path: "/small", concurrency: 1, pinned: true, unit: "req/s" },
-  { name: "1m-c1", path: "/1m", concurrency: 1, pinned: true, unit: "MB/s" }
+  { name: "1m-c1", path: "/1m", concurrency: 1, pinned: true, unit: "MB/s" },
+  { name: "gzip-1m-c1", path: "/gzip-1m", concurrency: 1, pinned: true, unit: "MB/s", only: ["ours", "ours-scoped", "undici"] }
 ]
 
 const rounds = roundsFromEnv()
@@ -78,7 +83,7 @@ const runCase = async (c: Case, reported: Set<string>): Promise<CaseFigures> => 
   const failed = new Set<string>()
   for (let round = 1; round <= rounds; round++) {
     for (const peer of peers) {
-      if (failed.has(peer.name)) continue
+      if (failed.has(peer.name) || (c.only !== undefined && !c.only.includes(peer.name))) continue
       const outcome = await runPeer({
         script: peer.script,
         url,

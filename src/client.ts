@@ -14,7 +14,7 @@ export { type TlsClientOptions, type TlsMaterial } from "./net/tls.js"
 export { Socks5Error, type Socks5Failure } from "./net/socks5.js"
 export { type HostStats, type PoolStats, Transport, type TransportService } from "./transport/Transport.js"
 export { type ProxySetting, type TransportConfig } from "./transport/config.js"
-export { type Phase, ProxyConnectError, TransportError, type TransportFailure } from "./transport/errors.js"
+export { DecodedBodyTooLarge, type Phase, ProxyConnectError, TransportError, type TransportFailure } from "./transport/errors.js"
 export {
   Client,
   type ClientBodyInit,

@@ -5,6 +5,8 @@
  *
  * - `GET /small`: 200 with the 13-byte body `Hello, World!` and a Content-Length;
  * - `GET /1m`: 200 with a 1 MiB body and a Content-Length (head and body in one Buffer, one write);
+ * - `GET /gzip-1m`: 200 with 1 MiB of text lines gzipped (`Content-Encoding: gzip`, whatever the
+ *   request's Accept-Encoding), its Content-Length the compressed length, in one write;
  * - anything else: 404 with an empty body.
  *
  * Requests carry no body: each ends at its `\r\n\r\n`. Pipelined requests and requests split
@@ -14,17 +16,27 @@
  * @module
  */
 import * as net from "node:net"
+import * as zlib from "node:zlib"
 
 const HARD_CAP_MS = 10 * 60 * 1000
 
-const response = (status: string, body: Buffer): Buffer =>
+const response = (status: string, body: Buffer, extra = ""): Buffer =>
   Buffer.concat([
-    Buffer.from(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n`, "latin1"),
+    Buffer.from(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\n${extra}Content-Length: ${body.length}\r\n\r\n`, "latin1"),
     body
   ])
 
+// 1 MiB of varied text lines (compresses to about a fifth, as logs or JSON do).
+const textMiB = (): Buffer => {
+  const out = Buffer.alloc(1 << 20)
+  let pos = 0
+  for (let i = 0; pos < out.length; i++) pos += out.write(`line ${i}: the quick brown fox ${(i * 7919) % 100003} jumps over ${(i * 31) % 977}\n`, pos, "latin1")
+  return out
+}
+
 const SMALL = response("200 OK", Buffer.from("Hello, World!", "latin1"))
 const ONE_MIB = response("200 OK", Buffer.alloc(1 << 20, 0x61))
+const GZIP_1M = response("200 OK", zlib.gzipSync(textMiB()), "Content-Encoding: gzip\r\n")
 const NOT_FOUND = response("404 Not Found", Buffer.alloc(0))
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1")
 
@@ -34,7 +46,7 @@ const answer = (buf: Buffer, start: number): Buffer => {
   const sp2 = sp1 < 0 ? -1 : buf.indexOf(0x20, sp1 + 1)
   if (sp2 < 0) return NOT_FOUND
   const path = buf.toString("latin1", sp1 + 1, sp2)
-  return path === "/small" ? SMALL : path === "/1m" ? ONE_MIB : NOT_FOUND
+  return path === "/small" ? SMALL : path === "/1m" ? ONE_MIB : path === "/gzip-1m" ? GZIP_1M : NOT_FOUND
 }
 
 const serve = (socket: net.Socket): void => {

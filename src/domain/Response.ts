@@ -31,6 +31,12 @@ export interface ResponseFields<E = never> {
   readonly body: Body.Body<E>
   readonly trailers: Headers | undefined
   readonly request: Request<unknown> | undefined
+  /** See {@link Response.uncompressed}; false when absent. */
+  readonly uncompressed?: boolean
+  /** See {@link Response.originalContentEncoding}. */
+  readonly originalContentEncoding?: string | undefined
+  /** See {@link Response.originalContentLength}. */
+  readonly originalContentLength?: number | undefined
 }
 
 /**
@@ -108,6 +114,17 @@ export class Response<E = never> {
   readonly trailers: Headers | undefined
   /** The request this response answers, when known (Go's `Response.Request`). */
   readonly request: Request<unknown> | undefined
+  /**
+   * Whether the client decoded the body it received (Go's `Response.Uncompressed`): the
+   * Transport asked for codings and decoded gzip, deflate or br; `headers` then have no
+   * Content-Encoding or Content-Length (the decoded length is unknown), and the received
+   * values are in `originalContentEncoding` and `originalContentLength`.
+   */
+  readonly uncompressed: boolean
+  /** When `uncompressed`: the Content-Encoding field as received (e.g. "gzip"). */
+  readonly originalContentEncoding: string | undefined
+  /** When `uncompressed`: the Content-Length as received (the coded length), if there was one. */
+  readonly originalContentLength: number | undefined
 
   constructor(fields: ResponseFields<E>) {
     this.status = fields.status
@@ -117,6 +134,9 @@ export class Response<E = never> {
     this.body = fields.body
     this.trailers = fields.trailers
     this.request = fields.request
+    this.uncompressed = fields.uncompressed ?? false
+    this.originalContentEncoding = fields.originalContentEncoding
+    this.originalContentLength = fields.originalContentLength
   }
 
   /**
@@ -291,7 +311,10 @@ export class Response<E = never> {
       headers: this.headers.clone(),
       body: this.body,
       trailers: this.trailers?.clone(),
-      request: this.request
+      request: this.request,
+      uncompressed: this.uncompressed,
+      originalContentEncoding: this.originalContentEncoding,
+      originalContentLength: this.originalContentLength
     }
   }
 }

@@ -47,7 +47,7 @@ import {
   UpgradeDelivery,
   Writing
 } from "./exchange.js"
-import type { Pull } from "./gzip.js"
+import type { Pull } from "./contentCoding.js"
 import { Armed, type DeadlineList, type Expirable } from "./deadlineList.js"
 
 /** The exchange's types, where the Transport has always found them (they live in `exchange.ts`). */

@@ -17,10 +17,10 @@ import type { Response } from "../domain/Response.js"
 import { isNativeTracer } from "../net/tracing.js"
 import { ClientTrace, type ClientTraceHooks } from "./ClientTrace.js"
 import type { ConnPool, Delivered, Waiter } from "./ConnPool.js"
-import { TransportError } from "./errors.js"
+import type { TransportError } from "./errors.js"
 import { type Delivery, Exchange, type Failure } from "./PersistConn.js"
 import { type Prepared, prepare, urlText } from "./prepare.js"
-import { complete, streaming, toError, upgraded } from "./receiveResponse.js"
+import { complete, completeDecoded, needsDecoding, streaming, toError, upgraded } from "./receiveResponse.js"
 import { shouldRetry } from "./retry.js"
 import { send } from "./sendRequest.js"
 import type { TransportParts } from "./transportParts.js"
@@ -141,8 +141,11 @@ const attempt = <E, A, E2, R2>(
       const reused = held.delivered!.reused
       switch (delivery._tag) {
         case "Complete": {
-          const response = complete(p, delivery, reused)
-          if (response instanceof TransportError) return Effect.fail(response)
+          // A coded body is decoded lazily, its decoder in a Scope as a streamed body's.
+          if (needsDecoding(p, delivery)) {
+            return Effect.flatMap(completeDecoded(p, delivery, scope.get, reused), (r) => scope.closingAfter(restore(use(r))))
+          }
+          const response = complete(p, delivery)
           // The primitive's own use (the response as it is) needs no interruptible region.
           return (use as unknown) === giveResponse ? use(response) : restore(use(response))
         }

@@ -64,8 +64,17 @@ export interface TransportConfig {
   readonly expectContinueTimeout?: Duration.DurationInput
   /** Send `Connection: close` and use every connection once. Default false. */
   readonly disableKeepAlives?: boolean
-  /** Do not ask for gzip (no transparent decompression). Default false. */
+  /**
+   * Do not ask for compressed bodies (no `Accept-Encoding: gzip, deflate, br`, no transparent
+   * decoding). Default false.
+   */
   readonly disableCompression?: boolean
+  /**
+   * The most bytes a body the Transport decodes (gzip, deflate, br) may expand to: past it the
+   * read fails with a `TransportError` (phase `reading-body`, reason `decoded-body-too-large`).
+   * A guard against decompression bombs; 0 means no limit (the default). A whole number >= 0.
+   */
+  readonly maxDecodedBodyBytes?: number
   /** The response head limit in bytes; 0 means the default, 10 MiB (Go's). A whole number >= 0. */
   readonly maxResponseHeaderBytes?: number
   /** How long a TCP connect may take. Default 30 s (Go's DefaultTransport dialer). Ignored by `layerWithDialer`. */
@@ -110,6 +119,8 @@ export interface ResolvedConfig {
   readonly expectContinueTimeoutMs: number
   readonly disableKeepAlives: boolean
   readonly disableCompression: boolean
+  /** 0: no limit. */
+  readonly maxDecodedBodyBytes: number
   readonly maxResponseHeaderBytes: number
   readonly dialTimeoutMs: number
   readonly max1xxResponses: number
@@ -163,6 +174,7 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   expectContinueTimeoutMs: millis(config.expectContinueTimeout, 1_000),
   disableKeepAlives: config.disableKeepAlives ?? false,
   disableCompression: config.disableCompression ?? false,
+  maxDecodedBodyBytes: count(config.maxDecodedBodyBytes, 0),
   // Go: "Zero means to use a default limit."
   maxResponseHeaderBytes: config.maxResponseHeaderBytes === 0
     ? DEFAULT_MAX_RESPONSE_HEADER_BYTES
@@ -226,6 +238,7 @@ const firstInvalid = (config: TransportConfig): InvalidConfig | undefined => {
     checkDuration("Transport", "bodyTimeout", config.bodyTimeout),
     checkDuration("Transport", "expectContinueTimeout", config.expectContinueTimeout),
     checkInteger("Transport", "maxResponseHeaderBytes", config.maxResponseHeaderBytes, 0),
+    checkInteger("Transport", "maxDecodedBodyBytes", config.maxDecodedBodyBytes, 0),
     checkDuration("Transport", "dialTimeout", config.dialTimeout),
     checkInteger("Transport", "max1xxResponses", config.max1xxResponses, 0),
     checkDuration("Transport", "tlsHandshakeTimeout", config.tlsHandshakeTimeout)

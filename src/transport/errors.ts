@@ -38,7 +38,8 @@ export type Phase = "request" | "pool-wait" | "dial" | "proxy" | "tls-handshake"
  * - `malformed`: the response broke HTTP/1.1 (see `cause`, a parse error).
  * - `too-many-1xx`: more informational responses than `max1xxResponses` (when set; their
  *   bytes count against `maxResponseHeaderBytes` in any case).
- * - `decompress`: the gzip body is corrupt.
+ * - `decompress`: the coded body (gzip, deflate or br, decoded transparently) is corrupt or
+ *   truncated.
  * - `shutdown`: the Transport's Scope closed.
  * - `proxy-refused`: the proxy answered a CONNECT with a status other than 200, or SOCKS5
  *   refused (authentication, or the connection to the server).
@@ -47,6 +48,8 @@ export type Phase = "request" | "pool-wait" | "dial" | "proxy" | "tls-handshake"
  * - `tls-failed`: any other TLS handshake failure.
  * - `body-too-large`: the response body passed the limit of `Middleware.limitResponseBody`
  *   (phase `reading-body`; a `ResponseBodyTooLarge` in `cause`).
+ * - `decoded-body-too-large`: a body the Transport decoded gave more bytes than its
+ *   `maxDecodedBodyBytes` (phase `reading-body`; a {@link DecodedBodyTooLarge} in `cause`).
  *
  * @since 0.1.0
  * @category errors
@@ -68,6 +71,7 @@ export type TransportFailure =
   | "not-tls"
   | "tls-failed"
   | "body-too-large"
+  | "decoded-body-too-large"
 
 /**
  * A round trip failed: in which phase, why, on which connection.
@@ -111,5 +115,22 @@ export class ProxyConnectError extends Data.TaggedError("ProxyConnectError")<{
 }> {
   override get message(): string {
     return `proxy ${this.proxy} refused CONNECT ${this.target}: ${this.status} ${this.statusText}`.trimEnd()
+  }
+}
+
+/**
+ * A body the Transport decoded (gzip, deflate, br) gave more bytes than the Transport's
+ * `maxDecodedBodyBytes`: the `cause` of a `TransportError` with reason
+ * `decoded-body-too-large`. The read stops there and the decoder is freed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DecodedBodyTooLarge extends Data.TaggedError("DecodedBodyTooLarge")<{
+  /** The limit in decoded bytes (`maxDecodedBodyBytes`). */
+  readonly limit: number
+}> {
+  override get message(): string {
+    return `the decoded body is larger than ${this.limit} bytes`
   }
 }

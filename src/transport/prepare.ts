@@ -140,8 +140,11 @@ export interface Prepared<E> {
   /** Header fields to write in place of the request's (a proxy's authorization added), if any. */
   readonly headers: Headers
   readonly closeAfter: boolean
-  readonly acceptGzip: boolean
+  /** Whether to ask for codings (`Accept-Encoding: gzip, deflate, br`) and decode them. */
+  readonly acceptCodings: boolean
   readonly expectContinue: boolean
+  /** The Transport's `maxDecodedBodyBytes` (0: no limit). */
+  readonly maxDecodedBodyBytes: number
 }
 
 /** The URL of a prepared request as errors and spans show it (the password redacted). */
@@ -187,11 +190,12 @@ export const prepare = <E>(
   const none = headers.size === 0
   const closeAfter = config.disableKeepAlives || (!none && hasToken(headers, "Connection", "close"))
   // Go asks for gzip unless told not to, the caller chose an encoding, asks for a range, or
-  // sends HEAD (some servers gzip the missing body's headers wrongly).
-  const acceptGzip = !config.disableCompression && request.method !== "HEAD" &&
+  // sends HEAD (some servers gzip the missing body's headers wrongly); we ask for deflate and
+  // br as well.
+  const acceptCodings = !config.disableCompression && request.method !== "HEAD" &&
     (none || (!headers.has("Accept-Encoding") && !headers.has("Range")))
   const expectContinue = !none && hasToken(headers, "Expect", "100-continue")
-  return new Ok(request, route, target, headers, closeAfter, acceptGzip, expectContinue)
+  return new Ok(request, route, target, headers, closeAfter, acceptCodings, expectContinue, config.maxDecodedBodyBytes)
 }
 
 // A class, not an object literal: V8 never pretenures its instances (see PoolState).
@@ -203,7 +207,8 @@ class Ok<E> implements Prepared<E> {
     readonly target: string,
     readonly headers: Headers,
     readonly closeAfter: boolean,
-    readonly acceptGzip: boolean,
-    readonly expectContinue: boolean
+    readonly acceptCodings: boolean,
+    readonly expectContinue: boolean,
+    readonly maxDecodedBodyBytes: number
   ) {}
 }

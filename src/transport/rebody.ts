@@ -18,5 +18,8 @@ export const withBody = (response: Response<TransportError>, body: Body.Body<Tra
     headers: response.headers,
     body,
     trailers: response.trailers,
-    request: response.request
+    request: response.request,
+    uncompressed: response.uncompressed,
+    originalContentEncoding: response.originalContentEncoding,
+    originalContentLength: response.originalContentLength
   })

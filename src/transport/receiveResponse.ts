@@ -2,8 +2,9 @@
  * Turning what a connection delivered into a `Response` (Go's `persistConn.readResponse` and
  * the body wrappers of `Transport.roundTrip`): a body that arrived whole with its head, a body
  * still arriving (pulled from the connection in the caller's fiber, in a Scope of its own that
- * gives the connection up if the body is left unread), gzip decoded transparently as Go does,
- * and a 101 response that takes the socket. Failures become `TransportError`s here.
+ * gives the connection up if the body is left unread), a content coding (gzip, deflate, br)
+ * decoded transparently and lazily as the caller pulls (Go decodes gzip), and a 101 response
+ * that takes the socket. Failures become `TransportError`s here.
  *
  * @module
  * @internal
@@ -14,8 +15,8 @@ import { Headers } from "../domain/Headers.js"
 import type { ResponseHead } from "../domain/http1/MessageHead.js"
 import type { Request } from "../domain/Request.js"
 import { Response } from "../domain/Response.js"
-import { TransportError } from "./errors.js"
-import { gunzipBytes, gunzipPull, type Pull } from "./gzip.js"
+import { type Coding, codingOf, type DecodeFailure, decodePull, type Pull } from "./contentCoding.js"
+import { DecodedBodyTooLarge, TransportError } from "./errors.js"
 import type { Delivery, Exchange, Failure, PersistConn } from "./PersistConn.js"
 import { type Prepared, urlText } from "./prepare.js"
 import { UpgradeResponse, withBuffered } from "./UpgradeResponse.js"
@@ -33,8 +34,16 @@ export const toError = (p: Prepared<unknown>, f: Failure, reused: boolean): Tran
     ...(f.cause !== undefined ? { cause: f.cause } : {})
   })
 
-const gzipped = (p: Prepared<unknown>, head: ResponseHead): boolean =>
-  p.acceptGzip && head.headers.get("Content-Encoding")?.toLowerCase() === "gzip"
+/**
+ * The coding the Transport decodes for this response: only when it asked for codings (the
+ * caller set no Accept-Encoding), and only a single coding it knows (Go passes through what
+ * it did not ask for). A response with no body to decode (HEAD, 204, 304) has none.
+ */
+export const codingFor = (p: Prepared<unknown>, head: ResponseHead): Coding | undefined => {
+  if (!p.acceptCodings || !head.headers.has("Content-Encoding")) return undefined
+  const values = head.headers.values("Content-Encoding")
+  return values.length === 1 ? codingOf(values[0]) : undefined
+}
 
 const responseOf = <E>(
   p: Prepared<E>,
@@ -53,25 +62,109 @@ const responseOf = <E>(
     request: p.request as Request<unknown>
   })
 
-// Go removes these when it decompresses (the length and coding no longer describe the body).
-const withoutCoding = (headers: Headers): Headers => headers.delete("Content-Encoding").delete("Content-Length")
+// As Go's when it decodes: no Content-Encoding or Content-Length (they described the coded
+// bytes), `uncompressed` set, and the fields as received kept on the response.
+const decodedResponseOf = <E>(
+  p: Prepared<E>,
+  head: ResponseHead,
+  body: Body.Body<TransportError>,
+  trailers: Headers | undefined
+): Response<TransportError> => {
+  const received = head.headers
+  const encoding = received.get("Content-Encoding")
+  return new Response<TransportError>({
+    status: head.status,
+    statusText: head.reason,
+    proto: head.proto,
+    headers: received.delete("Content-Encoding").delete("Content-Length"),
+    body,
+    trailers,
+    request: p.request as Request<unknown>,
+    uncompressed: true,
+    originalContentEncoding: encoding,
+    originalContentLength: head.framing === "length" ? head.contentLength : undefined
+  })
+}
 
-/** A response whose body arrived whole with its head (decoded at once if gzipped). */
+const decodeFailure = (limit: number) => (f: DecodeFailure): Failure => {
+  switch (f._tag) {
+    case "Corrupt":
+      return { phase: "reading-body", reason: "decompress", detail: f.detail, nothingWritten: false, closedBeforeResponse: false }
+    case "TooLarge":
+      return {
+        phase: "reading-body",
+        reason: "decoded-body-too-large",
+        detail: `the decoded body is larger than maxDecodedBodyBytes (${limit} bytes)`,
+        cause: new DecodedBodyTooLarge({ limit }),
+        nothingWritten: false,
+        closedBeforeResponse: false
+      }
+    case "Released":
+      // As a body read after its release that was not decoded (PersistConn.pullBody).
+      return { phase: "reading-body", reason: "closed", detail: "the response body was abandoned", nothingWritten: false, closedBeforeResponse: false }
+  }
+}
+
+/**
+ * Whether a response whose body arrived whole with its head is to be decoded (then
+ * `completeDecoded` makes it, lazily, in a Scope), rather than made by `complete`.
+ */
+export const needsDecoding = <E>(p: Prepared<E>, d: Extract<Delivery, { _tag: "Complete" }>): boolean =>
+  d.body.length > 0 && codingFor(p as Prepared<unknown>, d.head) !== undefined
+
+/** A response whose body arrived whole with its head, passed on as it came. */
 export const complete = <E>(
   p: Prepared<E>,
+  d: Extract<Delivery, { _tag: "Complete" }>
+): Response<TransportError> =>
+  responseOf(p, d.head, d.head.headers, d.body.length === 0 ? Body.empty : Body.bytes(d.body), d.trailers)
+
+/**
+ * A coded response whose body arrived whole with its head: decoded only as the caller pulls
+ * (nothing decoded when it is never read), its decoder freed by the body's `release` or the
+ * Scope from `scope`.
+ */
+export const completeDecoded = <E>(
+  p: Prepared<E>,
   d: Extract<Delivery, { _tag: "Complete" }>,
+  scope: Effect.Effect<Scope.Scope>,
   reused: boolean
-): Response<TransportError> | TransportError => {
-  const head = d.head
-  if (d.body.length > 0 && gzipped(p, head)) {
-    const plain = gunzipBytes(d.body)
-    if (plain._tag === "Left") {
-      return toError(p, { phase: "reading-body", reason: "decompress", detail: plain.left, nothingWritten: false, closedBeforeResponse: false }, reused)
-    }
-    return responseOf(p, head, withoutCoding(head.headers), Body.bytes(plain.right), d.trailers)
-  }
-  return responseOf(p, head, head.headers, d.body.length === 0 ? Body.empty : Body.bytes(d.body), d.trailers)
+): Effect.Effect<Response<TransportError>> => {
+  let given = false
+  const input: Pull<Failure> = Effect.suspend(() => {
+    if (given) return Effect.fail(Option.none())
+    given = true
+    return Effect.succeed(d.body)
+  })
+  const limit = p.maxDecodedBodyBytes
+  const decoding = decodePull(codingFor(p as Prepared<unknown>, d.head)!, input, limit, decodeFailure(limit))
+  return bodyInScope(p, scope, decoding.pull, decoding.release, reused, (body) => decodedResponseOf(p, d.head, body, d.trailers))
 }
+
+/**
+ * A body pulled through `pull`, in a Scope of its own inside the caller's (from `scope`):
+ * closed at the end of the body, on its failure, or by the body's `release`, running
+ * `onClose` (which gives up what produces the body). `make` builds the response around it.
+ */
+const bodyInScope = <E>(
+  p: Prepared<E>,
+  scope: Effect.Effect<Scope.Scope>,
+  pull: Pull<Failure>,
+  onClose: () => void,
+  reused: boolean,
+  make: (body: Body.StreamBody<TransportError>) => Response<TransportError>,
+  length?: number
+): Effect.Effect<Response<TransportError>> =>
+  Effect.flatMap(scope, (outer) =>
+    Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (bodyScope) => {
+      const done = Scope.close(bodyScope, Exit.void)
+      const pullOut: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.catchAll(pull, (e) =>
+        Option.isNone(e)
+          ? Effect.zipRight(done, Effect.fail(Option.none()))
+          : Effect.zipRight(done, Effect.fail(Option.some(toError(p, e.value, reused)))))
+      const body = Body.stream(Stream.repeatEffectOption(pullOut), length, pullOut, done)
+      return Effect.as(Scope.addFinalizer(bodyScope, Effect.sync(onClose)), make(body))
+    }))
 
 /**
  * A response whose body is still arriving. The body gets a Scope of its own inside the
@@ -86,33 +179,20 @@ export const streaming = <E>(
   scope: Effect.Effect<Scope.Scope>,
   reused: boolean
 ): Effect.Effect<Response<TransportError>> => {
-  const gz = gzipped(p, head)
+  const coding = codingFor(p as Prepared<unknown>, head)
   if (head.framing === "chunked") ex.trailers = Headers.empty()
-  let pull: Pull<Failure> = pc.pullBody(ex)
-  let releaseDecoder = () => {}
-  if (gz) {
-    const g = gunzipPull(pull, (detail): Failure => ({ phase: "reading-body", reason: "decompress", detail, nothingWritten: false, closedBeforeResponse: false }))
-    pull = g.pull
-    releaseDecoder = g.release
+  const raw = pc.pullBody(ex)
+  if (coding === undefined) {
+    const length = head.framing === "length" ? head.contentLength : undefined
+    return bodyInScope(p, scope, raw, () => pc.abandon(ex), reused, (body) => responseOf(p, head, head.headers, body, ex.trailers), length)
   }
-  return Effect.flatMap(scope, (outer) =>
-    Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (bodyScope) => {
-      const done = Scope.close(bodyScope, Exit.void)
-      const pullOut: Effect.Effect<Uint8Array, Option.Option<TransportError>> = Effect.catchAll(pull, (e) =>
-        Option.isNone(e)
-          ? Effect.zipRight(done, Effect.fail(Option.none()))
-          : Effect.zipRight(done, Effect.fail(Option.some(toError(p, e.value, reused)))))
-      const length = !gz && head.framing === "length" ? head.contentLength : undefined
-      const body = Body.stream(Stream.repeatEffectOption(pullOut), length, pullOut, done)
-      const response = responseOf(p, head, gz ? withoutCoding(head.headers) : head.headers, body, ex.trailers)
-      return Effect.as(
-        Scope.addFinalizer(bodyScope, Effect.sync(() => {
-          releaseDecoder()
-          pc.abandon(ex)
-        })),
-        response
-      )
-    }))
+  const limit = p.maxDecodedBodyBytes
+  const decoding = decodePull(coding, raw, limit, decodeFailure(limit))
+  const onClose = () => {
+    decoding.release()
+    pc.abandon(ex)
+  }
+  return bodyInScope(p, scope, decoding.pull, onClose, reused, (body) => decodedResponseOf(p, head, body, ex.trailers))
 }
 
 /** A 101 response: the socket is the caller's, closed with the Scope from `scope`. */

@@ -13,6 +13,7 @@ import * as Body from "../domain/Body.js"
 import type { Headers } from "../domain/Headers.js"
 import * as Writer from "../domain/http1/writer.js"
 import { ConnError } from "../net/errors.js"
+import { ACCEPT_ENCODING } from "./contentCoding.js"
 import type { Exchange, PersistConn } from "./PersistConn.js"
 import type { Prepared } from "./prepare.js"
 import type { TransportParts } from "./transportParts.js"
@@ -47,7 +48,7 @@ export const send = <E>(parts: TransportParts, pc: PersistConn, ex: Exchange, p:
     p.headers,
     framing,
     p.closeAfter,
-    p.acceptGzip,
+    p.acceptCodings ? ACCEPT_ENCODING : undefined,
     trailers !== undefined && trailers.size > 0 ? trailers.names() : undefined
   )
   const expect = p.expectContinue && length !== 0
@@ -125,7 +126,7 @@ class HeadInit implements Writer.RequestHeadInit {
     readonly headers: Headers,
     readonly framing: Writer.OutgoingFraming,
     readonly close: boolean,
-    readonly acceptGzip: boolean,
+    readonly acceptEncoding: string | undefined,
     readonly trailerNames: ReadonlyArray<string> | undefined
   ) {}
 }

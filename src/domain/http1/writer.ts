@@ -130,6 +130,11 @@ export interface RequestHeadInit {
   readonly trailerNames?: ReadonlyArray<string>
   /** Adds `Accept-Encoding: gzip` (a Transport asking for transparent decompression, as Go's). */
   readonly acceptGzip?: boolean
+  /**
+   * Adds `Accept-Encoding` with this value (a Transport asking for the codings it decodes);
+   * takes the place of `acceptGzip` when both are given.
+   */
+  readonly acceptEncoding?: string | undefined
 }
 
 /**
@@ -148,7 +153,8 @@ export const formatRequestHead = (init: RequestHeadInit): string => {
   else if (ua !== "") out += "User-Agent: " + sanitizeFieldValue(ua) + "\r\n"
   out += writeFields(headers, REQUEST_EXCLUDED)
   if (init.close === true && !hasToken(headers, "Connection", "close")) out += "Connection: close\r\n"
-  if (init.acceptGzip === true) out += "Accept-Encoding: gzip\r\n"
+  if (init.acceptEncoding !== undefined) out += "Accept-Encoding: " + init.acceptEncoding + "\r\n"
+  else if (init.acceptGzip === true) out += "Accept-Encoding: gzip\r\n"
   return out + framingFields(init.framing, init.trailerNames ?? NO_NAMES) + "\r\n"
 }
 
