@@ -1,7 +1,8 @@
 /**
- * Mutual TLS, with certificates made here by openssl: a CA we control ("Test CA"), a server
- * certificate it issued (localhost, 127.0.0.1), a client certificate it issued (CN=alice),
- * one from another CA (CN=mallory) and a self-signed one (CN=eve).
+ * Mutual TLS, with certificates made by openssl for this file (test/support/mtlsCerts.ts): a
+ * CA we control ("Test CA"), a server certificate it issued (localhost, 127.0.0.1), a client
+ * certificate it issued (CN=alice), one from another CA (CN=mallory) and a self-signed one
+ * (CN=eve).
  *
  * - our Transport presenting a client certificate to a node:https server that requires one,
  *   and failing, typed, without it;
@@ -12,12 +13,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { execFile, execFileSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import * as crypto from "node:crypto"
-import * as fs from "node:fs"
 import type * as http from "node:http"
 import * as https from "node:https"
-import * as os from "node:os"
 import * as path from "node:path"
 import type * as tls from "node:tls"
 import { InvalidConfig } from "../../src/domain/configErrors.js"
@@ -30,14 +29,11 @@ import { Client } from "../../src/transport/Client.js"
 import type { TransportConfig } from "../../src/transport/config.js"
 import { TransportError } from "../../src/transport/errors.js"
 import { Transport } from "../../src/transport/Transport.js"
+import { makeMtlsCerts, type MtlsCerts, type Pem } from "../support/mtlsCerts.js"
 import { peer } from "../transport/peers.js"
 import { startServer } from "./rawClient.js"
 
-interface Pem {
-  readonly key: string
-  readonly cert: string
-}
-
+let certs: MtlsCerts | undefined
 let dir = ""
 let ca = ""
 let server: Pem
@@ -46,49 +42,12 @@ let mallory: Pem
 let eve: Pem
 let otherCa = ""
 
-const openssl = (...args: Array<string>): void => {
-  execFileSync("/usr/bin/openssl", args, { cwd: dir, stdio: "ignore", timeout: 20_000 })
-}
-
-/** A P-256 key and a certificate request for `subject`. */
-const request = (name: string, subject: string): void =>
-  openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject)
-
-/** A self-signed certificate (a CA's, or a lone client's). */
-const selfSigned = (name: string, subject: string): void =>
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.pem`, "-days", "2", "-subj", subject)
-
-/** `name`'s request signed by `issuer`, with the extensions in `ext`. */
-const issue = (name: string, subject: string, issuer: string, ext: string): void => {
-  request(name, subject)
-  fs.writeFileSync(path.join(dir, `${name}.ext`), `${ext}\n`)
-  openssl("x509", "-req", "-in", `${name}.csr`, "-CA", `${issuer}.pem`, "-CAkey", `${issuer}.key`, "-CAcreateserial", "-out", `${name}.pem`, "-days", "2", "-extfile", `${name}.ext`)
-}
-
-const read = (name: string): Pem => ({
-  key: fs.readFileSync(path.join(dir, `${name}.key`), "utf8"),
-  cert: fs.readFileSync(path.join(dir, `${name}.pem`), "utf8")
-})
-
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mtls-"))
-  selfSigned("ca", "/CN=Test CA")
-  selfSigned("other-ca", "/CN=Other CA")
-  issue("server", "/CN=localhost", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1")
-  issue("alice", "/CN=alice/O=Clients", "ca", "extendedKeyUsage=clientAuth")
-  issue("mallory", "/CN=mallory", "other-ca", "extendedKeyUsage=clientAuth")
-  selfSigned("eve", "/CN=eve")
-  ca = read("ca").cert
-  otherCa = read("other-ca").cert
-  server = read("server")
-  alice = read("alice")
-  mallory = read("mallory")
-  eve = read("eve")
+  certs = makeMtlsCerts()
+  ;({ dir, ca, otherCa, server, alice, mallory, eve } = certs)
 }, 60_000)
 
-afterAll(() => {
-  if (dir !== "") fs.rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => certs?.remove())
 
 /** The fingerprint of a PEM certificate, in Node's form. */
 const fingerprint = (pem: string): string => new crypto.X509Certificate(pem).fingerprint256
