@@ -175,7 +175,7 @@ export interface PeerFacts {
 /** A chain longer than this is cut (OpenSSL's default verify depth is 100; real chains are 2 to 4). */
 const MAX_CHAIN = 16
 
-/** The facts of one certificate in Node's detailed form. */
+/** The facts of one certificate, from its DER bytes. */
 const toPeerCertificate = (raw: Buffer): PeerCertificate => {
   const x509 = new crypto.X509Certificate(raw)
   return {
