@@ -108,7 +108,7 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
           secureContext = tls.createSecureContext({
             key: toPem(tlsOptions.key),
             cert: toPem(tlsOptions.cert),
-            ...(tlsOptions.ca === undefined ? {} : { ca: (Array.isArray(tlsOptions.ca) ? tlsOptions.ca as ReadonlyArray<string | Uint8Array> : [tlsOptions.ca as string | Uint8Array]).map(toPem) })
+            ...(tlsOptions.ca === undefined ? {} : { ca: toPemList(tlsOptions.ca) })
           })
         }
       } catch (error) {
@@ -163,3 +163,6 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
 
 const toPem = (pem: string | Uint8Array): string | Buffer =>
   typeof pem === "string" ? pem : Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength)
+
+const toPemList = (ca: string | Uint8Array | ReadonlyArray<string | Uint8Array>): Array<string | Buffer> =>
+  (typeof ca === "string" || ca instanceof Uint8Array ? [ca] : ca).map(toPem)
