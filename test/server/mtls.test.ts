@@ -28,6 +28,7 @@ import * as ServerResponse from "../../src/server/ServerResponse.js"
 import { Client } from "../../src/transport/Client.js"
 import type { TransportConfig } from "../../src/transport/config.js"
 import { TransportError } from "../../src/transport/errors.js"
+import { HttpTest } from "../../src/testing/HttpTest.js"
 import { Transport } from "../../src/transport/Transport.js"
 import { makeMtlsCerts, type MtlsCerts, type Pem } from "../support/mtlsCerts.js"
 import { peer } from "../transport/peers.js"
@@ -313,6 +314,27 @@ describe("mutual TLS: the Server", () => {
       expect(refused.code).not.toBe(0)
       expect(r.states.length).toBe(1)
     }).pipe(Effect.scoped))
+
+  it.live("HttpTest.tlsServer keeps the server's client-certificate settings; its client presents the Transport's certificate", () =>
+    Effect.gen(function*() {
+      const r = recording()
+      const test = HttpTest.tlsServer(r.handler, { server: { tls: { key: "ignored", cert: "ignored", requestCert: true, ca } }, transport: { tls: { cert: alice.cert, key: alice.key } } })
+      const body = yield* Effect.gen(function*() {
+        const { client, url } = yield* HttpTest
+        const response = yield* client.get(`${url}/t`)
+        return yield* response.text
+      }).pipe(Effect.scoped, Effect.provide(test))
+      expect(body).toBe("CN=alice true")
+      expect(r.seen(0).chain[0]!.fingerprint256).toBe(fingerprint(alice.cert))
+      // Its client without a certificate is refused.
+      const anonymous = HttpTest.tlsServer(r.handler, { server: { tls: { key: "ignored", cert: "ignored", requestCert: true, ca } } })
+      const error = yield* Effect.gen(function*() {
+        const { client, url } = yield* HttpTest
+        return yield* Effect.flip(client.get(`${url}/t`))
+      }).pipe(Effect.scoped, Effect.provide(anonymous))
+      expect(error).toMatchObject({ _tag: "TransportError", reason: "tls-failed", code: "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED" })
+      expect(r.states.length).toBe(1)
+    }))
 
   it.effect("rejectUnauthorized without requestCert is an InvalidConfig naming the field", () =>
     Effect.gen(function*() {
