@@ -62,7 +62,8 @@ export interface TlsState {
   /**
    * Why the peer is not `authorized`, as an OpenSSL verify code ("DEPTH_ZERO_SELF_SIGNED_CERT",
    * "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_HAS_EXPIRED", ...), or "NO_PEER_CERTIFICATE" when a
-   * server asked for a client certificate and got none; undefined when `authorized`, and on a
+   * server asked for a client certificate and got none ("UNREADABLE_PEER_CERTIFICATE" if Node
+   * could not read the certificates sent); undefined when `authorized`, and on a
    * server that asked for none.
    */
   readonly authorizationError: string | undefined

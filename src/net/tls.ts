@@ -192,20 +192,26 @@ const toPeerCertificate = (raw: Buffer): PeerCertificate => {
 
 /**
  * The peer's chain, leaf first, as Node's `getPeerCertificate(true)` links it (the issuers
- * the peer sent, completed from the trusted CAs where they were found); empty without one.
+ * the peer sent, completed from the trusted CAs where they were found); empty without one;
+ * undefined when Node or the parser failed on it (nothing here may throw: it runs in a
+ * socket's event handler).
  */
-const chainOf = (socket: tls.TLSSocket): ReadonlyArray<PeerCertificate> => {
-  const chain: Array<PeerCertificate> = []
-  let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined
-  const seen = new Set<string>()
-  while (cert !== undefined && cert.raw !== undefined && chain.length < MAX_CHAIN) {
-    // A self-issued root is its own issuerCertificate.
-    if (seen.has(cert.fingerprint256)) break
-    seen.add(cert.fingerprint256)
-    chain.push(toPeerCertificate(cert.raw))
-    cert = cert.issuerCertificate as tls.DetailedPeerCertificate | undefined
+const chainOf = (socket: tls.TLSSocket): ReadonlyArray<PeerCertificate> | undefined => {
+  try {
+    const chain: Array<PeerCertificate> = []
+    let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined
+    const seen = new Set<string>()
+    while (cert !== undefined && cert.raw !== undefined && chain.length < MAX_CHAIN) {
+      // A self-issued root is its own issuerCertificate.
+      if (seen.has(cert.fingerprint256)) break
+      seen.add(cert.fingerprint256)
+      chain.push(toPeerCertificate(cert.raw))
+      cert = cert.issuerCertificate as tls.DetailedPeerCertificate | undefined
+    }
+    return chain
+  } catch {
+    return undefined
   }
-  return chain
 }
 
 /** The verification result OpenSSL recorded in the handshake, from Node's handle (`tls.Server` reads it the same way). */
@@ -213,12 +219,19 @@ const verifyErrorOf = (socket: tls.TLSSocket): string | undefined => {
   const handle = (socket as unknown as { readonly _handle?: { readonly verifyError?: () => unknown } })._handle
   // Without the handle's check (a Node that changed it), nothing counts as verified.
   if (handle === undefined || typeof handle.verifyError !== "function") return "UNABLE_TO_VERIFY"
-  const error = handle.verifyError()
-  if (error === null || error === undefined) return undefined
-  return errorCode(error) ?? "UNABLE_TO_VERIFY"
+  try {
+    const error = handle.verifyError()
+    if (error === null || error === undefined) return undefined
+    return errorCode(error) ?? "UNABLE_TO_VERIFY"
+  } catch {
+    return "UNABLE_TO_VERIFY"
+  }
 }
 
 const peerFacts = new WeakMap<tls.TLSSocket, PeerFacts>()
+
+/** The verdict when the peer's certificates could not be read (never seen; a guard). */
+const UNREADABLE = "UNREADABLE_PEER_CERTIFICATE"
 
 const NO_PEER: PeerFacts = { peerCertificates: [], authorized: false, authorizationError: undefined }
 
@@ -232,8 +245,9 @@ const NO_PEER: PeerFacts = { peerCertificates: [], authorized: false, authorizat
  * @internal
  */
 export const verifyClient = (socket: tls.TLSSocket, reject: boolean): void => {
-  const peerCertificates = chainOf(socket)
-  const error = peerCertificates.length === 0 ? "NO_PEER_CERTIFICATE" : verifyErrorOf(socket)
+  const chain = chainOf(socket)
+  const peerCertificates = chain ?? []
+  const error = chain === undefined ? UNREADABLE : chain.length === 0 ? "NO_PEER_CERTIFICATE" : verifyErrorOf(socket)
   peerFacts.set(socket, { peerCertificates, authorized: error === undefined, authorizationError: error })
   if (error !== undefined && reject) socket.destroy()
 }
@@ -250,10 +264,20 @@ export const peerFactsOf = (socket: tls.TLSSocket, handshakeComplete: boolean): 
   if (known !== undefined) return known
   if (!handshakeComplete) return NO_PEER
   const reason: unknown = socket.authorizationError
+  const chain = chainOf(socket)
+  const authorized = socket.authorized && chain !== undefined
   const facts: PeerFacts = {
-    peerCertificates: chainOf(socket),
-    authorized: socket.authorized,
-    authorizationError: socket.authorized ? undefined : typeof reason === "string" ? reason : reason == null ? undefined : errorCode(reason)
+    peerCertificates: chain ?? [],
+    authorized,
+    authorizationError: chain === undefined
+      ? UNREADABLE
+      : authorized
+      ? undefined
+      : typeof reason === "string"
+      ? reason
+      : reason == null
+      ? undefined
+      : errorCode(reason)
   }
   peerFacts.set(socket, facts)
   return facts
