@@ -10,6 +10,8 @@
 export * from "./values.js"
 export { AcceptError, ConnError, ListenError, TlsError, type TlsFailure } from "./net/errors.js"
 export { type ListenTls } from "./net/Listener.js"
+export type { TlsState } from "./net/Conn.js"
+export type { PeerCertificate } from "./net/tls.js"
 export { Server, type ServerService, type ServerStats } from "./server/Server.js"
 export { type ConnInfo, type ConnState, type ServerOptions, type TlsOptions } from "./server/config.js"
 export { clientAbortFiberId, type Handler } from "./server/Handler.js"

@@ -14,6 +14,7 @@ import type { Socket } from "node:net"
 import type { Duplex } from "node:stream"
 import { TLSSocket } from "node:tls"
 import { ConnError, errorCode, errorDetail } from "./errors.js"
+import { type PeerCertificate, peerFactsOf } from "./tls.js"
 
 /** Bytes queued unread before the stream is paused. */
 const READ_HIGH_WATER = 256 << 10
@@ -53,8 +54,27 @@ export interface TlsState {
   readonly protocol: string | undefined
   /** The cipher suite's standard name, e.g. "TLS_AES_256_GCM_SHA384" (Go's `CipherSuite`). */
   readonly cipher: string | undefined
-  /** Whether the peer's certificate verified (only meaningful when one was asked for). */
+  /**
+   * Whether the peer's certificate chain verified against the trusted CAs. On a server: false
+   * when the server asked for no client certificate (`requestCert`), or the client sent none.
+   */
   readonly authorized: boolean
+  /**
+   * Why the peer is not `authorized`, as an OpenSSL verify code ("DEPTH_ZERO_SELF_SIGNED_CERT",
+   * "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_HAS_EXPIRED", ...), or "NO_PEER_CERTIFICATE" when a
+   * server asked for a client certificate and got none ("UNREADABLE_PEER_CERTIFICATE" if Node
+   * could not read the certificates sent); undefined when `authorized`, and on a
+   * server that asked for none.
+   */
+  readonly authorizationError: string | undefined
+  /**
+   * The peer's certificate chain, leaf first (Go's `PeerCertificates`): the certificates it
+   * sent, completed with the trusted CA that issued them when known. Read once per connection,
+   * at the handshake. Empty when the peer sent no certificate (always, on a server that asked
+   * for none). Check `authorized` before trusting it: a server with `rejectUnauthorized: false`
+   * serves clients whose chain did not verify.
+   */
+  readonly peerCertificates: ReadonlyArray<PeerCertificate>
 }
 
 /**
@@ -212,20 +232,30 @@ class StreamConn implements RawConn {
     return (this.stream as Partial<Socket>).localPort
   }
 
+  /** The TLS facts, once the handshake finished (they do not change after it). */
+  private tlsFacts: TlsState | undefined = undefined
+
   tlsState(): TlsState | undefined {
+    if (this.tlsFacts !== undefined) return this.tlsFacts
     const s = this.stream
     if (!(s instanceof TLSSocket)) return undefined
     const cipher = s.getCipher() as ReturnType<TLSSocket["getCipher"]> | undefined
     // Node keeps no public flag for a finished handshake; `_secureEstablished` has been there since v0.x.
     const established = (s as unknown as { readonly _secureEstablished?: boolean })._secureEstablished
-    return {
-      handshakeComplete: established ?? cipher !== undefined,
+    const handshakeComplete = established ?? cipher !== undefined
+    const peer = peerFactsOf(s, handshakeComplete)
+    const state: TlsState = {
+      handshakeComplete,
       alpnProtocol: typeof s.alpnProtocol === "string" ? s.alpnProtocol : undefined,
       servername: typeof s.servername === "string" ? s.servername : undefined,
       protocol: s.getProtocol() ?? undefined,
       cipher: cipher?.standardName ?? cipher?.name,
-      authorized: s.authorized
+      authorized: peer.authorized,
+      authorizationError: peer.authorizationError,
+      peerCertificates: peer.peerCertificates
     }
+    if (handshakeComplete) this.tlsFacts = state
+    return state
   }
 
   /** @internal the stream's "data" */

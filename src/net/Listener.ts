@@ -10,6 +10,7 @@ import * as net from "node:net"
 import * as tls from "node:tls"
 import { type Conn, fromDuplex, type RawConn } from "./Conn.js"
 import { AcceptError, errorCode, errorDetail, ListenError } from "./errors.js"
+import { verifyClient } from "./tls.js"
 
 /**
  * A listening socket.
@@ -43,6 +44,19 @@ export interface ListenTls {
   readonly cert: string | Uint8Array
   /** ALPN protocols offered, in order. Default `["http/1.1"]`. */
   readonly alpnProtocols?: ReadonlyArray<string>
+  /**
+   * Ask every client for a certificate (mutual TLS). The chain it sends is verified against
+   * `ca` (Node's bundled roots without it) and found on the Conn's `tlsState()`. Default false.
+   */
+  readonly requestCert?: boolean
+  /** The certificate authorities (PEM) client certificates are verified against. */
+  readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>
+  /**
+   * With `requestCert`: close, right after the handshake, a connection whose client sent no
+   * certificate or one that did not verify, before any of its bytes are read. Default true
+   * when `requestCert` is set (Node's default).
+   */
+  readonly rejectUnauthorized?: boolean
 }
 
 /**
@@ -101,15 +115,28 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
       const tlsOptions = options.tls
       let secureContext: tls.SecureContext | undefined = undefined
       try {
-        if (tlsOptions !== undefined) secureContext = tls.createSecureContext({ key: toPem(tlsOptions.key), cert: toPem(tlsOptions.cert) })
+        if (tlsOptions !== undefined) {
+          secureContext = tls.createSecureContext({
+            key: toPem(tlsOptions.key),
+            cert: toPem(tlsOptions.cert),
+            ...(tlsOptions.ca === undefined ? {} : { ca: toPemList(tlsOptions.ca) })
+          })
+        }
       } catch (error) {
         return resume(Effect.fail(new ListenError({ ...where, code: "ERR_TLS_CONFIG", detail: `bad TLS key or certificate: ${errorDetail(error)}` })))
       }
       const alpn = tlsOptions === undefined ? [] : [...(tlsOptions.alpnProtocols ?? ["http/1.1"])]
+      const requestCert = tlsOptions?.requestCert === true
+      const rejectUnauthorized = requestCert && tlsOptions?.rejectUnauthorized !== false
       // allowHalfOpen: a client's FIN ends our reading only; the server still answers.
       const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
         if (secureContext === undefined) return onSocket(socket)
-        onSocket(new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: alpn }))
+        if (!requestCert) return onSocket(new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: alpn }))
+        // Without a client certificate OpenSSL itself fails the handshake (with an alert) when
+        // rejectUnauthorized is set; a chain that does not verify is judged once it finished.
+        const secure = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: alpn, requestCert, rejectUnauthorized })
+        secure.once("secure", () => verifyClient(secure, rejectUnauthorized))
+        onSocket(secure)
       })
       server.on("error", (error) => {
         const code = errorCode(error)
@@ -151,3 +178,6 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
 
 const toPem = (pem: string | Uint8Array): string | Buffer =>
   typeof pem === "string" ? pem : Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength)
+
+const toPemList = (ca: string | Uint8Array | ReadonlyArray<string | Uint8Array>): Array<string | Buffer> =>
+  (typeof ca === "string" || ca instanceof Uint8Array ? [ca] : ca).map(toPem)

@@ -6,6 +6,7 @@
  * @module
  */
 import { Effect, type Scope } from "effect"
+import * as crypto from "node:crypto"
 import * as net from "node:net"
 import type { Duplex } from "node:stream"
 import * as tls from "node:tls"
@@ -126,3 +127,158 @@ export const tlsClient = (
     })
     return socket
   })
+
+/**
+ * One certificate of a TLS peer's chain, as Go's `*x509.Certificate` in
+ * `ConnectionState.PeerCertificates`: the DER bytes (parse them with `new
+ * crypto.X509Certificate(raw)` for anything not below) and the facts most checks need.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PeerCertificate {
+  /** The certificate's DER encoding (Go's `Certificate.Raw`). */
+  readonly raw: Uint8Array
+  /**
+   * The subject's distinguished name, one `type=value` per line in the certificate's order,
+   * e.g. `"CN=alice\nO=Clients"` (Node's `X509Certificate.subject`).
+   */
+  readonly subject: string
+  /** The issuer's distinguished name, in the same form as `subject`. */
+  readonly issuer: string
+  /** The subject alternative names, e.g. `"DNS:localhost, IP Address:127.0.0.1"`; undefined when there are none. */
+  readonly subjectAltName: string | undefined
+  /** The serial number in upper-case hexadecimal. */
+  readonly serialNumber: string
+  /** The start of the validity period (Go's `NotBefore`). */
+  readonly validFrom: Date
+  /** The end of the validity period (Go's `NotAfter`). */
+  readonly validTo: Date
+  /** The SHA-256 fingerprint of `raw`, as colon-separated upper-case hex pairs. */
+  readonly fingerprint256: string
+}
+
+/**
+ * What a TLS connection knows of its peer's certificate, read once, at the handshake.
+ *
+ * @internal
+ */
+export interface PeerFacts {
+  /** The peer's chain, leaf first; empty when the peer sent no certificate. */
+  readonly peerCertificates: ReadonlyArray<PeerCertificate>
+  /** Whether the chain verified against the trusted CAs. */
+  readonly authorized: boolean
+  /** Why it did not verify (an OpenSSL code such as "UNABLE_TO_VERIFY_LEAF_SIGNATURE"), when it was verified and failed. */
+  readonly authorizationError: string | undefined
+}
+
+/** A chain longer than this is cut (OpenSSL's default verify depth is 100; real chains are 2 to 4). */
+const MAX_CHAIN = 16
+
+/** The facts of one certificate, from its DER bytes. */
+const toPeerCertificate = (raw: Buffer): PeerCertificate => {
+  const x509 = new crypto.X509Certificate(raw)
+  return {
+    raw: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength),
+    subject: x509.subject,
+    issuer: x509.issuer,
+    subjectAltName: x509.subjectAltName,
+    serialNumber: x509.serialNumber,
+    validFrom: new Date(x509.validFrom),
+    validTo: new Date(x509.validTo),
+    fingerprint256: x509.fingerprint256
+  }
+}
+
+/**
+ * The peer's chain, leaf first, as Node's `getPeerCertificate(true)` links it (the issuers
+ * the peer sent, completed from the trusted CAs where they were found); empty without one;
+ * undefined when Node or the parser failed on it (nothing here may throw: it runs in a
+ * socket's event handler).
+ */
+const chainOf = (socket: tls.TLSSocket): ReadonlyArray<PeerCertificate> | undefined => {
+  try {
+    const chain: Array<PeerCertificate> = []
+    let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined
+    const seen = new Set<string>()
+    while (cert !== undefined && cert.raw !== undefined && chain.length < MAX_CHAIN) {
+      // A self-issued root is its own issuerCertificate.
+      if (seen.has(cert.fingerprint256)) break
+      seen.add(cert.fingerprint256)
+      chain.push(toPeerCertificate(cert.raw))
+      cert = cert.issuerCertificate as tls.DetailedPeerCertificate | undefined
+    }
+    return chain
+  } catch {
+    return undefined
+  }
+}
+
+/** The verification result OpenSSL recorded in the handshake, from Node's handle (`tls.Server` reads it the same way). */
+const verifyErrorOf = (socket: tls.TLSSocket): string | undefined => {
+  const handle = (socket as unknown as { readonly _handle?: { readonly verifyError?: () => unknown } })._handle
+  // Without the handle's check (a Node that changed it), nothing counts as verified.
+  if (handle === undefined || typeof handle.verifyError !== "function") return "UNABLE_TO_VERIFY"
+  try {
+    const error = handle.verifyError()
+    if (error === null || error === undefined) return undefined
+    return errorCode(error) ?? "UNABLE_TO_VERIFY"
+  } catch {
+    return "UNABLE_TO_VERIFY"
+  }
+}
+
+const peerFacts = new WeakMap<tls.TLSSocket, PeerFacts>()
+
+/** The verdict when the peer's certificates could not be read (never seen; a guard). */
+const UNREADABLE = "UNREADABLE_PEER_CERTIFICATE"
+
+const NO_PEER: PeerFacts = { peerCertificates: [], authorized: false, authorizationError: undefined }
+
+/**
+ * On a server's TLS socket that asked for a client certificate, once its handshake finished
+ * ("secure"): verifies the client's chain (what `tls.Server` does for its sockets, which a
+ * bare `TLSSocket` does not), records the chain and the verdict for `peerFactsOf`, and
+ * destroys the socket when the client is not authorized and `reject` is set. A client without
+ * a certificate is not authorized ("NO_PEER_CERTIFICATE").
+ *
+ * @internal
+ */
+export const verifyClient = (socket: tls.TLSSocket, reject: boolean): void => {
+  const chain = chainOf(socket)
+  const peerCertificates = chain ?? []
+  const error = chain === undefined ? UNREADABLE : chain.length === 0 ? "NO_PEER_CERTIFICATE" : verifyErrorOf(socket)
+  peerFacts.set(socket, { peerCertificates, authorized: error === undefined, authorizationError: error })
+  if (error !== undefined && reject) socket.destroy()
+}
+
+/**
+ * The peer facts of `socket` once its handshake finished: those `verifyClient` recorded, or
+ * else (a client socket, or a server socket that asked for no certificate) the chain the peer
+ * sent and Node's verdict, read on first use and kept. Before the handshake: none, not kept.
+ *
+ * @internal
+ */
+export const peerFactsOf = (socket: tls.TLSSocket, handshakeComplete: boolean): PeerFacts => {
+  const known = peerFacts.get(socket)
+  if (known !== undefined) return known
+  if (!handshakeComplete) return NO_PEER
+  const reason: unknown = socket.authorizationError
+  const chain = chainOf(socket)
+  const authorized = socket.authorized && chain !== undefined
+  const facts: PeerFacts = {
+    peerCertificates: chain ?? [],
+    authorized,
+    authorizationError: chain === undefined
+      ? UNREADABLE
+      : authorized
+      ? undefined
+      : typeof reason === "string"
+      ? reason
+      : reason == null
+      ? undefined
+      : errorCode(reason)
+  }
+  peerFacts.set(socket, facts)
+  return facts
+}

@@ -66,9 +66,10 @@ export interface ServerRequestInit {
   readonly localPort?: number
   /**
    * The TLS facts of an https request; by default a completed TLS 1.2 handshake naming the
-   * URL's host (Go's `httptest.NewRequest`). Ignored for http.
+   * URL's host (Go's `httptest.NewRequest`), no client certificate. Ignored for http.
+   * `peerCertificates` (default empty) and `authorizationError` (default undefined) may be left out.
    */
-  readonly tls?: TlsState
+  readonly tls?: Omit<TlsState, "peerCertificates" | "authorizationError"> & Partial<Pick<TlsState, "peerCertificates" | "authorizationError">>
 }
 
 /** The connection of a made request. */
@@ -193,7 +194,11 @@ export class ServerRequest {
       upgrade
     )
     const https = url.protocol === "https:"
-    const tls = https ? init.tls ?? { handshakeComplete: true, alpnProtocol: undefined, servername: url.hostname, protocol: "TLSv1.2", cipher: undefined, authorized: false } : undefined
+    const tls: TlsState | undefined = https
+      ? init.tls === undefined
+        ? { handshakeComplete: true, alpnProtocol: undefined, servername: url.hostname, protocol: "TLSv1.2", cipher: undefined, authorized: false, authorizationError: undefined, peerCertificates: [] }
+        : { ...init.tls, authorizationError: init.tls.authorizationError, peerCertificates: init.tls.peerCertificates ?? [] }
+      : undefined
     const conn = new MadeConn(init.remoteAddress ?? "192.0.2.1", init.remotePort ?? 1234, init.localAddress, init.localPort, tls)
     const io = new RecordingIO(head, framing._tag === "None" ? Body.empty : body, trailers)
     return Either.right(new ServerRequest(head, host, https ? "https" : "http", conn, io))

@@ -15,7 +15,19 @@ export { type ConnInfo, connInfo, type ConnState } from "./connInfo.js"
 import type { ConnInfo, ConnState } from "./connInfo.js"
 
 /**
- * A key and certificate (PEM) for HTTPS.
+ * A key and certificate (PEM) for HTTPS, and whether to ask clients for certificates (mutual
+ * TLS). Go's `tls.Config.ClientAuth` maps to:
+ *
+ * | Go `ClientAuth` | here |
+ * |---|---|
+ * | `NoClientCert` (the default) | `requestCert` not set |
+ * | `RequestClientCert` | `requestCert: true, rejectUnauthorized: false` (the chain is verified anyway; see `authorized`) |
+ * | `VerifyClientCertIfGiven` | `requestCert: true, rejectUnauthorized: false`, and the handler refuses a request whose `tls.peerCertificates` is not empty while `tls.authorized` is false (Go refuses it in the handshake) |
+ * | `RequireAnyClientCert` | no equivalent: with `rejectUnauthorized` the chain must also verify |
+ * | `RequireAndVerifyClientCert` | `requestCert: true` (`rejectUnauthorized` defaults to true) with `ca` |
+ *
+ * A handler finds the client's chain and the verdict on `request.tls` (`peerCertificates`,
+ * `authorized`, `authorizationError`), read once per connection at the handshake.
  *
  * @since 0.1.0
  * @category models
@@ -23,6 +35,26 @@ import type { ConnInfo, ConnState } from "./connInfo.js"
 export interface TlsOptions {
   readonly key: string | Uint8Array
   readonly cert: string | Uint8Array
+  /**
+   * Ask every client for a certificate during the handshake (mutual TLS; Go's `ClientAuth`
+   * other than `NoClientCert`). Default false.
+   */
+  readonly requestCert?: boolean
+  /**
+   * The certificate authorities (PEM) a client certificate must chain to (Go's `ClientCAs`);
+   * Node's bundled roots when not set.
+   */
+  readonly ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>
+  /**
+   * With `requestCert`: refuse a client that sends no certificate, or one that does not verify
+   * against `ca` (Go's `RequireAndVerifyClientCert`). Default true when `requestCert` is set
+   * (Node's default). false serves such clients, with `request.tls.authorized` false. Without
+   * `requestCert`, true is an `InvalidConfig` (no certificate would be asked for). A refused
+   * client with no certificate gets a TLS alert in the handshake; one whose certificate did
+   * not verify has its connection closed right after the handshake, before a byte of its
+   * request is read (Go answers with a "bad certificate" alert).
+   */
+  readonly rejectUnauthorized?: boolean
 }
 
 /**
@@ -186,7 +218,17 @@ const firstInvalid = <E, R>(options: ServerOptions<E, R>): InvalidConfig | undef
     options.maxBodyBytes === Number.POSITIVE_INFINITY
       ? Either.right(undefined) // no limit, as the default
       : checkInteger("Server", "maxBodyBytes", options.maxBodyBytes, 0),
-    checkInteger("Server", "backlog", options.backlog, 0, 65535)
+    checkInteger("Server", "backlog", options.backlog, 0, 65535),
+    options.tls?.rejectUnauthorized === true && options.tls.requestCert !== true
+      ? Either.left(
+        new InvalidConfig({
+          component: "Server",
+          field: "tls.rejectUnauthorized",
+          value: true,
+          reason: "no client certificate is asked for: set tls.requestCert: true as well (Go's RequireAndVerifyClientCert)"
+        })
+      )
+      : Either.right(undefined)
   ]
   for (const check of checks) if (Either.isLeft(check)) return check.left
   return undefined
@@ -207,10 +249,11 @@ const invalidAddress = <E, R>(options: ServerOptions<E, R>): InvalidConfig | und
 }
 
 /**
- * Checks where to listen (`host` and `port`, or `path`) and the numeric options (`port`, the
- * timeouts, `maxHeaderBytes`, `maxBodyBytes`, `backlog`) and fills in the defaults: the
- * resolved settings, or `InvalidConfig` naming the first option that makes no sense (both
- * `path` and `host`/`port`, or neither, a negative size, a fraction, NaN, a port or backlog out of
+ * Checks where to listen (`host` and `port`, or `path`), the numeric options (`port`, the
+ * timeouts, `maxHeaderBytes`, `maxBodyBytes`, `backlog`) and `tls.rejectUnauthorized` (only
+ * with `tls.requestCert`), and fills in the defaults: the resolved settings, or
+ * `InvalidConfig` naming the first option that makes no sense (both `path` and
+ * `host`/`port`, or neither, a negative size, a fraction, NaN, a port or backlog out of
  * 0..65535, a duration that does not parse, a negative `shutdownTimeout`). For valid options
  * the result is `resolve(options)`.
  *

@@ -37,7 +37,9 @@ export interface ConnInfo {
    * For an HTTPS connection, what TLS negotiated (Go's `Request.TLS`); undefined for plain
    * HTTP. Read when asked: the handshake runs on the connection after it is accepted, so in
    * the `connContext` hook and at ConnState "New" it is not complete yet (as in Go, whose
-   * ConnContext runs before the handshake too); from a request it always is.
+   * ConnContext runs before the handshake too); from a request it always is. Once complete,
+   * the facts are read once and kept: every request of the connection sees the same object,
+   * with the client's certificate chain when the server asked for one (`TlsOptions.requestCert`).
    */
   readonly tls: TlsState | undefined
 }

@@ -74,7 +74,9 @@ export interface TestServerOptions<E = never, R = never> {
   /**
    * Settings of the server (timeouts, limits, hooks such as `connState` and `connContext`),
    * as Go's test sets fields of `httptest.NewUnstartedServer(h).Config` before `Start`. Its
-   * address is always 127.0.0.1:0; `tlsServer` sets `tls` itself. Not used by `app`.
+   * address is always 127.0.0.1:0; `tlsServer` sets `tls`'s key and certificate itself and
+   * keeps its client-certificate settings (`requestCert`, `ca`, `rejectUnauthorized`; Go's
+   * `ts.TLS.ClientAuth` and `ClientCAs` before `StartTLS`). Not used by `app`.
    */
   readonly server?: Omit<ServerOptions<E, R>, "host" | "port" | "handler">
 }
@@ -101,12 +103,14 @@ export class HttpTest extends Context.Tag("effect-nethttp/HttpTest")<HttpTest, T
    * self-signed certificate for 127.0.0.1 and localhost (`TEST_CERT`, as Go's
    * `internal/testcert`), and the client trusts exactly that certificate (as its only CA;
    * Node's bundled roots are not trusted), verifying it as any https client does. The URL is
-   * `https://127.0.0.1:PORT`; `certificate` gives the PEM to other clients.
+   * `https://127.0.0.1:PORT`; `certificate` gives the PEM to other clients. For mutual TLS, give
+   * `server: { tls: { requestCert: true, ca } }` and the client's certificate as
+   * `transport: { tls: { cert, key } }`.
    */
   static tlsServer<E, R>(handler: Handler<E, R>, options: TestServerOptions<E, R> = {}): Layer.Layer<HttpTest, never, R> {
     const transport: Omit<TransportConfig, "proxy"> = { ...options.transport, tls: { ...options.transport?.tls, ca: TEST_CERT } }
     return testLayer(Effect.map(Server, (server) => server), { ...options, transport }, TEST_CERT).pipe(
-      Layer.provide(Layer.orDie(Server.layer({ ...options.server, host: "127.0.0.1", port: 0, handler, tls: { key: TEST_KEY, cert: TEST_CERT } })))
+      Layer.provide(Layer.orDie(Server.layer({ ...options.server, host: "127.0.0.1", port: 0, handler, tls: { ...options.server?.tls, key: TEST_KEY, cert: TEST_CERT } })))
     )
   }
 

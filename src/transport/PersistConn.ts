@@ -353,7 +353,9 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
   private readonly receiver: Receiver = {
     onData: (chunk) => this.onData(chunk),
     onEnd: () => this.onInputEnd(failure("awaiting-headers", "closed", "the server closed the connection before answering")),
-    onError: (e) => this.onInputEnd(failure("awaiting-headers", "reset", e.detail, { code: e.code, cause: e }))
+    // An OpenSSL error (ERR_SSL_...) is TLS failing after the handshake: under TLS 1.3 a
+    // server's refusal of our client certificate arrives so, as an alert on the first read.
+    onError: (e) => this.onInputEnd(failure("awaiting-headers", e.code.startsWith("ERR_SSL_") ? "tls-failed" : "reset", e.detail, { code: e.code, cause: e }))
   }
 
   private endLoop(): void {

@@ -45,7 +45,10 @@ export type Phase = "request" | "pool-wait" | "dial" | "proxy" | "tls-handshake"
  *   refused (authentication, or the connection to the server).
  * - `certificate`: the server's certificate did not verify.
  * - `not-tls`: an https URL reached a server that does not speak TLS (a plain HTTP server).
- * - `tls-failed`: any other TLS handshake failure.
+ * - `tls-failed`: any other TLS handshake failure; also (phase `awaiting-headers`, an
+ *   `ERR_SSL_...` code) TLS failing after the handshake, as when a TLS 1.3 server refuses our
+ *   client certificate with an alert (`ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`, or
+ *   `..._UNKNOWN_CA` for one it does not trust).
  * - `body-too-large`: the response body passed the limit of `Middleware.limitResponseBody`
  *   (phase `reading-body`; a `ResponseBodyTooLarge` in `cause`).
  * - `decoded-body-too-large`: a body the Transport decoded gave more bytes than its
