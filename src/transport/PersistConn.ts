@@ -48,6 +48,7 @@ import {
   Writing
 } from "./exchange.js"
 import type { Pull } from "./contentCoding.js"
+import { type ConnTimers, type IdleHinted, keepAliveTimeoutMs } from "./connTimers.js"
 import { Armed, type DeadlineList, type Expirable } from "./deadlineList.js"
 
 /** The exchange's types, where the Transport has always found them (they live in `exchange.ts`). */
@@ -110,7 +111,7 @@ const disarm = (ex: Exchange): void => {
  *
  * @internal
  */
-export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange> {
+export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>, IdleHinted {
   readonly parser: Parser<ResponseHead>
   /** The exchange in progress, if any. */
   ex: Exchange | undefined = undefined
@@ -118,6 +119,10 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
   private input: Input = Input.Loop
   /** The server ended or broke the connection while it was idle or just handed out. */
   peerGone: Failure | undefined = undefined
+  /** How long the connection may stay idle after the last response, by the server's keep-alive hint (`ConnTimers.idleLimit`). */
+  private idleLimitMs: number | undefined = undefined
+  /** The node of that idle deadline, made when first armed. */
+  private idleNode: Armed<IdleHinted> | undefined = undefined
 
   /** The socket was closed (by us, by the owner, or after the peer went away). */
   get closed(): boolean {
@@ -131,10 +136,8 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
     private readonly owner: ConnOwner,
     private readonly max1xx: number,
     maxHeaderBytes: number,
-    /** The response head's timeout (Go's ResponseHeaderTimeout), if one runs. */
-    private readonly heads: DeadlineList<Exchange> | undefined,
-    /** The body's inactivity timeout (undici's bodyTimeout), if one runs. */
-    private readonly bodies: DeadlineList<Exchange> | undefined,
+    /** The Transport's timers: the head's and the body's timeouts, the keep-alive hint's idle limit. */
+    private readonly timers: ConnTimers,
     /** Whole requests go out through it, together with the Transport's other writes of this turn. */
     private readonly writes: WriteBatch
   ) {
@@ -180,7 +183,8 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
     ex.writing = ex.writing === Writing.SkippingBody || ex.writing === Writing.BodySkipped ? Writing.BodySkipped : Writing.Written
     ex.trace?.wroteRequest?.(undefined)
     // Go's ResponseHeaderTimeout: counted from the end of the write to the response head.
-    if (this.heads !== undefined && ex.outcome === undefined && !ex.finished) this.heads.arm(this.timerOf(ex))
+    const heads = this.timers.heads
+    if (heads !== undefined && ex.outcome === undefined && !ex.finished) heads.arm(this.timerOf(ex))
     const k = ex.keepAlive
     if (k === KeepAlive.EndedReusable || k === KeepAlive.EndedClose) {
       this.finish(ex, k === KeepAlive.EndedReusable && ex.writing === Writing.Written ? "reusable" : "close")
@@ -274,7 +278,8 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
   bodyNeedsMore(): Pull<Failure> {
     const ex = this.pulling!
     const p = this.parser
-    if (this.bodies !== undefined) this.bodies.arm(this.timerOf(ex))
+    const bodies = this.timers.bodies
+    if (bodies !== undefined) bodies.arm(this.timerOf(ex))
     return Effect.matchEffect(this.conn.read, {
       onFailure: (e) => {
         disarm(ex)
@@ -300,7 +305,7 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
   expired(node: Armed<Exchange>, list: DeadlineList<Exchange>): void {
     const ex = node.subject
     if (ex.finished) return
-    if (list === this.heads) {
+    if (list === this.timers.heads) {
       if (ex.outcome !== undefined) return
       ex.settle(Effect.fail(failure("awaiting-headers", "timeout", `no response head within ${list.timeoutMs} ms of writing the request`)))
     } else {
@@ -481,6 +486,7 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
     ex.reading = Reading.Body
     if (ex.num1xx > 0) this.parser.carryHeadBytes(0)
     disarm(ex)
+    this.idleLimitMs = this.timers.idleLimit(keepAliveTimeoutMs(head.headers))
     // A final status before 100 Continue: the body is not sent (Go's `continueCh <- false`).
     ex.answerContinue(false)
     return true
@@ -536,6 +542,8 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
   private finish(ex: Exchange, outcome: Outcome): void {
     if (ex.finished) return
     disarm(ex)
+    // The server's keep-alive hint leaves no time to reuse the connection safely.
+    if (outcome === "reusable" && this.idleLimitMs === 0) outcome = "close"
     if (this.closed && outcome === "reusable") outcome = "close"
     ex.keepAlive = outcome === "reusable" ? KeepAlive.Reusable : outcome === "close" ? KeepAlive.Close : KeepAlive.Detached
     if (this.ex === ex) this.ex = undefined
@@ -562,13 +570,26 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
       this.close()
     }
     const notKept = this.owner.release(this, outcome)
-    if (outcome === "reusable") ex.trace?.putIdleConn?.(notKept)
+    if (outcome === "reusable") {
+      const limit = this.idleLimitMs
+      if (notKept === undefined && limit !== undefined && !this.closed) {
+        if (!this.timers.armIdle(this.idleNode ??= this.timers.idleNode(this), limit)) this.owner.idleClosed(this)
+      }
+      ex.trace?.putIdleConn?.(notKept)
+    }
+  }
+
+  /** The server's keep-alive hint ran out (less the margin): closed if still idle in the pool. */
+  hintExpired(): void {
+    if (!this.closed && this.ex === undefined) this.owner.idleClosed(this)
   }
 
   /** Closes the socket (once), fails the exchange in progress, and tells the owner. */
   close(): void {
     if (this.input === Input.Closed) return
     this.input = Input.Closed
+    const node = this.idleNode
+    if (node !== undefined && node.list !== undefined) node.list.disarm(node)
     // The socket is gone before the owner hears of it.
     this.conn.closeNow()
     const ex = this.ex

@@ -19,10 +19,9 @@ import { WriteBatch } from "../net/WriteBatch.js"
 import { giveResponse, GivenScope, lazyScope, run } from "./attempt.js"
 import type { ResolvedConfig } from "./config.js"
 import { ConnPool } from "./ConnPool.js"
-import { DeadlineList } from "./deadlineList.js"
+import { ConnTimers } from "./connTimers.js"
 import { dialOne } from "./dial.js"
 import type { TransportError } from "./errors.js"
-import type { Exchange } from "./exchange.js"
 import { IdleExpiry } from "./idleExpiry.js"
 import { Destinations } from "./prepare.js"
 import { fromRoundTrip, type RoundTrip } from "./roundTrip.js"
@@ -35,12 +34,9 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
     const clock = yield* Effect.clock
     const now = () => clock.unsafeCurrentTimeMillis()
     const runFork = yield* FiberSet.makeRuntime<never, unknown, unknown>()
-    // One timer fiber per timeout that runs, for all exchanges (deadlineList.ts).
-    const heads = config.responseHeaderTimeoutMs > 0 ? new DeadlineList<Exchange>(config.responseHeaderTimeoutMs, now) : undefined
-    const bodies = config.bodyTimeoutMs > 0 ? new DeadlineList<Exchange>(config.bodyTimeoutMs, now) : undefined
-    if (heads !== undefined) runFork(heads.timer)
-    if (bodies !== undefined) runFork(bodies.timer)
-    const parts = new TransportParts(config, dialer, new Destinations(config.proxy, config.socketPath), new WriteBatch(), runFork, heads, bodies)
+    // One timer fiber per timeout that runs, for all exchanges and connections (connTimers.ts).
+    const timers = new ConnTimers(config.responseHeaderTimeoutMs, config.bodyTimeoutMs, config.keepAliveTimeoutThresholdMs, config.idleConnTimeoutMs, now, runFork)
+    const parts = new TransportParts(config, dialer, new Destinations(config.proxy, config.socketPath), new WriteBatch(), runFork, timers)
     const expiry = new IdleExpiry(() => parts.pool, config.idleConnTimeoutMs, now)
     const pool = new ConnPool(
       {

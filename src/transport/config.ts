@@ -60,6 +60,12 @@ export interface TransportConfig {
    * Default 300 s, as undici's `bodyTimeout` (Go has none). A long healthy stream lives on.
    */
   readonly bodyTimeout?: Duration.DurationInput
+  /**
+   * The margin taken off a server's keep-alive hint (`Keep-Alive: timeout=N`): a connection is
+   * not kept idle longer than the hint less this, and not reused at all when
+   * that leaves nothing. Default 2 s (undici's `keepAliveTimeoutThreshold`); Go reads no hint.
+   */
+  readonly keepAliveTimeoutThreshold?: Duration.DurationInput
   /** How long a request with `Expect: 100-continue` waits for 100 before sending its body. Default 1 s. */
   readonly expectContinueTimeout?: Duration.DurationInput
   /** Send `Connection: close` and use every connection once. Default false. */
@@ -116,6 +122,7 @@ export interface ResolvedConfig {
   readonly idleConnTimeoutMs: number
   readonly responseHeaderTimeoutMs: number
   readonly bodyTimeoutMs: number
+  readonly keepAliveTimeoutThresholdMs: number
   readonly expectContinueTimeoutMs: number
   readonly disableKeepAlives: boolean
   readonly disableCompression: boolean
@@ -171,6 +178,7 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   idleConnTimeoutMs: millis(config.idleConnTimeout, 90_000),
   responseHeaderTimeoutMs: millis(config.responseHeaderTimeout, DEFAULT_RESPONSE_HEADER_TIMEOUT_MS),
   bodyTimeoutMs: millis(config.bodyTimeout, DEFAULT_BODY_TIMEOUT_MS),
+  keepAliveTimeoutThresholdMs: millis(config.keepAliveTimeoutThreshold, 2_000),
   expectContinueTimeoutMs: millis(config.expectContinueTimeout, 1_000),
   disableKeepAlives: config.disableKeepAlives ?? false,
   disableCompression: config.disableCompression ?? false,
@@ -236,6 +244,7 @@ const firstInvalid = (config: TransportConfig): InvalidConfig | undefined => {
     checkDuration("Transport", "idleConnTimeout", config.idleConnTimeout),
     checkDuration("Transport", "responseHeaderTimeout", config.responseHeaderTimeout),
     checkDuration("Transport", "bodyTimeout", config.bodyTimeout),
+    checkDuration("Transport", "keepAliveTimeoutThreshold", config.keepAliveTimeoutThreshold),
     checkDuration("Transport", "expectContinueTimeout", config.expectContinueTimeout),
     checkInteger("Transport", "maxResponseHeaderBytes", config.maxResponseHeaderBytes, 0),
     checkInteger("Transport", "maxDecodedBodyBytes", config.maxDecodedBodyBytes, 0),

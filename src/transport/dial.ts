@@ -36,7 +36,7 @@ export const dialOne = (parts: TransportParts, key: string, route: Route, dial: 
       }
     }
     const config = parts.config
-    const pc = new PersistConn(pool.connId(), key, exit.value, owner, config.max1xxResponses, config.maxResponseHeaderBytes, parts.heads, parts.bodies, parts.writes)
+    const pc = new PersistConn(pool.connId(), key, exit.value, owner, config.max1xxResponses, config.maxResponseHeaderBytes, parts.timers, parts.writes)
     parts.runFork(pc.readLoop)
     pool.dialed(key, dial, pc)
   }).pipe(Effect.onInterrupt(() => Effect.sync(() => pool.dialFailed(key, dial, shutdownDial))))

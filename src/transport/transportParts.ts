@@ -13,8 +13,7 @@ import type { DialerService } from "../net/Dialer.js"
 import type { WriteBatch } from "../net/WriteBatch.js"
 import type { ResolvedConfig } from "./config.js"
 import type { ConnPool } from "./ConnPool.js"
-import type { DeadlineList } from "./deadlineList.js"
-import type { Exchange } from "./exchange.js"
+import type { ConnTimers } from "./connTimers.js"
 import type { Destinations } from "./prepare.js"
 
 /** Forks an effect into the Transport's Scope (interrupted when the Transport closes). */
@@ -31,9 +30,7 @@ export class TransportParts {
     readonly destinations: Destinations,
     readonly writes: WriteBatch,
     readonly runFork: RunFork,
-    /** The response heads' timeout on its timer, if one runs (`responseHeaderTimeout`). */
-    readonly heads: DeadlineList<Exchange> | undefined,
-    /** The bodies' inactivity timeout on its timer, if one runs (`bodyTimeout`). */
-    readonly bodies: DeadlineList<Exchange> | undefined
+    /** The timers the connections share (head and body timeouts, keep-alive hints). */
+    readonly timers: ConnTimers
   ) {}
 }

@@ -14,7 +14,7 @@ import { streamPipe } from "../../src/net/Pipe.js"
 import type { WriteBatch } from "../../src/net/WriteBatch.js"
 import { type Delivery, type Exchange, type Failure, KeepAlive, Reading, Writing } from "../../src/transport/exchange.js"
 import { type ConnOwner, PersistConn } from "../../src/transport/PersistConn.js"
-import { DeadlineList } from "../../src/transport/deadlineList.js"
+import { ConnTimers } from "../../src/transport/connTimers.js"
 
 /** One exchange as its caller sees it. */
 export class Call {
@@ -75,7 +75,7 @@ export class Harness {
         world.timers.push(f)
       }
     }
-    this.pc = new PersistConn(id, "http://pipe:80", conn, owner, 3, 8192, world.heads, world.bodies, directWrites)
+    this.pc = new PersistConn(id, "http://pipe:80", conn, owner, 3, 8192, world.connTimers, directWrites)
     this.loop = Effect.runFork(this.pc.readLoop)
   }
 
@@ -180,14 +180,11 @@ export class World {
   private nextId = 1
   /** The fake clock the deadline lists read (`passTime` moves it). */
   now = 0
-  /** The response heads' timeout, when the run has one. */
-  readonly heads: DeadlineList<Exchange> | undefined
-  /** The bodies' inactivity timeout (every run has one). */
-  readonly bodies: DeadlineList<Exchange>
+  /** The head's timeout (when the run has one) and the body's; their timers are fired by `fireTimer`, not fibers. */
+  readonly connTimers: ConnTimers
 
   constructor(readonly poolFull: boolean, readonly responseHeaderTimeoutMs: number) {
-    this.heads = responseHeaderTimeoutMs > 0 ? new DeadlineList<Exchange>(responseHeaderTimeoutMs, () => this.now) : undefined
-    this.bodies = new DeadlineList<Exchange>(2000, () => this.now)
+    this.connTimers = new ConnTimers(responseHeaderTimeoutMs, 2000, 2000, 0, () => this.now, () => undefined)
   }
 
   /** A timer fires: the first pending `after`, else time passes until every armed deadline is due. */
@@ -195,8 +192,8 @@ export class World {
     const f = this.timers.shift()
     if (f !== undefined) return f()
     this.now += 10_000
-    this.heads?.expireDue()
-    this.bodies.expireDue()
+    this.connTimers.heads?.expireDue()
+    this.connTimers.bodies?.expireDue()
   }
 
   problem(text: string): void {
