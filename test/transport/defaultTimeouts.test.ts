@@ -23,6 +23,12 @@ const pass = (seconds: number) =>
     yield* realSleep(20)
   })
 
+/** A server answering every request with a 3-byte body's head and first byte only; `last()` is the newest connection (to send the rest). */
+const firstByteServer = Effect.map(
+  scriptedServer({ onRequest: (_req, conn) => conn.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\na") }),
+  (server) => ({ server, last: (): ScriptedConn | undefined => server.conns[server.conns.length - 1] })
+)
+
 const pending = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) => Effect.map(Fiber.poll(fiber), Option.isNone)
 
 describe("default timeouts (300 s head, 300 s body inactivity)", () => {
@@ -46,30 +52,23 @@ describe("default timeouts (300 s head, 300 s body inactivity)", () => {
 
   it.effect("a body that stalls: reading-body, timeout after 300 s without a byte; one that moves every 200 s lives past 300 s", () =>
     Effect.gen(function*() {
-      let current: ScriptedConn | undefined
-      const server = yield* scriptedServer({
-        onRequest: (_req, conn) => {
-          current = conn
-          conn.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\na")
-        }
-      })
+      const { last, server } = yield* firstByteServer
       yield* Effect.gen(function*() {
         // Moving: a byte every 200 s, 400 s in all.
         const slow = yield* Effect.fork(get(server.url("/slow")))
-        yield* eventually("the first byte is out", () => current !== undefined)
+        yield* eventually("the first byte is out", () => last() !== undefined)
         yield* awaitSleepers(2)
         yield* pass(200)
-        current!.write("b")
+        last()!.write("b")
         yield* realSleep(20)
         yield* pass(200)
         expect(yield* pending(slow)).toBe(true)
-        current!.write("c")
+        last()!.write("c")
         expect((yield* Fiber.join(slow)).text).toBe("abc")
 
         // Stalled: nothing after the first byte.
-        current = undefined
         const stalled = yield* Effect.fork(get(server.url("/stalled")))
-        yield* eventually("the first byte is out", () => current !== undefined)
+        yield* eventually("the second request's first byte is out", () => server.requests.length === 2)
         yield* realSleep(20)
         yield* pass(299)
         expect(yield* pending(stalled)).toBe(true)
@@ -83,19 +82,13 @@ describe("default timeouts (300 s head, 300 s body inactivity)", () => {
 
   it.effect("a caller that does not read is not timed out: only a read waiting for bytes is judged", () =>
     Effect.gen(function*() {
-      let current: ScriptedConn | undefined
-      const server = yield* scriptedServer({
-        onRequest: (_req, conn) => {
-          current = conn
-          conn.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\na")
-        }
-      })
+      const { last, server } = yield* firstByteServer
       yield* Effect.gen(function*() {
         const transport = yield* Transport
         const response = yield* transport.roundTrip(request({ url: server.url("/") }))
         // The caller holds the response for 1000 s without reading; the rest comes meanwhile.
         yield* pass(1000)
-        current!.write("bc")
+        last()!.write("bc")
         yield* realSleep(20)
         yield* pass(1000)
         expect(Buffer.from(yield* Body.collect(response.body)).toString("latin1")).toBe("abc")
