@@ -383,7 +383,7 @@ describe("decodePull", () => {
       expect(one._tag).toBe("Corrupt")
     }))
 
-  it.effect("each pull yields at most 64 KiB; the limit fails once passed; release ends the pulls", () =>
+  it.effect("each pull yields at most DECODED_CHUNK_BYTES (16 KiB); the limit fails once passed; release ends the pulls", () =>
     Effect.gen(function*() {
       const zeros = zlib.gzipSync(Buffer.alloc(4 * MiB))
       const d = decodePull("gzip", pieces([zeros]), MiB, (f) => f)
