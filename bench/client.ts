@@ -109,7 +109,7 @@ const runCase = async (c: Case, reported: Set<string>): Promise<CaseFigures> => 
       }
     }
   }
-  return { name: c.name, unit: c.unit, byPeer }
+  return { name: c.name, unit: c.unit, byPeer, only: c.only }
 }
 
 const main = async (): Promise<void> => {

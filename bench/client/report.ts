@@ -24,6 +24,8 @@ export interface CaseFigures {
   readonly name: string
   readonly unit: Unit
   readonly byPeer: ReadonlyMap<string, ReadonlyArray<number>>
+  /** The peers the case runs, when not all (the others get no row). */
+  readonly only?: ReadonlyArray<string> | undefined
 }
 
 const fmt = (n: number, unit: Unit): string =>
@@ -50,6 +52,7 @@ export const table = (cases: ReadonlyArray<CaseFigures>, peers: ReadonlyArray<st
   const lines = ["| case | peer | median | unit | rounds | ours ÷ peer |", "|---|---|---:|---|---|---:|"]
   for (const c of cases) {
     for (const peer of peers) {
+      if (c.only !== undefined && !c.only.includes(peer)) continue
       const rounds = c.byPeer.get(peer) ?? []
       const r = peer === OURS ? undefined : ratio(c, peer)
       const roundsText = rounds.length === 0 ? "failed" : rounds.map((x) => fmt(x, c.unit)).join(" / ")
