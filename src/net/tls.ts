@@ -228,7 +228,9 @@ const verifyErrorOf = (socket: tls.TLSSocket): string | undefined => {
   }
 }
 
-const peerFacts = new WeakMap<tls.TLSSocket, PeerFacts>()
+/** A TLS socket's peer facts, kept on the socket itself once read (no module-level table). */
+const PEER_FACTS = Symbol("effect-nethttp/peerFacts")
+type FactsSocket = tls.TLSSocket & { [PEER_FACTS]?: PeerFacts }
 
 /** The verdict when the peer's certificates could not be read (never seen; a guard). */
 const UNREADABLE = "UNREADABLE_PEER_CERTIFICATE"
@@ -248,7 +250,7 @@ export const verifyClient = (socket: tls.TLSSocket, reject: boolean): void => {
   const chain = chainOf(socket)
   const peerCertificates = chain ?? []
   const error = chain === undefined ? UNREADABLE : chain.length === 0 ? "NO_PEER_CERTIFICATE" : verifyErrorOf(socket)
-  peerFacts.set(socket, { peerCertificates, authorized: error === undefined, authorizationError: error })
+  ;(socket as FactsSocket)[PEER_FACTS] = { peerCertificates, authorized: error === undefined, authorizationError: error }
   if (error !== undefined && reject) socket.destroy()
 }
 
@@ -260,7 +262,7 @@ export const verifyClient = (socket: tls.TLSSocket, reject: boolean): void => {
  * @internal
  */
 export const peerFactsOf = (socket: tls.TLSSocket, handshakeComplete: boolean): PeerFacts => {
-  const known = peerFacts.get(socket)
+  const known = (socket as FactsSocket)[PEER_FACTS]
   if (known !== undefined) return known
   if (!handshakeComplete) return NO_PEER
   const reason: unknown = socket.authorizationError
@@ -279,6 +281,6 @@ export const peerFactsOf = (socket: tls.TLSSocket, handshakeComplete: boolean): 
       ? undefined
       : errorCode(reason)
   }
-  peerFacts.set(socket, facts)
+  ;(socket as FactsSocket)[PEER_FACTS] = facts
   return facts
 }
