@@ -13,6 +13,7 @@ import { type Headers, Headers as HeadersClass, type HeadersInput } from "../dom
 import { RequestHead } from "../domain/http1/MessageHead.js"
 import { requestFraming } from "../domain/http1/writer.js"
 import { Request } from "../domain/Request.js"
+import { fieldHasToken } from "../domain/tokenList.js"
 import type { TlsState } from "../net/Conn.js"
 import type { ConnInfo } from "./connInfo.js"
 import type { HijackError, InterimResponseError, RequestBodyError } from "./errors.js"
@@ -82,14 +83,6 @@ class MadeConn implements ConnInfo {
     readonly localPort: number | undefined,
     readonly tls: TlsState | undefined
   ) {}
-}
-
-/** Whether the comma-separated field values of `name` in `headers` hold `token` (case-insensitive). */
-const listHas = (headers: Headers, name: string, token: string): boolean => {
-  for (const value of headers.values(name)) {
-    for (const part of value.split(",")) if (part.trim().toLowerCase() === token) return true
-  }
-  return false
 }
 
 /** The body of a `ServerRequestInit` as a `Body`. */
@@ -179,8 +172,8 @@ export class ServerRequest {
     }
     if (framing._tag === "Length") headers.add("Content-Length", String(framing.length))
     else if (framing._tag === "Chunked") headers.add("Transfer-Encoding", "chunked")
-    const keepAlive = !listHas(headers, "Connection", "close") && (versionMinor === 1 || listHas(headers, "Connection", "keep-alive"))
-    const upgrade = listHas(headers, "Connection", "upgrade") && headers.has("Upgrade")
+    const keepAlive = !fieldHasToken(headers, "Connection", "close") && (versionMinor === 1 || fieldHasToken(headers, "Connection", "keep-alive"))
+    const upgrade = fieldHasToken(headers, "Connection", "upgrade") && headers.has("Upgrade")
     const head = new RequestHead(
       request.method,
       url.pathname + url.search,

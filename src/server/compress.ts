@@ -19,6 +19,7 @@ import * as zlib from "node:zlib"
 import * as Body from "../domain/Body.js"
 import { checkInteger, InvalidConfig } from "../domain/configErrors.js"
 import type { Headers } from "../domain/Headers.js"
+import { fieldHasToken } from "../domain/tokenList.js"
 import * as Status from "../domain/Status.js"
 import type { Handler } from "./Handler.js"
 import type { ServerRequest } from "./ServerRequest.js"
@@ -365,17 +366,8 @@ const joined = (headers: Headers, name: string): string | undefined => {
   return values.length === 0 ? undefined : values.length === 1 ? values[0] : values.join(", ")
 }
 
-const listHas = (headers: Headers, name: string, token: string): boolean => {
-  for (const v of headers.values(name)) {
-    for (const part of v.split(",")) {
-      const t = part.trim().toLowerCase()
-      if (t === token || t.startsWith(token + "=")) return true
-    }
-  }
-  return false
-}
 
-const noTransform = (headers: Headers): boolean => listHas(headers, "Cache-Control", "no-transform")
+const noTransform = (headers: Headers): boolean => fieldHasToken(headers, "Cache-Control", "no-transform")
 
 /** The handler's Content-Length when it is one valid number. */
 const declaredLength = (headers: Headers): number | undefined => {
@@ -391,7 +383,7 @@ const addVary = (headers: Headers): void => {
     headers.set("Vary", "Accept-Encoding")
     return
   }
-  if (listHas(headers, "Vary", "accept-encoding") || listHas(headers, "Vary", "*")) return
+  if (fieldHasToken(headers, "Vary", "accept-encoding") || fieldHasToken(headers, "Vary", "*")) return
   const existing = values.map((v) => v.trim()).filter((v) => v !== "").join(", ")
   headers.set("Vary", existing === "" ? "Accept-Encoding" : existing + ", Accept-Encoding")
 }

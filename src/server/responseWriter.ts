@@ -9,6 +9,7 @@ import * as Body from "../domain/Body.js"
 import type { Headers } from "../domain/Headers.js"
 import { type OutgoingFraming, responseFraming, sanitizeFieldValue } from "../domain/http1/writer.js"
 import * as Status from "../domain/Status.js"
+import { valueHasToken } from "../domain/tokenList.js"
 import { detectContentType, SNIFF_LEN } from "./sniff.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
@@ -159,7 +160,7 @@ class HandlerFields {
         if (value !== "") this.hasEncoding = true
         return true
       case "Connection":
-        if (hasToken(value, "close")) this.closeAsked = true
+        if (valueHasToken(value, "close")) this.closeAsked = true
         this.connection = this.connection === undefined ? value : this.connection + ", " + value
         return false // written once we know whether the connection closes
       default:
@@ -265,12 +266,6 @@ const statusLine = (status: number, reason: string | undefined): string =>
   reason !== undefined
     ? formatStatusLine(status, sanitizeFieldValue(reason))
     : STATUS_LINES[status] ?? formatStatusLine(status, "status code " + status)
-
-/** Whether the comma-separated list `value` holds `token` (case-insensitive). */
-const hasToken = (value: string, token: string): boolean => {
-  for (const part of value.split(",")) if (part.trim().toLowerCase() === token) return true
-  return false
-}
 
 /** Formats `Date` values (IMF-fixdate, RFC 9110 §5.6.7), reformatting at most once a second. */
 export class DateCache {

@@ -8,6 +8,7 @@
 import type { Headers } from "../domain/Headers.js"
 import { isToken, TARGET } from "../domain/http1/chars.js"
 import type { Request } from "../domain/Request.js"
+import { fieldHasToken } from "../domain/tokenList.js"
 import type { ResolvedConfig } from "./config.js"
 import { TransportError } from "./errors.js"
 import { checkProxyUrl, type ProxyFunc } from "./proxyEnvironment.js"
@@ -122,14 +123,6 @@ const invalidHostIndex = (host: string): number => {
   return -1
 }
 
-const hasToken = (headers: Headers, name: string, token: string): boolean => {
-  if (!headers.has(name)) return false
-  const values = headers.values(name)
-  for (const v of values) {
-    for (const part of v.split(",")) if (part.trim().toLowerCase() === token) return true
-  }
-  return false
-}
 
 /** Facts about a request computed once for all its attempts. */
 export interface Prepared<E> {
@@ -188,13 +181,13 @@ export const prepare = <E>(
     if (auth !== undefined) headers = headers.clone().set("Proxy-Authorization", auth)
   }
   const none = headers.size === 0
-  const closeAfter = config.disableKeepAlives || (!none && hasToken(headers, "Connection", "close"))
+  const closeAfter = config.disableKeepAlives || (!none && fieldHasToken(headers, "Connection", "close"))
   // Go asks for gzip unless told not to, the caller chose an encoding, asks for a range, or
   // sends HEAD (some servers gzip the missing body's headers wrongly); we ask for deflate and
   // br as well.
   const acceptCodings = !config.disableCompression && request.method !== "HEAD" &&
     (none || (!headers.has("Accept-Encoding") && !headers.has("Range")))
-  const expectContinue = !none && hasToken(headers, "Expect", "100-continue")
+  const expectContinue = !none && fieldHasToken(headers, "Expect", "100-continue")
   return new Ok(request, route, target, headers, closeAfter, acceptCodings, expectContinue, config.maxDecodedBodyBytes)
 }
 

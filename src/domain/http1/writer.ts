@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import type { Headers } from "../Headers.js"
+import { fieldHasToken } from "../tokenList.js"
 import type { FastBuffer } from "./bufferMethods.js"
 
 /**
@@ -152,7 +153,7 @@ export const formatRequestHead = (init: RequestHeadInit): string => {
   if (ua === undefined) out += "User-Agent: " + DEFAULT_USER_AGENT + "\r\n"
   else if (ua !== "") out += "User-Agent: " + sanitizeFieldValue(ua) + "\r\n"
   out += writeFields(headers, REQUEST_EXCLUDED)
-  if (init.close === true && !hasToken(headers, "Connection", "close")) out += "Connection: close\r\n"
+  if (init.close === true && !fieldHasToken(headers, "Connection", "close")) out += "Connection: close\r\n"
   if (init.acceptEncoding !== undefined) out += "Accept-Encoding: " + init.acceptEncoding + "\r\n"
   else if (init.acceptGzip === true) out += "Accept-Encoding: gzip\r\n"
   return out + framingFields(init.framing, init.trailerNames ?? NO_NAMES) + "\r\n"
@@ -202,7 +203,7 @@ export const formatResponseHead = (init: ResponseHeadInit): string => {
   out += writeFields(init.headers, RESPONSE_EXCLUDED)
   if (init.extraFields !== undefined) out += init.extraFields
   if (init.close === true) {
-    if (!hasToken(init.headers, "Connection", "close")) out += "Connection: close\r\n"
+    if (!fieldHasToken(init.headers, "Connection", "close")) out += "Connection: close\r\n"
   } else if (init.keepAlive === true && !init.headers.has("Connection")) out += "Connection: keep-alive\r\n"
   return out + framingFields(init.framing, init.trailerNames ?? NO_NAMES) + "\r\n"
 }
@@ -260,9 +261,3 @@ export const withBody = (head: string, body: Uint8Array | undefined): Buffer => 
   return out
 }
 
-const hasToken = (headers: Headers, name: string, token: string): boolean => {
-  for (const v of headers.values(name)) {
-    for (const part of v.split(",")) if (part.trim().toLowerCase() === token) return true
-  }
-  return false
-}
