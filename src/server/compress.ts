@@ -23,6 +23,7 @@ import { fieldHasToken } from "../domain/tokenList.js"
 import * as Status from "../domain/Status.js"
 import type { Handler } from "./Handler.js"
 import type { ServerRequest } from "./ServerRequest.js"
+import { declaredLength } from "./responseWriter.js"
 import { ServerResponse } from "./ServerResponse.js"
 import { detectContentType, SNIFF_LEN } from "./sniff.js"
 
@@ -303,7 +304,7 @@ export const compressResponse = <E>(
     return Effect.succeed(response)
   }
   const body = response.body
-  const declared = declaredLength(fields)
+  const declared = declaredLengthOf(fields)
   const isHead = request.method === "HEAD"
   let length: number | undefined
   switch (body._tag) {
@@ -370,10 +371,10 @@ const joined = (headers: Headers, name: string): string | undefined => {
 const noTransform = (headers: Headers): boolean => fieldHasToken(headers, "Cache-Control", "no-transform")
 
 /** The handler's Content-Length when it is one valid number. */
-const declaredLength = (headers: Headers): number | undefined => {
+/** The handler's one Content-Length, if it parses (as the response writer reads it). */
+const declaredLengthOf = (headers: Headers): number | undefined => {
   const values = headers.values("Content-Length")
-  if (values.length !== 1 || !/^\d{1,15}$/.test(values[0]!.trim())) return undefined
-  return Number(values[0]!.trim())
+  return values.length === 1 ? declaredLength(values[0]!) : undefined
 }
 
 /** Adds Accept-Encoding to Vary, in the handler's one field when it has one; nothing when Vary says it or `*` already. */

@@ -236,8 +236,10 @@ export const interimHead = (status: number, headers: Headers): string => {
  * it ignored). `planResponse` uses it only when it is the one such field and no Transfer-Encoding
  * other than identity is set: Go honours a Content-Length that parses and drops one that does
  * not (`response.WriteHeader`), and drops it beside a Transfer-Encoding (`chunkWriter.writeHeader`).
+ *
+ * @internal
  */
-const declaredLength = (value: string): number | undefined => {
+export const declaredLength = (value: string): number | undefined => {
   let start = 0
   let end = value.length
   while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++

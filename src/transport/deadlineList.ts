@@ -83,11 +83,6 @@ export class DeadlineList<T> {
     node.prev = node.next = node.list = undefined
   }
 
-  /** Whether nothing is armed. */
-  get empty(): boolean {
-    return this.first === undefined
-  }
-
   /** Fires every node whose deadline is at or before now, in deadline order (the timer does, at each wake). */
   expireDue(): void {
     const now = this.now()
