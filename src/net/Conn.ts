@@ -143,6 +143,15 @@ export interface RawConn extends Conn {
   readonly closeNow: () => void
   /** The underlying stream, for a protocol switch or a TLS upgrade; reading from it directly bypasses `read`. */
   readonly stream: Duplex
+  /**
+   * Hands the stream's input over to another reader (HTTP/2's `node:http2` session after ALPN
+   * chose h2): stops reading (the stream is paused, our `data` and `end` listeners removed)
+   * and returns the bytes received and not yet read, in order, for the new reader to take first
+   * (`stream.unshift`). From then on `read` ends and `receive` gets nothing; `close`, `closed`
+   * and `isClosed` still work, so the owner closes the stream as before. Call it once, before
+   * any `receive`.
+   */
+  readonly detach: () => Uint8Array
 }
 
 /** The brand of a `RawConn`. */
@@ -159,6 +168,7 @@ export const rawOf = (conn: Conn): RawConn | undefined => (RAW in conn ? conn as
 type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
 
 const END: Effect.Effect<Option.Option<Uint8Array>> = Effect.succeed(Option.none())
+const EMPTY = new Uint8Array(0)
 
 /** A `Conn` over a Node `Duplex` in flowing mode. */
 class StreamConn implements RawConn {
@@ -186,6 +196,19 @@ class StreamConn implements RawConn {
     stream.on("end", onStreamEnd)
     stream.on("error", onStreamError)
     stream.on("close", onStreamClose)
+  }
+
+  detach(): Uint8Array {
+    const stream = this.stream
+    stream.pause()
+    stream.off("data", onStreamData)
+    stream.off("end", onStreamEnd)
+    const chunks = this.queue.splice(0)
+    this.queued = 0
+    this.ended = true
+    this.wakeReader(END)
+    if (chunks.length === 1) return chunks[0]!
+    return chunks.length === 0 ? EMPTY : Buffer.concat(chunks)
   }
 
   /** @internal the stream's "end" */

@@ -44,6 +44,14 @@ export interface TlsClientOptions {
   readonly minVersion?: tls.SecureVersion
 }
 
+/**
+ * Which application protocols the handshake offers in ALPN, most wanted first. Default
+ * `["http/1.1"]`; the Transport offers `["h2", "http/1.1"]` to an origin when HTTP/2 is on.
+ *
+ * @internal
+ */
+export type AlpnOffer = ReadonlyArray<string>
+
 // OpenSSL's codes for a certificate that did not verify, and Node's for a name mismatch.
 const CERTIFICATE_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY|DECRYPT)|ALTNAME|HOSTNAME/
 
@@ -65,6 +73,8 @@ const detailOf = (reason: TlsFailure, code: string | undefined, error: unknown):
 
 const ignore = (): void => {}
 
+const HTTP1_ONLY: AlpnOffer = ["http/1.1"]
+
 const toArray = <A>(a: A | ReadonlyArray<A>): Array<A> => (Array.isArray(a) ? [...(a as ReadonlyArray<A>)] : [a as A])
 
 /**
@@ -76,7 +86,8 @@ const toArray = <A>(a: A | ReadonlyArray<A>): Array<A> => (Array.isArray(a) ? [.
 export const tlsClient = (
   stream: Duplex,
   host: string,
-  options: TlsClientOptions = {}
+  options: TlsClientOptions = {},
+  alpn: AlpnOffer = HTTP1_ONLY
 ): Effect.Effect<tls.TLSSocket, TlsError, Scope.Scope> =>
   Effect.gen(function*() {
     const name = options.serverName ?? host
@@ -87,7 +98,7 @@ export const tlsClient = (
       host: name,
       ...(servername === undefined ? {} : { servername }),
       rejectUnauthorized: options.insecureSkipVerify !== true,
-      ALPNProtocols: ["http/1.1"],
+      ALPNProtocols: [...alpn],
       minVersion: options.minVersion ?? "TLSv1.2",
       ...(options.ca === undefined ? {} : { ca: toArray(options.ca) }),
       ...(options.cert === undefined ? {} : { cert: options.cert }),
