@@ -55,6 +55,8 @@ const run = async (): Promise<{ requests: number; cpuMicros: number; seconds: nu
     start: (sc) => {
       runFork(sc.resume)
     },
+    fork: (effect) => runFork(effect),
+    handOver: undefined,
     config,
     handler: () => Effect.succeed(ServerResponse.text(BODY)),
     clock,

@@ -14,14 +14,16 @@ import type { RawConn } from "./Conn.js"
 
 /**
  * The stream under `conn`, ready for a `node:http2` session: detached from `conn` (which still
- * closes it), with the unread input put back in front.
+ * closes it), with the unread input put back in front, after `taken`: bytes the caller had
+ * received already (a server's look at the first bytes) and gives back.
  *
  * @internal
  */
-export const handOver = (conn: RawConn): Duplex => {
+export const handOver = (conn: RawConn, taken?: Uint8Array): Duplex => {
   const stream = conn.stream
   const buffered = conn.detach()
-  if (buffered.length > 0) stream.unshift(buffered)
+  const back = taken === undefined || taken.length === 0 ? buffered : buffered.length === 0 ? taken : Buffer.concat([taken, buffered])
+  if (back.length > 0) stream.unshift(back)
   // A TLSSocket made with `isServer` and no tls.Server (our Listener's) keeps
   // `secureConnecting` true after its handshake (Node clears it only where it emits the
   // server's 'secureConnection'), and an Http2Session over a socket still "connecting" waits

@@ -22,6 +22,7 @@
  * @module
  */
 import { type Clock, Context, Duration, Effect, Fiber, Layer, Runtime, type Scheduler, type Scope } from "effect"
+import { H2ServerConn } from "./h2/H2ServerConn.js"
 import { rawOf } from "../net/Conn.js"
 import { listen, type Listener } from "../net/Listener.js"
 import type { InvalidConfig } from "../domain/configErrors.js"
@@ -33,7 +34,7 @@ import { makeInlineScheduler } from "../net/inlineScheduler.js"
 import { DateCache } from "./responseWriter.js"
 import type { ShutdownTimeout } from "./errors.js"
 import { type ConnHost, ServerConn } from "./ServerConn.js"
-import { OpenConns, Shutdown } from "./shutdown.js"
+import { OpenConns, type ServedConn, Shutdown } from "./shutdown.js"
 
 /**
  * A snapshot of the server's connections.
@@ -48,6 +49,10 @@ export interface ServerStats {
   readonly idle: number
   /** Connections accepted since the server started. */
   readonly accepted: number
+  /** Of the open connections, those speaking HTTP/2. */
+  readonly h2Sessions: number
+  /** HTTP/2 streams open now, over all connections. */
+  readonly h2Streams: number
 }
 
 /**
@@ -93,7 +98,7 @@ export interface ServerService {
 const backoff = (previous: number): number => (previous === 0 ? 5 : Math.min(previous * 2, 1000))
 
 /** Accepts connections and forks each one's serve loop, until interrupted; refuses them once a shutdown began. */
-const acceptLoop = (listener: Listener, conns: OpenConns<ServerConn>, host: ConnHost, scheduler: Scheduler.Scheduler): Effect.Effect<never> =>
+const acceptLoop = (listener: Listener, conns: OpenConns<ServedConn>, host: ConnHost, scheduler: Scheduler.Scheduler): Effect.Effect<never> =>
   Effect.gen(function*() {
     let delay = 0
     while (true) {
@@ -122,7 +127,7 @@ const acceptLoop = (listener: Listener, conns: OpenConns<ServerConn>, host: Conn
  * One fiber checks every connection's deadlines, often enough for the shortest timeout (and at
  * least once a second), and parks connections idle since its last tick.
  */
-const reaper = (config: ResolvedServerConfig, clock: Clock.Clock, conns: OpenConns<ServerConn>): Effect.Effect<never> => {
+const reaper = (config: ResolvedServerConfig, clock: Clock.Clock, conns: OpenConns<ServedConn>): Effect.Effect<never> => {
   const timeouts = [config.readHeaderTimeoutMs, config.readTimeoutMs, config.readTotalTimeoutMs, config.writeTimeoutMs, config.writeTotalTimeoutMs, config.idleTimeoutMs].filter((t) => t > 0)
   const tick = Math.max(5, Math.min(1000, Math.floor(Math.min(10_000, ...timeouts) / 10)))
   return Effect.forever(Effect.zipRight(
@@ -137,17 +142,34 @@ const reaper = (config: ResolvedServerConfig, clock: Clock.Clock, conns: OpenCon
   ))
 }
 
+/** The protocols a TLS listener offers in ALPN, most wanted first (Go's server prefers h2). */
+const alpnOffer = (config: ResolvedServerConfig): Array<string> => {
+  const offer: Array<string> = []
+  if (config.http2) offer.push("h2")
+  if (config.http1) offer.push("http/1.1")
+  return offer
+}
+
 /** What the server shares with its connections. */
 const connHost = <E, R>(
   options: ServerOptions<E, R>,
   config: ResolvedServerConfig,
   clock: Clock.Clock,
-  conns: OpenConns<ServerConn>,
-  runFork: (effect: Effect.Effect<void>) => unknown
-): ConnHost => ({
+  conns: OpenConns<ServedConn>,
+  runFork: (effect: Effect.Effect<void>) => Fiber.RuntimeFiber<void, never>
+): ConnHost => {
+  const host: ConnHost = {
   start: (sc) => {
     runFork(sc.resume)
   },
+  fork: (effect, services) =>
+    runFork(services === undefined ? effect : Effect.mapInputContext(effect, (own: Context.Context<never>) => Context.merge(own, services))),
+  handOver: config.http2 || config.unencryptedHTTP2
+    ? (sc, taken) => {
+      // Added before the HTTP/1 side's fiber ends and forgets it: the server never sees the connection gone.
+      conns.open.add(new H2ServerConn(sc.info, sc.conn, host, sc.connServices, taken))
+    }
+    : undefined,
   config,
   // The handler's requirements R are in the context every connection fiber inherits from the
   // layer's fiber, so it runs as it is.
@@ -157,7 +179,9 @@ const connHost = <E, R>(
   scheme: options.tls === undefined ? "http" : "https",
   shuttingDown: () => conns.closing,
   forget: (conn) => conns.forget(conn)
-})
+  }
+  return host
+}
 
 const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, ListenError | InvalidConfig, Scope.Scope | R> =>
   Effect.gen(function*() {
@@ -169,9 +193,9 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       port: options.port ?? 0,
       ...(options.path === undefined ? {} : { path: options.path }),
       ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
-      ...(options.tls === undefined ? {} : { tls: options.tls })
+      ...(options.tls === undefined ? {} : { tls: { ...options.tls, alpnProtocols: alpnOffer(config) } })
     })
-    const conns = new OpenConns<ServerConn>()
+    const conns = new OpenConns<ServedConn>()
     const scheduler = makeInlineScheduler()
     // A parked connection's next fiber starts from this runtime (the layer's context and Clock)
     // on the same inline scheduler.
@@ -191,8 +215,8 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
 const service = (
   listener: Listener,
   scheme: "http" | "https",
-  conns: OpenConns<ServerConn>,
-  shutdown: Shutdown<ServerConn>,
+  conns: OpenConns<ServedConn>,
+  shutdown: Shutdown<ServedConn>,
   defaultGraceMs: number
 ): ServerService => {
   const bracketed = listener.host.includes(":") ? `[${listener.host}]` : listener.host
@@ -206,8 +230,16 @@ const service = (
     closeConnections: conns.closeAll,
     stats: Effect.sync(() => {
       let idle = 0
-      for (const c of conns.open) if (c.isIdle()) idle++
-      return { connections: conns.open.size, idle, accepted: conns.accepted }
+      let h2Sessions = 0
+      let h2Streams = 0
+      for (const c of conns.open) {
+        if (c.isIdle()) idle++
+        if (c instanceof H2ServerConn) {
+          h2Sessions++
+          h2Streams += c.streams
+        }
+      }
+      return { connections: conns.open.size, idle, accepted: conns.accepted, h2Sessions, h2Streams }
     })
   }
 }

@@ -44,6 +44,8 @@ import { type DateCache, validStatus } from "./responseWriter.js"
 import { type Hijacked, ServerRequest, validTargetEscapes } from "./ServerRequest.js"
 import type { ServerResponse } from "./ServerResponse.js"
 import { respond, type ResponseConn, writeInterim } from "./writeResponse.js"
+import { startsPreface } from "./h2/preface.js"
+import type { ServedConn } from "./shutdown.js"
 
 export {
   /** @internal */
@@ -65,9 +67,16 @@ export interface ConnHost {
   /** Whether a graceful shutdown has begun: answer with `Connection: close`, close when idle. */
   readonly shuttingDown: () => boolean
   /** The connection's fiber ended. */
-  readonly forget: (conn: ServerConn) => void
+  readonly forget: (conn: ServedConn) => void
   /** Runs `conn.resume` in a new fiber of the server's (a parked connection got input, or must close). */
   readonly start: (conn: ServerConn) => void
+  /** Runs `effect` in a new fiber of the server's, with a connection's `services` (an HTTP/2 stream's handler). */
+  readonly fork: (effect: Effect.Effect<void>, services: Context.Context<never> | undefined) => Fiber.RuntimeFiber<void, never>
+  /**
+   * `conn`'s first bytes (`taken`) chose HTTP/2 (ALPN `h2`, or the prior-knowledge preface):
+   * serve it as an HTTP/2 connection from now on. Undefined when the server speaks only HTTP/1.x.
+   */
+  readonly handOver: ((conn: ServerConn, taken: Uint8Array) => void) | undefined
 }
 
 /** Go's `rstAvoidanceDelay`: after the last reply, how long to wait for the client's close. */
@@ -97,7 +106,7 @@ const consumed = new RequestBodyError({
  *
  * @internal
  */
-export class ServerConn implements Receiver, Exchanges, ResponseConn {
+export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn {
   /** What the serve loop is doing (moves only through `enter`). */
   private phase: Phase = Phase.WAITING
   /** Park at the next wait for a head with nothing buffered (the reaper asked). */
@@ -144,6 +153,19 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   /** A chunk arrived: parse it, then wake the loop, or a parked connection's new fiber. */
   onData(chunk: Uint8Array): void {
     if (this.phase >= Phase.HIJACKED) return
+    // The first bytes decide the protocol, when the server speaks HTTP/2 too.
+    if (this.input.bytesIn === 0 && this.host.handOver !== undefined && this.phase === Phase.WAITING) {
+      if (h2Chosen(this.conn, chunk, this.host.config)) {
+        this.enter(Phase.HIJACKED)
+        this.deadlines.stopExchange()
+        this.conn.receive(undefined)
+        this.host.handOver(this, chunk)
+        // The loop sees the hand-over and ends without closing (`finish`).
+        this.input.wakeAll()
+        return
+      }
+      if (!this.host.config.http1) return RawSocket.destroy(this.conn) // HTTP/1.x is off
+    }
     this.input.feed(chunk)
     if (this.phase === Phase.PARKED) {
       this.enter(Phase.WAITING)
@@ -247,6 +269,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   }
 
   private nextRequest(): Effect.Effect<void> {
+    if (this.phase === Phase.HIJACKED) return VOID // handed over to HTTP/2
     const r = this.pollHead()
     if (typeof r !== "number") return this.handle(r)
     const input = this.input
@@ -563,6 +586,17 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn {
   get requests(): number {
     return this.served
   }
+}
+
+/**
+ * Whether a connection's first bytes, `chunk`, begin HTTP/2: a TLS connection whose client
+ * chose `h2` in ALPN (offered only when HTTP/2 is on), or, with `unencryptedHTTP2`, a plain one
+ * opening with the client preface (RFC 9113 §3.3, Go's `Protocols.UnencryptedHTTP2`).
+ */
+const h2Chosen = (conn: RawConn, chunk: Uint8Array, config: ResolvedServerConfig): boolean => {
+  const alpn = RawSocket.alpnProtocol(conn)
+  if (alpn !== undefined) return alpn === "h2"
+  return config.unencryptedHTTP2 && startsPreface(chunk)
 }
 
 /** The authority of an absolute-form target ("http://host:port/path" gives "host:port"). */

@@ -10,13 +10,19 @@ import { statusForParseError, type ParseError } from "../domain/errors.js"
 import { RequestBodyError } from "./errors.js"
 import * as Status from "../domain/Status.js"
 
+/** The text body of a canned answer: `<code> <reason>`, then `: <detail>` when given (Go's `publicErr`). */
+export const cannedText = (code: number, detail?: string): string => {
+  const status = code + " " + Status.statusText(code)
+  return detail === undefined ? status : status + ": " + detail
+}
+
 /**
  * A complete reply: `HTTP/1.1 <code> <reason>`, text/plain, `Connection: close`, and the body
  * `<code> <reason>` followed by `: <detail>` when given (Go's `publicErr`).
  */
 export const cannedReply = (code: number, detail?: string): Buffer => {
   const status = code + " " + Status.statusText(code)
-  const body = detail === undefined ? status : status + ": " + detail
+  const body = cannedText(code, detail)
   return Buffer.from(
     "HTTP/1.1 " + status + "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: " +
       Buffer.byteLength(body) + "\r\n\r\n" + body,
@@ -142,19 +148,35 @@ export const headProblem = (
  * anything else, `consumed` included (the handler's bug), is a 500.
  */
 export const failureReply = (cause: Cause.Cause<unknown>, seen: RequestBodyError | undefined): FailureReply => {
-  const bodyFailure = Cause.failures(cause).pipe(Chunk.findFirst((f): f is RequestBodyError => f instanceof RequestBodyError), Option.getOrUndefined)
-  const reason = bodyFailure?.reason ?? (seen?.reason === "malformed" ? "malformed" : undefined)
-  const reply = reason === "too-large"
-    ? cannedReply(Status.RequestEntityTooLarge)
-    : reason === "malformed" || reason === "truncated"
-    ? cannedReply(Status.BadRequest, (bodyFailure ?? seen)!.detail)
-    : reason === "timeout"
-    ? cannedReply(Status.RequestTimeout)
-    : INTERNAL_SERVER_ERROR
-  return new FailureReply(reply, bodyFailure !== undefined)
+  const answer = failureAnswer(cause, seen)
+  const reply = answer.status === Status.InternalServerError ? INTERNAL_SERVER_ERROR : cannedReply(answer.status, answer.detail)
+  return new FailureReply(reply, answer.clientFault)
 }
 
 /** What `failureReply` gives. */
 export class FailureReply {
   constructor(readonly reply: Buffer, readonly clientFault: boolean) {}
 }
+
+/**
+ * The answer to a handler's failure as a status and a detail for its text, for a protocol
+ * that writes it itself (HTTP/2): `failureReply`'s choice.
+ */
+export const failureAnswer = (cause: Cause.Cause<unknown>, seen: RequestBodyError | undefined): FailureAnswer => {
+  const bodyFailure = Cause.failures(cause).pipe(Chunk.findFirst((f): f is RequestBodyError => f instanceof RequestBodyError), Option.getOrUndefined)
+  const reason = bodyFailure?.reason ?? (seen?.reason === "malformed" ? "malformed" : undefined)
+  const clientFault = bodyFailure !== undefined
+  return reason === "too-large"
+    ? new FailureAnswer(Status.RequestEntityTooLarge, undefined, clientFault)
+    : reason === "malformed" || reason === "truncated"
+    ? new FailureAnswer(Status.BadRequest, (bodyFailure ?? seen)!.detail, clientFault)
+    : reason === "timeout"
+    ? new FailureAnswer(Status.RequestTimeout, undefined, clientFault)
+    : new FailureAnswer(Status.InternalServerError, undefined, clientFault)
+}
+
+/** What `failureAnswer` gives. */
+export class FailureAnswer {
+  constructor(readonly status: number, readonly detail: string | undefined, readonly clientFault: boolean) {}
+}
+

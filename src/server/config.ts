@@ -58,6 +58,43 @@ export interface TlsOptions {
 }
 
 /**
+ * Which protocols the server speaks (Go 1.24's `http.Protocols`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Protocols {
+  /** HTTP/1.1 (and 1.0). Default true. */
+  readonly http1?: boolean
+  /**
+   * HTTP/2 over TLS, chosen by the client in ALPN (`h2`). Default true; it needs `tls` (a
+   * plain server ignores it).
+   */
+  readonly http2?: boolean
+  /**
+   * HTTP/2 without TLS, "prior knowledge" only (RFC 9113 §3.3: the client's first bytes are the
+   * HTTP/2 preface; Go's `SetUnencryptedHTTP2`). Default false. `Upgrade: h2c` is not offered
+   * (RFC 9113 §3.1 deprecates it).
+   */
+  readonly unencryptedHTTP2?: boolean
+}
+
+/**
+ * HTTP/2 settings (Go 1.24's `http.HTTP2Config`, the part a server uses).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Http2ServerOptions {
+  /**
+   * Streams a client may have open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS);
+   * handlers running at once per connection are capped at this too. Default 250 (Go's). A whole
+   * number from 1 to 2^31 - 1.
+   */
+  readonly maxConcurrentStreams?: number
+}
+
+/**
  * What `Server.layer` takes.
  *
  * @since 0.1.0
@@ -141,6 +178,14 @@ export interface ServerOptions<E, R> {
    * panic); the server goes on. Not set: no cost on the hot path.
    */
   readonly connContext?: (info: ConnInfo) => Effect.Effect<Context.Context<never>, unknown>
+  /**
+   * The protocols to speak (Go's `Server.Protocols`). Default: HTTP/1.1, and HTTP/2 when
+   * serving TLS (offered in ALPN as `h2` before `http/1.1`); HTTP/2 without TLS only when
+   * `unencryptedHTTP2` is set.
+   */
+  readonly protocols?: Protocols
+  /** HTTP/2 settings (Go's `Server.HTTP2`). */
+  readonly http2?: Http2ServerOptions
 }
 
 /** The defaults, in milliseconds (see {@link ServerOptions}). */
@@ -149,7 +194,11 @@ export const DEFAULTS = {
   readTimeoutMs: 60_000,
   writeTimeoutMs: 60_000,
   idleTimeoutMs: 120_000,
-  shutdownTimeoutMs: 10_000
+  shutdownTimeoutMs: 10_000,
+  /** HTTP/2 on TLS connections (Go: on). */
+  http2: false,
+  /** Go's `defaultMaxStreams` (x/net/http2 server.go). */
+  maxConcurrentStreams: 250
 } as const
 
 /** Settings with every default filled in, times in milliseconds. */
@@ -166,6 +215,14 @@ export interface ResolvedServerConfig {
   readonly disableKeepAlives: boolean
   readonly connState: ((info: ConnInfo, state: ConnState) => Effect.Effect<void>) | undefined
   readonly connContext: ((info: ConnInfo) => Effect.Effect<Context.Context<never>, unknown>) | undefined
+  /** HTTP/1.x is served. */
+  readonly http1: boolean
+  /** HTTP/2 is offered in ALPN on TLS connections. */
+  readonly http2: boolean
+  /** HTTP/2 prior knowledge is accepted on plain connections. */
+  readonly unencryptedHTTP2: boolean
+  /** SETTINGS_MAX_CONCURRENT_STREAMS, and the cap on handlers running at once per HTTP/2 connection. */
+  readonly maxConcurrentStreams: number
 }
 
 const millis = (d: Duration.DurationInput | undefined, fallback: number): number =>
@@ -193,7 +250,11 @@ export const resolve = <E, R>(options: ServerOptions<E, R>): ResolvedServerConfi
   maxBodyBytes: positive(options.maxBodyBytes, Number.POSITIVE_INFINITY),
   disableKeepAlives: options.disableKeepAlives ?? false,
   connState: options.connState,
-  connContext: options.connContext
+  connContext: options.connContext,
+  http1: options.protocols?.http1 ?? true,
+  http2: options.tls !== undefined && (options.protocols?.http2 ?? DEFAULTS.http2),
+  unencryptedHTTP2: options.protocols?.unencryptedHTTP2 ?? false,
+  maxConcurrentStreams: positive(options.http2?.maxConcurrentStreams, DEFAULTS.maxConcurrentStreams)
 })
 
 /**
@@ -219,6 +280,10 @@ const firstInvalid = <E, R>(options: ServerOptions<E, R>): InvalidConfig | undef
       ? Either.right(undefined) // no limit, as the default
       : checkInteger("Server", "maxBodyBytes", options.maxBodyBytes, 0),
     checkInteger("Server", "backlog", options.backlog, 0, 65535),
+    checkInteger("Server", "http2.maxConcurrentStreams", options.http2?.maxConcurrentStreams, 1, 2 ** 31 - 1),
+    options.protocols !== undefined && options.protocols.http1 === false && !(options.protocols.unencryptedHTTP2 === true || (options.tls !== undefined && options.protocols.http2 !== false))
+      ? Either.left(new InvalidConfig({ component: "Server", field: "protocols", value: options.protocols, reason: "no protocol left to serve: HTTP/2 needs tls (or unencryptedHTTP2) when http1 is off" }))
+      : Either.right(undefined),
     options.tls?.rejectUnauthorized === true && options.tls.requestCert !== true
       ? Either.left(
         new InvalidConfig({

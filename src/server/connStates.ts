@@ -6,11 +6,12 @@
  * `test/server/serverConnStates.test.ts` holds the code to them.
  *
  * `Phase`, one per connection (keep-alive is WAITING again after WRITING; idle without a fiber
- * is PARKED; a connection the handler took over is HIJACKED, which the serve loop never leaves):
+ * is PARKED; a connection the handler took over, or handed to HTTP/2 at its first bytes, is
+ * HIJACKED, which the serve loop never leaves):
  *
  * | from      | to                                                            |
  * |-----------|---------------------------------------------------------------|
- * | WAITING   | PARKED (idle, fiber given up), HANDLING (a head), WRITING (a canned 4xx), CLOSED |
+ * | WAITING   | PARKED (idle, fiber given up), HANDLING (a head), WRITING (a canned 4xx), HIJACKED (HTTP/2 chosen), CLOSED |
  * | PARKED    | WAITING (input, its end, or a close woke it), CLOSED           |
  * | HANDLING  | WRITING (the handler answered or failed), HIJACKED, CLOSED     |
  * | WRITING   | WAITING (keep-alive), LINGERING (closing after the reply), CLOSED |
@@ -95,7 +96,7 @@ export type BodyRead = typeof BodyRead[keyof typeof BodyRead]
  * @internal
  */
 export const PHASE_MOVES: ReadonlyArray<ReadonlyArray<Phase>> = [
-  /* WAITING */ [Phase.PARKED, Phase.HANDLING, Phase.WRITING, Phase.CLOSED],
+  /* WAITING */ [Phase.PARKED, Phase.HANDLING, Phase.WRITING, Phase.HIJACKED, Phase.CLOSED],
   /* PARKED */ [Phase.WAITING, Phase.CLOSED],
   /* HANDLING */ [Phase.WRITING, Phase.HIJACKED, Phase.CLOSED],
   /* WRITING */ [Phase.WAITING, Phase.LINGERING, Phase.CLOSED],

@@ -13,6 +13,7 @@
  * @module
  * @internal
  */
+import { TLSSocket } from "node:tls"
 import type { RawConn } from "../net/Conn.js"
 
 const CRLF = Buffer.from("\r\n", "latin1")
@@ -67,3 +68,15 @@ export const writeChunkCorked = (conn: RawConn, head: string | undefined, chunk:
  * @internal
  */
 export const nothingQueued = (conn: RawConn): boolean => conn.stream.writableLength === 0
+
+/**
+ * The protocol the client chose in ALPN on a TLS connection whose handshake finished ("" when
+ * it chose none); undefined for a plain connection.
+ *
+ * @internal
+ */
+export const alpnProtocol = (conn: RawConn): string | undefined => {
+  const stream = conn.stream
+  if (!(stream instanceof TLSSocket)) return undefined
+  return typeof stream.alpnProtocol === "string" ? stream.alpnProtocol : ""
+}

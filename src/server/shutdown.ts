@@ -31,6 +31,21 @@ export interface ShutdownConn {
 }
 
 /**
+ * What the server asks of every connection it serves, HTTP/1.x (`ServerConn`) or HTTP/2
+ * (`H2ServerConn`): the reaper's tick, parking, idleness, and the shutdown's steps.
+ *
+ * @internal
+ */
+export interface ServedConn extends ShutdownConn {
+  /** Checks the connection's deadlines at `now` (epoch ms). */
+  check(now: number): void
+  /** Asks an idle connection to give up its fiber until input comes. */
+  park(): void
+  /** Whether it waits for a request with nothing of one received. */
+  isIdle(): boolean
+}
+
+/**
  * The connections being served, and who waits for them to close.
  *
  * @internal

@@ -161,7 +161,7 @@ describe("connContext (Go's ConnContext)", () => {
       yield* ok.send(get("/"))
       expect((yield* ok.responses(1)).map((r) => r.body)).toEqual(["ok 3"])
       const stats = yield* server.stats
-      expect(stats).toEqual({ connections: 1, idle: 1, accepted: 3 })
+      expect(stats).toEqual({ connections: 1, idle: 1, accepted: 3, h2Sessions: 0, h2Streams: 0 })
       expect(states.filter((s) => s.startsWith("1 ") || s.startsWith("2 "))).toEqual(["1 New", "1 Closed", "2 New", "2 Closed"])
     }).pipe(Effect.scoped))
 })

@@ -1,0 +1,214 @@
+/**
+ * A connection served over HTTP/2 (Go's `http2serverConn`): `node:http2` (nghttp2) runs the
+ * session (frames, HPACK, flow control, SETTINGS, PING, the limits on invalid frames and
+ * resets), and each stream it opens becomes a `ServerRequest` for the same handler as on
+ * HTTP/1.1, run in its own fiber on the server's runtime (`H2Exchange`).
+ *
+ * As Go's server: at most `maxConcurrentStreams` streams open (SETTINGS) and handlers running
+ * at once; more queued up to four times that, and past it the session ends with GOAWAY
+ * ENHANCE_YOUR_CALM (Go's rapid-reset defence, `scheduleHandler`); a graceful shutdown or a
+ * handler's `Connection: close` sends GOAWAY and lets open streams finish; an idle session
+ * (no stream for `idleTimeout`) gets GOAWAY too. ConnState: Active at the first stream, Idle
+ * when the last ends, Closed with the session, never Hijacked.
+ *
+ * May touch: the session and its streams; the server only through `ConnHost`.
+ *
+ * @module
+ * @internal
+ */
+import { type Context, Effect } from "effect"
+import * as http2 from "node:http2"
+import type { RawConn } from "../../net/Conn.js"
+import { handOver } from "../../net/handOver.js"
+import type { ConnInfo, ConnState } from "../config.js"
+import type { ConnHost } from "../ServerConn.js"
+import { H2Exchange } from "./H2Exchange.js"
+import { requestHeadOf } from "./requestHead.js"
+
+/** Go's `maxHeaderListSize`: the header limit plus 32 bytes of HPACK overhead for 10 fields. */
+const HEADER_LIST_SLACK = 10 * 32
+
+/** Handlers queued beyond those running, as a multiple of `maxConcurrentStreams` (Go: 4). */
+const QUEUE_FACTOR = 4
+
+function ignore(): void {}
+
+/**
+ * A connection served over HTTP/2.
+ *
+ * @internal
+ */
+export class H2ServerConn {
+  readonly session: http2.ServerHttp2Session
+  /** Streams open (queued, running, or writing). */
+  readonly exchanges = new Set<H2Exchange>()
+  private readonly queue: Array<H2Exchange> = []
+  private running = 0
+  private served = 0
+  /** Since when no stream is open (-1 while some are). */
+  private idleSince: number
+  private goingAway = false
+  private ended = false
+
+  constructor(
+    readonly info: ConnInfo,
+    private readonly conn: RawConn,
+    readonly host: ConnHost,
+    private readonly services: Context.Context<never> | undefined,
+    taken: Uint8Array
+  ) {
+    const config = host.config
+    this.idleSince = host.clock.unsafeCurrentTimeMillis()
+    const maxHeaderListSize = config.maxHeaderBytes + HEADER_LIST_SLACK
+    this.session = http2.performServerHandshake(handOver(conn, taken), {
+      settings: { maxConcurrentStreams: config.maxConcurrentStreams, maxHeaderListSize, enablePush: false },
+      // Node's own cap on fields per block (default 128) is below what maxHeaderBytes allows
+      // (Go has no count limit): let the size limit judge.
+      maxHeaderListPairs: Math.max(128, Math.floor(maxHeaderListSize / 32)),
+      maxSessionRejectedStreams: 100,
+      maxSessionInvalidFrames: 1000
+    })
+    const session = this.session
+    session.on("stream", (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, flags: number, raw: Array<string>) =>
+      this.onStream(stream, flags, raw)
+    )
+    session.on("error", (error: unknown) => {
+      this.host.fork(Effect.logDebug("effect-nethttp server: HTTP/2 session failed", error), undefined)
+    })
+    session.on("close", () => this.onClose())
+    // A frame we could not send (a header block over the client's limit): Node closes the stream.
+    session.on("frameError", ignore)
+  }
+
+  private state(state: ConnState): void {
+    const hook = this.host.config.connState
+    if (hook !== undefined) this.host.fork(hook(this.info, state), this.services)
+  }
+
+  private onStream(stream: http2.ServerHttp2Stream, flags: number, raw: Array<string>): void {
+    if (this.ended) return
+    const parsed = requestHeadOf(raw, (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0)
+    if (parsed === undefined) {
+      stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR)
+      return
+    }
+    const host = parsed.authority !== "" ? parsed.authority : parsed.head.headers.get("Host") ?? ""
+    const now = this.host.clock.unsafeCurrentTimeMillis()
+    const exchange = new H2Exchange(this, stream, parsed.head, host, now)
+    if (this.exchanges.size === 0) {
+      this.idleSince = -1
+      this.state("Active")
+    }
+    this.exchanges.add(exchange)
+    this.served++
+    if (this.running < this.host.config.maxConcurrentStreams) return this.start(exchange)
+    if (this.queue.length >= QUEUE_FACTOR * this.host.config.maxConcurrentStreams) {
+      // Go 1.21.3's rapid-reset defence: a client opening and resetting streams faster than
+      // handlers finish is cut off.
+      this.session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
+      this.session.destroy()
+      return
+    }
+    this.queue.push(exchange)
+  }
+
+  private start(exchange: H2Exchange): void {
+    this.running++
+    exchange.fiber = this.host.fork(Effect.suspend(() => exchange.run()), this.services)
+  }
+
+  /** A handler's answer is out (or it failed): the next queued one runs. */
+  exchangeDone(exchange: H2Exchange): void {
+    if (exchange.fiber === undefined) return
+    exchange.fiber = undefined
+    this.running--
+    this.startQueued()
+  }
+
+  private startQueued(): void {
+    while (this.running < this.host.config.maxConcurrentStreams && this.queue.length > 0) {
+      const next = this.queue.shift()!
+      if (this.exchanges.has(next)) this.start(next)
+    }
+  }
+
+  /** A stream closed (`queued`: before its handler ran). */
+  streamClosed(exchange: H2Exchange, queued: boolean): void {
+    this.exchanges.delete(exchange)
+    if (queued) {
+      const i = this.queue.indexOf(exchange)
+      if (i >= 0) this.queue.splice(i, 1)
+    }
+    if (this.exchanges.size === 0 && !this.ended) {
+      this.idleSince = this.host.clock.unsafeCurrentTimeMillis()
+      this.state("Idle")
+      if (this.goingAway || this.host.shuttingDown()) this.session.close()
+    }
+  }
+
+  private onClose(): void {
+    if (this.ended) return
+    this.ended = true
+    for (const x of this.exchanges) x.fiber?.unsafeInterruptAsFork(x.fiber.id())
+    this.queue.length = 0
+    this.conn.closeNow()
+    this.state("Closed")
+    this.host.forget(this)
+  }
+
+  /** GOAWAY: no new streams; the open ones finish, then the connection closes (Go's `startGracefulShutdown`). */
+  goAway(): void {
+    if (this.goingAway || this.ended) return
+    this.goingAway = true
+    // Node's close() sends GOAWAY NO_ERROR with the last stream id nghttp2 processed, and
+    // closes the session once its streams ended.
+    this.session.close()
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Called by the server
+
+  /** Whether no stream is open. */
+  isIdle(): boolean {
+    return this.exchanges.size === 0
+  }
+
+  /** A graceful shutdown begins: GOAWAY; true when no stream was open (the session closes now). */
+  closeIfIdle(): boolean {
+    const idle = this.isIdle()
+    this.goAway()
+    if (idle) this.session.destroy()
+    return idle
+  }
+
+  /** Ends the session now: every stream's handler is interrupted. */
+  interrupt(): void {
+    if (this.ended) return
+    this.session.destroy()
+    if (!this.conn.isClosed()) this.conn.closeNow()
+  }
+
+  /** The reaper's tick: the streams' deadlines, and GOAWAY to a session idle for `idleTimeout`. */
+  check(now: number): void {
+    for (const x of this.exchanges) x.check(now)
+    const idleMs = this.host.config.idleTimeoutMs > 0 ? this.host.config.idleTimeoutMs : this.host.config.readHeaderTimeoutMs
+    if (this.idleSince >= 0 && idleMs > 0 && Number.isFinite(idleMs) && now - this.idleSince >= idleMs && !this.goingAway) {
+      this.goAway()
+      this.session.destroy()
+    }
+  }
+
+  /** HTTP/2 connections do not park (nghttp2 holds the session's state anyway). */
+  park(): void {}
+
+  /** Streams served so far on this connection. */
+  get requests(): number {
+    return this.served
+  }
+
+  /** Streams open now. */
+  get streams(): number {
+    return this.exchanges.size
+  }
+}
+

@@ -1,0 +1,73 @@
+/**
+ * An HTTP/2 request's header block as the `RequestHead` the rest of the server reads, as Go's
+ * `http2serverConn.newWriterAndRequest` makes an `http.Request`: the method and target from
+ * `:method` and `:path` (`*` is asterisk-form; CONNECT's target is `:authority`), the fields
+ * under their canonical names in order, a `Host` field from `:authority` when the client sent
+ * none, several `cookie` fields joined with "; " (RFC 9113 §8.2.3), version 2.0.
+ *
+ * nghttp2 has already refused what RFC 9113 §8.2 and §8.3 forbid (connection-specific fields,
+ * upper-case names, missing or repeated pseudo-fields, a Content-Length the DATA frames break).
+ *
+ * @module
+ * @internal
+ */
+import { canonicalHeaderKey, Headers } from "../../domain/Headers.js"
+import { RequestHead } from "../../domain/http1/MessageHead.js"
+
+/** What `requestHeadOf` gives: the head and the `:authority` (the request's host). */
+export class H2RequestHead {
+  constructor(readonly head: RequestHead, readonly authority: string) {}
+}
+
+const CONTENT_LENGTH = /^\d{1,15}$/
+
+/**
+ * The head of a request whose fields came as `raw` (name, value, name, value, ...; Node's
+ * `rawHeaders`), `endStream` when the HEADERS frame ended the stream (no body); undefined when
+ * a Content-Length is not a number (nghttp2 lets `content-length: x` through; Go answers it
+ * with a stream error).
+ */
+export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): H2RequestHead | undefined => {
+  let method = "GET"
+  let path = ""
+  let authority = ""
+  const names: Array<string> = []
+  const values: Array<string> = []
+  let cookies = -1
+  let host = false
+  let contentLength = -1
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!
+    const value = raw[i + 1]!
+    if (name.charCodeAt(0) === 0x3a) {
+      if (name === ":method") method = value
+      else if (name === ":path") path = value
+      else if (name === ":authority") authority = value
+      continue
+    }
+    if (name === "cookie") {
+      if (cookies >= 0) {
+        values[cookies] += "; " + value
+        continue
+      }
+      cookies = names.length
+    } else if (name === "host") host = true
+    else if (name === "content-length") {
+      if (!CONTENT_LENGTH.test(value) || (contentLength >= 0 && Number(value) !== contentLength)) return undefined
+      contentLength = Number(value)
+    }
+    names.push(canonicalHeaderKey(name))
+    values.push(value)
+  }
+  if (!host && authority !== "") {
+    names.unshift("Host")
+    values.unshift(authority)
+  }
+  const headers = Headers.unsafeFromArrays(names, values)
+  const connect = method === "CONNECT"
+  const target = connect ? authority : path
+  const form = connect ? "authority" : path === "*" ? "asterisk" : "origin"
+  const length = endStream ? 0 : contentLength
+  const head = new RequestHead(method, target, form, 2, 0, headers, endStream ? "none" : contentLength >= 0 ? "length" : "chunked", length, true, false)
+  return new H2RequestHead(head, authority)
+}

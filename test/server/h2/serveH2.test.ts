@@ -1,0 +1,227 @@
+/**
+ * The Server over HTTP/2 against `node:http2`'s client: ALPN picks h2, requests become the same
+ * `ServerRequest`s (proto HTTP/2.0, fields, Host from :authority, cookies joined), answers carry
+ * status, fields, sniffed Content-Type, Date and Content-Length; HEAD has no body; bodies both
+ * ways, streamed answers, trailers both ways, 100-continue, 103, a handler's failure is a 500,
+ * many streams at once on one connection, ConnState and stats.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Stream } from "effect"
+import * as http2 from "node:http2"
+import * as tls from "node:tls"
+import { Headers } from "../../../src/domain/Headers.js"
+import type { ConnState } from "../../../src/server/config.js"
+import type { ServerRequest } from "../../../src/server/ServerRequest.js"
+import * as ServerResponse from "../../../src/server/ServerResponse.js"
+import { TEST_CERT } from "../../../src/testing/testCert.js"
+import { h2Request, h2Session, serveH2 } from "./support.js"
+
+const echoFacts = (req: ServerRequest) =>
+  Effect.succeed(
+    ServerResponse.text(
+      JSON.stringify({
+        proto: req.proto,
+        method: req.method,
+        target: req.target,
+        host: req.host,
+        url: req.url.href,
+        cookie: req.headers.get("Cookie") ?? null,
+        accept: req.headers.values("Accept"),
+        alpn: req.tls?.alpnProtocol ?? null
+      })
+    )
+  )
+
+describe("Server over HTTP/2", () => {
+  it.scopedLive("ALPN chooses h2; the request is the same ServerRequest, proto HTTP/2.0", () =>
+    Effect.gen(function*() {
+      const server = yield* serveH2({ handler: echoFacts })
+      const session = yield* h2Session(server.url)
+      const a = yield* h2Request(session, { ":path": "/a/b?x=1", cookie: ["a=1", "b=2"], accept: ["text/html", "text/plain"] }, undefined, { endStream: true })
+      expect(a.status).toBe(200)
+      expect(JSON.parse(a.body)).toEqual({
+        proto: "HTTP/2.0",
+        method: "GET",
+        target: "/a/b?x=1",
+        host: `localhost:${server.port}`,
+        url: `https://localhost:${server.port}/a/b?x=1`,
+        cookie: "a=1; b=2",
+        accept: ["text/html", "text/plain"],
+        alpn: "h2"
+      })
+      expect(a.headers["content-type"]).toBe("text/plain; charset=utf-8")
+      expect(a.headers["content-length"]).toBe(String(Buffer.byteLength(a.body)))
+      expect(typeof a.headers["date"]).toBe("string")
+    }))
+
+  it.scopedLive("an HTTP/1.1 client on the same listener still gets HTTP/1.1", () =>
+    Effect.gen(function*() {
+      const server = yield* serveH2({ handler: echoFacts })
+      const text = yield* Effect.async<string, Error>((resume) => {
+        const socket = tls.connect({ host: "127.0.0.1", port: server.port, ca: TEST_CERT, servername: "localhost", ALPNProtocols: ["http/1.1"] })
+        let got = ""
+        socket.on("secureConnect", () => socket.write("GET /one HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+        socket.on("data", (c) => (got += c.toString()))
+        socket.on("end", () => resume(Effect.succeed(got)))
+        socket.on("error", (e) => resume(Effect.fail(e)))
+        return Effect.sync(() => socket.destroy())
+      }).pipe(Effect.timeout("5 seconds"))
+      expect(text.startsWith("HTTP/1.1 200 OK\r\n")).toBe(true)
+      expect(text).toContain(`"proto":"HTTP/1.1"`)
+      expect(text).toContain(`"alpn":"http/1.1"`)
+    }))
+
+  it.scopedLive("HEAD: the GET's fields, no body; 204 and 304 carry no body", () =>
+    Effect.gen(function*() {
+      const server = yield* serveH2({
+        handler: (req) =>
+          Effect.succeed(
+            req.url.pathname === "/204" ? ServerResponse.empty({ status: 204 }) : req.url.pathname === "/304" ? ServerResponse.empty({ status: 304 }) : ServerResponse.text("twelve bytes")
+          )
+      })
+      const session = yield* h2Session(server.url)
+      const head = yield* h2Request(session, { ":method": "HEAD", ":path": "/" }, undefined, { endStream: true })
+      expect(head.status).toBe(200)
+      expect(head.headers["content-length"]).toBe("12")
+      expect(head.body).toBe("")
+      const noContent = yield* h2Request(session, { ":path": "/204" }, undefined, { endStream: true })
+      expect(noContent.status).toBe(204)
+      expect(noContent.headers["content-length"]).toBeUndefined()
+      const notModified = yield* h2Request(session, { ":path": "/304" }, undefined, { endStream: true })
+      expect(notModified.status).toBe(304)
+    }))
+
+  it.scopedLive("a request body read whole, and one streamed back (echo); trailers both ways", () =>
+    Effect.gen(function*() {
+      const server = yield* serveH2({
+        handler: (req) =>
+          req.url.pathname === "/echo"
+            ? Effect.succeed(ServerResponse.stream(req.body, { headers: { "content-type": "application/octet-stream" } }))
+            : Effect.map(req.text, (text) =>
+              ServerResponse.text(`${text.length}:${text.slice(0, 5)}:${req.trailers?.get("X-Sum") ?? "-"}`, {
+                trailers: { names: ["X-Done"], values: Effect.succeed(Headers.make({ "X-Done": "yes" })) }
+              }))
+      })
+      const session = yield* h2Session(server.url)
+      const big = "y".repeat(200_000)
+      const echoed = yield* h2Request(session, { ":method": "POST", ":path": "/echo" }, big)
+      expect(echoed.status).toBe(200)
+      expect(echoed.body.length).toBe(200_000)
+      expect(echoed.headers["content-length"]).toBeUndefined()
+      const withTrailers = yield* Effect.async<{ body: string; trailers: http2.IncomingHttpHeaders | undefined }, Error>((resume) => {
+        const req = session.request({ ":method": "POST", ":path": "/sum" }, { waitForTrailers: true })
+        req.on("wantTrailers", () => req.sendTrailers({ "x-sum": "42" }))
+        let trailers: http2.IncomingHttpHeaders | undefined = undefined
+        const parts: Array<Buffer> = []
+        req.on("trailers", (t) => (trailers = t))
+        req.on("data", (c: Buffer) => parts.push(c))
+        req.on("end", () => resume(Effect.succeed({ body: Buffer.concat(parts).toString(), trailers })))
+        req.on("error", (e) => resume(Effect.fail(e)))
+        req.end("hello world")
+      }).pipe(Effect.timeout("5 seconds"))
+      expect(withTrailers.body).toBe("11:hello:42")
+      expect(withTrailers.trailers?.["x-done"]).toBe("yes")
+    }))
+
+  it.scopedLive("Expect: 100-continue gets 100 at the first read; 103 Early Hints goes before the answer", () =>
+    Effect.gen(function*() {
+      const server = yield* serveH2({
+        handler: (req) =>
+          req.url.pathname === "/hints"
+            ? Effect.zipRight(Effect.orDie(req.writeInterim(103, Headers.make({ Link: "</style.css>; rel=preload" }))), Effect.succeed(ServerResponse.text("after hints")))
+            : Effect.map(req.text, (t) => ServerResponse.text(`got ${t}`))
+      })
+      const session = yield* h2Session(server.url)
+      const hints = yield* h2Request(session, { ":path": "/hints" }, undefined, { endStream: true })
+      expect(hints.interim).toEqual([103])
+      expect(hints.body).toBe("after hints")
+      const answer = yield* Effect.async<{ sawContinue: boolean; body: string }, Error>((resume) => {
+        const req = session.request({ ":method": "POST", ":path": "/upload", expect: "100-continue" })
+        let sawContinue = false
+        const parts: Array<Buffer> = []
+        req.on("continue", () => {
+          sawContinue = true
+          req.end("the body")
+        })
+        req.on("data", (c: Buffer) => parts.push(c))
+        req.on("end", () => resume(Effect.succeed({ sawContinue, body: Buffer.concat(parts).toString() })))
+        req.on("error", (e) => resume(Effect.fail(e)))
+      }).pipe(Effect.timeout("5 seconds"))
+      expect(answer).toEqual({ sawContinue: true, body: "got the body" })
+    }))
+
+  it.scopedLive("a handler's failure is a 500; a streamed body failing after the head resets the stream", () =>
+    Effect.gen(function*() {
+      const server = yield* serveH2({
+        handler: (req) =>
+          req.url.pathname === "/fail"
+            ? Effect.fail("boom")
+            : Effect.succeed(ServerResponse.stream(Stream.concat(Stream.make(new TextEncoder().encode("part")), Stream.fail("later"))))
+      })
+      const session = yield* h2Session(server.url)
+      const failed = yield* h2Request(session, { ":path": "/fail" }, undefined, { endStream: true })
+      expect(failed.status).toBe(500)
+      expect(failed.body).toBe("500 Internal Server Error")
+      const cut = yield* Effect.either(h2Request(session, { ":path": "/cut" }, undefined, { endStream: true }))
+      expect(cut._tag).toBe("Left")
+      // The session lives on.
+      const again = yield* h2Request(session, { ":path": "/fail" }, undefined, { endStream: true })
+      expect(again.status).toBe(500)
+    }))
+
+  it.scopedLive("100 streams at once on one connection; stats and ConnState count the session", () =>
+    Effect.gen(function*() {
+      const states: Array<ConnState> = []
+      let inFlight = 0
+      let peak = 0
+      const server = yield* serveH2({
+        connState: (_info, state) => Effect.sync(() => void states.push(state)),
+        handler: (req) =>
+          Effect.gen(function*() {
+            inFlight++
+            peak = Math.max(peak, inFlight)
+            yield* Effect.sleep("20 millis")
+            inFlight--
+            return ServerResponse.text(req.target)
+          })
+      })
+      const session = yield* h2Session(server.url)
+      const answers = yield* Effect.all(
+        Array.from({ length: 100 }, (_, i) => h2Request(session, { ":path": `/n/${i}` }, undefined, { endStream: true })),
+        { concurrency: "unbounded" }
+      )
+      expect(answers.map((a) => a.body)).toEqual(Array.from({ length: 100 }, (_, i) => `/n/${i}`))
+      expect(peak).toBeGreaterThan(10)
+      const stats = yield* server.stats
+      expect(stats).toMatchObject({ connections: 1, h2Sessions: 1, h2Streams: 0, idle: 1 })
+      session.close()
+      yield* Effect.sleep("100 millis")
+      expect(states[0]).toBe("New")
+      expect(states[1]).toBe("Active")
+      expect(states.at(-1)).toBe("Closed")
+      expect(states).not.toContain("Hijacked")
+      expect((yield* server.stats).connections).toBe(0)
+    }))
+
+  it.scopedLive("a request body over maxBodyBytes is a 413", () =>
+    Effect.gen(function*() {
+      const server = yield* serveH2({ maxBodyBytes: 10, handler: (req) => Effect.map(req.text, (t) => ServerResponse.text(t)) })
+      const session = yield* h2Session(server.url)
+      const declared = yield* h2Request(session, { ":method": "POST", ":path": "/", "content-length": "20" }, "x".repeat(20))
+      expect(declared.status).toBe(413)
+      const streamed = yield* h2Request(session, { ":method": "POST", ":path": "/" }, "x".repeat(20))
+      expect(streamed.status).toBe(413)
+    }))
+
+  it.scopedLive("the body: Body.bytes, Body.stream with a length", () =>
+    Effect.gen(function*() {
+      const server = yield* serveH2({
+        handler: () => Effect.succeed(ServerResponse.stream(Stream.make(new Uint8Array([60, 104, 116, 109, 108, 62])), { length: 6 }))
+      })
+      const session = yield* h2Session(server.url)
+      const a = yield* h2Request(session, { ":path": "/" }, undefined, { endStream: true })
+      expect(a.headers["content-length"]).toBe("6")
+      expect(a.headers["content-type"]).toBe("text/html; charset=utf-8")
+      expect(a.body).toBe("<html>")
+    }))
+})
