@@ -25,6 +25,15 @@ export const serveH2 = <E>(
     (ctx) => Context.get(ctx, Server)
   )
 
+/** Our server over plain TCP with HTTP/2 prior knowledge (h2c) accepted, in the Scope. */
+export const serveH2c = <E>(
+  options: Omit<ServerOptions<E, never>, "host" | "port" | "tls">
+): Effect.Effect<ServerService, unknown, Scope.Scope> =>
+  Effect.map(
+    Layer.build(Server.layer({ host: "127.0.0.1", port: 0, ...options, protocols: { unencryptedHTTP2: true, ...options.protocols } })),
+    (ctx) => Context.get(ctx, Server)
+  )
+
 /** A `node:http2` client session to `url` (trusting the test certificate), destroyed with the Scope. */
 export const h2Session = (url: string): Effect.Effect<http2.ClientHttp2Session, never, Scope.Scope> =>
   Effect.acquireRelease(
