@@ -6,7 +6,14 @@
  * many streams at once on one connection, ConnState and stats.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Effect, Either, Stream } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as zlib from "node:zlib"
+import { fileServer } from "../../../src/server/fileServer.js"
+import * as Handlers from "../../../src/server/handlers.js"
+import { ServeMux } from "../../../src/server/ServeMux.js"
 import * as http2 from "node:http2"
 import * as tls from "node:tls"
 import { Headers } from "../../../src/domain/Headers.js"
@@ -223,5 +230,48 @@ describe("Server over HTTP/2", () => {
       expect(a.headers["content-length"]).toBe("6")
       expect(a.headers["content-type"]).toBe("text/html; charset=utf-8")
       expect(a.body).toBe("<html>")
+    }))
+})
+
+describe("Server over HTTP/2: the helpers unchanged", () => {
+  it.scopedLive("ServeMux routes, FileServer (ranges, 304), compress and redirects over h2", () =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "nethttp-h2-"))),
+        (d) => Effect.sync(() => fs.rmSync(d, { recursive: true, force: true }))
+      )
+      fs.writeFileSync(path.join(dir, "page.html"), "<!doctype html><p>" + "hello ".repeat(500) + "</p>")
+      const mux = ServeMux.builder()
+        .handle("GET /static/", Handlers.stripPrefix("/static", fileServer(dir)))
+        .handle("GET /z", Handlers.compress(() => Effect.succeed(ServerResponse.text("zip ".repeat(1000)))))
+        .handle("GET /old", Handlers.redirectHandler("/new", 301))
+        .build()
+      const server = yield* serveH2({ handler: Either.getOrThrow(mux).handler })
+      const session = yield* h2Session(server.url)
+      const page = yield* h2Request(session, { ":path": "/static/page.html" }, undefined, { endStream: true })
+      expect(page.status).toBe(200)
+      expect(page.headers["content-type"]).toBe("text/html; charset=utf-8")
+      expect(page.body.length).toBe(fs.statSync(path.join(dir, "page.html")).size)
+      const range = yield* h2Request(session, { ":path": "/static/page.html", range: "bytes=0-8" }, undefined, { endStream: true })
+      expect(range.status).toBe(206)
+      expect(range.body).toBe("<!doctype")
+      const cached = yield* h2Request(session, { ":path": "/static/page.html", "if-modified-since": String(page.headers["last-modified"]) }, undefined, { endStream: true })
+      expect(cached.status).toBe(304)
+      const zipped = yield* Effect.async<{ encoding: string; text: string }, Error>((resume) => {
+        const req = session.request({ ":path": "/z", "accept-encoding": "gzip" })
+        let encoding = ""
+        const parts: Array<Buffer> = []
+        req.on("response", (h) => (encoding = String(h["content-encoding"])))
+        req.on("data", (c: Buffer) => parts.push(c))
+        req.on("end", () => resume(Effect.succeed({ encoding, text: zlib.gunzipSync(Buffer.concat(parts)).toString() })))
+        req.on("error", (e) => resume(Effect.fail(e)))
+        req.end()
+      }).pipe(Effect.timeout("5 seconds"))
+      expect(zipped).toEqual({ encoding: "gzip", text: "zip ".repeat(1000) })
+      const moved = yield* h2Request(session, { ":path": "/old" }, undefined, { endStream: true })
+      expect(moved.status).toBe(301)
+      expect(moved.headers["location"]).toBe("/new")
+      const missing = yield* h2Request(session, { ":path": "/nothing" }, undefined, { endStream: true })
+      expect(missing.status).toBe(404)
     }))
 })
