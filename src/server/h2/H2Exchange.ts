@@ -55,6 +55,8 @@ function ignoreError(): void {}
 export class H2Exchange implements RequestIO, H2ResponseTarget {
   stage: Stage = Stage.QUEUED
   fiber: Fiber.RuntimeFiber<void, never> | undefined = undefined
+  /** Counted among the connection's running handlers. */
+  counted = false
   /** The request body's trailer fields, once they came. */
   private trailerFields: Headers | undefined = undefined
   /** Why reading the body fails from now on. */

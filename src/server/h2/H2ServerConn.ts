@@ -114,12 +114,17 @@ export class H2ServerConn {
 
   private start(exchange: H2Exchange): void {
     this.running++
-    exchange.fiber = this.host.fork(Effect.suspend(() => exchange.run()), this.services)
+    exchange.counted = true
+    // On the inline scheduler the fiber may run to its end inside `fork`: `exchangeDone` then
+    // comes first, and the fiber is not kept.
+    const fiber = this.host.fork(Effect.suspend(() => exchange.run()), this.services)
+    if (exchange.counted) exchange.fiber = fiber
   }
 
   /** A handler's answer is out (or it failed): the next queued one runs. */
   exchangeDone(exchange: H2Exchange): void {
-    if (exchange.fiber === undefined) return
+    if (!exchange.counted) return
+    exchange.counted = false
     exchange.fiber = undefined
     this.running--
     this.startQueued()

@@ -275,3 +275,31 @@ describe("Server over HTTP/2: the helpers unchanged", () => {
       expect(missing.status).toBe(404)
     }))
 })
+
+describe("Server over HTTP/2: handlers at once", () => {
+  it.scopedLive("at most maxConcurrentStreams handlers run at once; many more streams over time all get answers", () =>
+    Effect.gen(function*() {
+      let inFlight = 0
+      let peak = 0
+      const server = yield* serveH2({
+        http2: { maxConcurrentStreams: 4 },
+        handler: (req) =>
+          Effect.gen(function*() {
+            inFlight++
+            peak = Math.max(peak, inFlight)
+            if (req.target.endsWith("/slow")) yield* Effect.sleep("5 millis")
+            inFlight--
+            return ServerResponse.text(req.target)
+          })
+      })
+      const session = yield* h2Session(server.url)
+      // 300 streams, more than the limit in all (a handler that ended inline must give its place back).
+      const answers = yield* Effect.all(
+        Array.from({ length: 300 }, (_, i) => h2Request(session, { ":path": i % 3 === 0 ? `/${i}/slow` : `/${i}` }, undefined, { endStream: true })),
+        { concurrency: 4 }
+      )
+      expect(answers.every((a, i) => a.body === (i % 3 === 0 ? `/${i}/slow` : `/${i}`))).toBe(true)
+      expect(peak).toBeLessThanOrEqual(4)
+      expect(peak).toBeGreaterThan(1)
+    }))
+})
