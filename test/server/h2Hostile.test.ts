@@ -7,6 +7,9 @@
  *
  * - rapid reset (CVE-2023-44487): a `node:http2` client opens streams and cancels each at once
  *   (`stream.close(NGHTTP2_CANCEL)`), up to 5000 or 5 s: the session gets a GOAWAY or is closed.
+ *   The same written as raw HEADERS + RST_STREAM frames (3000 pairs), by a peer that never
+ *   closes its side: a GOAWAY, and where the target promises it (`closesAfterGoaway`, ours),
+ *   the connection closed within 2 s.
  * - PING flood and SETTINGS flood (CVE-2019-9512, -9515) from a peer that never reads the
  *   acknowledgements: the session is ended; from a peer that reads them, every frame is acked
  *   or the session is ended.
@@ -184,6 +187,25 @@ for (const target of h2Servers) {
           expect(outcome.goaway !== undefined || (outcome.closed && outcome.sent < 5_000), why).toBe(true)
           // Not NO_ERROR: a graceful GOAWAY would let the attacker's open streams run on.
           if (outcome.goaway !== undefined) expect(outcome.goaway.code, why).not.toBe(http2.constants.NGHTTP2_NO_ERROR)
+          yield* stillServes(server)
+        })
+      ), 20_000)
+
+    it.scopedLive("raw rapid reset: 3000 HEADERS + RST_STREAM(CANCEL) pairs written as frames end in a GOAWAY (not NO_ERROR); then the connection is closed (where the server promises it); the server stays up", () =>
+      withServer((server) =>
+        Effect.gen(function*() {
+          const raw = yield* F.rawH2(server.port)
+          const rst = Buffer.from([0, 0, 0, http2.constants.NGHTTP2_CANCEL])
+          yield* flood(raw, 3_000, 100, (i) => {
+            const id = 1 + 2 * i
+            return Buffer.concat([F.headers(id, F.getBlock("127.0.0.1"), true), F.frame(F.FrameType.RST_STREAM, 0, id, rst)])
+          }, true)
+          expect(yield* within(() => ended(raw), 5_000), `${describeEnd(raw)}; server log: ${server.log().join("; ")}`).toBe(true)
+          const g = raw.goaway()
+          if (g !== undefined) expect(g.code, describeEnd(raw)).not.toBe(http2.constants.NGHTTP2_NO_ERROR)
+          const closed = yield* within(() => raw.closed(), 2_000)
+          if (target.closesAfterGoaway) expect(closed, `2 s after the GOAWAY: ${describeEnd(raw)}`).toBe(true)
+          else if (!closed) process.stderr.write(`h2Hostile (${target.name}): after ${describeEnd(raw)} the connection is still open 2 s later (recorded, not required of this server)\n`)
           yield* stillServes(server)
         })
       ), 20_000)

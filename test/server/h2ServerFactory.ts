@@ -182,8 +182,22 @@ export const oursH2Server: H2ServerFactory = (options = {}) =>
     return { url: server.url, port: server.port, log: () => [] }
   })
 
+/** A server the h2 tests run against. */
+export interface H2Target {
+  readonly name: string
+  readonly make: H2ServerFactory
+  /**
+   * Whether the server closes the connection soon (2 s) after the GOAWAY it sends for an
+   * attack, even when the peer keeps it open. node:http2 does not (it sends the GOAWAY and
+   * leaves the socket to the peer: seen open 5 s later), so the reference only records it;
+   * ours is to close it (docs/http2-plan.md: "the socket destroyed"; Go closes the connection
+   * `goAwayTimeout`, 1 s, after a GOAWAY for a connection error).
+   */
+  readonly closesAfterGoaway: boolean
+}
+
 /** The servers every h2 test runs against: the reference, and ours once `OURS_READY`. */
-export const h2Servers: ReadonlyArray<{ readonly name: string; readonly make: H2ServerFactory }> = [
-  { name: "node:http2 reference", make: referenceH2Server },
-  ...(OURS_READY ? [{ name: "ours", make: oursH2Server }] : [])
+export const h2Servers: ReadonlyArray<H2Target> = [
+  { name: "node:http2 reference", make: referenceH2Server, closesAfterGoaway: false },
+  ...(OURS_READY ? [{ name: "ours", make: oursH2Server, closesAfterGoaway: true }] : [])
 ]
