@@ -55,10 +55,13 @@ export interface Upstream {
   readonly stop: () => void
 }
 
-/** Starts `bench/client/upstream.ts` and waits for the port it prints. */
-export const startUpstream = (pinned: boolean): Promise<Upstream> =>
+/**
+ * Starts `script` (default `bench/client/upstream.ts`; bench/h2.ts passes its HTTP/2 upstream)
+ * and waits for the port it prints.
+ */
+export const startUpstream = (pinned: boolean, script = "bench/client/upstream.ts"): Promise<Upstream> =>
   new Promise((resolve, reject) => {
-    const child = startNode("bench/client/upstream.ts", [], pinned, process.env)
+    const child = startNode(script, [], pinned, process.env)
     const stderr = collectText(child.stderr)
     let out = ""
     const fail = (why: string) => {

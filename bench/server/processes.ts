@@ -69,7 +69,7 @@ export type StartOutcome =
   | { readonly ok: true; readonly server: RunningServer }
   | { readonly ok: false; readonly reason: string; readonly stderr: string }
 
-const LISTENING = /^listening http:\/\/127\.0\.0\.1:(\d+)\/?$/
+const LISTENING = /^listening https?:\/\/127\.0\.0\.1:(\d+)\/?$/
 
 /** Resolves once `child` has exited (at once when it already has). */
 const exited = (child: ChildProcess): Promise<void> =>
@@ -90,7 +90,7 @@ const stopChild = async (child: ChildProcess): Promise<void> => {
 
 /**
  * Compiles and starts `node <script>` with `PORT=0`, under `taskset -c 0` when `pinned`, and
- * waits (at most `timeoutMs`) for its `listening http://127.0.0.1:<port>` line. Any other
+ * waits (at most `timeoutMs`) for its `listening http(s)://127.0.0.1:<port>` line. Any other
  * stdout line before it is kept for the failure report; a runner that does not compile, exits
  * first, or stays silent is killed and reported with its stderr.
  */
