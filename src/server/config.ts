@@ -196,7 +196,7 @@ export const DEFAULTS = {
   idleTimeoutMs: 120_000,
   shutdownTimeoutMs: 10_000,
   /** HTTP/2 on TLS connections (Go: on). */
-  http2: false,
+  http2: true,
   /** Go's `defaultMaxStreams` (x/net/http2 server.go). */
   maxConcurrentStreams: 250
 } as const

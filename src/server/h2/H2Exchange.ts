@@ -111,6 +111,14 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
     return this.conn.host.clock.unsafeCurrentTimeMillis()
   }
 
+  /** The server reset the stream itself (not the client: see `streamClosed`). */
+  private resetByUs = false
+
+  reset(code: number): void {
+    this.resetByUs = true
+    if (!this.stream.destroyed && !this.stream.closed) this.stream.close(code)
+  }
+
   headSent(): void {
     this.responded = true
     this.continuePending = false
@@ -263,7 +271,7 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
     return Effect.zipRight(
       log,
       Effect.suspend(() => {
-        if (this.responded) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+        if (this.responded) this.reset(constants.NGHTTP2_INTERNAL_ERROR)
         else cannedH2(this, answer.status, answer.detail)
         return this.finished()
       })
@@ -274,7 +282,10 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
   private finished(): Effect.Effect<void> {
     const stream = this.stream
     if (!stream.readableEnded && this.head.framing !== "none") {
-      if (!stream.destroyed && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR)
+      if (!stream.destroyed && !stream.closed) {
+        this.resetByUs = true
+        stream.close(constants.NGHTTP2_NO_ERROR)
+      }
       // What came of the body and was not read is dropped: Node ends (and closes) the stream
       // only once its input was consumed.
       stream.resume()
@@ -290,7 +301,9 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
     const queued = this.stage === Stage.QUEUED
     this.stage = Stage.DONE
     if (!wasDone && !queued) this.fiber?.unsafeInterruptAsFork(clientAbortFiberId)
-    this.conn.streamClosed(this, queued)
+    // RST_STREAM from the client (any code but NO_ERROR, which a client sends after a full answer).
+    const rst = this.stream.rstCode
+    this.conn.streamClosed(this, queued, !this.resetByUs && rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR)
   }
 
   /**
@@ -315,7 +328,7 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
     const writeTotal = config.writeTotalTimeoutMs > 0 && now - this.began >= config.writeTotalTimeoutMs
     const writeDeadline = this.writeDeadline !== undefined && now >= this.writeDeadline
     if ((this.writeDeadline === undefined && (writeStalled || writeTotal)) || writeDeadline) {
-      this.stream.close(constants.NGHTTP2_CANCEL)
+      this.reset(constants.NGHTTP2_INTERNAL_ERROR)
     }
   }
 }

@@ -28,10 +28,31 @@ import { requestHeadOf } from "./requestHead.js"
 /** Go's `maxHeaderListSize`: the header limit plus 32 bytes of HPACK overhead for 10 fields. */
 const HEADER_LIST_SLACK = 10 * 32
 
+/** Go's `goAwayTimeout`: how long after a GOAWAY for a connection error the connection is closed. */
+const GOAWAY_CLOSE_MS = 1000
+
 /** Handlers queued beyond those running, as a multiple of `maxConcurrentStreams` (Go: 4). */
 const QUEUE_FACTOR = 4
 
 function ignore(): void {}
+
+/** A token bucket on clock readings: `burst` at once, then `perSecond`. */
+class TokenBucket {
+  private tokens: number
+  private last = -1
+  constructor(private readonly burst: number, private readonly perSecond: number) {
+    this.tokens = burst
+  }
+
+  /** Takes a token at `now`; false when none is left. */
+  take(now: number): boolean {
+    if (this.last >= 0) this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000)
+    this.last = now
+    if (this.tokens < 1) return false
+    this.tokens -= 1
+    return true
+  }
+}
 
 /**
  * A connection served over HTTP/2.
@@ -49,6 +70,10 @@ export class H2ServerConn {
   private idleSince: number
   private goingAway = false
   private ended = false
+  /** A GOAWAY for a connection error went out: the connection closes soon. */
+  private failing = false
+  /** Streams the client reset (nghttp2's own bucket: 1000 at once, 33 a second after). */
+  private readonly resets = new TokenBucket(1000, 33)
 
   constructor(
     readonly info: ConnInfo,
@@ -105,8 +130,7 @@ export class H2ServerConn {
     if (this.queue.length >= QUEUE_FACTOR * this.host.config.maxConcurrentStreams) {
       // Go 1.21.3's rapid-reset defence: a client opening and resetting streams faster than
       // handlers finish is cut off.
-      this.session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
-      this.session.destroy()
+      this.fail(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
       return
     }
     this.queue.push(exchange)
@@ -137,9 +161,14 @@ export class H2ServerConn {
     }
   }
 
-  /** A stream closed (`queued`: before its handler ran). */
-  streamClosed(exchange: H2Exchange, queued: boolean): void {
+  /** A stream closed (`queued`: before its handler ran; `byClient`: the client reset it). */
+  streamClosed(exchange: H2Exchange, queued: boolean, byClient: boolean): void {
     this.exchanges.delete(exchange)
+    if (byClient && !this.resets.take(this.host.clock.unsafeCurrentTimeMillis())) {
+      // Rapid reset (CVE-2023-44487): nghttp2 answers it with GOAWAY but leaves the socket to
+      // the client; we end the session (Go closes it `goAwayTimeout`, 1 s, after such a GOAWAY).
+      this.fail(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
+    }
     if (queued) {
       const i = this.queue.indexOf(exchange)
       if (i >= 0) this.queue.splice(i, 1)
@@ -159,6 +188,22 @@ export class H2ServerConn {
     this.conn.closeNow()
     this.state("Closed")
     this.host.forget(this)
+  }
+
+  /**
+   * A connection error (RFC 9113 §5.4.1): GOAWAY with `code`, no new streams, and the
+   * connection closed `GOAWAY_CLOSE_MS` later (on the Clock), whatever the client does.
+   */
+  private fail(code: number): void {
+    if (this.ended || this.failing) return
+    this.failing = true
+    this.goingAway = true
+    this.host.fork(Effect.delay(Effect.sync(() => this.interrupt()), GOAWAY_CLOSE_MS), undefined)
+    try {
+      this.session.goaway(code)
+    } catch {
+      // the session is closing already
+    }
   }
 
   /** GOAWAY: no new streams; the open ones finish, then the connection closes (Go's `startGracefulShutdown`). */

@@ -56,6 +56,8 @@ export interface H2ResponseTarget {
   writeWaitSince: number
   /** The clock now (epoch ms). */
   now(): number
+  /** Resets the stream with `code` (RST_STREAM), as the server's own decision. */
+  reset(code: number): void
 }
 
 const VOID = Effect.void
@@ -147,7 +149,8 @@ const respondNow = (stream: http2.ServerHttp2Stream, fields: H2Fields, endStream
 }
 
 /** Sends `trailers` when the stream asks for them (`waitForTrailers`). */
-const onWantTrailers = (stream: http2.ServerHttp2Stream, trailers: Effect.Effect<Headers, unknown>): void => {
+const onWantTrailers = (t: H2ResponseTarget, trailers: Effect.Effect<Headers, unknown>): void => {
+  const stream = t.stream
   stream.once("wantTrailers", () => {
     // Trailers are computed by the time the body ended (they are an Effect over state the body filled).
     Effect.runCallback(trailers, {
@@ -161,7 +164,7 @@ const onWantTrailers = (stream: http2.ServerHttp2Stream, trailers: Effect.Effect
             // refused fields: reset below
           }
         }
-        stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+        t.reset(constants.NGHTTP2_INTERNAL_ERROR)
       }
     })
   })
@@ -198,9 +201,9 @@ export const respondH2 = (t: H2ResponseTarget, response: ServerResponse<unknown>
     const end = !withTrailers && (!sendBody || n === 0)
     const refused = respondNow(stream, plan.fields, end, withTrailers)
     if (refused !== undefined) return Effect.fail(refused)
-    if (withTrailers) onWantTrailers(stream, trailers)
+    if (withTrailers) onWantTrailers(t, trailers)
     if (mismatch) {
-      stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+      t.reset(constants.NGHTTP2_INTERNAL_ERROR)
       return Effect.logError(`effect-nethttp server: the response body has ${n} bytes, not the ${plan.declared} its Content-Length announced; the stream was reset`)
     }
     if (!end) stream.end(bytes)
@@ -226,7 +229,7 @@ const writeStream = (
   return Effect.matchCauseEffect(run, {
     onFailure: (cause) => {
       if (!out.started) return Effect.failCause(cause) as Effect.Effect<never, ConnError>
-      t.stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+      t.reset(constants.NGHTTP2_INTERNAL_ERROR)
       return Effect.logError("effect-nethttp server: response body failed; the stream was reset", cause)
     },
     onSuccess: () => out.finish()
@@ -246,7 +249,7 @@ class StreamOut {
     if (first !== undefined) plan.sniff(first)
     this.t.headSent()
     const refused = respondNow(this.t.stream, plan.fields, false, this.trailers !== undefined)
-    if (refused === undefined && this.trailers !== undefined) onWantTrailers(this.t.stream, this.trailers)
+    if (refused === undefined && this.trailers !== undefined) onWantTrailers(this.t, this.trailers)
     return refused
   }
 
@@ -259,7 +262,7 @@ class StreamOut {
     const stream = this.t.stream
     const declared = this.plan.declared
     if (declared !== undefined && this.written + chunk.length > declared) {
-      stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+      this.t.reset(constants.NGHTTP2_INTERNAL_ERROR)
       return Effect.fail(new ConnError({ op: "write", code: "ERR_CONTENT_LENGTH", detail: `the response body is longer than its announced ${declared} bytes; the stream was reset` }))
     }
     this.written += chunk.length
@@ -275,7 +278,7 @@ class StreamOut {
     const stream = this.t.stream
     const declared = this.plan.declared
     if (declared !== undefined && this.written !== declared) {
-      stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+      this.t.reset(constants.NGHTTP2_INTERNAL_ERROR)
       return Effect.logError(`effect-nethttp server: the response body had ${this.written} bytes, not the ${declared} announced; the stream was reset`)
     }
     if (!stream.destroyed) stream.end()
