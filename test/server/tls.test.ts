@@ -76,9 +76,9 @@ describe("HTTPS", () => {
       expect((yield* server.stats).accepted).toBe(2)
     }).pipe(Effect.scoped))
 
-  it.live("a client offering h2 and http/1.1 gets http/1.1", () =>
+  it.live("with HTTP/2 off, a client offering h2 and http/1.1 gets http/1.1 (on by default: test/server/h2)", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ handler, tls: { key, cert } })
+      const server = yield* startServer({ handler, tls: { key, cert }, protocols: { http2: false } })
       const r = yield* request(`${server.url}/alpn`, { ...trusted, ALPNProtocols: ["h2", "http/1.1"] })
       expect(r.status).toBe(200)
       expect(r.alpnProtocol).toBe("http/1.1")
