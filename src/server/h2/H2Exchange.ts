@@ -47,6 +47,14 @@ const enum Stage {
 
 function ignoreError(): void {}
 
+/** The stream's back reference to its exchange, for the shared listener below (no closure per stream). */
+const EXCHANGE = Symbol("effect-nethttp/H2Exchange")
+type OwnedStream = http2.ServerHttp2Stream & { [EXCHANGE]?: H2Exchange }
+
+function onStreamClose(this: OwnedStream): void {
+  this[EXCHANGE]?.streamClosed()
+}
+
 /**
  * A stream being served.
  *
@@ -93,7 +101,8 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
         this.trailerFields = trailersOf(raw)
       })
     }
-    stream.once("close", () => this.streamClosed())
+    ;(stream as OwnedStream)[EXCHANGE] = this
+    stream.once("close", onStreamClose)
   }
 
   get method(): string {
@@ -238,7 +247,10 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
   // -------------------------------------------------------------------------------------------
   // The run
 
-  /** The handler's run and its answer, for the stream's fiber. */
+  /**
+   * The handler's run and its answer, for the stream's fiber. Called as the fiber is made (not
+   * inside it): a handler that throws instead of returning an Effect is a defect, as in a fiber.
+   */
   run(): Effect.Effect<void> {
     this.stage = Stage.RUNNING
     const config = this.conn.host.config
@@ -247,7 +259,13 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
       return this.finished()
     }
     const request = new ServerRequest(this.head, this.authority, this.conn.host.scheme, this.conn.info, this)
-    return Effect.matchCauseEffect(this.conn.host.handler(request), {
+    let handled: Effect.Effect<ServerResponse<unknown>, unknown>
+    try {
+      handled = this.conn.host.handler(request)
+    } catch (defect) {
+      handled = Effect.die(defect)
+    }
+    return Effect.matchCauseEffect(handled, {
       onSuccess: (response) => this.answer(response),
       onFailure: (cause) => this.failed(cause)
     })
@@ -295,8 +313,8 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
     return VOID
   }
 
-  /** The stream closed (ended both ways, or reset): a handler still running is interrupted. */
-  private streamClosed(): void {
+  /** The stream closed (ended both ways, or reset): a handler still running is interrupted. @internal */
+  streamClosed(): void {
     const wasDone = this.stage === Stage.DONE
     const queued = this.stage === Stage.QUEUED
     this.stage = Stage.DONE

@@ -141,7 +141,7 @@ export class H2ServerConn {
     exchange.counted = true
     // On the inline scheduler the fiber may run to its end inside `fork`: `exchangeDone` then
     // comes first, and the fiber is not kept.
-    const fiber = this.host.fork(Effect.suspend(() => exchange.run()), this.services)
+    const fiber = this.host.fork(exchange.run(), this.services)
     if (exchange.counted) exchange.fiber = fiber
   }
 

@@ -22,6 +22,22 @@ export class H2RequestHead {
 const CONTENT_LENGTH = /^\d{1,15}$/
 
 /**
+ * Canonical names by HTTP/2's lower-case ones, learned as they come (at most `NAMES_KEPT`):
+ * most requests repeat a few names, and `canonicalHeaderKey` builds a new string for every
+ * lower-case one.
+ */
+const canonicalNames = new Map<string, string>()
+const NAMES_KEPT = 512
+
+const canonicalOf = (name: string): string => {
+  const known = canonicalNames.get(name)
+  if (known !== undefined) return known
+  const canonical = canonicalHeaderKey(name)
+  if (canonicalNames.size < NAMES_KEPT) canonicalNames.set(name, canonical)
+  return canonical
+}
+
+/**
  * The head of a request whose fields came as `raw` (name, value, name, value, ...; Node's
  * `rawHeaders`), `endStream` when the HEADERS frame ended the stream (no body); undefined when
  * a Content-Length is not a number (nghttp2 lets `content-length: x` through; Go answers it
@@ -56,7 +72,7 @@ export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): H
       if (!CONTENT_LENGTH.test(value) || (contentLength >= 0 && Number(value) !== contentLength)) return undefined
       contentLength = Number(value)
     }
-    names.push(canonicalHeaderKey(name))
+    names.push(canonicalOf(name))
     values.push(value)
   }
   if (!host && authority !== "") {

@@ -157,13 +157,15 @@ describe("Server over HTTP/2", () => {
       expect(answer).toEqual({ sawContinue: true, body: "got the body" })
     }))
 
-  it.scopedLive("a handler's failure is a 500; a streamed body failing after the head resets the stream", () =>
+  it.scopedLive("a handler's failure (or throw) is a 500; a streamed body failing after the head resets the stream", () =>
     Effect.gen(function*() {
       const server = yield* serveH2({
-        handler: (req) =>
-          req.url.pathname === "/fail"
+        handler: (req) => {
+          if (req.url.pathname === "/throw") throw new Error("thrown, not failed")
+          return req.url.pathname === "/fail"
             ? Effect.fail("boom")
             : Effect.succeed(ServerResponse.stream(Stream.concat(Stream.make(new TextEncoder().encode("part")), Stream.fail("later"))))
+        }
       })
       const session = yield* h2Session(server.url)
       const failed = yield* h2Request(session, { ":path": "/fail" }, undefined, { endStream: true })
@@ -171,6 +173,8 @@ describe("Server over HTTP/2", () => {
       expect(failed.body).toBe("500 Internal Server Error")
       const cut = yield* Effect.either(h2Request(session, { ":path": "/cut" }, undefined, { endStream: true }))
       expect(cut._tag).toBe("Left")
+      const thrown = yield* h2Request(session, { ":path": "/throw" }, undefined, { endStream: true })
+      expect(thrown.status).toBe(500)
       // The session lives on.
       const again = yield* h2Request(session, { ":path": "/fail" }, undefined, { endStream: true })
       expect(again.status).toBe(500)
