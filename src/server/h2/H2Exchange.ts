@@ -78,7 +78,7 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
   readWaitSince = -1
   /** A write waits for the client's window since this time (-1: none waits). */
   writeWaitSince = -1
-  /** When the stream began (for the total deadlines). */
+  /** When the stream began (for the total deadlines; 0 when none is set, the clock is then not read). */
   readonly began: number
   /** Deadlines a handler set (`setDeadline`): epoch ms, or undefined for the server's. */
   private readDeadline: number | undefined = undefined
@@ -102,7 +102,7 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
       })
     }
     ;(stream as OwnedStream)[EXCHANGE] = this
-    stream.once("close", onStreamClose)
+    stream.on("close", onStreamClose)
   }
 
   get method(): string {
@@ -274,7 +274,10 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
   private answer(response: ServerResponse<unknown>): Effect.Effect<void> {
     if (this.stage === Stage.DONE) return VOID
     if (!validStatus(response.status)) return this.failed(Cause.die(new InvalidStatusError({ status: response.status })))
-    return Effect.matchCauseEffect(respondH2(this, response), {
+    const written = respondH2(this, response)
+    // A body in hand is written at once: no step more for the common answer.
+    if (written === VOID) return this.finished()
+    return Effect.matchCauseEffect(written, {
       onFailure: (cause) => (this.responded ? this.finished() : this.failed(cause)),
       onSuccess: () => this.finished()
     })

@@ -118,7 +118,8 @@ export class H2ServerConn {
       return
     }
     const host = parsed.authority !== "" ? parsed.authority : parsed.head.headers.get("Host") ?? ""
-    const now = this.host.clock.unsafeCurrentTimeMillis()
+    const config = this.host.config
+    const now = config.readTotalTimeoutMs > 0 || config.writeTotalTimeoutMs > 0 ? this.host.clock.unsafeCurrentTimeMillis() : 0
     const exchange = new H2Exchange(this, stream, parsed.head, host, now)
     if (this.exchanges.size === 0) {
       this.idleSince = -1

@@ -61,14 +61,23 @@ export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): H
       else if (name === ":authority") authority = value
       continue
     }
+    // The pseudo-fields come first (RFC 9113 §8.3): Host from :authority leads the fields,
+    // and a host field beside it is dropped (Go reads :authority).
+    if (!host && authority !== "") {
+      host = true
+      names.push("Host")
+      values.push(authority)
+    }
     if (name === "cookie") {
       if (cookies >= 0) {
         values[cookies] += "; " + value
         continue
       }
       cookies = names.length
-    } else if (name === "host") host = true
-    else if (name === "content-length") {
+    } else if (name === "host") {
+      if (host) continue
+      host = true
+    } else if (name === "content-length") {
       if (!CONTENT_LENGTH.test(value) || (contentLength >= 0 && Number(value) !== contentLength)) return undefined
       contentLength = Number(value)
     }
@@ -76,8 +85,8 @@ export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): H
     values.push(value)
   }
   if (!host && authority !== "") {
-    names.unshift("Host")
-    values.unshift(authority)
+    names.push("Host")
+    values.push(authority)
   }
   const headers = Headers.unsafeFromArrays(names, values)
   const connect = method === "CONNECT"
