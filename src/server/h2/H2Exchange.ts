@@ -2,7 +2,7 @@
  * One HTTP/2 stream served: the request's body read from the `ServerHttp2Stream` in paused
  * mode (a handler that does not read stops the client through flow control), `100 Continue`
  * on its first read when the client asked, its trailers, interim responses, per-stream
- * deadlines, and the handler run in its own fiber with its answer written by
+ * deadlines, and the handler run by one of the connection's workers with its answer written by
  * `writeH2Response.ts`. The `RequestIO` of the stream's `ServerRequest`.
  *
  * As Go's h2 server (`http2serverConn.runHandler`, `http2responseWriter`): a handler's failure
@@ -15,7 +15,7 @@
  * @module
  * @internal
  */
-import { Cause, Effect, type Fiber, Option, type Scope } from "effect"
+import { Cause, Effect, Option, type Scope } from "effect"
 import type * as http2 from "node:http2"
 import { constants } from "node:http2"
 import { canonicalHeaderKey, Headers } from "../../domain/Headers.js"
@@ -29,6 +29,7 @@ import { validStatus } from "../responseWriter.js"
 import { ServerRequest } from "../ServerRequest.js"
 import type { ServerResponse } from "../ServerResponse.js"
 import type { H2ServerConn } from "./H2ServerConn.js"
+import type { WorkItem, Worker } from "./streamWorkers.js"
 import { cannedH2, H2Fields, type H2ResponseTarget, respondH2 } from "./writeH2Response.js"
 
 const VOID = Effect.void
@@ -60,11 +61,10 @@ function onStreamClose(this: OwnedStream): void {
  *
  * @internal
  */
-export class H2Exchange implements RequestIO, H2ResponseTarget {
+export class H2Exchange implements RequestIO, H2ResponseTarget, WorkItem {
   stage: Stage = Stage.QUEUED
-  fiber: Fiber.RuntimeFiber<void, never> | undefined = undefined
-  /** Counted among the connection's running handlers. */
-  counted = false
+  /** The worker running the handler, while one does. */
+  worker: Worker | undefined = undefined
   /** The request body's trailer fields, once they came. */
   private trailerFields: Headers | undefined = undefined
   /** Why reading the body fails from now on. */
@@ -248,8 +248,8 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
   // The run
 
   /**
-   * The handler's run and its answer, for the stream's fiber. Called as the fiber is made (not
-   * inside it): a handler that throws instead of returning an Effect is a defect, as in a fiber.
+   * The handler's run and its answer, in a worker's fiber (`streamWorkers.ts`). A handler that
+   * throws instead of returning an Effect is a defect, answered 500.
    */
   run(): Effect.Effect<void> {
     this.stage = Stage.RUNNING
@@ -312,7 +312,6 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
       stream.resume()
     }
     this.stage = Stage.DONE
-    this.conn.exchangeDone(this)
     return VOID
   }
 
@@ -321,7 +320,7 @@ export class H2Exchange implements RequestIO, H2ResponseTarget {
     const wasDone = this.stage === Stage.DONE
     const queued = this.stage === Stage.QUEUED
     this.stage = Stage.DONE
-    if (!wasDone && !queued) this.fiber?.unsafeInterruptAsFork(clientAbortFiberId)
+    if (!wasDone && !queued) this.conn.workers.interrupt(this, clientAbortFiberId)
     // RST_STREAM from the client (any code but NO_ERROR, which a client sends after a full answer).
     const rst = this.stream.rstCode
     this.conn.streamClosed(this, queued, !this.resetByUs && rst !== undefined && rst !== constants.NGHTTP2_NO_ERROR)

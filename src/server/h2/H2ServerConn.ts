@@ -2,7 +2,8 @@
  * A connection served over HTTP/2 (Go's `http2serverConn`): `node:http2` (nghttp2) runs the
  * session (frames, HPACK, flow control, SETTINGS, PING, the limits on invalid frames and
  * resets), and each stream it opens becomes a `ServerRequest` for the same handler as on
- * HTTP/1.1, run in its own fiber on the server's runtime (`H2Exchange`).
+ * HTTP/1.1, run by the connection's reusable worker fibers on the server's runtime
+ * (`H2Exchange`, `streamWorkers.ts`).
  *
  * As Go's server: at most `maxConcurrentStreams` streams open (SETTINGS) and handlers running
  * at once; more queued up to four times that, and past it the session ends with GOAWAY
@@ -16,7 +17,7 @@
  * @module
  * @internal
  */
-import { type Context, Effect } from "effect"
+import { type Context, Effect, FiberId } from "effect"
 import * as http2 from "node:http2"
 import type { RawConn } from "../../net/Conn.js"
 import { handOver } from "../../net/handOver.js"
@@ -24,12 +25,16 @@ import type { ConnInfo, ConnState } from "../config.js"
 import type { ConnHost } from "../ServerConn.js"
 import { H2Exchange } from "./H2Exchange.js"
 import { requestHeadOf } from "./requestHead.js"
+import { StreamWorkers } from "./streamWorkers.js"
 
 /** Go's `maxHeaderListSize`: the header limit plus 32 bytes of HPACK overhead for 10 fields. */
 const HEADER_LIST_SLACK = 10 * 32
 
 /** Go's `goAwayTimeout`: how long after a GOAWAY for a connection error the connection is closed. */
 const GOAWAY_CLOSE_MS = 1000
+
+/** Workers kept waiting for streams while a connection is quiet (more are made as handlers suspend). */
+const KEEP_PARKED = 8
 
 /** Handlers queued beyond those running, as a multiple of `maxConcurrentStreams` (Go: 4). */
 const QUEUE_FACTOR = 4
@@ -63,8 +68,8 @@ export class H2ServerConn {
   readonly session: http2.ServerHttp2Session
   /** Streams open (queued, running, or writing). */
   readonly exchanges = new Set<H2Exchange>()
-  private readonly queue: Array<H2Exchange> = []
-  private running = 0
+  /** The fibers that run the streams' handlers. */
+  readonly workers: StreamWorkers<H2Exchange>
   private served = 0
   /** Since when no stream is open (-1 while some are). */
   private idleSince: number
@@ -83,6 +88,7 @@ export class H2ServerConn {
     taken: Uint8Array
   ) {
     const config = host.config
+    this.workers = new StreamWorkers((effect) => host.fork(effect, services), config.maxConcurrentStreams, KEEP_PARKED)
     this.idleSince = host.clock.unsafeCurrentTimeMillis()
     const maxHeaderListSize = config.maxHeaderBytes + HEADER_LIST_SLACK
     this.session = http2.performServerHandshake(handOver(conn, taken), {
@@ -127,39 +133,14 @@ export class H2ServerConn {
     }
     this.exchanges.add(exchange)
     this.served++
-    if (this.running < this.host.config.maxConcurrentStreams) return this.start(exchange)
-    if (this.queue.length >= QUEUE_FACTOR * this.host.config.maxConcurrentStreams) {
+    const workers = this.workers
+    if (workers.running >= config.maxConcurrentStreams && workers.queued >= QUEUE_FACTOR * config.maxConcurrentStreams) {
       // Go 1.21.3's rapid-reset defence: a client opening and resetting streams faster than
       // handlers finish is cut off.
       this.fail(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
       return
     }
-    this.queue.push(exchange)
-  }
-
-  private start(exchange: H2Exchange): void {
-    this.running++
-    exchange.counted = true
-    // On the inline scheduler the fiber may run to its end inside `fork`: `exchangeDone` then
-    // comes first, and the fiber is not kept.
-    const fiber = this.host.fork(exchange.run(), this.services)
-    if (exchange.counted) exchange.fiber = fiber
-  }
-
-  /** A handler's answer is out (or it failed): the next queued one runs. */
-  exchangeDone(exchange: H2Exchange): void {
-    if (!exchange.counted) return
-    exchange.counted = false
-    exchange.fiber = undefined
-    this.running--
-    this.startQueued()
-  }
-
-  private startQueued(): void {
-    while (this.running < this.host.config.maxConcurrentStreams && this.queue.length > 0) {
-      const next = this.queue.shift()!
-      if (this.exchanges.has(next)) this.start(next)
-    }
+    workers.submit(exchange)
   }
 
   /** A stream closed (`queued`: before its handler ran; `byClient`: the client reset it). */
@@ -170,10 +151,7 @@ export class H2ServerConn {
       // the client; we end the session (Go closes it `goAwayTimeout`, 1 s, after such a GOAWAY).
       this.fail(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
     }
-    if (queued) {
-      const i = this.queue.indexOf(exchange)
-      if (i >= 0) this.queue.splice(i, 1)
-    }
+    if (queued) this.workers.drop(exchange)
     if (this.exchanges.size === 0 && !this.ended) {
       this.idleSince = this.host.clock.unsafeCurrentTimeMillis()
       this.state("Idle")
@@ -184,8 +162,7 @@ export class H2ServerConn {
   private onClose(): void {
     if (this.ended) return
     this.ended = true
-    for (const x of this.exchanges) x.fiber?.unsafeInterruptAsFork(x.fiber.id())
-    this.queue.length = 0
+    this.workers.interruptAll(FiberId.none)
     this.conn.closeNow()
     this.state("Closed")
     this.host.forget(this)

@@ -307,3 +307,37 @@ describe("Server over HTTP/2: handlers at once", () => {
       expect(peak).toBeGreaterThan(1)
     }))
 })
+
+describe("Server over HTTP/2: a stream reset by the client", () => {
+  it.scopedLive("interrupts that stream's handler only; the session's other streams go on", () =>
+    Effect.gen(function*() {
+      let interrupted = 0
+      let started = 0
+      const server = yield* serveH2({
+        handler: (req) =>
+          req.url.pathname === "/hang"
+            ? Effect.zipRight(Effect.sync(() => void started++), Effect.never).pipe(Effect.onInterrupt(() => Effect.sync(() => void interrupted++)))
+            : Effect.succeed(ServerResponse.text(req.target))
+      })
+      const session = yield* h2Session(server.url)
+      const hanging = Array.from({ length: 3 }, () => session.request({ ":path": "/hang" }, { endStream: true }))
+      for (const h of hanging) h.on("error", () => {})
+      for (let i = 0; i < 200 && started < 3; i++) yield* Effect.sleep("5 millis")
+      expect(started).toBe(3)
+      const during = yield* h2Request(session, { ":path": "/during" }, undefined, { endStream: true })
+      expect(during.body).toBe("/during")
+      hanging[1]!.close(http2.constants.NGHTTP2_CANCEL)
+      for (let i = 0; i < 200 && interrupted < 1; i++) yield* Effect.sleep("5 millis")
+      expect(interrupted).toBe(1)
+      const after = yield* Effect.all(
+        Array.from({ length: 20 }, (_, i) => h2Request(session, { ":path": `/after/${i}` }, undefined, { endStream: true })),
+        { concurrency: "unbounded" }
+      )
+      expect(after.map((a) => a.body)).toEqual(Array.from({ length: 20 }, (_, i) => `/after/${i}`))
+      expect(interrupted).toBe(1)
+      expect((yield* server.stats).h2Streams).toBe(2)
+      for (const h of hanging) h.close(http2.constants.NGHTTP2_CANCEL)
+      for (let i = 0; i < 200 && interrupted < 3; i++) yield* Effect.sleep("5 millis")
+      expect(interrupted).toBe(3)
+    }))
+})
