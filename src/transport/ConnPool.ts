@@ -15,6 +15,7 @@ import type { ClientTraceHooks } from "./ClientTrace.js"
 import type { HostStats, PoolStats } from "./transportService.js"
 import type { ConnOwner, Failure, PersistConn } from "./PersistConn.js"
 import * as PoolState from "./PoolState.js"
+import type { H2Session, SessionOwner } from "./h2/H2Session.js"
 
 /** A connection handed to a request, with Go's `GotConnInfo` facts. */
 export interface Delivered {
@@ -23,12 +24,25 @@ export interface Delivered {
   readonly reused: boolean
   readonly wasIdle: boolean
   readonly idleMs: number
+  /**
+   * An HTTP/2 session to open a stream on, in place of `pc` (which is then absent: check this
+   * first).
+   */
+  readonly session: H2Session | undefined
 }
 
 // A class, not an object literal, so that V8 never pretenures it (see PoolState).
 class Delivery implements Delivered {
-  constructor(readonly pc: PersistConn, readonly reused: boolean, readonly wasIdle: boolean, readonly idleMs: number) {}
+  constructor(
+    readonly pc: PersistConn,
+    readonly reused: boolean,
+    readonly wasIdle: boolean,
+    readonly idleMs: number,
+    readonly session: H2Session | undefined = undefined
+  ) {}
 }
+
+const NO_CONN = undefined as unknown as PersistConn
 
 /** A request waiting for a connection (Go's `wantConn`). */
 export class Waiter {
@@ -86,9 +100,96 @@ export class ConnPool implements ConnOwner {
   /** The waiter whose `request` is being applied (not yet in `waiters`). */
   private requesting: Waiter | undefined = undefined
   private gauges = { idle: -1, active: -1, dialing: -1, waiting: -1 }
+  /** HTTP/2 sessions by their connection number; each counts as one active connection of its key. */
+  private readonly sessions = new Map<number, H2Session>()
+  /** The open sessions of each key, oldest first. */
+  private readonly sessionsByKey = new Map<string, Array<H2Session>>()
 
-  constructor(config: PoolState.PoolConfig, private readonly driver: PoolDriver) {
+  constructor(private readonly config: PoolState.PoolConfig, private readonly driver: PoolDriver) {
     this.state = PoolState.make(config)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // HTTP/2 sessions
+
+  /**
+   * A session of `key` to open a stream on now: one with room under its peer's limit; with
+   * `strict` (Go's StrictMaxConcurrentStreams), when all are full, the least busy one (the
+   * stream waits in the session for a slot). Undefined: dial (Go's `ErrNoCachedConn`).
+   */
+  takeSession(key: string, strict: boolean): H2Session | undefined {
+    const list = this.sessionsByKey.get(key)
+    if (list === undefined || this.shutdown) return undefined
+    let least: H2Session | undefined = undefined
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!
+      if (s.hasRoom) return s
+      if (strict && s.usable && (least === undefined || s.active < least.active)) least = s
+    }
+    return least
+  }
+
+  /** Whether `key` has an open session. */
+  hasSession(key: string): boolean {
+    return this.sessionsByKey.has(key)
+  }
+
+  /**
+   * Dial `dial` of `key` made HTTP/2 session `s` (numbered by `connId`): it serves every waiter
+   * of the key; an extra session while another has room and nobody waits is closed (Go's
+   * `addConnIfNeeded`).
+   */
+  dialedSession(key: string, dial: PoolState.DialId, s: H2Session): void {
+    this.dials++
+    poolMetrics.dials.unsafeUpdate(1, NO_LABELS)
+    if (this.shutdown) {
+      s.destroy()
+      return
+    }
+    const roomy = this.takeSession(key, false)
+    if (roomy !== undefined && PoolState.waiting(this.state, key).length === 0) {
+      this.apply(PoolState.dialDropped(this.state, key, dial))
+      s.dropped = true
+      s.destroy()
+      return
+    }
+    this.sessions.set(s.id, s)
+    const list = this.sessionsByKey.get(key)
+    if (list === undefined) this.sessionsByKey.set(key, [s])
+    else list.push(s)
+    this.apply(PoolState.dialedShared(this.state, key, dial, s.id))
+  }
+
+  /** What the sessions call back. */
+  readonly sessionOwner: SessionOwner = {
+    now: () => this.driver.now(),
+    sessionClosed: (s) => {
+      if (s.dropped || !this.sessions.delete(s.id)) return
+      const list = this.sessionsByKey.get(s.key)
+      if (list !== undefined) {
+        const i = list.indexOf(s)
+        if (i >= 0) list.splice(i, 1)
+        if (list.length === 0) this.sessionsByKey.delete(s.key)
+      }
+      if (!this.shutdown) this.apply(PoolState.release(this.state, s.key, s.id, false, this.driver.now()))
+    },
+    sessionIdle: () => this.driver.wentIdle(),
+    streamEnded: () => {}
+  }
+
+  /** Sends health PINGs after `sendPingMs` without a frame read; closes sessions whose PING went unanswered for `pingTimeoutMs`. */
+  healthCheck(sendPingMs: number, pingTimeoutMs: number): void {
+    const now = this.driver.now()
+    for (const s of [...this.sessions.values()]) {
+      if (s.pingSentAt !== undefined) {
+        if (now - s.pingSentAt >= pingTimeoutMs) s.destroy()
+      } else if (now - s.lastRead >= sendPingMs) s.ping()
+    }
+  }
+
+  /** Whether any session is open (the health check runs only then). */
+  get sessionCount(): number {
+    return this.sessions.size
   }
 
   /** A number for a new connection. */
@@ -119,9 +220,9 @@ export class ConnPool implements ConnOwner {
       this.waiters.delete(w.id)
       this.apply(PoolState.cancel(this.state, w.key, w.id))
     } else if (w.delivered !== undefined && !w.taken) {
-      // Served but never used: the connection is as good as it was.
+      // Served but never used: the connection is as good as it was (a session stays as it is).
       w.taken = true
-      this.release(w.delivered.pc, "reusable")
+      if (w.delivered.session === undefined) this.release(w.delivered.pc, "reusable")
     }
   }
 
@@ -171,17 +272,30 @@ export class ConnPool implements ConnOwner {
 
   /** Closes idle connections that have been idle for `idleConnTimeout`. */
   expire(): void {
-    this.apply(PoolState.expire(this.state, this.driver.now()))
+    const now = this.driver.now()
+    this.apply(PoolState.expire(this.state, now))
+    const timeout = this.config.idleConnTimeoutMs
+    if (timeout > 0 && this.sessions.size > 0) {
+      for (const s of [...this.sessions.values()]) if (s.active === 0 && now - s.idleSince >= timeout) s.close()
+    }
   }
 
-  /** When the next idle connection expires, if any does. */
+  /** When the next idle connection (or idle HTTP/2 session) expires, if any does. */
   nextExpiry(): number | undefined {
-    return PoolState.nextExpiry(this.state)
+    let next = PoolState.nextExpiry(this.state)
+    const timeout = this.config.idleConnTimeoutMs
+    if (timeout > 0 && this.sessions.size > 0) {
+      for (const s of this.sessions.values()) {
+        if (s.active === 0 && (next === undefined || s.idleSince + timeout < next)) next = s.idleSince + timeout
+      }
+    }
+    return next
   }
 
-  /** Go's `CloseIdleConnections`. */
+  /** Go's `CloseIdleConnections` (HTTP/2 sessions carrying no stream too). */
   closeIdleConnections(): void {
     this.apply(PoolState.closeIdleConnections(this.state))
+    for (const s of [...this.sessions.values()]) if (s.active === 0) s.close()
   }
 
   /** Closes every connection and fails every waiter: the Transport's Scope is closing. */
@@ -191,6 +305,9 @@ export class ConnPool implements ConnOwner {
     this.waiters.clear()
     for (const pc of [...this.conns.values()]) pc.close()
     this.conns.clear()
+    for (const s of [...this.sessions.values()]) s.destroy()
+    this.sessions.clear()
+    this.sessionsByKey.clear()
   }
 
   /** A snapshot of the pool's counts. */
@@ -200,7 +317,17 @@ export class ConnPool implements ConnOwner {
     let dialing = 0
     let waiting = 0
     for (const [key, h] of this.state.hosts) {
-      hosts[key] = { idle: h.idle?.size ?? 0, active: h.active, dialing: h.dialing.length, waiting: h.waiters.length }
+      const sessions = this.sessionsByKey.get(key)
+      let streams = 0
+      if (sessions !== undefined) for (const s of sessions) streams += s.active
+      hosts[key] = {
+        idle: h.idle?.size ?? 0,
+        active: h.active,
+        dialing: h.dialing.length,
+        waiting: h.waiters.length,
+        h2Sessions: sessions?.length ?? 0,
+        h2Streams: streams
+      }
       active += h.active
       dialing += h.dialing.length
       waiting += h.waiters.length
@@ -210,7 +337,7 @@ export class ConnPool implements ConnOwner {
       active,
       dialing,
       waiting,
-      open: this.conns.size,
+      open: this.conns.size + this.sessions.size,
       dials: this.dials,
       reuses: this.reuses,
       hosts
@@ -226,6 +353,12 @@ export class ConnPool implements ConnOwner {
       switch (a._tag) {
         case "Deliver": {
           const w = this.waiter(a.waiter)
+          const session = this.sessions.get(a.conn)
+          if (session !== undefined) {
+            this.waiters.delete(a.waiter)
+            if (w !== undefined) settle(w, new Delivery(NO_CONN, session.served > 0, false, 0, session), undefined)
+            break
+          }
           const pc = this.conns.get(a.conn)
           this.waiters.delete(a.waiter)
           if (w === undefined || pc === undefined) {
@@ -247,6 +380,7 @@ export class ConnPool implements ConnOwner {
           break
         case "Close":
           this.conns.get(a.conn)?.close()
+          this.sessions.get(a.conn)?.close()
           break
         case "Fail": {
           const w = this.waiter(a.waiter)

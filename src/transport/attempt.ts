@@ -20,7 +20,10 @@ import type { ConnPool, Delivered, Waiter } from "./ConnPool.js"
 import type { TransportError } from "./errors.js"
 import { type Delivery, Exchange, type Failure } from "./PersistConn.js"
 import { type Prepared, prepare, urlText } from "./prepare.js"
-import { complete, completeDecoded, needsDecoding, streaming, toError, upgraded } from "./receiveResponse.js"
+import { complete, completeDecoded, needsDecoding, streaming, streamingFrom, toError, upgraded } from "./receiveResponse.js"
+import { H2Exchange } from "./h2/H2Exchange.js"
+import type { H2Session } from "./h2/H2Session.js"
+import { Headers } from "../domain/Headers.js"
 import { shouldRetry } from "./retry.js"
 import { send } from "./sendRequest.js"
 import type { TransportParts } from "./transportParts.js"
@@ -56,12 +59,23 @@ class Held {
   waiter: Waiter | undefined = undefined
   delivered: Delivered | undefined = undefined
   exchange: Exchange | undefined = undefined
+  /** The HTTP/2 exchange, when the request went on a session. */
+  h2: H2Exchange | undefined = undefined
+  /** The connection (or session) served an earlier request. */
+  reused = false
 
   abandon(pool: ConnPool): void {
-    if (this.exchange !== undefined) this.delivered!.pc.abandon(this.exchange)
+    if (this.h2 !== undefined) this.h2.abandon()
+    else if (this.exchange !== undefined) this.delivered!.pc.abandon(this.exchange)
     else if (this.waiter !== undefined) pool.abandon(this.waiter)
   }
 }
+
+/** Go's `RoundTripOpt` retries of unprocessed HTTP/2 requests: at most 6. */
+const MAX_H2_RETRIES = 6
+
+/** The wait before retry `n` (0-based): at once, then 1 s, 2 s, 4 s ... (Go's backoff, without its jitter). */
+const h2Backoff = (n: number): Effect.Effect<void> => (n === 0 ? Effect.void : Effect.sleep(1000 * 2 ** (n - 1)))
 
 /**
  * A round trip whose response goes to `use`; `scope` gives the Scope a streamed body or an
@@ -102,20 +116,42 @@ const attempt = <E, A, E2, R2>(
   body: Body.Body<E>,
   trace: ClientTraceHooks | undefined,
   scope: ScopeSource,
-  use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>
+  use: (response: Response<TransportError>) => Effect.Effect<A, E2, R2>,
+  h2Retries = 0
 ): Effect.Effect<A, TransportError | E | E2, R2> => {
   const pool = parts.pool
   const held = new Held()
+  const config = parts.config
   const wait: Effect.Effect<Delivery, Failure> = Effect.async<Delivery, Failure>((resume) => {
     trace?.getConn?.(p.dest.hostPort)
-    const w = pool.request(p.dest.key, p.dest, trace)
+    let route = p.dest
+    const startH2 = (s: H2Session, reused: boolean): void => {
+      held.reused = reused
+      const idle = reused && s.active === 0
+      trace?.gotConn?.({ reused, wasIdle: idle, idleTimeMs: idle ? Math.max(0, parts.now() - s.idleSince) : 0, connId: s.id, protocol: "h2" })
+      const ex = new H2Exchange(s, parts.h2Timers!, trace, config.max1xxResponses)
+      held.h2 = ex
+      ex.resume = resume
+      ex.start(p, body, parts.runFork)
+    }
+    if (config.http2 || config.unencryptedHTTP2) {
+      // A request that needs HTTP/1.1 (an upgrade) goes on a connection that offers only it.
+      if (p.headers.size > 0 && p.headers.has("Upgrade")) route = route.h1Only()
+      else {
+        const s = pool.takeSession(route.key, config.h2StrictMaxConcurrentStreams)
+        if (s !== undefined) return startH2(s, s.served > 0)
+      }
+    }
+    const w = pool.request(route.key, route, trace)
     held.waiter = w
     const onConn = (d: Delivered | undefined, f: Failure | undefined): void => {
       if (d === undefined) return resume(Effect.fail(f!))
       w.taken = true
+      if (d.session !== undefined) return startH2(d.session, d.reused)
       held.delivered = d
+      held.reused = d.reused
       const pc = d.pc
-      trace?.gotConn?.({ reused: d.reused, wasIdle: d.wasIdle, idleTimeMs: d.idleMs, connId: pc.id })
+      trace?.gotConn?.({ reused: d.reused, wasIdle: d.wasIdle, idleTimeMs: d.idleMs, connId: pc.id, protocol: "http/1.1" })
       const ex = new Exchange(p.request.method, p.closeAfter, trace)
       held.exchange = ex
       ex.resume = resume
@@ -127,10 +163,19 @@ const attempt = <E, A, E2, R2>(
   return Effect.uninterruptibleMask((restore) => Effect.matchCauseEffect(restore(wait), {
     onFailure: (cause): Effect.Effect<A, TransportError | E | E2, R2> => {
       held.abandon(pool)
-      const reused = held.delivered?.reused ?? false
+      const reused = held.reused
       const failure = Option.getOrUndefined(Cause.failureOption(cause))
       if (failure === undefined) return Effect.failCause(cause as Cause.Cause<never>)
       if (failure.bodyError !== undefined) return Effect.fail(failure.bodyError.error as E)
+      if (failure.unprocessed === true && h2Retries < MAX_H2_RETRIES) {
+        // Go: an unprocessed stream never reached the handler: retried whatever the method, when
+        // the body can be sent again (or was never touched: the stream did not open).
+        const untouched = held.h2 !== undefined && held.h2.stream === undefined
+        const again = untouched ? Option.some(body) : Body.rewind(body)
+        if (Option.isSome(again)) {
+          return restore(Effect.zipRight(h2Backoff(h2Retries), attempt(parts, p, again.value, trace, scope, use, h2Retries + 1)))
+        }
+      }
       if (shouldRetry(p.request, { reused, nothingWritten: failure.nothingWritten, closedBeforeResponse: failure.closedBeforeResponse })) {
         const again = Body.rewind(body)
         if (Option.isSome(again)) return restore(attempt(parts, p, again.value, trace, scope, use))
@@ -138,7 +183,7 @@ const attempt = <E, A, E2, R2>(
       return Effect.fail(toError(p as Prepared<unknown>, failure, reused))
     },
     onSuccess: (delivery): Effect.Effect<A, TransportError | E | E2, R2> => {
-      const reused = held.delivered!.reused
+      const reused = held.reused
       switch (delivery._tag) {
         case "Complete": {
           // A coded body is decoded lazily, its decoder in a Scope as a streamed body's.
@@ -149,8 +194,14 @@ const attempt = <E, A, E2, R2>(
           // The primitive's own use (the response as it is) needs no interruptible region.
           return (use as unknown) === giveResponse ? use(response) : restore(use(response))
         }
-        case "Streaming":
+        case "Streaming": {
+          const h2 = held.h2
+          if (h2 !== undefined) {
+            const trailers = h2.trailers ??= Headers.empty()
+            return Effect.flatMap(streamingFrom(p, delivery.head, h2.pull, () => h2.abandon(), trailers, scope.get, reused), (r) => scope.closingAfter(restore(use(r))))
+          }
           return Effect.flatMap(streaming(p, held.delivered!.pc, held.exchange!, delivery.head, scope.get, reused), (r) => scope.closingAfter(restore(use(r))))
+        }
         case "Upgrade":
           return Effect.flatMap(upgraded(p, held.delivered!.pc, delivery, scope.get), (r) => scope.closingAfter(restore(use(r))))
       }

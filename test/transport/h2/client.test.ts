@@ -1,0 +1,221 @@
+/**
+ * The Transport over HTTP/2 against real peers: a `node:http2` secure server (ALPN h2), an
+ * HTTP/1.1-only https server (ALPN falls back), whole and streamed bodies both ways, a body's
+ * Scope closed early (the stream reset with CANCEL, the session serving the next request),
+ * `gotConn.protocol`, the pool's stats, an upgrade request kept on HTTP/1.1, the settings that
+ * turn h2 off, and their validation.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Effect, Either, Option, Stream } from "effect"
+import * as Body from "../../../src/domain/Body.js"
+import { TEST_CERT } from "../../../src/testing/testCert.js"
+import type { GotConnInfo } from "../../../src/transport/ClientTrace.js"
+import { ClientTrace } from "../../../src/transport/ClientTrace.js"
+import { type TransportConfig, validateTransportConfig } from "../../../src/transport/config.js"
+import { TransportError } from "../../../src/transport/errors.js"
+import { Transport } from "../../../src/transport/Transport.js"
+import { cert, peer, text } from "../peers.js"
+import { request } from "../scripted.js"
+import { h2peer, h2text, rstNow, until } from "./h2peer.js"
+
+const transport = (config: TransportConfig = {}) => Transport.layer({ proxy: "none", tls: { ca: [TEST_CERT, cert] }, ...config })
+
+/** GET `url`: status, proto, body text. */
+const get = (url: string, headers?: Record<string, string>) =>
+  Effect.gen(function*() {
+    const t = yield* Transport
+    return yield* t.roundTripWith(request({ url, ...(headers ? { headers } : {}) }), (r) =>
+      Effect.map(Body.collect(r.body), (b) => ({ status: r.status, proto: r.proto, body: Buffer.from(b).toString() })))
+  })
+
+const stats = Effect.flatMap(Transport, (t) => t.stats)
+
+describe("HTTP/2 client", () => {
+  it.live("GET over h2: proto HTTP/2.0, one session for sequential requests, gotConn says h2 and reused", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("hello h2"))
+      const conns: Array<GotConnInfo> = []
+      const traced = <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.provide(e, ClientTrace.layer({ gotConn: (info) => conns.push(info) }))
+      const first = yield* traced(get(`${server.url}/a`))
+      const second = yield* traced(get(`${server.url}/b`))
+      expect(first).toEqual({ status: 200, proto: "HTTP/2.0", body: "hello h2" })
+      expect(second).toEqual({ status: 200, proto: "HTTP/2.0", body: "hello h2" })
+      expect(server.sessions()).toBe(1)
+      expect(server.seen.map((s) => s.headers[":path"])).toEqual(["/a", "/b"])
+      expect(server.seen[0]!.headers[":authority"]).toBe(`localhost:${server.port}`)
+      expect(server.seen[0]!.headers[":scheme"]).toBe("https")
+      expect(server.seen[0]!.headers["user-agent"]).toBe("effect-nethttp/0.1")
+      expect(conns.map((c) => [c.protocol, c.reused])).toEqual([["h2", false], ["h2", true]])
+      expect(conns[0]!.connId).toBe(conns[1]!.connId)
+      const s = yield* stats
+      const host = s.hosts[`https://localhost:${server.port}`]!
+      expect(host.h2Sessions).toBe(1)
+      expect(host.active).toBe(1) // a session counts as one connection
+      expect(s.dials).toBe(1)
+      yield* until(() => host !== undefined && server.open() === 0)
+      const after = yield* stats
+      expect(after.hosts[`https://localhost:${server.port}`]!.h2Streams).toBe(0)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("concurrent GETs share one session", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        setTimeout(() => {
+          if (stream.closed) return
+          stream.respond({ ":status": 200 })
+          stream.end(String(headers[":path"]))
+        }, 20)
+      })
+      // The first request makes the session; the next 20 run on it at once.
+      expect((yield* get(`${server.url}/warm`)).body).toBe("/warm")
+      const bodies = yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i), (i) => Effect.map(get(`${server.url}/${i}`), (r) => r.body), {
+        concurrency: "unbounded"
+      })
+      expect(bodies).toEqual(Array.from({ length: 20 }, (_, i) => `/${i}`))
+      expect(server.sessions()).toBe(1)
+      expect(server.maxOpen()).toBeGreaterThan(1)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("the first requests to a new origin, all at once, end up on one session", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("x"))
+      const results = yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => i), () => get(`${server.url}/`), { concurrency: "unbounded" })
+      expect(results.every((r) => r.proto === "HTTP/2.0")).toBe(true)
+      const s = yield* stats
+      // Extra dials that finished after the first session are closed (Go's addConnIfNeeded).
+      expect(s.hosts[`https://localhost:${server.port}`]!.h2Sessions).toBe(1)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("POST: a whole body and a streamed body of unknown length reach the server; the response echoes them", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers, body) => {
+        stream.respond({ ":status": 200, "x-length": String(headers["content-length"] ?? "none") })
+        stream.end(body)
+      })
+      const t = yield* Transport
+      const whole = yield* t.roundTripWith(request({ method: "POST", url: `${server.url}/w`, body: Body.text("whole body") }), (r) =>
+        Effect.map(Body.collect(r.body), (b) => [r.headers.get("X-Length"), Buffer.from(b).toString()]))
+      expect(whole).toEqual(["10", "whole body"])
+      const chunks = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1000, 97 + (i % 26)))
+      const streamed = yield* t.roundTripWith(
+        request({ method: "POST", url: `${server.url}/s`, body: Body.stream(Stream.fromIterable(chunks)) }),
+        (r) => Effect.map(Body.collect(r.body), (b) => [r.headers.get("X-Length"), Buffer.from(b)] as const)
+      )
+      expect(streamed[0]).toBe("none")
+      expect(streamed[1].equals(Buffer.concat(chunks))).toBe(true)
+      expect(server.sessions()).toBe(1)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("a large response body arrives as a stream, read in pieces, with trailers", () =>
+    Effect.gen(function*() {
+      const size = 1024 * 1024
+      const server = yield* h2peer((stream) => {
+        stream.respond({ ":status": 200, "content-length": String(size) }, { waitForTrailers: true })
+        stream.once("wantTrailers", () => stream.sendTrailers({ "x-checksum": "done" }))
+        let sent = 0
+        const step = () => {
+          while (sent < size) {
+            const n = Math.min(64 * 1024, size - sent)
+            sent += n
+            if (!stream.write(Buffer.alloc(n, 120))) return stream.once("drain", step)
+          }
+          stream.end()
+        }
+        step()
+      })
+      const t = yield* Transport
+      const result = yield* Effect.scoped(Effect.gen(function*() {
+        const r = yield* t.roundTrip(request({ url: `${server.url}/big` }))
+        expect(r.body._tag).toBe("Stream")
+        const chunks = yield* Stream.runCollect(Body.toStream(r.body))
+        const total = Chunk.reduce(chunks, 0, (n, c) => n + c.length)
+        return { total, pieces: Chunk.size(chunks), trailer: r.trailers?.get("X-Checksum") }
+      }))
+      expect(result.total).toBe(size)
+      expect(result.pieces).toBeGreaterThan(1)
+      expect(result.trailer).toBe("done")
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("closing the body's Scope before its end resets the stream (CANCEL); the session serves the next request", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        if (headers[":path"] === "/endless") {
+          stream.respond({ ":status": 200 })
+          const timer = setInterval(() => {
+            if (stream.closed || stream.destroyed) return clearInterval(timer)
+            stream.write(Buffer.alloc(1024, 1))
+          }, 2)
+          stream.on("close", () => clearInterval(timer))
+          return
+        }
+        stream.respond({ ":status": 200 })
+        stream.end("after")
+      })
+      const t = yield* Transport
+      yield* Effect.scoped(Effect.gen(function*() {
+        const r = yield* t.roundTrip(request({ url: `${server.url}/endless` }))
+        const first = yield* Stream.runHead(Body.toStream(r.body))
+        expect(Option.isSome(first)).toBe(true)
+      }))
+      yield* until(() => server.resets.length === 1)
+      expect(server.resets).toEqual([8]) // NGHTTP2_CANCEL
+      expect((yield* get(`${server.url}/next`)).body).toBe("after")
+      expect(server.sessions()).toBe(1)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("a server that resets the stream mid-body: TransportError in phase reading-body", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream) => {
+        stream.respond({ ":status": 200 })
+        stream.write(Buffer.alloc(100, 1))
+        setTimeout(() => rstNow(stream, 2), 20) // INTERNAL_ERROR
+      })
+      const error = yield* Effect.flip(get(`${server.url}/`))
+      expect(error).toBeInstanceOf(TransportError)
+      expect((error as TransportError).phase).toBe("reading-body")
+      expect((error as TransportError).reason).toBe("reset")
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("an HTTP/1.1-only https server: ALPN falls back, proto HTTP/1.1, gotConn says http/1.1", () =>
+    Effect.gen(function*() {
+      const server = yield* peer(text("h1 only"), {})
+      const conns: Array<GotConnInfo> = []
+      const r = yield* get(`https://localhost:${server.port}/`).pipe(Effect.provide(ClientTrace.layer({ gotConn: (info) => conns.push(info) })))
+      expect(r).toEqual({ status: 200, proto: "HTTP/1.1", body: "h1 only" })
+      expect(server.seen[0]!.alpn).toBe("http/1.1")
+      expect(conns.map((c) => c.protocol)).toEqual(["http/1.1"])
+      const s = yield* stats
+      expect(s.hosts[`https://localhost:${server.port}`]!.h2Sessions).toBe(0)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("protocols.http2 false: TLS offers only http/1.1, even to a server that speaks h2", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("either"), { allowHTTP1: true })
+      const r = yield* get(`${server.url}/`)
+      expect(r.proto).toBe("HTTP/1.1")
+    }).pipe(Effect.scoped, Effect.provide(transport({ protocols: { http2: false } }))))
+
+  it.live("an upgrade request goes on a connection that offers only http/1.1", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("plain"), { allowHTTP1: true })
+      const h2 = yield* get(`${server.url}/`)
+      expect(h2.proto).toBe("HTTP/2.0")
+      const upgrade = yield* get(`${server.url}/ws`, { Connection: "Upgrade", Upgrade: "websocket" })
+      expect(upgrade.proto).toBe("HTTP/1.1")
+      const s = yield* stats
+      expect(Object.keys(s.hosts).sort()).toEqual([`https://localhost:${server.port}`, `https://localhost:${server.port}|h1`])
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it("the settings are validated: InvalidConfig names the field", () => {
+    const field = (config: TransportConfig) => Either.match(validateTransportConfig(config), { onLeft: (e) => e.field, onRight: () => "ok" })
+    expect(field({ protocols: { http2: "yes" as unknown as boolean } })).toBe("protocols.http2")
+    expect(field({ protocols: { http1: false, http2: false } })).toBe("protocols")
+    expect(field({ http2: { strictMaxConcurrentStreams: 1 as unknown as boolean } })).toBe("http2.strictMaxConcurrentStreams")
+    expect(field({ http2: { pingTimeout: -1 } })).toBe("http2.pingTimeout")
+    expect(field({ http2: { sendPingTimeout: "5 seconds", pingTimeout: "1 second" } })).toBe("ok")
+    const resolved = Either.getOrThrow(validateTransportConfig({}))
+    expect([resolved.http1, resolved.http2, resolved.unencryptedHTTP2, resolved.h2StrictMaxConcurrentStreams, resolved.h2SendPingTimeoutMs, resolved.h2PingTimeoutMs])
+      .toEqual([true, true, false, false, 0, 15_000])
+  })
+})
+
