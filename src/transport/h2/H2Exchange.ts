@@ -460,8 +460,15 @@ export class H2Exchange implements Expirable<H2Exchange> {
     }
   }
 
-  /** The next chunk of a streamed body (in the caller's fiber); None at its end. */
-  readonly pull: Pull<Failure> = Effect.suspend((): Pull<Failure> => {
+  private pullEffect: Pull<Failure> | undefined = undefined
+  private waitEffect: Effect.Effect<void> | undefined = undefined
+
+  /** The next chunk of a streamed body (in the caller's fiber); None at its end. Made on first use: a whole body never needs it. */
+  get pull(): Pull<Failure> {
+    return this.pullEffect ??= Effect.suspend(() => this.pullNow())
+  }
+
+  private pullNow(): Pull<Failure> {
     const chunks = this.chunks
     if (chunks !== undefined && this.read < chunks.length) {
       const chunk = chunks[this.read]!
@@ -480,21 +487,23 @@ export class H2Exchange implements Expirable<H2Exchange> {
     if (this.ended) return END_OF_BODY
     if (this.bodyFailure !== undefined) return Effect.fail(Option.some(this.bodyFailure))
     if (this.abandoned || this.closed) return Effect.fail(Option.some(failure("reading-body", "closed", "the response body was abandoned")))
-    return Effect.flatMap(this.waitForBytes, () => this.pull)
-  })
+    return Effect.flatMap(this.waitEffect ??= this.waitForBytes(), () => this.pull)
+  }
 
-  private readonly waitForBytes: Effect.Effect<void> = Effect.async<void>((resume) => {
-    const bodies = this.timers.bodies
-    if (bodies !== undefined) bodies.arm(this.timerNode())
-    this.waker = () => {
-      this.disarm()
-      resume(Effect.void)
-    }
-    return Effect.sync(() => {
-      this.waker = undefined
-      this.disarm()
+  private waitForBytes(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      const bodies = this.timers.bodies
+      if (bodies !== undefined) bodies.arm(this.timerNode())
+      this.waker = () => {
+        this.disarm()
+        resume(Effect.void)
+      }
+      return Effect.sync(() => {
+        this.waker = undefined
+        this.disarm()
+      })
     })
-  })
+  }
 }
 
 // The listeners: `this` is the stream, which carries its exchange.

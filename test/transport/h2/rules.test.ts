@@ -1,0 +1,227 @@
+/**
+ * Go's HTTP/2 client rules against real `node:http2` peers: the peer's
+ * SETTINGS_MAX_CONCURRENT_STREAMS (a second session, or waiting with
+ * `strictMaxConcurrentStreams`), GOAWAY with requests in flight (those above the last processed
+ * id retried on a new session), REFUSED_STREAM retried (a replayable body) or not (a one-shot
+ * stream), health PINGs closing a silent session, idle expiry and `closeIdleConnections`, the
+ * response head's timeout resetting only its stream, h2c with prior knowledge, and h2 through a
+ * CONNECT tunnel.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Stream } from "effect"
+import type * as http2 from "node:http2"
+import * as net from "node:net"
+import * as Body from "../../../src/domain/Body.js"
+import { TEST_CERT } from "../../../src/testing/testCert.js"
+import type { TransportConfig } from "../../../src/transport/config.js"
+import { TransportError } from "../../../src/transport/errors.js"
+import { Transport } from "../../../src/transport/Transport.js"
+import { httpProxy } from "../../support/httpProxy.js"
+import { request } from "../scripted.js"
+import { h2peer, h2text, rstNow, until } from "./h2peer.js"
+
+const transport = (config: TransportConfig = {}) => Transport.layer({ proxy: "none", tls: { ca: TEST_CERT }, ...config })
+
+const get = (url: string, init: { method?: string; body?: Body.Body } = {}) =>
+  Effect.gen(function*() {
+    const t = yield* Transport
+    return yield* t.roundTripWith(request({ url, ...init }), (r) =>
+      Effect.map(Body.collect(r.body), (b) => ({ status: r.status, proto: r.proto, body: Buffer.from(b).toString() })))
+  })
+
+const hostOf = (url: string) => Effect.map(Effect.flatMap(Transport, (t) => t.stats), (s) => s.hosts[new URL(url).protocol + "//" + new URL(url).host])
+
+/** Answers after `ms`, with the path as the body. */
+const slow = (ms: number) => (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+  setTimeout(() => {
+    if (stream.closed) return
+    stream.respond({ ":status": 200 })
+    stream.end(String(headers[":path"]))
+  }, ms)
+}
+
+/** A TCP forwarder to `port` that can stop passing bytes (both ways), closed with the Scope. */
+const forwarder = (port: number) =>
+  Effect.acquireRelease(
+    Effect.async<{ port: number; server: net.Server; stall: () => void; sockets: Set<net.Socket> }>((resume) => {
+      let stalled = false
+      const sockets = new Set<net.Socket>()
+      const server = net.createServer((client) => {
+        const upstream = net.connect(port, "127.0.0.1")
+        sockets.add(client).add(upstream)
+        client.on("data", (d) => {
+          if (!stalled) upstream.write(d)
+        })
+        upstream.on("data", (d) => {
+          if (!stalled) client.write(d)
+        })
+        const end = () => {
+          client.destroy()
+          upstream.destroy()
+        }
+        client.on("close", end).on("error", end)
+        upstream.on("close", end).on("error", end)
+      })
+      server.listen(0, "127.0.0.1", () =>
+        resume(Effect.succeed({
+          port: (server.address() as net.AddressInfo).port,
+          server,
+          sockets,
+          stall: () => {
+            stalled = true
+          }
+        })))
+    }),
+    (f) =>
+      Effect.async<void>((resume) => {
+        for (const s of f.sockets) s.destroy()
+        f.server.close(() => resume(Effect.void))
+      })
+  )
+
+describe("HTTP/2 client: Go's rules", () => {
+  it.live("past the peer's SETTINGS_MAX_CONCURRENT_STREAMS a second session opens (strictMaxConcurrentStreams false)", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(slow(60), { settings: { maxConcurrentStreams: 2 } })
+      yield* get(`${server.url}/warm`) // the session learns the limit
+      const bodies = yield* Effect.forEach([1, 2, 3, 4, 5, 6], (i) => Effect.map(get(`${server.url}/${i}`), (r) => r.body), { concurrency: "unbounded" })
+      expect(bodies).toEqual(["/1", "/2", "/3", "/4", "/5", "/6"])
+      expect(server.sessions()).toBeGreaterThanOrEqual(2)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("with strictMaxConcurrentStreams, requests wait for a stream of the one session", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(slow(30), { settings: { maxConcurrentStreams: 2 } })
+      yield* get(`${server.url}/warm`)
+      const bodies = yield* Effect.forEach([1, 2, 3, 4, 5, 6], (i) => Effect.map(get(`${server.url}/${i}`), (r) => r.body), { concurrency: "unbounded" })
+      expect(bodies).toEqual(["/1", "/2", "/3", "/4", "/5", "/6"])
+      expect(server.sessions()).toBe(1)
+      expect(server.maxOpen()).toBeLessThanOrEqual(2)
+    }).pipe(Effect.scoped, Effect.provide(transport({ http2: { strictMaxConcurrentStreams: true } }))))
+
+  it.live("GOAWAY with requests in flight: the one at or below the last id finishes; those above are retried on a new session", () =>
+    Effect.gen(function*() {
+      const pending: Array<{ stream: http2.ServerHttp2Stream; path: string }> = []
+      const server = yield* h2peer((stream, headers, _body, sessionId) => {
+        const path = String(headers[":path"])
+        if (sessionId > 0 || path === "/warm") {
+          stream.respond({ ":status": 200 })
+          stream.end(`${path} on ${sessionId}`)
+          return
+        }
+        pending.push({ stream, path })
+        if (pending.length === 3) {
+          const first = pending.find((p) => p.path === "/a")!
+          first.stream.session!.goaway(0, first.stream.id!)
+          first.stream.respond({ ":status": 200 })
+          first.stream.end(`/a on 0`)
+        }
+      })
+      yield* get(`${server.url}/warm`)
+      const a = yield* Effect.fork(get(`${server.url}/a`))
+      yield* until(() => pending.length === 1)
+      const rest = yield* Effect.forEach(["/b", "/c"], (p) => get(`${server.url}${p}`), { concurrency: "unbounded" })
+      const first = yield* a.await
+      expect(first._tag).toBe("Success")
+      expect(rest.map((r) => r.body)).toEqual(["/b on 1", "/c on 1"])
+      expect(server.sessions()).toBe(2)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("REFUSED_STREAM: a request with a replayable body is retried and answered; a one-shot stream body fails", () =>
+    Effect.gen(function*() {
+      let refused = 0
+      const server = yield* h2peer((stream, headers) => {
+        if (headers[":path"] === "/refuse" && refused++ % 2 === 0) return rstNow(stream, 7)
+        if (headers[":path"] === "/always") return rstNow(stream, 7)
+        stream.respond({ ":status": 200 })
+        stream.end("ok " + String(headers[":method"]))
+      }, { raw: true })
+      const r = yield* get(`${server.url}/refuse`, { method: "POST", body: Body.text("again") })
+      expect(r.body).toBe("ok POST")
+      expect(refused).toBe(2)
+      const error = yield* Effect.flip(get(`${server.url}/always`, { method: "POST", body: Body.stream(Stream.make(new Uint8Array([1, 2, 3]))) }))
+      expect(error).toBeInstanceOf(TransportError)
+      expect((error as TransportError).phase).toBe("awaiting-headers")
+      expect((error as TransportError).reason).toBe("reset")
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("the response head's timeout fails that request and resets its stream; the session serves the next", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        if (headers[":path"] === "/never") return
+        stream.respond({ ":status": 200 })
+        stream.end("fine")
+      })
+      const error = yield* Effect.flip(get(`${server.url}/never`))
+      expect((error as TransportError).phase).toBe("awaiting-headers")
+      expect((error as TransportError).reason).toBe("timeout")
+      yield* until(() => server.resets.length === 1)
+      expect((yield* get(`${server.url}/next`)).body).toBe("fine")
+      expect(server.sessions()).toBe(1)
+    }).pipe(Effect.scoped, Effect.provide(transport({ responseHeaderTimeout: "100 millis" }))))
+
+  it.live("health: a PING after sendPingTimeout of silence; no answer within pingTimeout closes the session", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("alive"))
+      const fwd = yield* forwarder(server.port)
+      const url = `https://localhost:${fwd.port}/`
+      expect((yield* get(url)).body).toBe("alive")
+      // Answered PINGs keep an idle session open.
+      yield* Effect.sleep("300 millis")
+      expect((yield* hostOf(url))!.h2Sessions).toBe(1)
+      fwd.stall()
+      const start = Date.now()
+      let sessions = 1
+      for (let i = 0; i < 100 && sessions > 0; i++) {
+        yield* Effect.sleep("20 millis")
+        sessions = (yield* hostOf(url))?.h2Sessions ?? 0
+      }
+      expect(sessions).toBe(0)
+      expect(Date.now() - start).toBeLessThan(1500)
+    }).pipe(Effect.scoped, Effect.provide(transport({ http2: { sendPingTimeout: "100 millis", pingTimeout: "150 millis" } }))))
+
+  it.live("an idle session expires after idleConnTimeout; closeIdleConnections closes an idle session, not a busy one", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        if (headers[":path"] === "/slow") return slow(150)(stream, headers)
+        stream.respond({ ":status": 200 })
+        stream.end("x")
+      })
+      yield* get(`${server.url}/`)
+      expect((yield* hostOf(server.url))!.h2Sessions).toBe(1)
+      let left = 1
+      for (let i = 0; i < 100 && left > 0; i++) {
+        yield* Effect.sleep("20 millis")
+        left = (yield* hostOf(server.url))?.h2Sessions ?? 0
+      }
+      expect(left).toBe(0)
+      // A busy session survives closeIdleConnections; once idle it goes.
+      const t = yield* Transport
+      const busy = yield* Effect.fork(get(`${server.url}/slow`))
+      yield* until(() => server.open() === 1)
+      yield* t.closeIdleConnections
+      expect((yield* hostOf(server.url))!.h2Sessions).toBe(1)
+      expect((yield* busy.await)._tag).toBe("Success")
+      // The stream closes just after its body ended.
+      for (let i = 0; i < 50 && ((yield* hostOf(server.url))?.h2Streams ?? 0) > 0; i++) yield* Effect.sleep("5 millis")
+      yield* t.closeIdleConnections
+      expect((yield* hostOf(server.url))?.h2Sessions ?? 0).toBe(0)
+    }).pipe(Effect.scoped, Effect.provide(transport({ idleConnTimeout: "100 millis" }))))
+
+  it.live("h2c with prior knowledge to an http:// origin when unencryptedHTTP2 is set; HTTP/1.1 otherwise", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("cleartext h2"), { plain: true })
+      const r = yield* get(`${server.url}/`).pipe(Effect.provide(transport({ protocols: { unencryptedHTTP2: true } })))
+      expect(r).toEqual({ status: 200, proto: "HTTP/2.0", body: "cleartext h2" })
+      expect(server.sessions()).toBe(1)
+    }).pipe(Effect.scoped))
+
+  it.live("h2 through a CONNECT tunnel: TLS inside the tunnel offers h2; the proxy itself is spoken to in HTTP/1.1", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("tunneled h2"))
+      const proxy = yield* httpProxy()
+      const r = yield* get(`${server.url}/t`).pipe(Effect.provide(transport({ proxy: proxy.url })))
+      expect(r).toEqual({ status: 200, proto: "HTTP/2.0", body: "tunneled h2" })
+      expect(proxy.requests.map((q) => [q.method, q.url])).toEqual([["CONNECT", `localhost:${server.port}`]])
+    }).pipe(Effect.scoped))
+})
