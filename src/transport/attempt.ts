@@ -167,14 +167,17 @@ const attempt = <E, A, E2, R2>(
       const failure = Option.getOrUndefined(Cause.failureOption(cause))
       if (failure === undefined) return Effect.failCause(cause as Cause.Cause<never>)
       if (failure.bodyError !== undefined) return Effect.fail(failure.bodyError.error as E)
-      if (failure.unprocessed === true && h2Retries < MAX_H2_RETRIES) {
-        // Go: an unprocessed stream never reached the handler: retried whatever the method, when
-        // the body can be sent again (or was never touched: the stream did not open).
-        const untouched = held.h2 !== undefined && held.h2.stream === undefined
-        const again = untouched ? Option.some(body) : Body.rewind(body)
-        if (Option.isSome(again)) {
-          return restore(Effect.zipRight(h2Backoff(h2Retries), attempt(parts, p, again.value, trace, scope, use, h2Retries + 1)))
+      if (held.h2 !== undefined) {
+        // HTTP/2 (Go's RoundTripOpt): an unprocessed stream never reached the handler: retried
+        // whatever the method, when the body can be sent again (or was never touched: the
+        // stream did not open), at most MAX_H2_RETRIES times; nothing else is retried.
+        if (failure.unprocessed === true && h2Retries < MAX_H2_RETRIES) {
+          const again = held.h2.stream === undefined ? Option.some(body) : Body.rewind(body)
+          if (Option.isSome(again)) {
+            return restore(Effect.zipRight(h2Backoff(h2Retries), attempt(parts, p, again.value, trace, scope, use, h2Retries + 1)))
+          }
         }
+        return Effect.fail(toError(p as Prepared<unknown>, failure, reused))
       }
       if (shouldRetry(p.request, { reused, nothingWritten: failure.nothingWritten, closedBeforeResponse: failure.closedBeforeResponse })) {
         const again = Body.rewind(body)

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Either, Option, Stream } from "effect"
+import * as zlib from "node:zlib"
 import * as Body from "../../../src/domain/Body.js"
 import { TEST_CERT } from "../../../src/testing/testCert.js"
 import type { GotConnInfo } from "../../../src/transport/ClientTrace.js"
@@ -205,6 +206,62 @@ describe("HTTP/2 client", () => {
       const s = yield* stats
       expect(Object.keys(s.hosts).sort()).toEqual([`https://localhost:${server.port}`, `https://localhost:${server.port}|h1`])
     }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("maxConnsPerHost 1: the session counts as one connection and carries every concurrent request", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        setTimeout(() => {
+          if (stream.closed) return
+          stream.respond({ ":status": 200 })
+          stream.end(String(headers[":path"]))
+        }, 10)
+      })
+      const bodies = yield* Effect.forEach([1, 2, 3, 4, 5, 6, 7, 8], (i) => Effect.map(get(`${server.url}/${i}`), (r) => r.body), { concurrency: "unbounded" })
+      expect(bodies).toEqual(["/1", "/2", "/3", "/4", "/5", "/6", "/7", "/8"])
+      expect(server.sessions()).toBe(1)
+      const s = yield* stats
+      expect(s.dials).toBe(1)
+      expect(s.hosts[`https://localhost:${server.port}`]!.active).toBe(1)
+    }).pipe(Effect.scoped, Effect.provide(transport({ maxConnsPerHost: 1 }))))
+
+  it.live("a gzip body is decoded as over HTTP/1.1 (Accept-Encoding sent); HEAD and 204 have empty bodies", () =>
+    Effect.gen(function*() {
+      const zipped = zlib.gzipSync(Buffer.from("compressed over h2"))
+      const server = yield* h2peer((stream, headers) => {
+        if (headers[":path"] === "/gzip") {
+          stream.respond({ ":status": 200, "content-encoding": "gzip", "content-length": String(zipped.length) })
+          return stream.end(zipped)
+        }
+        if (headers[":method"] === "HEAD") {
+          stream.respond({ ":status": 200, "content-length": "1234" }, { endStream: true })
+          return
+        }
+        stream.respond({ ":status": 204 }, { endStream: true })
+      })
+      const t = yield* Transport
+      const gz = yield* t.roundTripWith(request({ url: `${server.url}/gzip` }), (r) =>
+        Effect.map(Body.collect(r.body), (b) => [r.uncompressed, r.headers.get("Content-Encoding"), Buffer.from(b).toString()]))
+      expect(gz).toEqual([true, undefined, "compressed over h2"])
+      expect(server.seen[0]!.headers["accept-encoding"]).toBe("gzip, deflate, br")
+      const head = yield* t.roundTripWith(request({ method: "HEAD", url: `${server.url}/h` }), (r) =>
+        Effect.map(Body.collect(r.body), (b) => [r.status, r.headers.get("Content-Length"), b.length]))
+      expect(head).toEqual([200, "1234", 0])
+      expect((yield* get(`${server.url}/none`))).toEqual({ status: 204, proto: "HTTP/2.0", body: "" })
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("a streamed body that stops arriving fails after bodyTimeout (reading-body, timeout); the stream is reset", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream) => {
+        stream.respond({ ":status": 200 })
+        stream.write(Buffer.alloc(10, 1))
+      })
+      const t = yield* Transport
+      const error = yield* Effect.flip(Effect.scoped(Effect.flatMap(t.roundTrip(request({ url: `${server.url}/stall` })), (r) => Body.collect(r.body))))
+      expect((error as TransportError).phase).toBe("reading-body")
+      expect((error as TransportError).reason).toBe("timeout")
+      yield* until(() => server.resets.length === 1)
+      expect(server.resets).toEqual([8])
+    }).pipe(Effect.scoped, Effect.provide(transport({ bodyTimeout: "100 millis" }))))
 
   it("the settings are validated: InvalidConfig names the field", () => {
     const field = (config: TransportConfig) => Either.match(validateTransportConfig(config), { onLeft: (e) => e.field, onRight: () => "ok" })

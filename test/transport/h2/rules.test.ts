@@ -8,7 +8,7 @@
  * CONNECT tunnel.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Effect, Fiber, Stream, TestClock } from "effect"
 import type * as http2 from "node:http2"
 import * as net from "node:net"
 import * as Body from "../../../src/domain/Body.js"
@@ -17,7 +17,7 @@ import type { TransportConfig } from "../../../src/transport/config.js"
 import { TransportError } from "../../../src/transport/errors.js"
 import { Transport } from "../../../src/transport/Transport.js"
 import { httpProxy } from "../../support/httpProxy.js"
-import { request } from "../scripted.js"
+import { awaitSleepers, eventually, realSleep, request } from "../scripted.js"
 import { h2peer, h2text, rstNow, until } from "./h2peer.js"
 
 const transport = (config: TransportConfig = {}) => Transport.layer({ proxy: "none", tls: { ca: TEST_CERT }, ...config })
@@ -224,4 +224,26 @@ describe("HTTP/2 client: Go's rules", () => {
       expect(r).toEqual({ status: 200, proto: "HTTP/2.0", body: "tunneled h2" })
       expect(proxy.requests.map((q) => [q.method, q.url])).toEqual([["CONNECT", `localhost:${server.port}`]])
     }).pipe(Effect.scoped))
+})
+
+describe("HTTP/2 client: retry backoff (TestClock)", () => {
+  it.effect("an always-refused request is retried 6 times: at once, then after 1, 2, 4, 8 and 16 s; then it fails", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream) => rstNow(stream, 7), { raw: true })
+      const attempts = () => server.resets.length
+      const fiber = yield* Effect.fork(Effect.flip(get(`${server.url}/`)))
+      yield* eventually("the first two attempts", () => attempts() === 2, 5000)
+      for (const [seconds, n] of [[1, 3], [2, 4], [4, 5], [8, 6], [16, 7]] as const) {
+        yield* awaitSleepers(1, 5000)
+        yield* TestClock.adjust(`${seconds - 0.01} seconds`)
+        yield* realSleep(20)
+        expect(attempts()).toBe(n - 1)
+        yield* TestClock.adjust("10 millis")
+        yield* eventually(`attempt ${n}`, () => attempts() === n, 5000)
+      }
+      const error = yield* Fiber.join(fiber)
+      expect((error as TransportError).reason).toBe("reset")
+      yield* realSleep(30)
+      expect(attempts()).toBe(7)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
 })
