@@ -129,7 +129,7 @@ const attempt = <E, A, E2, R2>(
       held.reused = reused
       const idle = reused && s.active === 0
       trace?.gotConn?.({ reused, wasIdle: idle, idleTimeMs: idle ? Math.max(0, parts.now() - s.idleSince) : 0, connId: s.id, protocol: "h2" })
-      const ex = new H2Exchange(s, parts.h2Timers!, trace, config.max1xxResponses)
+      const ex = new H2Exchange(s, parts.h2Timers!, trace, config.max1xxResponses, config.expectContinueTimeoutMs)
       held.h2 = ex
       ex.resume = resume
       ex.start(p, body, parts.runFork)

@@ -142,6 +142,12 @@ const toHeaders = (raw: http2.IncomingHttpHeaders): Headers => {
   return Headers.unsafeFromArrays(names, values)
 }
 
+/** The request body's writer stops: the stream closed under it (the exchange already knows why). */
+class StreamClosed {
+  readonly _tag = "StreamClosed"
+}
+const STREAM_CLOSED = new StreamClosed()
+
 const EMPTY = new Uint8Array(0)
 const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 
@@ -176,13 +182,37 @@ export class H2Exchange implements Expirable<H2Exchange> {
   timer: Armed<H2Exchange> | undefined = undefined
   /** A body pull waiting for bytes. */
   private waker: (() => void) | undefined = undefined
+  /** Expect: 100-continue: the answer (true: send the body), once known, and the writer waiting for it. */
+  continueAnswer: boolean | undefined = undefined
+  continueWaiter: ((answer: boolean) => void) | undefined = undefined
+  /** The body was not sent (a final status came before 100 Continue). */
+  bodySkipped = false
 
   constructor(
     readonly session: H2Session,
     private readonly timers: H2Timers,
     readonly trace: ClientTraceHooks | undefined,
-    private readonly max1xx: number
+    private readonly max1xx: number,
+    /** The Transport's `expectContinueTimeout` (0: wait for the answer). */
+    private readonly continueTimeoutMs: number
   ) {}
+
+  private answerContinue(answer: boolean): void {
+    if (this.continueAnswer !== undefined) return
+    this.continueAnswer = answer
+    const w = this.continueWaiter
+    if (w !== undefined) {
+      this.continueWaiter = undefined
+      w(answer)
+    }
+  }
+
+  /** 100 Continue arrived: the body goes. */
+  gotContinue(): void {
+    if (this.num1xx++ === 0) this.trace?.gotFirstResponseByte?.()
+    this.trace?.got100Continue?.()
+    this.answerContinue(true)
+  }
 
   private settle(effect: Effect.Effect<Delivery, Failure>): void {
     if (this.settled) return
@@ -227,6 +257,7 @@ export class H2Exchange implements Expirable<H2Exchange> {
     stream[EX] = this
     stream.on("response", onResponse)
     stream.on("headers", onInformational)
+    stream.on("continue", onContinue)
     stream.on("data", onData)
     stream.on("end", onEnd)
     stream.on("trailers", onTrailers)
@@ -247,11 +278,12 @@ export class H2Exchange implements Expirable<H2Exchange> {
     }
     this.trace?.wroteHeaders?.()
     if (endStream) return this.wrote()
-    if (body._tag === "Bytes") {
+    const expect = p.expectContinue
+    if (body._tag === "Bytes" && !expect) {
       stream.end(body.bytes)
       return this.wrote()
     }
-    runFork(this.writeBody(body, length))
+    runFork(this.writeBody(body, length, expect ? this.continueTimeoutMs : -1))
   }
 
   /** The request was written: the head's timeout runs from here (Go's ResponseHeaderTimeout). */
@@ -262,9 +294,21 @@ export class H2Exchange implements Expirable<H2Exchange> {
   }
 
   /** A streamed body, chunk by chunk, waiting for `'drain'` when the stream's buffer is full. */
-  private writeBody<E>(body: Body.Body<E>, length: number | undefined): Effect.Effect<void> {
+  private writeBody<E>(body: Body.Body<E>, length: number | undefined, continueTimeoutMs: number): Effect.Effect<void> {
     const stream = this.stream!
     let written = 0
+    // Expect: 100-continue: the body waits for 100 Continue, a final status (no body then), or
+    // the timeout (sent anyway), as over HTTP/1.1.
+    const go: Effect.Effect<boolean> = continueTimeoutMs < 0
+      ? Effect.succeed(true)
+      : Effect.async<boolean>((resume) => {
+        if (this.continueAnswer !== undefined) return resume(Effect.succeed(this.continueAnswer))
+        this.continueWaiter = (answer) => resume(Effect.succeed(answer))
+        return Effect.sync(() => {
+          this.continueWaiter = undefined
+        })
+      })
+    const answered = continueTimeoutMs > 0 ? Effect.timeoutTo(go, { duration: continueTimeoutMs, onTimeout: () => true, onSuccess: (b) => b }) : go
     const waitDrain = Effect.async<void>((resume) => {
       const go = () => {
         stream.off("drain", go)
@@ -278,8 +322,10 @@ export class H2Exchange implements Expirable<H2Exchange> {
         stream.off("close", go)
       })
     })
-    const program = Stream.runForEach(Body.toStream(body), (chunk): Effect.Effect<void, RequestBodyLengthMismatch> => {
-      if (chunk.length === 0 || this.closed) return Effect.void
+    const program = Stream.runForEach(Body.toStream(body), (chunk): Effect.Effect<void, RequestBodyLengthMismatch | StreamClosed> => {
+      // The stream is gone (reset, answered and closed, abandoned): stop reading the body.
+      if (this.closed) return Effect.fail(STREAM_CLOSED)
+      if (chunk.length === 0) return Effect.void
       written += chunk.length
       if (length !== undefined && written > length) return Effect.fail(new RequestBodyLengthMismatch({ declared: length, actual: written }))
       return stream.write(chunk) ? Effect.void : waitDrain
@@ -288,14 +334,28 @@ export class H2Exchange implements Expirable<H2Exchange> {
         length !== undefined && written !== length ? Effect.fail(new RequestBodyLengthMismatch({ declared: length, actual: written })) : Effect.void
       )
     )
-    return Effect.matchCause(program, {
+    const whole = Effect.flatMap(answered, (send) => {
+      if (!send) {
+        this.bodySkipped = true
+        return Effect.void
+      }
+      return body._tag === "Bytes"
+        ? Effect.sync(() => {
+          if (!this.closed) stream.end(body.bytes)
+        })
+        : program
+    })
+    return Effect.matchCause(whole, {
       onSuccess: () => {
         if (this.closed) return
+        // A skipped body (a final status before 100 Continue) ends the stream with no data.
+        if (!this.bodySkipped && body._tag === "Bytes") return this.wrote()
         stream.end()
         this.wrote()
       },
       onFailure: (cause) => {
         const error = Option.getOrUndefined(Cause.failureOption(cause))
+        if (error === STREAM_CLOSED) return
         const detail = error instanceof Error ? error.message : error !== undefined ? "the request body failed" : "writing the request was interrupted"
         this.trace?.wroteRequest?.(detail)
         const f = error instanceof RequestBodyLengthMismatch
@@ -344,6 +404,7 @@ export class H2Exchange implements Expirable<H2Exchange> {
     this.disarm()
     const status = Number(raw[":status"])
     if (this.num1xx === 0) this.trace?.gotFirstResponseByte?.()
+    this.answerContinue(false)
     const headers = toHeaders(raw)
     const cl = raw["content-length"]
     const length = cl === undefined ? -1 : Number(cl)
@@ -366,15 +427,15 @@ export class H2Exchange implements Expirable<H2Exchange> {
 
   gotInformational(raw: http2.IncomingHttpHeaders): void {
     const status = Number(raw[":status"])
-    if (!(status >= 100 && status < 200)) return
+    // 100 comes as 'continue' as well (gotContinue answers it).
+    if (!(status > 100 && status < 200)) return
     if (this.num1xx === 0) this.trace?.gotFirstResponseByte?.()
     if (++this.num1xx > this.max1xx) {
       this.settle(Effect.fail(failure("awaiting-headers", "too-many-1xx", `more than ${this.max1xx} informational responses`)))
       this.cancel()
       return
     }
-    if (status === 100) this.trace?.got100Continue?.()
-    else this.trace?.got1xxResponse?.(status, toHeaders(raw))
+    this.trace?.got1xxResponse?.(status, toHeaders(raw))
   }
 
   gotData(chunk: Uint8Array): void {
@@ -420,6 +481,7 @@ export class H2Exchange implements Expirable<H2Exchange> {
     this.disarm()
     const stream = this.stream!
     this.session.streamClosed()
+    this.answerContinue(false)
     if (this.ended) return
     const code = stream.rstCode
     if (this.head === undefined) {
@@ -510,6 +572,10 @@ export class H2Exchange implements Expirable<H2Exchange> {
 
 function onResponse(this: ExStream, headers: http2.IncomingHttpHeaders, flags: number): void {
   this[EX].gotResponse(headers, flags)
+}
+
+function onContinue(this: ExStream): void {
+  this[EX].gotContinue()
 }
 
 function onInformational(this: ExStream, headers: http2.IncomingHttpHeaders): void {

@@ -263,6 +263,57 @@ describe("HTTP/2 client", () => {
       expect(server.resets).toEqual([8])
     }).pipe(Effect.scoped, Effect.provide(transport({ bodyTimeout: "100 millis" }))))
 
+  it.live("Expect: 100-continue: the body waits for 100 Continue; a final status first means no body is sent", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        if (headers[":path"] === "/refuse") {
+          stream.respond({ ":status": 417 }, { endStream: true })
+          return
+        }
+        setTimeout(() => {
+          stream.additionalHeaders({ ":status": 100 })
+          const parts: Array<Buffer> = []
+          stream.on("data", (c: Buffer) => parts.push(c))
+          stream.on("end", () => {
+            stream.respond({ ":status": 200 })
+            stream.end("got " + Buffer.concat(parts).toString())
+          })
+        }, 30)
+      }, { raw: true })
+      const t = yield* Transport
+      const events: Array<string> = []
+      const trace = ClientTrace.layer({ got100Continue: () => events.push("100"), wroteRequest: () => events.push("wrote") })
+      const post = (path: string) =>
+        t.roundTripWith(
+          request({ method: "POST", url: `${server.url}${path}`, headers: { Expect: "100-continue" }, body: Body.text("the body") }),
+          (r) => Effect.map(Body.collect(r.body), (b) => [r.status, Buffer.from(b).toString()])
+        ).pipe(Effect.provide(trace))
+      expect(yield* post("/ok")).toEqual([200, "got the body"])
+      expect(events).toEqual(["100", "wrote"])
+      expect(yield* post("/refuse")).toEqual([417, ""])
+    }).pipe(Effect.scoped, Effect.provide(transport({ expectContinueTimeout: "5 seconds" }))))
+
+  it.live("an early response to an endless request body: the caller gets it, and the body is no longer read", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream) => {
+        stream.respond({ ":status": 413 })
+        stream.end("too large")
+      }, { raw: true })
+      let pulled = 0
+      const endless = Body.stream(Stream.repeatEffect(Effect.sync(() => {
+        pulled++
+        return new Uint8Array(1024)
+      })))
+      const t = yield* Transport
+      const r = yield* t.roundTripWith(request({ method: "POST", url: `${server.url}/`, body: endless }), (r) =>
+        Effect.map(Body.collect(r.body), (b) => [r.status, Buffer.from(b).toString()]))
+      expect(r).toEqual([413, "too large"])
+      yield* Effect.sleep("50 millis")
+      const after = pulled
+      yield* Effect.sleep("50 millis")
+      expect(pulled).toBe(after)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
   it("the settings are validated: InvalidConfig names the field", () => {
     const field = (config: TransportConfig) => Either.match(validateTransportConfig(config), { onLeft: (e) => e.field, onRight: () => "ok" })
     expect(field({ protocols: { http2: "yes" as unknown as boolean } })).toBe("protocols.http2")
