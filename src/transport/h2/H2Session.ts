@@ -36,6 +36,13 @@ export const INITIAL_MAX_STREAMS = 100
 /** Go's `defaultMaxConcurrentStreams`: a peer that sets no limit gets this one. */
 export const DEFAULT_MAX_STREAMS = 1000
 
+/** The receive window of each stream (SETTINGS_INITIAL_WINDOW_SIZE): a 1 MiB body flows without waiting for a WINDOW_UPDATE. */
+export const STREAM_WINDOW = 1 << 20
+/** The connection's receive window. */
+export const CONNECTION_WINDOW = 16 << 20
+/** The most response header fields counted (their bytes are bounded by maxHeaderListSize). */
+const MAX_HEADER_LIST_PAIRS = 8192
+
 /** NGHTTP2_REFUSED_STREAM. */
 export const REFUSED_STREAM = 7
 /** NGHTTP2_CANCEL. */
@@ -82,10 +89,24 @@ export class H2Session {
     this.idleSince = now
     this.session = http2.connect(authority, {
       createConnection: () => socket,
-      settings: { enablePush: false, maxHeaderListSize },
+      // Go's Transport sends SETTINGS_ENABLE_PUSH 0 and a larger receive window than the
+      // protocol's 64 KiB (Go: 4 MiB a stream, 1 GiB the connection; undici: 256 KiB, 512 KiB).
+      settings: { enablePush: false, maxHeaderListSize, initialWindowSize: STREAM_WINDOW },
+      // A response's fields are bounded by maxHeaderListSize (maxResponseHeaderBytes), not by
+      // their count (Node's default is 128 pairs; Go has no count).
+      maxHeaderListPairs: MAX_HEADER_LIST_PAIRS,
       peerMaxConcurrentStreams: INITIAL_MAX_STREAMS
     })
     const session = this.session
+    const widen = () => {
+      try {
+        session.setLocalWindowSize(CONNECTION_WINDOW)
+      } catch {
+        // A session closing already: nothing to widen.
+      }
+    }
+    if (session.connecting) session.once("connect", widen)
+    else widen()
     session.on("remoteSettings", (settings) => {
       this.lastRead = owner.now()
       const max = settings.maxConcurrentStreams

@@ -314,6 +314,22 @@ describe("HTTP/2 client", () => {
       expect(pulled).toBe(after)
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
+  it.live("SETTINGS as Go's: no push, a 1 MiB stream window; a response with 300 fields is accepted (no 128-pair cap)", () =>
+    Effect.gen(function*() {
+      const fields: Record<string, string> = {}
+      for (let i = 0; i < 300; i++) fields[`x-f${i}`] = String(i)
+      const server = yield* h2peer((stream) => {
+        stream.respond({ ":status": 200, ...fields })
+        stream.end("many")
+      })
+      const t = yield* Transport
+      const n = yield* t.roundTripWith(request({ url: `${server.url}/` }), (r) => Effect.succeed(r.headers.values("X-F299")))
+      expect(n).toEqual(["299"])
+      const remote = server.sessionList[0]!.remoteSettings
+      expect(remote.enablePush).toBe(false)
+      expect(remote.initialWindowSize).toBe(1 << 20)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
   it("the settings are validated: InvalidConfig names the field", () => {
     const field = (config: TransportConfig) => Either.match(validateTransportConfig(config), { onLeft: (e) => e.field, onRight: () => "ok" })
     expect(field({ protocols: { http2: "yes" as unknown as boolean } })).toBe("protocols.http2")
