@@ -17,6 +17,7 @@ import type { TransportConfig } from "../../../src/transport/config.js"
 import { TransportError } from "../../../src/transport/errors.js"
 import { Transport } from "../../../src/transport/Transport.js"
 import { httpProxy } from "../../support/httpProxy.js"
+import { socks5Server } from "../../support/socks5Server.js"
 import { awaitSleepers, eventually, realSleep, request } from "../scripted.js"
 import { h2peer, h2text, rstNow, until } from "./h2peer.js"
 
@@ -224,6 +225,55 @@ describe("HTTP/2 client: Go's rules", () => {
       expect(r).toEqual({ status: 200, proto: "HTTP/2.0", body: "tunneled h2" })
       expect(proxy.requests.map((q) => [q.method, q.url])).toEqual([["CONNECT", `localhost:${server.port}`]])
     }).pipe(Effect.scoped))
+})
+
+describe("HTTP/2 client: SOCKS5 and flow control", () => {
+  it.live("h2 through SOCKS5 to an https origin", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("socks h2"))
+      const socks = yield* socks5Server()
+      const r = yield* get(`${server.url}/`).pipe(Effect.provide(transport({ proxy: `socks5h://127.0.0.1:${socks.port}` })))
+      expect(r).toEqual({ status: 200, proto: "HTTP/2.0", body: "socks h2" })
+      expect(socks.connects.map((c) => [c.host, c.port])).toEqual([["localhost", server.port]])
+    }).pipe(Effect.scoped))
+
+  it.live("a slow reader holds the server back: unread bytes stay bounded by the windows, then the whole body arrives", () =>
+    Effect.gen(function*() {
+      const size = 16 * 1024 * 1024
+      let flushed = 0
+      const server = yield* h2peer((stream) => {
+        stream.respond({ ":status": 200 })
+        let queued = 0
+        const step = () => {
+          while (queued < size && !stream.closed) {
+            const n = 64 * 1024
+            queued += n
+            const more = stream.write(Buffer.alloc(n, 7), () => {
+              flushed += n
+            })
+            if (!more) return stream.once("drain", step)
+          }
+          if (!stream.closed) stream.end()
+        }
+        step()
+      })
+      const t = yield* Transport
+      const total = yield* Effect.scoped(Effect.gen(function*() {
+        const r = yield* t.roundTrip(request({ url: `${server.url}/big` }))
+        const pull = (r.body as Body.StreamBody<TransportError>).pull!
+        let got = (yield* Effect.mapError(pull, () => new Error("pull"))).length
+        yield* Effect.sleep("300 millis")
+        // 1 MiB stream window, plus what is in flight and buffered on either side.
+        expect(flushed).toBeLessThan(4 * 1024 * 1024)
+        for (let i = 0; i < 100_000; i++) {
+          const next = yield* Effect.option(pull)
+          if (next._tag === "None") break
+          got += next.value.length
+        }
+        return got
+      }))
+      expect(total).toBe(size)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
 })
 
 describe("HTTP/2 client: retry backoff (TestClock)", () => {
