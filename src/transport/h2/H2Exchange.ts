@@ -414,12 +414,15 @@ export class H2Exchange implements Expirable<H2Exchange> {
       this.settle(Effect.succeed(new CompleteDelivery(head, EMPTY, undefined)))
       return
     }
-    // The body may end in this same batch of frames: its 'end' comes on the next tick, before
-    // this microtask runs; if not, the caller gets the body as a stream.
-    queueMicrotask(() => this.deliverStreaming())
+    // The body may end in this same read of the socket: Node emits its 'data' and 'end' after
+    // the head but before the event loop's check phase. If it has not ended by then, the
+    // caller gets the body as a stream (one setImmediate for all the heads of a turn).
+    awaitingEnd.push(this)
+    if (awaitingEnd.length === 1) setImmediate(deliverAwaiting)
   }
 
-  private deliverStreaming(): void {
+  /** @internal */
+  deliverStreaming(): void {
     if (this.settled) return
     this.streaming = true
     this.settle(Effect.succeed(new StreamingDelivery(this.head!)))
@@ -566,6 +569,15 @@ export class H2Exchange implements Expirable<H2Exchange> {
       })
     })
   }
+}
+
+/** Exchanges whose head came without the body's end, in this turn of the event loop. */
+let awaitingEnd: Array<H2Exchange> = []
+
+function deliverAwaiting(): void {
+  const list = awaitingEnd
+  awaitingEnd = []
+  for (let i = 0; i < list.length; i++) list[i]!.deliverStreaming()
 }
 
 // The listeners: `this` is the stream, which carries its exchange.

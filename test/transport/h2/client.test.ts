@@ -58,6 +58,17 @@ describe("HTTP/2 client", () => {
       expect(after.hosts[`https://localhost:${server.port}`]!.h2Streams).toBe(0)
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
+  it.live("a small body that ends with its head is delivered whole (one buffer, no stream), one at a time and 50 at once", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("y".repeat(200)))
+      const t = yield* Transport
+      const tag = t.roundTripWith(request({ url: `${server.url}/` }), (r) => Effect.succeed(r.body._tag))
+      const one = yield* Effect.forEach([1, 2, 3, 4, 5], () => tag)
+      const many = yield* Effect.forEach(Array.from({ length: 50 }, (_, i) => i), () => tag, { concurrency: "unbounded" })
+      expect(new Set([...one, ...many])).toEqual(new Set(["Bytes"]))
+      expect(server.sessions()).toBe(1)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
   it.live("concurrent GETs share one session", () =>
     Effect.gen(function*() {
       const server = yield* h2peer((stream, headers) => {
