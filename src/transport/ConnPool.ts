@@ -104,6 +104,10 @@ export class ConnPool implements ConnOwner {
   private readonly sessions = new Map<number, H2Session>()
   /** The open sessions of each key, oldest first. */
   private readonly sessionsByKey = new Map<string, Array<H2Session>>()
+  /** Keys whose last dial made an HTTP/2 session. */
+  private readonly h2Keys = new Set<string>()
+  /** Requests waiting for the session a dial in flight will make, by key (see `request`). */
+  private readonly sessionWaiters = new Map<string, Array<Waiter>>()
 
   constructor(private readonly config: PoolState.PoolConfig, private readonly driver: PoolDriver) {
     this.state = PoolState.make(config)
@@ -146,11 +150,13 @@ export class ConnPool implements ConnOwner {
       s.destroy()
       return
     }
+    this.h2Keys.add(key)
     const roomy = this.takeSession(key, false)
     if (roomy !== undefined && PoolState.waiting(this.state, key).length === 0) {
       this.apply(PoolState.dialDropped(this.state, key, dial))
       s.dropped = true
       s.destroy()
+      this.serveSessionWaiters(key, roomy)
       return
     }
     this.sessions.set(s.id, s)
@@ -158,6 +164,7 @@ export class ConnPool implements ConnOwner {
     if (list === undefined) this.sessionsByKey.set(key, [s])
     else list.push(s)
     this.apply(PoolState.dialedShared(this.state, key, dial, s.id))
+    this.serveSessionWaiters(key, s)
   }
 
   /** What the sessions call back. */
@@ -205,6 +212,20 @@ export class ConnPool implements ConnOwner {
       return w
     }
     if (!this.routes.has(key)) this.routes.set(key, route)
+    // An origin known to speak h2 with a dial in flight: wait for that dial's session rather
+    // than dial again (a burst to a new session costs one handshake, not one per request).
+    if (this.h2Keys.has(key) && PoolState.dialing(this.state, key).length > 0) {
+      const list = this.sessionWaiters.get(key)
+      if (list === undefined) this.sessionWaiters.set(key, [w])
+      else list.push(w)
+      return w
+    }
+    return this.enqueue(w)
+  }
+
+  /** `w` asks the pool's state for a connection (served at once, or waiting in `waiters`). */
+  private enqueue(w: Waiter): Waiter {
+    const key = w.key
     // The waiter enters the map only if it has to wait: most requests are served at once from
     // the idle list, and the map's growing and shrinking would cost an allocation each time.
     this.requesting = w
@@ -216,6 +237,15 @@ export class ConnPool implements ConnOwner {
 
   /** The request behind `w` is no longer interested (it was interrupted, or failed). */
   abandon(w: Waiter): void {
+    const list = this.sessionWaiters.get(w.key)
+    if (list !== undefined && w.delivered === undefined && w.failure === undefined) {
+      const i = list.indexOf(w)
+      if (i >= 0) {
+        list.splice(i, 1)
+        if (list.length === 0) this.sessionWaiters.delete(w.key)
+        return
+      }
+    }
     if (this.waiters.has(w.id)) {
       this.waiters.delete(w.id)
       this.apply(PoolState.cancel(this.state, w.key, w.id))
@@ -236,12 +266,32 @@ export class ConnPool implements ConnOwner {
       return
     }
     this.apply(PoolState.dialed(this.state, key, dial, pc.id, this.driver.now()))
+    // The origin answered in HTTP/1.1 this time: requests waiting for a session ask the pool.
+    this.h2Keys.delete(key)
+    this.requeueSessionWaiters(key)
   }
 
   /** A dial failed with `failure`. */
   dialFailed(key: string, dial: PoolState.DialId, failure: Failure): void {
     if (this.shutdown) return
     this.apply(PoolState.dialFailed(this.state, key, dial, failure))
+    if (PoolState.dialing(this.state, key).length === 0) this.requeueSessionWaiters(key)
+  }
+
+  /** Requests waiting for a session of `key` that will not come: each asks the pool (and may dial). */
+  private requeueSessionWaiters(key: string): void {
+    const list = this.sessionWaiters.get(key)
+    if (list === undefined) return
+    this.sessionWaiters.delete(key)
+    for (const w of list) this.enqueue(w)
+  }
+
+  /** Requests waiting for a session of `key`: served by `s`. */
+  private serveSessionWaiters(key: string, s: H2Session): void {
+    const list = this.sessionWaiters.get(key)
+    if (list === undefined) return
+    this.sessionWaiters.delete(key)
+    for (const w of list) settle(w, new Delivery(NO_CONN, s.served > 0, false, 0, s), undefined)
   }
 
   // ConnOwner
@@ -303,6 +353,8 @@ export class ConnPool implements ConnOwner {
     this.shutdown = true
     for (const w of this.waiters.values()) settle(w, undefined, shutdownFailure)
     this.waiters.clear()
+    for (const list of this.sessionWaiters.values()) for (const w of list) settle(w, undefined, shutdownFailure)
+    this.sessionWaiters.clear()
     for (const pc of [...this.conns.values()]) pc.close()
     this.conns.clear()
     for (const s of [...this.sessions.values()]) s.destroy()
@@ -324,7 +376,7 @@ export class ConnPool implements ConnOwner {
         idle: h.idle?.size ?? 0,
         active: h.active,
         dialing: h.dialing.length,
-        waiting: h.waiters.length,
+        waiting: h.waiters.length + (this.sessionWaiters.get(key)?.length ?? 0),
         h2Sessions: sessions?.length ?? 0,
         h2Streams: streams
       }

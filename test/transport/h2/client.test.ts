@@ -98,6 +98,22 @@ describe("HTTP/2 client", () => {
       expect(s.hosts[`https://localhost:${server.port}`]!.h2Sessions).toBe(1)
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
+  it.live("an origin known to speak h2: a burst while its next session is dialed waits for that one dial", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("z"))
+      yield* get(`${server.url}/first`)
+      const t = yield* Transport
+      // The stream closes just after its body ended; then the session is idle.
+      for (let i = 0; i < 50 && ((yield* stats).hosts[`https://localhost:${server.port}`]?.h2Streams ?? 0) > 0; i++) yield* Effect.sleep("5 millis")
+      yield* t.closeIdleConnections
+      yield* until(() => server.sessionList.every((s) => s.closed || s.destroyed))
+      const before = (yield* stats).dials
+      const results = yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => i), () => get(`${server.url}/`), { concurrency: "unbounded" })
+      expect(results.every((r) => r.proto === "HTTP/2.0")).toBe(true)
+      expect((yield* stats).dials - before).toBe(1)
+      expect(server.sessions()).toBe(2)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
   it.live("POST: a whole body and a streamed body of unknown length reach the server; the response echoes them", () =>
     Effect.gen(function*() {
       const server = yield* h2peer((stream, headers, body) => {
