@@ -133,6 +133,8 @@ const attempt = <E, A, E2, R2>(
       held.h2 = ex
       ex.resume = resume
       ex.start(p, body, parts.runFork)
+      // Connection: close or disableKeepAlives: the session takes no other request (Go's doNotReuse).
+      if (p.closeAfter) s.markGoingAway()
     }
     if (config.http2 || config.unencryptedHTTP2) {
       // A request that needs HTTP/1.1 (an upgrade) goes on a connection that offers only it.

@@ -357,6 +357,26 @@ describe("HTTP/2 client", () => {
       expect(remote.initialWindowSize).toBe(1 << 20)
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
+  it.live("disableKeepAlives (or Connection: close): each request gets a session of its own, closed after it", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("once"))
+      expect((yield* get(`${server.url}/1`)).proto).toBe("HTTP/2.0")
+      expect((yield* get(`${server.url}/2`)).proto).toBe("HTTP/2.0")
+      expect(server.sessions()).toBe(2)
+      yield* until(() => server.sessionList.every((s) => s.destroyed))
+    }).pipe(Effect.scoped, Effect.provide(transport({ disableKeepAlives: true }))))
+
+  it.live("protocols.http1 false: h2 only; an https server that does not choose h2 fails the dial", () =>
+    Effect.gen(function*() {
+      const h2 = yield* h2peer(h2text("only h2"))
+      expect((yield* get(`${h2.url}/`)).proto).toBe("HTTP/2.0")
+      const h1 = yield* peer(text("h1"), {})
+      const error = yield* Effect.flip(get(`https://localhost:${h1.port}/`))
+      expect((error as TransportError).phase).toBe("tls-handshake")
+      // Offered only h2, the server refuses in the handshake (no_application_protocol).
+      expect((error as TransportError).reason).toBe("tls-failed")
+    }).pipe(Effect.scoped, Effect.provide(transport({ protocols: { http1: false } }))))
+
   it("the settings are validated: InvalidConfig names the field", () => {
     const field = (config: TransportConfig) => Either.match(validateTransportConfig(config), { onLeft: (e) => e.field, onRight: () => "ok" })
     expect(field({ protocols: { http2: "yes" as unknown as boolean } })).toBe("protocols.http2")
