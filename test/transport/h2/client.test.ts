@@ -6,7 +6,7 @@
  * turn h2 off, and their validation.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Option, Stream } from "effect"
+import { Chunk, Effect, Either, Layer, Option, Stream } from "effect"
 import * as zlib from "node:zlib"
 import * as Body from "../../../src/domain/Body.js"
 import { TEST_CERT } from "../../../src/testing/testCert.js"
@@ -15,6 +15,8 @@ import { ClientTrace } from "../../../src/transport/ClientTrace.js"
 import { type TransportConfig, validateTransportConfig } from "../../../src/transport/config.js"
 import { TransportError } from "../../../src/transport/errors.js"
 import { Transport } from "../../../src/transport/Transport.js"
+import { Client } from "../../../src/transport/Client.js"
+import { Response } from "../../../src/domain/Response.js"
 import { cert, peer, text } from "../peers.js"
 import { request } from "../scripted.js"
 import { h2peer, h2text, rstNow, until } from "./h2peer.js"
@@ -376,6 +378,23 @@ describe("HTTP/2 client", () => {
       // Offered only h2, the server refuses in the handshake (no_application_protocol).
       expect((error as TransportError).reason).toBe("tls-failed")
     }).pipe(Effect.scoped, Effect.provide(transport({ protocols: { http1: false } }))))
+
+  it.live("the Client over h2: a redirect followed on the same session, the body read by Response.text", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        if (headers[":path"] === "/start") {
+          stream.respond({ ":status": 302, location: "/final" })
+          return stream.end("moved")
+        }
+        stream.respond({ ":status": 200 })
+        stream.end("final over h2")
+      })
+      const client = yield* Client
+      const text = yield* Response.text(client.get(`${server.url}/start`))
+      expect(text).toBe("final over h2")
+      expect(server.seen.map((s) => s.headers[":path"])).toEqual(["/start", "/final"])
+      expect(server.sessions()).toBe(1)
+    }).pipe(Effect.scoped, Effect.provide(Client.layer({}).pipe(Layer.provideMerge(transport())))))
 
   it("the settings are validated: InvalidConfig names the field", () => {
     const field = (config: TransportConfig) => Either.match(validateTransportConfig(config), { onLeft: (e) => e.field, onRight: () => "ok" })
