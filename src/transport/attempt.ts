@@ -91,9 +91,13 @@ export const run = <E, A, E2, R2>(
     const trace = Option.getOrUndefined(Context.getOption(fiber.currentContext as Context.Context<unknown>, ClientTrace))
     const p = prepare(request, parts.config, parts.destinations)
     if (p._tag === "Invalid") return Effect.fail(p.error)
-    const go = attempt(parts, p, request.body, trace, typeof scope === "function" ? scope() : scope, use)
+    const source = typeof scope === "function" ? scope() : scope
     // A span per round trip when a real tracer is installed (see net/tracing.ts).
-    if (isNativeTracer(fiber.currentTracer)) return go
+    if (isNativeTracer(fiber.currentTracer)) return attempt(parts, p, request.body, trace, source, use)
+    // The span says which protocol carried the exchange (OpenTelemetry's network.protocol.version).
+    const annotated = (response: Response<TransportError>): Effect.Effect<A, E2, R2> =>
+      Effect.zipRight(Effect.annotateCurrentSpan("network.protocol.version", response.proto === "HTTP/2.0" ? "2" : response.proto.slice(5)), use(response))
+    const go = attempt(parts, p, request.body, trace, source, annotated)
     return Effect.withSpan(go, "http.client " + request.method, {
       kind: "client",
       attributes: { "http.request.method": request.method, "url.full": urlText(p), "server.address": p.dest.target.host, "server.port": p.dest.target.port }

@@ -60,5 +60,6 @@ describe("HTTP/2 observability", () => {
       const span = spans.filter((s) => s.name === "http.client GET")
       expect(span.length).toBe(1)
       expect(span[0]!.attributes.get("url.full")).toBe(`${server.url}/s`)
+      expect(span[0]!.attributes.get("network.protocol.version")).toBe("2")
     }).pipe(Effect.scoped))
 })
