@@ -181,7 +181,13 @@ export class ConnPool implements ConnOwner {
       if (!this.shutdown) this.apply(PoolState.release(this.state, s.key, s.id, false, this.driver.now()))
     },
     sessionIdle: () => this.driver.wentIdle(),
-    streamEnded: () => {}
+    // A stream ended: requests queued in the pool for this key (at maxConnsPerHost while every
+    // session was full) take the room it left.
+    streamEnded: (s) => {
+      if (this.shutdown || !this.sessions.has(s.id)) return
+      let room = s.hasRoom ? s.maxStreams - s.active : 0
+      while (room-- > 0 && PoolState.waiting(this.state, s.key).length > 0) this.apply(PoolState.serveShared(this.state, s.key, s.id))
+    }
   }
 
   /** Sends health PINGs after `sendPingMs` without a frame read; closes sessions whose PING went unanswered for `pingTimeoutMs`. */

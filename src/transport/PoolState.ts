@@ -549,6 +549,21 @@ export const dialedShared = (state: PoolState, key: string, dial: DialId, conn: 
 }
 
 /**
+ * A shared connection of `key` (an HTTP/2 session, already counted active) has room for one
+ * more request: the first waiter gets it. No action when nobody waits.
+ */
+export const serveShared = (state: PoolState, key: string, conn: ConnId): Transition => {
+  const tx = new Tx<never>(state)
+  const h = tx.host(key)
+  const waiter = h.waiters[0]
+  if (waiter === undefined) return tx.done()
+  // The waiter's own dial, if any, goes on for the next waiter without one (as `dialed` does).
+  tx.set(key, new Host(h.idle, h.active, h.dialing, h.waiters.slice(1)))
+  tx.actions.push(new DeliverAction(key, waiter, conn, true, 0))
+  return tx.done()
+}
+
+/**
  * Dial `dial` of `key` ended with a connection not kept (an extra HTTP/2 session while another
  * has room, Go's `addConnIfNeeded`); the caller closes it. Waiters still waiting get dials.
  */

@@ -53,6 +53,19 @@ describe("PoolState: HTTP/2 sessions", () => {
     expect(Pool.connsPerHost(t.state, K)).toBe(1)
   })
 
+  it("serveShared hands a session's freed stream to the first waiter, keeping the count", () => {
+    let s = Pool.make(config(1))
+    s = Pool.request(s, K, 1, 0).state
+    s = Pool.dialedShared(s, K, 0, 9).state
+    s = Pool.request(s, K, 2, 0).state
+    s = Pool.request(s, K, 3, 0).state
+    const t = Pool.serveShared(s, K, 9)
+    expect(tags(t)).toEqual(["Deliver w2 c9"])
+    expect(Pool.waiting(t.state, K)).toEqual([3])
+    expect(Pool.activeCount(t.state, K)).toBe(1)
+    expect(Pool.serveShared(Pool.make(config()), K, 9).actions).toEqual([])
+  })
+
   it("an extra dial dropped while requests wait starts dials for them (within the limit)", () => {
     let s = Pool.make(config(2))
     for (const w of [1, 2, 3]) s = Pool.request(s, K, w, 0).state

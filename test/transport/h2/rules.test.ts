@@ -100,6 +100,17 @@ describe("HTTP/2 client: Go's rules", () => {
       expect(server.maxOpen()).toBeLessThanOrEqual(2)
     }).pipe(Effect.scoped, Effect.provide(transport({ http2: { strictMaxConcurrentStreams: true } }))))
 
+  it.live("maxConnsPerHost 1 with every stream of the session busy: queued requests take the streams as they free up", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(slow(40), { settings: { maxConcurrentStreams: 2 } })
+      yield* get(`${server.url}/warm`)
+      const bodies = yield* Effect.forEach([1, 2, 3, 4, 5, 6], (i) => Effect.map(get(`${server.url}/${i}`), (r) => r.body), { concurrency: "unbounded" })
+        .pipe(Effect.timeout("5 seconds"))
+      expect(bodies).toEqual(["/1", "/2", "/3", "/4", "/5", "/6"])
+      expect(server.sessions()).toBe(1)
+      expect(server.maxOpen()).toBeLessThanOrEqual(2)
+    }).pipe(Effect.scoped, Effect.provide(transport({ maxConnsPerHost: 1 }))))
+
   it.live("GOAWAY with requests in flight: the one at or below the last id finishes; those above are retried on a new session", () =>
     Effect.gen(function*() {
       const pending: Array<{ stream: http2.ServerHttp2Stream; path: string }> = []
