@@ -137,7 +137,7 @@ export interface TransportConfig {
      * `ReadIdleTimeout`); 0 (the default) sends none.
      */
     readonly sendPingTimeout?: Duration.DurationInput
-    /** How long a health PING may go unanswered before the session is closed. Default 15 s. */
+    /** How long a health PING may go unanswered before the session is closed. Default 15 s (also when 0, as Go). */
     readonly pingTimeout?: Duration.DurationInput
   }
 }
@@ -237,7 +237,8 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   unencryptedHTTP2: config.protocols?.unencryptedHTTP2 ?? false,
   h2StrictMaxConcurrentStreams: config.http2?.strictMaxConcurrentStreams ?? false,
   h2SendPingTimeoutMs: millis(config.http2?.sendPingTimeout, 0),
-  h2PingTimeoutMs: millis(config.http2?.pingTimeout, 15_000)
+  // Go: "If zero, a default of 15 seconds is used."
+  h2PingTimeoutMs: millis(config.http2?.pingTimeout, 15_000) || 15_000
 })
 
 /** A `protocols` or `http2` setting that cannot be used: a flag that is not a boolean, or no protocol at all. */

@@ -193,7 +193,7 @@ export class H2Exchange implements Expirable<H2Exchange> {
     private readonly timers: H2Timers,
     readonly trace: ClientTraceHooks | undefined,
     private readonly max1xx: number,
-    /** The Transport's `expectContinueTimeout` (0: wait for the answer). */
+    /** The Transport's `expectContinueTimeout` (0: send the body at once). */
     private readonly continueTimeoutMs: number
   ) {}
 
@@ -278,7 +278,8 @@ export class H2Exchange implements Expirable<H2Exchange> {
     }
     this.trace?.wroteHeaders?.()
     if (endStream) return this.wrote()
-    const expect = p.expectContinue
+    // expectContinueTimeout 0 sends the body at once, as over HTTP/1.1.
+    const expect = p.expectContinue && this.continueTimeoutMs > 0
     if (body._tag === "Bytes" && !expect) {
       stream.end(body.bytes)
       return this.wrote()
@@ -308,7 +309,9 @@ export class H2Exchange implements Expirable<H2Exchange> {
           this.continueWaiter = undefined
         })
       })
-    const answered = continueTimeoutMs > 0 ? Effect.timeoutTo(go, { duration: continueTimeoutMs, onTimeout: () => true, onSuccess: (b) => b }) : go
+    const answered = continueTimeoutMs > 0 && Number.isFinite(continueTimeoutMs)
+      ? Effect.timeoutTo(go, { duration: continueTimeoutMs, onTimeout: () => true, onSuccess: (b) => b })
+      : go
     const waitDrain = Effect.async<void>((resume) => {
       const go = () => {
         stream.off("drain", go)

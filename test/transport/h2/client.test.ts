@@ -322,6 +322,20 @@ describe("HTTP/2 client", () => {
       expect(yield* post("/refuse")).toEqual([417, ""])
     }).pipe(Effect.scoped, Effect.provide(transport({ expectContinueTimeout: "5 seconds" }))))
 
+  it.live("Expect: 100-continue with expectContinueTimeout 0: the body goes at once", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, _headers, body) => {
+        stream.respond({ ":status": 200 })
+        stream.end("got " + body.toString())
+      })
+      const t = yield* Transport
+      const r = yield* t.roundTripWith(
+        request({ method: "POST", url: `${server.url}/`, headers: { Expect: "100-continue" }, body: Body.text("now") }),
+        (r) => Effect.map(Body.collect(r.body), (b) => Buffer.from(b).toString())
+      )
+      expect(r).toBe("got now")
+    }).pipe(Effect.scoped, Effect.provide(transport({ expectContinueTimeout: 0 }))))
+
   it.live("an early response to an endless request body: the caller gets it, and the body is no longer read", () =>
     Effect.gen(function*() {
       const server = yield* h2peer((stream) => {
@@ -406,6 +420,8 @@ describe("HTTP/2 client", () => {
     const resolved = Either.getOrThrow(validateTransportConfig({}))
     expect([resolved.http1, resolved.http2, resolved.unencryptedHTTP2, resolved.h2StrictMaxConcurrentStreams, resolved.h2SendPingTimeoutMs, resolved.h2PingTimeoutMs])
       .toEqual([true, true, false, false, 0, 15_000])
+    // Go: a PingTimeout of 0 means the default.
+    expect(Either.getOrThrow(validateTransportConfig({ http2: { pingTimeout: 0 } })).h2PingTimeoutMs).toBe(15_000)
   })
 })
 
