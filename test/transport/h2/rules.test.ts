@@ -139,6 +139,34 @@ describe("HTTP/2 client: Go's rules", () => {
       expect(server.sessions()).toBe(2)
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
+  it.live("GOAWAY with an error code: the processed stream fails (reading its head), the unprocessed one is retried", () =>
+    Effect.gen(function*() {
+      const pending: Array<{ stream: http2.ServerHttp2Stream; path: string }> = []
+      const server = yield* h2peer((stream, headers, _body, sessionId) => {
+        const path = String(headers[":path"])
+        if (sessionId > 0 || path === "/warm") {
+          stream.respond({ ":status": 200 })
+          stream.end(`${path} on ${sessionId}`)
+          return
+        }
+        pending.push({ stream, path })
+        if (pending.length === 2) {
+          const a = pending.find((p) => p.path === "/a")!
+          a.stream.session!.goaway(2, a.stream.id!) // INTERNAL_ERROR, /a processed
+        }
+      })
+      yield* get(`${server.url}/warm`)
+      const a = yield* Effect.fork(Effect.either(get(`${server.url}/a`)))
+      yield* until(() => pending.length === 1)
+      const b = yield* get(`${server.url}/b`)
+      expect(b.body).toBe("/b on 1")
+      const first = yield* Fiber.join(a)
+      expect(first._tag).toBe("Left")
+      const error = (first as { left: TransportError }).left
+      expect(error).toBeInstanceOf(TransportError)
+      expect(error.phase).toBe("awaiting-headers")
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
   it.live("REFUSED_STREAM: a request with a replayable body is retried and answered; a one-shot stream body fails", () =>
     Effect.gen(function*() {
       let refused = 0
