@@ -136,6 +136,26 @@ describe("HTTP/2 client", () => {
       expect(server.sessions()).toBe(1)
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
+  it.live("request trailers follow the body (a streamed body and a whole one)", () =>
+    Effect.gen(function*() {
+      const got: Array<[string, string | undefined]> = []
+      const server = yield* h2peer((stream) => {
+        const parts: Array<Buffer> = []
+        stream.on("data", (c: Buffer) => parts.push(c))
+        stream.on("trailers", (t) => got.push([Buffer.concat(parts).toString(), t["x-sum"] as string | undefined]))
+        stream.on("end", () => {
+          stream.respond({ ":status": 200 })
+          stream.end()
+        })
+      }, { raw: true })
+      const t = yield* Transport
+      const send = (body: Body.Body) =>
+        t.roundTripWith(request({ method: "POST", url: `${server.url}/`, body, trailers: { "X-Sum": "42" } }), (r) => Effect.succeed(r.status))
+      expect(yield* send(Body.stream(Stream.make(new TextEncoder().encode("ab"), new TextEncoder().encode("cd"))))).toBe(200)
+      expect(yield* send(Body.text("whole"))).toBe(200)
+      expect(got).toEqual([["abcd", "42"], ["whole", "42"]])
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
   it.live("a large response body arrives as a stream, read in pieces, with trailers", () =>
     Effect.gen(function*() {
       const size = 1024 * 1024
