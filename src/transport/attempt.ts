@@ -140,7 +140,7 @@ const attempt = <E, A, E2, R2>(
       // Connection: close or disableKeepAlives: the session takes no other request (Go's doNotReuse).
       if (p.closeAfter) s.markGoingAway()
     }
-    if (config.http2 || config.unencryptedHTTP2) {
+    if (route.scheme === "https:" ? config.http2 : config.unencryptedHTTP2) {
       // A request that needs HTTP/1.1 (an upgrade) goes on a connection that offers only it.
       if (p.headers.size > 0 && p.headers.has("Upgrade")) route = route.h1Only()
       else {
