@@ -87,6 +87,11 @@ export class H2Session {
     const now = owner.now()
     this.lastRead = now
     this.idleSince = now
+    // Our Dialer's sockets are half-open capable (a TLSSocket inherits it from the TCP socket
+    // under it): the server's FIN would then end neither the socket nor the session, and a lost
+    // connection would hold its streams forever. For HTTP/2 the peer's end is the connection's.
+    const halfOpen = socket as Duplex & { allowHalfOpen?: boolean }
+    if (halfOpen.allowHalfOpen === true) halfOpen.allowHalfOpen = false
     this.session = http2.connect(authority, {
       createConnection: () => socket,
       // Go's Transport sends SETTINGS_ENABLE_PUSH 0 and a larger receive window than the

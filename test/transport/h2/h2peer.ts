@@ -30,6 +30,8 @@ export interface H2Peer {
   /** Streams open right now, and the most ever open at once. */
   readonly open: () => number
   readonly maxOpen: () => number
+  /** Destroys every TCP connection at once (no GOAWAY): a connection lost. */
+  readonly dropConnections: () => void
 }
 
 /** A stream handler: answer `stream` (the request body collected in `body` unless `raw`). */
@@ -105,7 +107,10 @@ export const h2peer = (handle: H2Handle, options: H2PeerOptions = {}): Effect.Ef
           sessionList,
           resets,
           open: () => open,
-          maxOpen: () => maxOpen
+          maxOpen: () => maxOpen,
+          dropConnections: () => {
+            for (const socket of socketSet) socket.destroy()
+          }
         }))
       })
     }),

@@ -167,6 +167,35 @@ describe("HTTP/2 client: Go's rules", () => {
       expect(error.phase).toBe("awaiting-headers")
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
+  it.live("a server that closes an idle session (GOAWAY, then the socket): the next request opens a new one", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("fresh"))
+      expect((yield* get(`${server.url}/1`)).body).toBe("fresh")
+      yield* until(() => server.open() === 0)
+      server.sessionList[0]!.close()
+      for (let i = 0; i < 100 && ((yield* hostOf(server.url))?.h2Sessions ?? 0) > 0; i++) yield* Effect.sleep("10 millis")
+      expect((yield* hostOf(server.url))?.h2Sessions ?? 0).toBe(0)
+      expect((yield* get(`${server.url}/2`)).body).toBe("fresh")
+      expect(server.sessions()).toBe(2)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("a connection lost mid-request fails that request (phase awaiting-headers); the next one opens a new session", () =>
+    Effect.gen(function*() {
+      let drop = () => {}
+      const server = yield* h2peer((stream, headers) => {
+        if (headers[":path"] === "/kill") return drop()
+        stream.respond({ ":status": 200 })
+        stream.end("ok")
+      })
+      drop = server.dropConnections
+      expect((yield* get(`${server.url}/warm`)).body).toBe("ok")
+      const error = yield* Effect.flip(get(`${server.url}/kill`))
+      expect(error).toBeInstanceOf(TransportError)
+      expect((error as TransportError).phase).toBe("awaiting-headers")
+      expect((yield* get(`${server.url}/after`)).body).toBe("ok")
+      expect(server.sessions()).toBe(2)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
   it.live("REFUSED_STREAM: a request with a replayable body is retried and answered; a one-shot stream body fails", () =>
     Effect.gen(function*() {
       let refused = 0
