@@ -129,14 +129,14 @@ const toHeaders = (raw: http2.IncomingHttpHeaders): Headers => {
     const value = raw[name]
     if (value === undefined) continue
     const key = canonical(name)
-    if (typeof value === "string") {
-      names.push(key)
-      values.push(value)
-    } else {
+    if (Array.isArray(value)) {
       for (const one of value) {
         names.push(key)
         values.push(one)
       }
+    } else {
+      names.push(key)
+      values.push(String(value))
     }
   }
   return Headers.unsafeFromArrays(names, values)
@@ -147,6 +147,18 @@ class StreamClosed {
   readonly _tag = "StreamClosed"
 }
 const STREAM_CLOSED = new StreamClosed()
+
+/** A header list's size as HPACK counts it (RFC 9113 §6.5.2): name, value and 32 bytes per field. */
+const listSize = (raw: http2.IncomingHttpHeaders): number => {
+  let size = 0
+  for (const name in raw) {
+    const value = raw[name]
+    if (value === undefined) continue
+    if (Array.isArray(value)) for (const one of value) size += name.length + one.length + 32
+    else size += name.length + String(value).length + 32 // `:status` is a number
+  }
+  return size
+}
 
 const EMPTY = new Uint8Array(0)
 const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
@@ -408,6 +420,13 @@ export class H2Exchange implements Expirable<H2Exchange> {
     const status = Number(raw[":status"])
     if (this.num1xx === 0) this.trace?.gotFirstResponseByte?.()
     this.answerContinue(false)
+    const size = listSize(raw)
+    if (size > this.session.maxHeaderListSize) {
+      // Go: "http2: response header list larger than advertised limit".
+      this.settle(Effect.fail(failure("awaiting-headers", "malformed", `the response head (${size} bytes) is larger than maxResponseHeaderBytes (${this.session.maxHeaderListSize} bytes)`)))
+      this.cancel()
+      return
+    }
     const headers = toHeaders(raw)
     const cl = raw["content-length"]
     const length = cl === undefined ? -1 : Number(cl)

@@ -82,7 +82,8 @@ export class H2Session {
     authority: string,
     socket: Duplex,
     private readonly owner: SessionOwner,
-    maxHeaderListSize: number
+    /** The most bytes of a response's header list (the Transport's `maxResponseHeaderBytes`), counted as HPACK does. */
+    readonly maxHeaderListSize: number
   ) {
     const now = owner.now()
     this.lastRead = now

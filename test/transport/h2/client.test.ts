@@ -430,6 +430,23 @@ describe("HTTP/2 client", () => {
       expect(server.sessions()).toBe(1)
     }).pipe(Effect.scoped, Effect.provide(Client.layer({}).pipe(Layer.provideMerge(transport())))))
 
+  it.live("a response head over maxResponseHeaderBytes fails (awaiting-headers); the session serves the next request", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        stream.on("error", () => {})
+        if (headers[":path"] === "/big") {
+          stream.respond({ ":status": 200, "x-big": "b".repeat(4000) })
+          return stream.end("never seen")
+        }
+        stream.respond({ ":status": 200 })
+        stream.end("small")
+      })
+      const error = yield* Effect.flip(get(`${server.url}/big`))
+      expect(error).toBeInstanceOf(TransportError)
+      expect((error as TransportError).phase).toBe("awaiting-headers")
+      expect((yield* get(`${server.url}/small`)).body).toBe("small")
+    }).pipe(Effect.scoped, Effect.provide(transport({ maxResponseHeaderBytes: 1024 }))))
+
   it("the settings are validated: InvalidConfig names the field", () => {
     const field = (config: TransportConfig) => Either.match(validateTransportConfig(config), { onLeft: (e) => e.field, onRight: () => "ok" })
     expect(field({ protocols: { http2: "yes" as unknown as boolean } })).toBe("protocols.http2")
