@@ -226,6 +226,13 @@ export class H2Exchange implements Expirable<H2Exchange> {
     this.answerContinue(true)
   }
 
+  /** A bug in the exchange's own code: the round trip dies with it (a defect), the stream is reset. */
+  die(error: unknown): void {
+    this.settle(Effect.die(error))
+    this.fail(failure("reading-body", "closed", "the exchange failed: " + String(error)))
+    this.cancel()
+  }
+
   private settle(effect: Effect.Effect<Delivery, Failure>): void {
     if (this.settled) return
     this.settled = true
@@ -604,8 +611,18 @@ function deliverAwaiting(): void {
 
 // The listeners: `this` is the stream, which carries its exchange.
 
+// A bug in a listener must not become an uncaught exception that leaves the caller waiting:
+// the round trip dies with it (a defect) and the stream is reset.
+const died = (ex: H2Exchange, error: unknown): void => {
+  ex.die(error)
+}
+
 function onResponse(this: ExStream, headers: http2.IncomingHttpHeaders, flags: number): void {
-  this[EX].gotResponse(headers, flags)
+  try {
+    this[EX].gotResponse(headers, flags)
+  } catch (e) {
+    died(this[EX], e)
+  }
 }
 
 function onContinue(this: ExStream): void {
@@ -613,7 +630,11 @@ function onContinue(this: ExStream): void {
 }
 
 function onInformational(this: ExStream, headers: http2.IncomingHttpHeaders): void {
-  this[EX].gotInformational(headers)
+  try {
+    this[EX].gotInformational(headers)
+  } catch (e) {
+    died(this[EX], e)
+  }
 }
 
 function onData(this: ExStream, chunk: Buffer): void {
@@ -621,11 +642,19 @@ function onData(this: ExStream, chunk: Buffer): void {
 }
 
 function onEnd(this: ExStream): void {
-  this[EX].gotEnd()
+  try {
+    this[EX].gotEnd()
+  } catch (e) {
+    died(this[EX], e)
+  }
 }
 
 function onTrailers(this: ExStream, headers: http2.IncomingHttpHeaders): void {
-  this[EX].gotTrailers(headers)
+  try {
+    this[EX].gotTrailers(headers)
+  } catch (e) {
+    died(this[EX], e)
+  }
 }
 
 function onError(this: ExStream, error: Error): void {
@@ -634,5 +663,9 @@ function onError(this: ExStream, error: Error): void {
 }
 
 function onClose(this: ExStream): void {
-  this[EX].gotClose()
+  try {
+    this[EX].gotClose()
+  } catch (e) {
+    died(this[EX], e)
+  }
 }
