@@ -48,7 +48,21 @@ export const dialOne = (parts: TransportParts, key: string, route: Route, dial: 
     if (h2) {
       const id = pool.connId()
       const authority = (route.scheme === "https:" ? "https://" : "http://") + route.hostPort
-      const session = new H2Session(id, key, authority, handOver(conn), pool.sessionOwner, config.maxResponseHeaderBytes)
+      let session: H2Session
+      try {
+        session = new H2Session(id, key, authority, handOver(conn), pool.sessionOwner, config.maxResponseHeaderBytes)
+      } catch (e) {
+        yield* Scope.close(connScope, Exit.void)
+        pool.dialFailed(key, dial, {
+          phase: "dial",
+          reason: "dial-failed",
+          detail: `HTTP/2 session with ${route.hostPort}: ${e instanceof Error ? e.message : String(e)}`,
+          cause: e,
+          nothingWritten: true,
+          closedBeforeResponse: false
+        })
+        return
+      }
       // The connection's Scope closes with the session (the socket is the session's now).
       session.session.once("close", () => parts.runFork(Scope.close(connScope, Exit.void)))
       parts.sessionStarted()
