@@ -298,6 +298,28 @@ describe("HTTP/2 client", () => {
       expect((yield* get(`${server.url}/none`))).toEqual({ status: 204, proto: "HTTP/2.0", body: "" })
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
+  it.live("a large gzip body arriving over time is decoded as it is pulled", () =>
+    Effect.gen(function*() {
+      const plain = Buffer.alloc(2 * 1024 * 1024, "abcdefgh")
+      const zipped = zlib.gzipSync(plain)
+      const server = yield* h2peer((stream) => {
+        stream.respond({ ":status": 200, "content-encoding": "gzip" })
+        let at = 0
+        const step = () => {
+          if (stream.closed) return
+          const n = Math.min(1024, zipped.length - at)
+          stream.write(zipped.subarray(at, at + n))
+          at += n
+          if (at < zipped.length) setTimeout(step, 1)
+          else stream.end()
+        }
+        step()
+      })
+      const t = yield* Transport
+      const out = yield* t.roundTripWith(request({ url: `${server.url}/gz` }), (r) => Effect.map(Body.collect(r.body), (b) => [r.body._tag, b.length] as const))
+      expect(out).toEqual(["Stream", plain.length])
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
   it.live("a streamed body that stops arriving fails after bodyTimeout (reading-body, timeout); the stream is reset", () =>
     Effect.gen(function*() {
       const server = yield* h2peer((stream) => {
