@@ -160,6 +160,11 @@ const listSize = (raw: http2.IncomingHttpHeaders): number => {
   return size
 }
 
+// `session.request` options, shared (Node copies them): no object per request.
+const END_STREAM: http2.ClientSessionRequestOptions = Object.freeze({ endStream: true, waitForTrailers: false })
+const WITH_BODY: http2.ClientSessionRequestOptions = Object.freeze({ endStream: false, waitForTrailers: false })
+const WITH_TRAILERS: http2.ClientSessionRequestOptions = Object.freeze({ endStream: false, waitForTrailers: true })
+
 const EMPTY = new Uint8Array(0)
 const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 
@@ -262,10 +267,10 @@ export class H2Exchange implements Expirable<H2Exchange> {
     const endStream = body._tag === "Empty" || (body._tag === "Bytes" && body.bytes.length === 0)
     let stream: ExStream
     try {
-      stream = s.session.request(requestHeaders(p, length, trailers?.names().join(", ")), {
-        endStream,
-        waitForTrailers: trailers !== undefined
-      }) as ExStream
+      stream = s.session.request(
+        requestHeaders(p, length, trailers?.names().join(", ")),
+        endStream ? END_STREAM : trailers !== undefined ? WITH_TRAILERS : WITH_BODY
+      ) as ExStream
     } catch (e) {
       s.markGoingAway()
       this.settle(Effect.fail(failure("write", "closed", e instanceof Error ? e.message : String(e), { nothingWritten: true, unprocessed: true, cause: e })))
