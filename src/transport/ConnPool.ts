@@ -106,6 +106,8 @@ export class ConnPool implements ConnOwner {
   private readonly sessionsByKey = new Map<string, Array<H2Session>>()
   /** Keys whose last dial made an HTTP/2 session. */
   private readonly h2Keys = new Set<string>()
+  /** Keys whose last dial answered HTTP/1.1 (their requests never wait for a session). */
+  private readonly h1Keys = new Set<string>()
   /** Requests waiting for the session a dial in flight will make, by key (see `request`). */
   private readonly sessionWaiters = new Map<string, Array<Waiter>>()
 
@@ -151,6 +153,7 @@ export class ConnPool implements ConnOwner {
       return
     }
     this.h2Keys.add(key)
+    this.h1Keys.delete(key)
     const roomy = this.takeSession(key, false)
     if (roomy !== undefined && PoolState.waiting(this.state, key).length === 0) {
       this.apply(PoolState.dialDropped(this.state, key, dial))
@@ -211,16 +214,18 @@ export class ConnPool implements ConnOwner {
   }
 
   /** Registers a request for a connection to `key`; it may be served at once. */
-  request(key: string, route: Route, trace: ClientTraceHooks | undefined): Waiter {
+  request(key: string, route: Route, trace: ClientTraceHooks | undefined, mayH2 = false): Waiter {
     const w = new Waiter(this.nextWaiter++, key, trace)
     if (this.shutdown) {
       w.failure = shutdownFailure
       return w
     }
     if (!this.routes.has(key)) this.routes.set(key, route)
-    // An origin known to speak h2 with a dial in flight: wait for that dial's session rather
-    // than dial again (a burst to a new session costs one handshake, not one per request).
-    if (this.h2Keys.has(key) && PoolState.dialing(this.state, key).length > 0) {
+    // An origin that speaks h2 (or may: an https origin not yet seen to answer HTTP/1.1) with a
+    // dial in flight: wait for that dial's session rather than dial again, as browsers do (a
+    // burst costs one handshake, not one per request). If the dial answers HTTP/1.1 or fails,
+    // the waiters ask the pool then.
+    if ((this.h2Keys.has(key) || (mayH2 && !this.h1Keys.has(key))) && PoolState.dialing(this.state, key).length > 0) {
       const list = this.sessionWaiters.get(key)
       if (list === undefined) this.sessionWaiters.set(key, [w])
       else list.push(w)
@@ -274,6 +279,8 @@ export class ConnPool implements ConnOwner {
     this.apply(PoolState.dialed(this.state, key, dial, pc.id, this.driver.now()))
     // The origin answered in HTTP/1.1 this time: requests waiting for a session ask the pool.
     this.h2Keys.delete(key)
+    if (this.h1Keys.size >= 4096) this.h1Keys.clear()
+    this.h1Keys.add(key)
     this.requeueSessionWaiters(key)
   }
 

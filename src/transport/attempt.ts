@@ -22,6 +22,7 @@ import { type Delivery, Exchange, type Failure } from "./PersistConn.js"
 import { type Prepared, prepare, urlText } from "./prepare.js"
 import { complete, completeDecoded, needsDecoding, streaming, streamingFrom, toError, upgraded } from "./receiveResponse.js"
 import { H2Exchange } from "./h2/H2Exchange.js"
+import { h2cFor } from "./dial.js"
 import type { H2Session } from "./h2/H2Session.js"
 import { Headers } from "../domain/Headers.js"
 import { shouldRetry } from "./retry.js"
@@ -140,15 +141,17 @@ const attempt = <E, A, E2, R2>(
       // Connection: close or disableKeepAlives: the session takes no other request (Go's doNotReuse).
       if (p.closeAfter) s.markGoingAway()
     }
+    let mayH2 = false
     if (route.scheme === "https:" ? config.http2 : config.unencryptedHTTP2) {
       // A request that needs HTTP/1.1 (an upgrade) goes on a connection that offers only it.
       if (p.headers.size > 0 && p.headers.has("Upgrade")) route = route.h1Only()
       else {
         const s = pool.takeSession(route.key, config.h2StrictMaxConcurrentStreams)
         if (s !== undefined) return startH2(s, s.served > 0)
+        mayH2 = route.scheme === "https:" || h2cFor(route, config)
       }
     }
-    const w = pool.request(route.key, route, trace)
+    const w = pool.request(route.key, route, trace, mayH2)
     held.waiter = w
     const onConn = (d: Delivered | undefined, f: Failure | undefined): void => {
       if (d === undefined) return resume(Effect.fail(f!))

@@ -71,6 +71,34 @@ describe("HTTP/2 client", () => {
       expect(server.sessions()).toBe(1)
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
+  it.live("500 requests, 50 at a time, mixed small and streamed bodies and early Scope closes: one session, nothing left open", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        const path = String(headers[":path"])
+        stream.respond({ ":status": 200 })
+        if (path.startsWith("/big")) {
+          stream.write(Buffer.alloc(100_000, 1))
+          setTimeout(() => {
+            if (!stream.closed) stream.end(Buffer.alloc(100_000, 2))
+          }, 2)
+        } else stream.end(path)
+      })
+      const t = yield* Transport
+      const one = (i: number) =>
+        i % 10 === 3
+          ? Effect.scoped(Effect.flatMap(t.roundTrip(request({ url: `${server.url}/big/${i}` })), (r) => Effect.asVoid(Stream.runHead(Body.toStream(r.body)))))
+            .pipe(Effect.as(-1))
+          : i % 10 === 7
+          ? t.roundTripWith(request({ url: `${server.url}/big/${i}` }), (r) => Effect.map(Body.collect(r.body), (b) => b.length))
+          : t.roundTripWith(request({ url: `${server.url}/s/${i}` }), (r) => Effect.map(Body.collect(r.body), (b) => b.length))
+      const sizes = yield* Effect.forEach(Array.from({ length: 500 }, (_, i) => i), one, { concurrency: 50 })
+      expect(sizes.filter((n) => n === 200_000).length).toBe(50)
+      expect(server.sessions()).toBe(1)
+      yield* until(() => server.open() === 0, 3000)
+      for (let i = 0; i < 100 && ((yield* stats).hosts[`https://localhost:${server.port}`]?.h2Streams ?? 0) > 0; i++) yield* Effect.sleep("10 millis")
+      expect((yield* stats).hosts[`https://localhost:${server.port}`]!.h2Streams).toBe(0)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
   it.live("concurrent GETs share one session", () =>
     Effect.gen(function*() {
       const server = yield* h2peer((stream, headers) => {
@@ -90,14 +118,27 @@ describe("HTTP/2 client", () => {
       expect(server.maxOpen()).toBeGreaterThan(1)
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
-  it.live("the first requests to a new origin, all at once, end up on one session", () =>
+  it.live("the first requests to a new https origin, all at once, wait for the first dial: one handshake, one session", () =>
     Effect.gen(function*() {
       const server = yield* h2peer(h2text("x"))
       const results = yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => i), () => get(`${server.url}/`), { concurrency: "unbounded" })
       expect(results.every((r) => r.proto === "HTTP/2.0")).toBe(true)
       const s = yield* stats
-      // Extra dials that finished after the first session are closed (Go's addConnIfNeeded).
       expect(s.hosts[`https://localhost:${server.port}`]!.h2Sessions).toBe(1)
+      expect(s.dials).toBe(1)
+      expect(server.sessions()).toBe(1)
+    }).pipe(Effect.scoped, Effect.provide(transport())))
+
+  it.live("a first burst to an HTTP/1.1-only https origin: the others dial once the first dial answered http/1.1", () =>
+    Effect.gen(function*() {
+      const server = yield* peer((_req, res) => setTimeout(() => res.end("h1"), 20), {})
+      const results = yield* Effect.forEach(Array.from({ length: 5 }, (_, i) => i), () => get(`https://localhost:${server.port}/`), { concurrency: "unbounded" })
+      expect(results.map((r) => r.proto)).toEqual(["HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.1"])
+      expect(server.connections()).toBeGreaterThan(1)
+      // Known to answer HTTP/1.1 now: the next burst dials at once, in parallel.
+      const before = (yield* stats).dials
+      yield* Effect.forEach(Array.from({ length: 8 }, (_, i) => i), () => get(`https://localhost:${server.port}/`), { concurrency: "unbounded" })
+      expect((yield* stats).dials - before).toBeGreaterThanOrEqual(3)
     }).pipe(Effect.scoped, Effect.provide(transport())))
 
   it.live("an origin known to speak h2: a burst while its next session is dialed waits for that one dial", () =>
