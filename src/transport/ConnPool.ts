@@ -135,11 +135,6 @@ export class ConnPool implements ConnOwner {
     return least
   }
 
-  /** Whether `key` has an open session. */
-  hasSession(key: string): boolean {
-    return this.sessionsByKey.has(key)
-  }
-
   /**
    * Dial `dial` of `key` made HTTP/2 session `s` (numbered by `connId`): it serves every waiter
    * of the key; an extra session while another has room and nobody waits is closed (Go's
@@ -201,11 +196,6 @@ export class ConnPool implements ConnOwner {
         if (now - s.pingSentAt >= pingTimeoutMs) s.destroy()
       } else if (now - s.lastRead >= sendPingMs) s.ping()
     }
-  }
-
-  /** Whether any session is open (the health check runs only then). */
-  get sessionCount(): number {
-    return this.sessions.size
   }
 
   /** A number for a new connection. */
