@@ -249,6 +249,24 @@ describe("HTTP/2 client: Go's rules", () => {
       expect(Date.now() - start).toBeLessThan(1500)
     }).pipe(Effect.scoped, Effect.provide(transport({ http2: { sendPingTimeout: "100 millis", pingTimeout: "150 millis" } }))))
 
+  it.live("a request waiting for the first dial's session can be interrupted; a failed first dial lets the waiters dial themselves", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer(h2text("never"))
+      const fwd = yield* forwarder(server.port)
+      fwd.stall() // the TLS handshakes never finish
+      const url = `https://localhost:${fwd.port}/`
+      const first = yield* Effect.fork(Effect.flip(get(url)))
+      yield* Effect.sleep("30 millis")
+      const second = yield* Effect.fork(Effect.flip(get(url)))
+      yield* Effect.sleep("30 millis")
+      expect((yield* hostOf(url))!.waiting).toBe(2) // the first in the pool, the second for the session
+      yield* Fiber.interrupt(second)
+      expect((yield* hostOf(url))!.waiting).toBe(1)
+      const third = yield* Effect.fork(Effect.flip(get(url)))
+      const errors = [yield* Fiber.join(first), yield* Fiber.join(third)] as Array<TransportError>
+      expect(errors.map((e) => [e.phase, e.reason])).toEqual([["tls-handshake", "timeout"], ["tls-handshake", "timeout"]])
+    }).pipe(Effect.scoped, Effect.provide(transport({ tlsHandshakeTimeout: "300 millis" }))))
+
   it.live("an idle session expires after idleConnTimeout; closeIdleConnections closes an idle session, not a busy one", () =>
     Effect.gen(function*() {
       const server = yield* h2peer((stream, headers) => {
