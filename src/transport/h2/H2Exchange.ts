@@ -226,7 +226,13 @@ export class H2Exchange implements Expirable<H2Exchange> {
 
   /** 100 Continue arrived: the body goes. */
   gotContinue(): void {
-    if (this.num1xx++ === 0) this.trace?.gotFirstResponseByte?.()
+    if (this.num1xx === 0) this.trace?.gotFirstResponseByte?.()
+    if (++this.num1xx > this.max1xx) {
+      this.settle(Effect.fail(failure("awaiting-headers", "too-many-1xx", `more than ${this.max1xx} informational responses`)))
+      this.answerContinue(false)
+      this.cancel()
+      return
+    }
     this.trace?.got100Continue?.()
     this.answerContinue(true)
   }

@@ -405,6 +405,23 @@ describe("HTTP/2 client", () => {
       expect(yield* post("/refuse")).toEqual([417, ""])
     }).pipe(Effect.scoped, Effect.provide(transport({ expectContinueTimeout: "5 seconds" }))))
 
+  it.live("1xx responses: 103 reaches got1xxResponse; more than max1xxResponses fails the round trip", () =>
+    Effect.gen(function*() {
+      const server = yield* h2peer((stream, headers) => {
+        const n = headers[":path"] === "/many" ? 3 : 1
+        for (let i = 0; i < n; i++) stream.additionalHeaders({ ":status": 103, link: "</a.css>; rel=preload" })
+        stream.respond({ ":status": 200 })
+        stream.end("after hints")
+      })
+      const hints: Array<string> = []
+      const trace = ClientTrace.layer({ got1xxResponse: (status, h) => hints.push(`${status} ${h.get("Link")}`) })
+      const ok = yield* get(`${server.url}/one`).pipe(Effect.provide(trace))
+      expect(ok.body).toBe("after hints")
+      expect(hints).toEqual(["103 </a.css>; rel=preload"])
+      const error = yield* Effect.flip(get(`${server.url}/many`))
+      expect((error as TransportError).reason).toBe("too-many-1xx")
+    }).pipe(Effect.scoped, Effect.provide(transport({ max1xxResponses: 2 }))))
+
   it.live("Expect: 100-continue with expectContinueTimeout 0: the body goes at once", () =>
     Effect.gen(function*() {
       const server = yield* h2peer((stream, _headers, body) => {
