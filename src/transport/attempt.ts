@@ -9,7 +9,7 @@
  * @module
  * @internal
  */
-import { Cause, Context, Effect, Option, type Scope } from "effect"
+import { Cause, Context, Effect, Option, Random, type Scope } from "effect"
 import * as Body from "../domain/Body.js"
 import { LazyScope } from "../domain/lazyScope.js"
 import type { Request } from "../domain/Request.js"
@@ -75,8 +75,12 @@ class Held {
 /** Go's `RoundTripOpt` retries of unprocessed HTTP/2 requests: at most 6. */
 const MAX_H2_RETRIES = 6
 
-/** The wait before retry `n` (0-based): at once, then 1 s, 2 s, 4 s ... (Go's backoff, without its jitter). */
-const h2Backoff = (n: number): Effect.Effect<void> => (n === 0 ? Effect.void : Effect.sleep(1000 * 2 ** (n - 1)))
+/** The wait before retry `n` (0-based): at once, then 1 s, 2 s, 4 s ..., each plus up to 10% (Go's backoff and jitter), on Effect's Clock and Random. */
+const h2Backoff = (n: number): Effect.Effect<void> => {
+  if (n === 0) return Effect.void
+  const base = 1000 * 2 ** (n - 1)
+  return Effect.flatMap(Random.next, (r) => Effect.sleep(base + base * 0.1 * r))
+}
 
 /**
  * A round trip whose response goes to `use`; `scope` gives the Scope a streamed body or an

@@ -363,7 +363,7 @@ describe("HTTP/2 client: SOCKS5 and flow control", () => {
 })
 
 describe("HTTP/2 client: retry backoff (TestClock)", () => {
-  it.effect("an always-refused request is retried 6 times: at once, then after 1, 2, 4, 8 and 16 s; then it fails", () =>
+  it.effect("an always-refused request is retried 6 times: at once, then after 1, 2, 4, 8 and 16 s (+ up to 10%); then it fails", () =>
     Effect.gen(function*() {
       const server = yield* h2peer((stream) => rstNow(stream, 7), { raw: true })
       const attempts = () => server.resets.length
@@ -371,10 +371,12 @@ describe("HTTP/2 client: retry backoff (TestClock)", () => {
       yield* eventually("the first two attempts", () => attempts() === 2, 5000)
       for (const [seconds, n] of [[1, 3], [2, 4], [4, 5], [8, 6], [16, 7]] as const) {
         yield* awaitSleepers(1, 5000)
-        yield* TestClock.adjust(`${seconds - 0.01} seconds`)
+        // Half the wait: nothing yet (each wait runs from the previous attempt's failure).
+        yield* TestClock.adjust(`${seconds / 2} seconds`)
         yield* realSleep(20)
         expect(attempts()).toBe(n - 1)
-        yield* TestClock.adjust("10 millis")
+        // The rest, with Go's jitter of up to 10%.
+        yield* TestClock.adjust(`${seconds * 0.6 + 0.02} seconds`)
         yield* eventually(`attempt ${n}`, () => attempts() === n, 5000)
       }
       const error = yield* Fiber.join(fiber)
