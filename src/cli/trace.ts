@@ -36,7 +36,7 @@ export const formatTraceLine = (elapsedMs: number, event: string): string =>
 
 /** The `gotConn` event's text. */
 export const formatGotConn = (info: GotConnInfo): string =>
-  `gotConn reused=${info.reused} wasIdle=${info.wasIdle}${info.wasIdle ? ` idle=${info.idleTimeMs}ms` : ""} conn=${info.connId}`
+  `gotConn reused=${info.reused} wasIdle=${info.wasIdle}${info.wasIdle ? ` idle=${info.idleTimeMs}ms` : ""} conn=${info.connId}${info.protocol === "h2" ? " h2" : ""}`
 
 /** A response's line: `response HTTP/1.1 302 Found  Location: /b` (the Location only on a 3xx). */
 export const formatResponse = (response: Pick<Response<unknown>, "proto" | "status" | "statusText" | "headers">): string => {

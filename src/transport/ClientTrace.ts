@@ -22,8 +22,10 @@ export interface GotConnInfo {
   readonly wasIdle: boolean
   /** How long it was idle, in milliseconds (0 unless `wasIdle`). */
   readonly idleTimeMs: number
-  /** The pool's number for the connection. */
+  /** The pool's number for the connection (or HTTP/2 session). */
   readonly connId: number
+  /** The protocol the connection speaks: `"h2"` for a stream of an HTTP/2 session. */
+  readonly protocol: "http/1.1" | "h2"
 }
 
 /**

@@ -15,6 +15,7 @@ import type { ClientTraceHooks } from "./ClientTrace.js"
 import type { HostStats, PoolStats } from "./transportService.js"
 import type { ConnOwner, Failure, PersistConn } from "./PersistConn.js"
 import * as PoolState from "./PoolState.js"
+import type { H2Session, SessionOwner } from "./h2/H2Session.js"
 
 /** A connection handed to a request, with Go's `GotConnInfo` facts. */
 export interface Delivered {
@@ -23,12 +24,25 @@ export interface Delivered {
   readonly reused: boolean
   readonly wasIdle: boolean
   readonly idleMs: number
+  /**
+   * An HTTP/2 session to open a stream on, in place of `pc` (which is then absent: check this
+   * first).
+   */
+  readonly session: H2Session | undefined
 }
 
 // A class, not an object literal, so that V8 never pretenures it (see PoolState).
 class Delivery implements Delivered {
-  constructor(readonly pc: PersistConn, readonly reused: boolean, readonly wasIdle: boolean, readonly idleMs: number) {}
+  constructor(
+    readonly pc: PersistConn,
+    readonly reused: boolean,
+    readonly wasIdle: boolean,
+    readonly idleMs: number,
+    readonly session: H2Session | undefined = undefined
+  ) {}
 }
+
+const NO_CONN = undefined as unknown as PersistConn
 
 /** A request waiting for a connection (Go's `wantConn`). */
 export class Waiter {
@@ -86,9 +100,102 @@ export class ConnPool implements ConnOwner {
   /** The waiter whose `request` is being applied (not yet in `waiters`). */
   private requesting: Waiter | undefined = undefined
   private gauges = { idle: -1, active: -1, dialing: -1, waiting: -1 }
+  /** HTTP/2 sessions by their connection number; each counts as one active connection of its key. */
+  private readonly sessions = new Map<number, H2Session>()
+  /** The open sessions of each key, oldest first. */
+  private readonly sessionsByKey = new Map<string, Array<H2Session>>()
+  /** Keys whose last dial made an HTTP/2 session. */
+  private readonly h2Keys = new Set<string>()
+  /** Keys whose last dial answered HTTP/1.1 (their requests never wait for a session). */
+  private readonly h1Keys = new Set<string>()
+  /** Requests waiting for the session a dial in flight will make, by key (see `request`). */
+  private readonly sessionWaiters = new Map<string, Array<Waiter>>()
 
-  constructor(config: PoolState.PoolConfig, private readonly driver: PoolDriver) {
+  constructor(private readonly config: PoolState.PoolConfig, private readonly driver: PoolDriver) {
     this.state = PoolState.make(config)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // HTTP/2 sessions
+
+  /**
+   * A session of `key` to open a stream on now: one with room under its peer's limit; with
+   * `strict` (Go's StrictMaxConcurrentStreams), when all are full, the least busy one (the
+   * stream waits in the session for a slot). Undefined: dial (Go's `ErrNoCachedConn`).
+   */
+  takeSession(key: string, strict: boolean): H2Session | undefined {
+    const list = this.sessionsByKey.get(key)
+    if (list === undefined || this.shutdown) return undefined
+    let least: H2Session | undefined = undefined
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!
+      if (s.hasRoom) return s
+      if (strict && s.usable && (least === undefined || s.active < least.active)) least = s
+    }
+    return least
+  }
+
+  /**
+   * Dial `dial` of `key` made HTTP/2 session `s` (numbered by `connId`): it serves every waiter
+   * of the key; an extra session while another has room and nobody waits is closed (Go's
+   * `addConnIfNeeded`).
+   */
+  dialedSession(key: string, dial: PoolState.DialId, s: H2Session): void {
+    this.dials++
+    poolMetrics.dials.unsafeUpdate(1, NO_LABELS)
+    if (this.shutdown) {
+      s.destroy()
+      return
+    }
+    this.h2Keys.add(key)
+    this.h1Keys.delete(key)
+    const roomy = this.takeSession(key, false)
+    if (roomy !== undefined && PoolState.waiting(this.state, key).length === 0) {
+      this.apply(PoolState.dialDropped(this.state, key, dial))
+      s.dropped = true
+      s.destroy()
+      this.serveSessionWaiters(key, roomy)
+      return
+    }
+    this.sessions.set(s.id, s)
+    const list = this.sessionsByKey.get(key)
+    if (list === undefined) this.sessionsByKey.set(key, [s])
+    else list.push(s)
+    this.apply(PoolState.dialedShared(this.state, key, dial, s.id))
+    this.serveSessionWaiters(key, s)
+  }
+
+  /** What the sessions call back. */
+  readonly sessionOwner: SessionOwner = {
+    now: () => this.driver.now(),
+    sessionClosed: (s) => {
+      if (s.dropped || !this.sessions.delete(s.id)) return
+      const list = this.sessionsByKey.get(s.key)
+      if (list !== undefined) {
+        const i = list.indexOf(s)
+        if (i >= 0) list.splice(i, 1)
+        if (list.length === 0) this.sessionsByKey.delete(s.key)
+      }
+      if (!this.shutdown) this.apply(PoolState.release(this.state, s.key, s.id, false, this.driver.now()))
+    },
+    sessionIdle: () => this.driver.wentIdle(),
+    // A stream ended: requests queued in the pool for this key (at maxConnsPerHost while every
+    // session was full) take the room it left.
+    streamEnded: (s) => {
+      if (this.shutdown || !this.sessions.has(s.id)) return
+      let room = s.hasRoom ? s.maxStreams - s.active : 0
+      while (room-- > 0 && PoolState.waiting(this.state, s.key).length > 0) this.apply(PoolState.serveShared(this.state, s.key, s.id))
+    }
+  }
+
+  /** Sends health PINGs after `sendPingMs` without a frame read; closes sessions whose PING went unanswered for `pingTimeoutMs`. */
+  healthCheck(sendPingMs: number, pingTimeoutMs: number): void {
+    const now = this.driver.now()
+    for (const s of [...this.sessions.values()]) {
+      if (s.pingSentAt !== undefined) {
+        if (now - s.pingSentAt >= pingTimeoutMs) s.destroy()
+      } else if (now - s.lastRead >= sendPingMs) s.ping()
+    }
   }
 
   /** A number for a new connection. */
@@ -97,13 +204,29 @@ export class ConnPool implements ConnOwner {
   }
 
   /** Registers a request for a connection to `key`; it may be served at once. */
-  request(key: string, route: Route, trace: ClientTraceHooks | undefined): Waiter {
+  request(key: string, route: Route, trace: ClientTraceHooks | undefined, mayH2 = false): Waiter {
     const w = new Waiter(this.nextWaiter++, key, trace)
     if (this.shutdown) {
       w.failure = shutdownFailure
       return w
     }
     if (!this.routes.has(key)) this.routes.set(key, route)
+    // An origin that speaks h2 (or may: an https origin not yet seen to answer HTTP/1.1) with a
+    // dial in flight: wait for that dial's session rather than dial again, as browsers do (a
+    // burst costs one handshake, not one per request). If the dial answers HTTP/1.1 or fails,
+    // the waiters ask the pool then.
+    if ((this.h2Keys.has(key) || (mayH2 && !this.h1Keys.has(key))) && PoolState.dialing(this.state, key).length > 0) {
+      const list = this.sessionWaiters.get(key)
+      if (list === undefined) this.sessionWaiters.set(key, [w])
+      else list.push(w)
+      return w
+    }
+    return this.enqueue(w)
+  }
+
+  /** `w` asks the pool's state for a connection (served at once, or waiting in `waiters`). */
+  private enqueue(w: Waiter): Waiter {
+    const key = w.key
     // The waiter enters the map only if it has to wait: most requests are served at once from
     // the idle list, and the map's growing and shrinking would cost an allocation each time.
     this.requesting = w
@@ -115,13 +238,22 @@ export class ConnPool implements ConnOwner {
 
   /** The request behind `w` is no longer interested (it was interrupted, or failed). */
   abandon(w: Waiter): void {
+    const list = this.sessionWaiters.get(w.key)
+    if (list !== undefined && w.delivered === undefined && w.failure === undefined) {
+      const i = list.indexOf(w)
+      if (i >= 0) {
+        list.splice(i, 1)
+        if (list.length === 0) this.sessionWaiters.delete(w.key)
+        return
+      }
+    }
     if (this.waiters.has(w.id)) {
       this.waiters.delete(w.id)
       this.apply(PoolState.cancel(this.state, w.key, w.id))
     } else if (w.delivered !== undefined && !w.taken) {
-      // Served but never used: the connection is as good as it was.
+      // Served but never used: the connection is as good as it was (a session stays as it is).
       w.taken = true
-      this.release(w.delivered.pc, "reusable")
+      if (w.delivered.session === undefined) this.release(w.delivered.pc, "reusable")
     }
   }
 
@@ -135,12 +267,34 @@ export class ConnPool implements ConnOwner {
       return
     }
     this.apply(PoolState.dialed(this.state, key, dial, pc.id, this.driver.now()))
+    // The origin answered in HTTP/1.1 this time: requests waiting for a session ask the pool.
+    this.h2Keys.delete(key)
+    if (this.h1Keys.size >= 4096) this.h1Keys.clear()
+    this.h1Keys.add(key)
+    this.requeueSessionWaiters(key)
   }
 
   /** A dial failed with `failure`. */
   dialFailed(key: string, dial: PoolState.DialId, failure: Failure): void {
     if (this.shutdown) return
     this.apply(PoolState.dialFailed(this.state, key, dial, failure))
+    if (PoolState.dialing(this.state, key).length === 0) this.requeueSessionWaiters(key)
+  }
+
+  /** Requests waiting for a session of `key` that will not come: each asks the pool (and may dial). */
+  private requeueSessionWaiters(key: string): void {
+    const list = this.sessionWaiters.get(key)
+    if (list === undefined) return
+    this.sessionWaiters.delete(key)
+    for (const w of list) this.enqueue(w)
+  }
+
+  /** Requests waiting for a session of `key`: served by `s`. */
+  private serveSessionWaiters(key: string, s: H2Session): void {
+    const list = this.sessionWaiters.get(key)
+    if (list === undefined) return
+    this.sessionWaiters.delete(key)
+    for (const w of list) settle(w, new Delivery(NO_CONN, s.served > 0, false, 0, s), undefined)
   }
 
   // ConnOwner
@@ -171,17 +325,30 @@ export class ConnPool implements ConnOwner {
 
   /** Closes idle connections that have been idle for `idleConnTimeout`. */
   expire(): void {
-    this.apply(PoolState.expire(this.state, this.driver.now()))
+    const now = this.driver.now()
+    this.apply(PoolState.expire(this.state, now))
+    const timeout = this.config.idleConnTimeoutMs
+    if (timeout > 0 && this.sessions.size > 0) {
+      for (const s of [...this.sessions.values()]) if (s.active === 0 && now - s.idleSince >= timeout) s.close()
+    }
   }
 
-  /** When the next idle connection expires, if any does. */
+  /** When the next idle connection (or idle HTTP/2 session) expires, if any does. */
   nextExpiry(): number | undefined {
-    return PoolState.nextExpiry(this.state)
+    let next = PoolState.nextExpiry(this.state)
+    const timeout = this.config.idleConnTimeoutMs
+    if (timeout > 0 && this.sessions.size > 0) {
+      for (const s of this.sessions.values()) {
+        if (s.active === 0 && (next === undefined || s.idleSince + timeout < next)) next = s.idleSince + timeout
+      }
+    }
+    return next
   }
 
-  /** Go's `CloseIdleConnections`. */
+  /** Go's `CloseIdleConnections` (HTTP/2 sessions carrying no stream too). */
   closeIdleConnections(): void {
     this.apply(PoolState.closeIdleConnections(this.state))
+    for (const s of [...this.sessions.values()]) if (s.active === 0) s.close()
   }
 
   /** Closes every connection and fails every waiter: the Transport's Scope is closing. */
@@ -189,8 +356,13 @@ export class ConnPool implements ConnOwner {
     this.shutdown = true
     for (const w of this.waiters.values()) settle(w, undefined, shutdownFailure)
     this.waiters.clear()
+    for (const list of this.sessionWaiters.values()) for (const w of list) settle(w, undefined, shutdownFailure)
+    this.sessionWaiters.clear()
     for (const pc of [...this.conns.values()]) pc.close()
     this.conns.clear()
+    for (const s of [...this.sessions.values()]) s.destroy()
+    this.sessions.clear()
+    this.sessionsByKey.clear()
   }
 
   /** A snapshot of the pool's counts. */
@@ -200,7 +372,17 @@ export class ConnPool implements ConnOwner {
     let dialing = 0
     let waiting = 0
     for (const [key, h] of this.state.hosts) {
-      hosts[key] = { idle: h.idle?.size ?? 0, active: h.active, dialing: h.dialing.length, waiting: h.waiters.length }
+      const sessions = this.sessionsByKey.get(key)
+      let streams = 0
+      if (sessions !== undefined) for (const s of sessions) streams += s.active
+      hosts[key] = {
+        idle: h.idle?.size ?? 0,
+        active: h.active,
+        dialing: h.dialing.length,
+        waiting: h.waiters.length + (this.sessionWaiters.get(key)?.length ?? 0),
+        h2Sessions: sessions?.length ?? 0,
+        h2Streams: streams
+      }
       active += h.active
       dialing += h.dialing.length
       waiting += h.waiters.length
@@ -210,7 +392,7 @@ export class ConnPool implements ConnOwner {
       active,
       dialing,
       waiting,
-      open: this.conns.size,
+      open: this.conns.size + this.sessions.size,
       dials: this.dials,
       reuses: this.reuses,
       hosts
@@ -226,6 +408,12 @@ export class ConnPool implements ConnOwner {
       switch (a._tag) {
         case "Deliver": {
           const w = this.waiter(a.waiter)
+          const session = this.sessions.get(a.conn)
+          if (session !== undefined) {
+            this.waiters.delete(a.waiter)
+            if (w !== undefined) settle(w, new Delivery(NO_CONN, session.served > 0, false, 0, session), undefined)
+            break
+          }
           const pc = this.conns.get(a.conn)
           this.waiters.delete(a.waiter)
           if (w === undefined || pc === undefined) {
@@ -247,6 +435,7 @@ export class ConnPool implements ConnOwner {
           break
         case "Close":
           this.conns.get(a.conn)?.close()
+          this.sessions.get(a.conn)?.close()
           break
         case "Fail": {
           const w = this.waiter(a.waiter)

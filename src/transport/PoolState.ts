@@ -533,6 +533,47 @@ export const dialed = (state: PoolState, key: string, dial: DialId, conn: ConnId
  * `error` (Go's `w.tryDeliver(nil, err)`). Then, if capacity allows, a dial starts for the first
  * waiter without one (Go's `decConnsPerHost` popping `connsPerHostWait`).
  */
+/**
+ * Dial `dial` of `key` became a connection shared by concurrent requests (an HTTP/2 session):
+ * it counts as one active connection until released (`release`, not reusable, when the session
+ * closes), and every waiter of the key is served by it at once (Go's `tryPutIdleConn` for a
+ * `pconn.alt`). Dials still in flight for those waiters go on; see `dialDropped`.
+ */
+export const dialedShared = (state: PoolState, key: string, dial: DialId, conn: ConnId): Transition => {
+  const tx = new Tx<never>(state)
+  tx.takeDial(key, dial, "dialedShared")
+  const h = tx.host(key)
+  tx.set(key, new Host(h.idle, h.active + 1, h.dialing, []))
+  for (const w of h.waiters) tx.actions.push(new DeliverAction(key, w, conn, false, 0))
+  return tx.done()
+}
+
+/**
+ * A shared connection of `key` (an HTTP/2 session, already counted active) has room for one
+ * more request: the first waiter gets it. No action when nobody waits.
+ */
+export const serveShared = (state: PoolState, key: string, conn: ConnId): Transition => {
+  const tx = new Tx<never>(state)
+  const h = tx.host(key)
+  const waiter = h.waiters[0]
+  if (waiter === undefined) return tx.done()
+  // The waiter's own dial, if any, goes on for the next waiter without one (as `dialed` does).
+  tx.set(key, new Host(h.idle, h.active, h.dialing, h.waiters.slice(1)))
+  tx.actions.push(new DeliverAction(key, waiter, conn, true, 0))
+  return tx.done()
+}
+
+/**
+ * Dial `dial` of `key` ended with a connection not kept (an extra HTTP/2 session while another
+ * has room, Go's `addConnIfNeeded`); the caller closes it. Waiters still waiting get dials.
+ */
+export const dialDropped = (state: PoolState, key: string, dial: DialId): Transition => {
+  const tx = new Tx<never>(state)
+  tx.takeDial(key, dial, "dialDropped")
+  tx.startDials(key)
+  return tx.done()
+}
+
 export const dialFailed = <E>(state: PoolState, key: string, dial: DialId, error: E): Transition<E> => {
   const tx = new Tx<E>(state)
   const d = tx.takeDial(key, dial, "dialFailed")

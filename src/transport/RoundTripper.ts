@@ -57,6 +57,7 @@ export const make = (dialer: DialerService, config: ResolvedConfig): Effect.Effe
       }
     )
     parts.pool = pool
+    parts.now = now
     if (config.idleConnTimeoutMs > 0) runFork(expiry.timer)
 
     // Runs first when the Scope closes (finalizers run in reverse): connections close, waiters

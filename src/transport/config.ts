@@ -112,6 +112,34 @@ export interface TransportConfig {
    * from TCP ones to the same host and port. Default: none.
    */
   readonly socketPath?: string | Readonly<Record<string, string>>
+  /**
+   * Which protocols the Transport speaks (Go 1.24's `Transport.Protocols`):
+   * - `http1` (default true): HTTP/1.1;
+   * - `http2` (default true): HTTP/2 with https origins that choose it in ALPN (TLS offers
+   *   `h2` and `http/1.1`; a server that chooses `http/1.1` is spoken to in HTTP/1.1);
+   * - `unencryptedHTTP2` (default false): HTTP/2 with prior knowledge (h2c, no upgrade) to
+   *   http:// origins reached directly (never through a proxy), as Go's `SetUnencryptedHTTP2`.
+   *
+   * At least one of them is true. With `http1` false an https server that does not choose h2
+   * fails the dial.
+   */
+  readonly protocols?: { readonly http1?: boolean; readonly http2?: boolean; readonly unencryptedHTTP2?: boolean }
+  /** HTTP/2 settings (Go's `http2.Transport` fields of the same names). */
+  readonly http2?: {
+    /**
+     * When every session to an origin has as many streams open as its peer allows
+     * (SETTINGS_MAX_CONCURRENT_STREAMS): false (the default) opens another session; true
+     * makes the request wait for a stream of an existing one.
+     */
+    readonly strictMaxConcurrentStreams?: boolean
+    /**
+     * After this long without a frame read from a session, a PING is sent (Go's
+     * `ReadIdleTimeout`); 0 (the default) sends none.
+     */
+    readonly sendPingTimeout?: Duration.DurationInput
+    /** How long a health PING may go unanswered before the session is closed. Default 15 s (also when 0, as Go). */
+    readonly pingTimeout?: Duration.DurationInput
+  }
 }
 
 /** A `TransportConfig` with every default filled in, times in milliseconds. */
@@ -138,6 +166,16 @@ export interface ResolvedConfig {
   readonly tlsHandshakeTimeoutMs: number
   /** The Unix socket path for an origin (`protocol//host`), or undefined when none is set. */
   readonly socketPath: ((origin: string) => string | undefined) | undefined
+  /** HTTP/1.1 allowed (`protocols.http1`). */
+  readonly http1: boolean
+  /** HTTP/2 over TLS offered in ALPN (`protocols.http2`). */
+  readonly http2: boolean
+  /** h2c with prior knowledge to http:// origins reached directly (`protocols.unencryptedHTTP2`). */
+  readonly unencryptedHTTP2: boolean
+  readonly h2StrictMaxConcurrentStreams: boolean
+  /** 0: no health PINGs. */
+  readonly h2SendPingTimeoutMs: number
+  readonly h2PingTimeoutMs: number
 }
 
 /** The default for `maxIdleConnsPerHost` (see {@link TransportConfig.maxIdleConnsPerHost}). */
@@ -193,8 +231,40 @@ export const resolve = (config: TransportConfig = {}): ResolvedConfig => ({
   proxyConnectHeader: config.proxyConnectHeader === undefined ? undefined : Headers.make(config.proxyConnectHeader),
   tls: config.tls ?? {},
   tlsHandshakeTimeoutMs: millis(config.tlsHandshakeTimeout, 10_000),
-  socketPath: socketPathOf(config.socketPath)
+  socketPath: socketPathOf(config.socketPath),
+  http1: config.protocols?.http1 ?? true,
+  http2: config.protocols?.http2 ?? true,
+  unencryptedHTTP2: config.protocols?.unencryptedHTTP2 ?? false,
+  h2StrictMaxConcurrentStreams: config.http2?.strictMaxConcurrentStreams ?? false,
+  h2SendPingTimeoutMs: millis(config.http2?.sendPingTimeout, 0),
+  // Go: "If zero, a default of 15 seconds is used."
+  h2PingTimeoutMs: millis(config.http2?.pingTimeout, 15_000) || 15_000
 })
+
+/** A `protocols` or `http2` setting that cannot be used: a flag that is not a boolean, or no protocol at all. */
+const invalidProtocols = (config: TransportConfig): InvalidConfig | undefined => {
+  const bad = (field: string, value: unknown, reason: string) => new InvalidConfig({ component: "Transport", field, value, reason })
+  const p = config.protocols
+  if (p !== undefined) {
+    if (typeof p !== "object" || p === null) return bad("protocols", p, "an object with http1, http2 and unencryptedHTTP2 flags")
+    for (const name of ["http1", "http2", "unencryptedHTTP2"] as const) {
+      const v = p[name]
+      if (v !== undefined && typeof v !== "boolean") return bad("protocols." + name, v, "a boolean")
+    }
+    if (p.http1 === false && p.http2 === false && p.unencryptedHTTP2 !== true) return bad("protocols", p, "at least one protocol is enabled")
+  }
+  const h = config.http2
+  if (h !== undefined) {
+    if (typeof h !== "object" || h === null) return bad("http2", h, "an object of HTTP/2 settings")
+    if (h.strictMaxConcurrentStreams !== undefined && typeof h.strictMaxConcurrentStreams !== "boolean") {
+      return bad("http2.strictMaxConcurrentStreams", h.strictMaxConcurrentStreams, "a boolean")
+    }
+    for (const check of [checkDuration("Transport", "http2.sendPingTimeout", h.sendPingTimeout), checkDuration("Transport", "http2.pingTimeout", h.pingTimeout)]) {
+      if (Either.isLeft(check)) return check.left
+    }
+  }
+  return undefined
+}
 
 /** `protocol//host` of an http or https URL, as a record key of `socketPath` names an origin; undefined for anything else. */
 const originOf = (text: string): string | undefined => {
@@ -268,7 +338,7 @@ const firstInvalid = (config: TransportConfig): InvalidConfig | undefined => {
  * @category constructors
  */
 export const validateTransportConfig = (config: TransportConfig = {}): Either.Either<ResolvedConfig, InvalidConfig> => {
-  const invalid = firstInvalid(config) ?? invalidProxySetting(config.proxy) ?? invalidSocketPath(config.socketPath)
+  const invalid = firstInvalid(config) ?? invalidProxySetting(config.proxy) ?? invalidSocketPath(config.socketPath) ?? invalidProtocols(config)
   return invalid === undefined ? Either.right(resolve(config)) : Either.left(invalid)
 }
 

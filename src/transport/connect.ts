@@ -15,7 +15,7 @@ import type { DialerService } from "../net/Dialer.js"
 import type { DialError, TlsError } from "../net/errors.js"
 import { HandshakeReader } from "../net/handshakeReader.js"
 import { socks5Handshake } from "../net/socks5.js"
-import { tlsClient } from "../net/tls.js"
+import { type AlpnOffer, tlsClient } from "../net/tls.js"
 import type { ClientTraceHooks } from "./ClientTrace.js"
 import type { ResolvedConfig } from "./config.js"
 import { ProxyConnectError, type TransportFailure } from "./errors.js"
@@ -56,10 +56,11 @@ const handshake = (
   stream: Duplex,
   host: string,
   config: ResolvedConfig,
-  trace: ClientTraceHooks | undefined
+  trace: ClientTraceHooks | undefined,
+  alpn?: AlpnOffer
 ): Effect.Effect<Duplex, Failure, Scope.Scope> => {
   trace?.tlsHandshakeStart?.()
-  const tls = tlsClient(stream, host, config.tls)
+  const tls = tlsClient(stream, host, config.tls, alpn)
   const timed = config.tlsHandshakeTimeoutMs > 0
     ? Effect.timeoutFail(tls, {
       duration: config.tlsHandshakeTimeoutMs,
@@ -128,6 +129,14 @@ const connectTunnel = (
     )
   })
 
+const H2_H1: AlpnOffer = ["h2", "http/1.1"]
+const H2_ONLY: AlpnOffer = ["h2"]
+const H1_ONLY: AlpnOffer = ["http/1.1"]
+
+/** The ALPN offer to an https server along `route` (Go: h2 unless the request needs HTTP/1.1 or h2 is off). */
+export const alpnFor = (route: Route, config: ResolvedConfig): AlpnOffer =>
+  route.onlyH1 || !config.http2 ? H1_ONLY : config.http1 ? H2_H1 : H2_ONLY
+
 /**
  * Opens a connection along `route`. Every stream it opens is destroyed when the Scope closes;
  * a failure says in which phase it happened (`dial`, `proxy` or `tls-handshake`).
@@ -173,7 +182,8 @@ export const connect = (
         })
         : step
     }
-    if (route.scheme === "https:") stream = yield* handshake(stream, route.target.host, config, trace)
+    // ALPN to the server only (never to an https proxy: no h2 to the proxy itself).
+    if (route.scheme === "https:") stream = yield* handshake(stream, route.target.host, config, trace, alpnFor(route, config))
     const socket = tcp as Partial<{ remoteAddress: string; remotePort: number }>
     const conn = fromDuplex(stream, { address: socket.remoteAddress, port: socket.remotePort })
     yield* Effect.addFinalizer(() => conn.close)

@@ -73,6 +73,12 @@ export interface Failure {
   readonly closedBeforeResponse: boolean
   /** The request body's own error (typed `E` of the request), boxed. */
   readonly bodyError?: { readonly error: unknown }
+  /**
+   * HTTP/2: the stream never reached the server's handler (REFUSED_STREAM, above a GOAWAY's
+   * last stream id, or not opened at all: Go's unprocessed streams and `ErrNoCachedConn`); the
+   * request is retried whatever its method.
+   */
+  readonly unprocessed?: boolean
 }
 
 /**

@@ -179,20 +179,36 @@ export const streaming = <E>(
   scope: Effect.Effect<Scope.Scope>,
   reused: boolean
 ): Effect.Effect<Response<TransportError>> => {
-  const coding = codingFor(p as Prepared<unknown>, head)
   if (head.framing === "chunked") ex.trailers = Headers.empty()
-  const raw = pc.pullBody(ex)
+  return streamingFrom(p, head, pc.pullBody(ex), () => pc.abandon(ex), ex.trailers, scope, reused)
+}
+
+/**
+ * A response whose body is pulled through `raw` (an HTTP/1.1 connection's, or an HTTP/2
+ * stream's), decoded if coded; `abandon` gives up what produces it when the body's Scope
+ * closes before its end. `trailers` is filled as they arrive.
+ */
+export const streamingFrom = <E>(
+  p: Prepared<E>,
+  head: ResponseHead,
+  raw: Pull<Failure>,
+  abandon: () => void,
+  trailers: Headers | undefined,
+  scope: Effect.Effect<Scope.Scope>,
+  reused: boolean
+): Effect.Effect<Response<TransportError>> => {
+  const coding = codingFor(p as Prepared<unknown>, head)
   if (coding === undefined) {
     const length = head.framing === "length" ? head.contentLength : undefined
-    return bodyInScope(p, scope, raw, () => pc.abandon(ex), reused, (body) => responseOf(p, head, head.headers, body, ex.trailers), length)
+    return bodyInScope(p, scope, raw, abandon, reused, (body) => responseOf(p, head, head.headers, body, trailers), length)
   }
   const limit = p.maxDecodedBodyBytes
   const decoding = decodePull(coding, raw, limit, decodeFailure(limit))
   const onClose = () => {
     decoding.release()
-    pc.abandon(ex)
+    abandon()
   }
-  return bodyInScope(p, scope, decoding.pull, onClose, reused, (body) => decodedResponseOf(p, head, body, ex.trailers))
+  return bodyInScope(p, scope, decoding.pull, onClose, reused, (body) => decodedResponseOf(p, head, body, trailers))
 }
 
 /** A 101 response: the socket is the caller's, closed with the Scope from `scope`. */

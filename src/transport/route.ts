@@ -43,8 +43,21 @@ export class Route {
     /** The proxy, if any. */
     readonly proxy: ProxyHop | undefined,
     /** The Unix domain socket the connection goes to in place of TCP (never with a proxy), if any. */
-    readonly socketPath: string | undefined = undefined
+    readonly socketPath: string | undefined = undefined,
+    /**
+     * The connection must speak HTTP/1.1 (an Upgrade request, e.g. WebSocket): TLS offers only
+     * `http/1.1` in ALPN, and the key is apart (Go's `connectMethod.onlyH1`).
+     */
+    readonly onlyH1: boolean = false
   ) {}
+
+  private h1Route: Route | undefined = undefined
+
+  /** This route for a request that needs HTTP/1.1 (made once). */
+  h1Only(): Route {
+    if (this.onlyH1) return this
+    return this.h1Route ??= new Route(this.key + "|h1", this.scheme, this.target, this.hostPort, this.address, this.proxy, this.socketPath, true)
+  }
 
   /** Requests go in absolute form to an HTTP(S) proxy (an http URL through it; no tunnel). */
   get absoluteForm(): boolean {

@@ -21,6 +21,10 @@ export interface HostStats {
   readonly active: number
   readonly dialing: number
   readonly waiting: number
+  /** HTTP/2 sessions open (each also counts as one `active` connection, as in Go). */
+  readonly h2Sessions: number
+  /** HTTP/2 streams open on those sessions. */
+  readonly h2Streams: number
 }
 
 /**

@@ -132,7 +132,7 @@ describe("progress meter", () => {
 describe("trace and log lines", () => {
   it("a trace line: elapsed ms right-aligned, then the event", () => {
     expect(formatTraceLine(3.14159, "gotFirstResponseByte")).toBe("*      3.1 ms  gotFirstResponseByte")
-    expect(formatGotConn({ reused: true, wasIdle: true, idleTimeMs: 12, connId: 3 })).toBe("gotConn reused=true wasIdle=true idle=12ms conn=3")
+    expect(formatGotConn({ reused: true, wasIdle: true, idleTimeMs: 12, connId: 3, protocol: "http/1.1" })).toBe("gotConn reused=true wasIdle=true idle=12ms conn=3")
   })
 
   it("an access log line", () => {
