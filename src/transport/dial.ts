@@ -64,7 +64,7 @@ export const dialOne = (parts: TransportParts, key: string, route: Route, dial: 
         return
       }
       // The connection's Scope closes with the session (the socket is the session's now).
-      session.session.once("close", () => parts.runFork(Scope.close(connScope, Exit.void)))
+      session.release = () => parts.runFork(Scope.close(connScope, Exit.void))
       parts.sessionStarted()
       pool.dialedSession(key, dial, session)
       return

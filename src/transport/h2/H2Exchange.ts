@@ -534,10 +534,13 @@ export class H2Exchange implements Expirable<H2Exchange> {
       const id = stream.id
       const unprocessed = code === REFUSED_STREAM || id === undefined || (s.goawayLastId !== undefined && id > s.goawayLastId)
       const detail = this.error?.message ?? (code === 0 ? "the HTTP/2 stream closed before the response" : `the HTTP/2 stream was reset (code ${code})`)
-      this.settle(Effect.fail(failure("awaiting-headers", code === 0 ? "closed" : "reset", detail, {
+      // A TLS 1.3 server refusing our certificate alerts after the handshake looked done (as on HTTP/1.1).
+      const tlsCode = sslCodeOf(this.error)
+      this.settle(Effect.fail(failure("awaiting-headers", tlsCode !== undefined ? "tls-failed" : code === 0 ? "closed" : "reset", detail, {
         nothingWritten: unprocessed,
         closedBeforeResponse: true,
         unprocessed,
+        ...(tlsCode !== undefined ? { code: tlsCode } : {}),
         ...(this.error !== undefined ? { cause: this.error } : {})
       })))
       return
@@ -624,6 +627,12 @@ function deliverAwaiting(): void {
 
 // A bug in a listener must not become an uncaught exception that leaves the caller waiting:
 // the round trip dies with it (a defect) and the stream is reset.
+/** The OpenSSL code of a TLS failure under the session (an alert from the server), if that is what `error` is. */
+const sslCodeOf = (error: Error | undefined): string | undefined => {
+  const code = (error as { readonly code?: unknown } | undefined)?.code
+  return typeof code === "string" && code.startsWith("ERR_SSL_") ? code : undefined
+}
+
 const died = (ex: H2Exchange, error: unknown): void => {
   ex.die(error)
 }

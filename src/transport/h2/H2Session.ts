@@ -122,8 +122,8 @@ export class H2Session {
       this.goingAway = true
       this.goawayLastId = lastStreamID
     })
-    // A session error is followed by 'close'; the streams fail with their own errors.
-    session.on("error", () => {})
+    // The streams fail with their own errors; the connection is released at once (see `release`).
+    session.on("error", () => this.destroy())
     session.on("close", () => this.onClose())
   }
 
@@ -198,10 +198,20 @@ export class H2Session {
     this.onClose()
   }
 
+  /**
+   * Releases the connection under the session (its Scope: the TLS and TCP sockets), set by the
+   * dial. Called once the session is closed, by either side or by an error: Node's session
+   * waits for its socket's close, which a peer gone after a TLS alert never sends.
+   */
+  release: (() => void) | undefined = undefined
+
   private onClose(): void {
     if (this.closed) return
     this.closed = true
     this.goingAway = true
     this.owner.sessionClosed(this)
+    const release = this.release
+    this.release = undefined
+    release?.()
   }
 }
