@@ -33,6 +33,10 @@ import type { WorkItem, Worker } from "./streamWorkers.js"
 import { cannedH2, H2Fields, type H2ResponseTarget, respondH2 } from "./writeH2Response.js"
 
 const VOID = Effect.void
+
+/** What `start` gives when the server answered the stream itself (the handler did not run). */
+const ANSWERED: unique symbol = Symbol("effect-nethttp/h2/answered")
+const ANSWERED_NOW: Effect.Effect<typeof ANSWERED> = Effect.succeed(ANSWERED)
 const END: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 const NO_HIJACK: Effect.Effect<never, HijackError> = Effect.fail(new HijackError({ detail: "an HTTP/2 connection cannot be hijacked" }))
 
@@ -248,42 +252,45 @@ export class H2Exchange implements RequestIO, H2ResponseTarget, WorkItem {
   // The run
 
   /**
-   * The handler's run and its answer, in a worker's fiber (`streamWorkers.ts`). A handler that
-   * throws instead of returning an Effect is a defect, answered 500.
+   * The handler's Effect for this stream (its answer and failure go to `answer` and `failed`,
+   * which the worker calls: `streamWorkers.ts`). A handler that throws instead of returning an
+   * Effect is a defect, answered 500. A body declared larger than `maxBodyBytes` is answered 413
+   * without running the handler (`ANSWERED`).
    */
-  run(): Effect.Effect<void> {
+  start(): Effect.Effect<ServerResponse<unknown> | typeof ANSWERED, unknown> {
     this.stage = Stage.RUNNING
     const config = this.conn.host.config
     if (this.head.contentLength > config.maxBodyBytes) {
       cannedH2(this, Status.RequestEntityTooLarge)
-      return this.finished()
+      this.finished()
+      return ANSWERED_NOW
     }
     const request = new ServerRequest(this.head, this.authority, this.conn.host.scheme, this.conn.info, this)
-    let handled: Effect.Effect<ServerResponse<unknown>, unknown>
     try {
-      handled = this.conn.host.handler(request)
+      return this.conn.host.handler(request)
     } catch (defect) {
-      handled = Effect.die(defect)
+      return Effect.die(defect)
     }
-    return Effect.matchCauseEffect(handled, {
-      onSuccess: (response) => this.answer(response),
-      onFailure: (cause) => this.failed(cause)
-    })
   }
 
-  private answer(response: ServerResponse<unknown>): Effect.Effect<void> {
-    if (this.stage === Stage.DONE) return VOID
+  /** Writes the handler's answer: undefined when it went out at once, else what is left to run. */
+  answer(response: ServerResponse<unknown> | typeof ANSWERED): Effect.Effect<void> | undefined {
+    if (response === ANSWERED || this.stage === Stage.DONE) return undefined
     if (!validStatus(response.status)) return this.failed(Cause.die(new InvalidStatusError({ status: response.status })))
     const written = respondH2(this, response)
     // A body in hand is written at once: no step more for the common answer.
-    if (written === VOID) return this.finished()
+    if (written === VOID) {
+      this.finished()
+      return undefined
+    }
     return Effect.matchCauseEffect(written, {
       onFailure: (cause) => (this.responded ? this.finished() : this.failed(cause)),
       onSuccess: () => this.finished()
     })
   }
 
-  private failed(cause: Cause.Cause<unknown>): Effect.Effect<void> {
+  /** Answers the handler's failure (500, or the 4xx of a body the client got wrong), or resets the stream once the head is out. */
+  failed(cause: Cause.Cause<unknown>): Effect.Effect<void> {
     if (this.stage === Stage.DONE || this.stream.destroyed) return this.finished()
     const answer = failureAnswer(cause, this.bodyError)
     const log = (answer.clientFault ? Effect.logDebug : Effect.logError)("effect-nethttp server: handler failed", cause).pipe(

@@ -15,7 +15,7 @@
  * @module
  * @internal
  */
-import { Effect, type Fiber, type FiberId } from "effect"
+import { type Cause, Effect, type Fiber, type FiberId } from "effect"
 
 /**
  * What a worker runs.
@@ -23,8 +23,12 @@ import { Effect, type Fiber, type FiberId } from "effect"
  * @internal
  */
 export interface WorkItem {
-  /** The handler's run and its answer. */
-  run(): Effect.Effect<void>
+  /** The handler's Effect (run by the worker, its outcome handed to `answer` or `failed`). */
+  start(): Effect.Effect<unknown, unknown>
+  /** The handler succeeded: what is left to run, or undefined when the answer went out at once. */
+  answer(value: unknown): Effect.Effect<void> | undefined
+  /** The handler failed: the answer to it. */
+  failed(cause: Cause.Cause<unknown>): Effect.Effect<void>
   /** The worker running it, while one does. */
   worker: Worker | undefined
 }
@@ -49,7 +53,14 @@ export class Worker {
   private readonly wait: Effect.Effect<void>
 
   constructor(private readonly pool: StreamWorkers<WorkItem>) {
-    this.loop = Effect.suspend(() => Effect.zipRight(this.current!.run(), this.after))
+    // The continuations are the worker's, made once: a stream costs no closure of its own here.
+    this.loop = Effect.matchCauseEffect(Effect.suspend(() => this.current!.start()), {
+      onSuccess: (value) => {
+        const rest = this.current!.answer(value)
+        return rest === undefined ? this.next() : Effect.zipRight(rest, this.after)
+      },
+      onFailure: (cause) => Effect.zipRight(this.current!.failed(cause), this.after)
+    })
     this.after = Effect.suspend(() => this.next())
     this.wait = Effect.async<void>((resume) => {
       this.wake = resume
