@@ -118,15 +118,15 @@ export class H2ServerConn {
 
   private onStream(stream: http2.ServerHttp2Stream, flags: number, raw: Array<string>): void {
     if (this.ended) return
-    const parsed = requestHeadOf(raw, (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0)
-    if (parsed === undefined) {
+    const head = requestHeadOf(raw, (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0)
+    if (head === undefined) {
       stream.close(http2.constants.NGHTTP2_PROTOCOL_ERROR)
       return
     }
-    const host = parsed.authority !== "" ? parsed.authority : parsed.head.headers.get("Host") ?? ""
+    const host = head.headers.get("Host") ?? ""
     const config = this.host.config
     const now = config.readTotalTimeoutMs > 0 || config.writeTotalTimeoutMs > 0 ? this.host.clock.unsafeCurrentTimeMillis() : 0
-    const exchange = new H2Exchange(this, stream, parsed.head, host, now)
+    const exchange = new H2Exchange(this, stream, head, host, now)
     if (this.exchanges.size === 0) {
       this.idleSince = -1
       this.state("Active")

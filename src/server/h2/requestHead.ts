@@ -14,10 +14,6 @@
 import { canonicalHeaderKey, Headers } from "../../domain/Headers.js"
 import { RequestHead } from "../../domain/http1/MessageHead.js"
 
-/** What `requestHeadOf` gives: the head and the `:authority` (the request's host). */
-export class H2RequestHead {
-  constructor(readonly head: RequestHead, readonly authority: string) {}
-}
 
 const CONTENT_LENGTH = /^\d{1,15}$/
 
@@ -39,11 +35,12 @@ const canonicalOf = (name: string): string => {
 
 /**
  * The head of a request whose fields came as `raw` (name, value, name, value, ...; Node's
- * `rawHeaders`), `endStream` when the HEADERS frame ended the stream (no body); undefined when
+ * `rawHeaders`), `endStream` when the HEADERS frame ended the stream (no body). Its `Host` field
+ * is the request's host (`:authority`, or the client's own `host` field without one). Undefined when
  * a Content-Length is not a number (nghttp2 lets `content-length: x` through; Go answers it
  * with a stream error).
  */
-export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): H2RequestHead | undefined => {
+export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): RequestHead | undefined => {
   let method = "GET"
   let path = ""
   let authority = ""
@@ -93,6 +90,5 @@ export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): H
   const target = connect ? authority : path
   const form = connect ? "authority" : path === "*" ? "asterisk" : "origin"
   const length = endStream ? 0 : contentLength
-  const head = new RequestHead(method, target, form, 2, 0, headers, endStream ? "none" : contentLength >= 0 ? "length" : "chunked", length, true, false)
-  return new H2RequestHead(head, authority)
+  return new RequestHead(method, target, form, 2, 0, headers, endStream ? "none" : contentLength >= 0 ? "length" : "chunked", length, true, false)
 }

@@ -62,6 +62,21 @@ export interface H2ResponseTarget {
 
 const VOID = Effect.void
 
+/**
+ * HTTP/2's lower-case field names by our canonical ones, learned as they come (at most
+ * `NAMES_KEPT`): a response repeats a few names, and `toLowerCase` makes a new string each time.
+ */
+const lowerNames = new Map<string, string>()
+const NAMES_KEPT = 512
+
+const lowerName = (name: string): string => {
+  const known = lowerNames.get(name)
+  if (known !== undefined) return known
+  const lower = name.toLowerCase()
+  if (lowerNames.size < NAMES_KEPT) lowerNames.set(name, lower)
+  return lower
+}
+
 /** The handler's fields with what `planResponse` would add, for `status`. */
 class Planned {
   readonly fields = new H2Fields()
@@ -105,7 +120,7 @@ class Planned {
           if (value !== "") this.hasEncoding = true
           break
       }
-      const key = name.toLowerCase()
+      const key = lowerName(name)
       const had = fields[key]
       if (had === undefined) fields[key] = value
       else if (Array.isArray(had)) had.push(value)
@@ -127,7 +142,7 @@ class Planned {
 const trailerFields = (headers: Headers): H2Fields => {
   const out = new H2Fields()
   for (let i = 0, n = headers.size; i < n; i++) {
-    const key = headers.nameAt(i)!.toLowerCase()
+    const key = lowerName(headers.nameAt(i)!)
     const value = sanitizeFieldValue(headers.valueAt(i)!)
     const had = out[key]
     if (had === undefined) out[key] = value
