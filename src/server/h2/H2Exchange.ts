@@ -18,7 +18,8 @@
 import { Cause, Effect, Option, type Scope } from "effect"
 import type * as http2 from "node:http2"
 import { constants } from "node:http2"
-import { canonicalHeaderKey, Headers } from "../../domain/Headers.js"
+import { Headers } from "../../domain/Headers.js"
+import { sanitizeFieldValue } from "../../domain/http1/writer.js"
 import type { RequestHead } from "../../domain/http1/MessageHead.js"
 import * as Status from "../../domain/Status.js"
 import { failureAnswer } from "../cannedReplies.js"
@@ -29,8 +30,9 @@ import { validStatus } from "../responseWriter.js"
 import { ServerRequest } from "../ServerRequest.js"
 import type { ServerResponse } from "../ServerResponse.js"
 import type { H2ServerConn } from "./H2ServerConn.js"
+import { canonicalOf } from "./requestHead.js"
 import type { WorkItem, Worker } from "./streamWorkers.js"
-import { cannedH2, H2Fields, type H2ResponseTarget, respondH2 } from "./writeH2Response.js"
+import { addField, cannedH2, H2Fields, type H2ResponseTarget, respondH2 } from "./writeH2Response.js"
 
 const VOID = Effect.void
 
@@ -225,9 +227,7 @@ export class H2Exchange implements RequestIO, H2ResponseTarget, WorkItem {
         for (let i = 0, n = headers.size; i < n; i++) {
           const name = headers.nameAt(i)!
           if (name === "Content-Length" || name === "Transfer-Encoding" || name === "Trailer" || name === "Connection") continue
-          const key = name.toLowerCase()
-          const had = fields[key]
-          fields[key] = had === undefined ? headers.valueAt(i)! : Array.isArray(had) ? [...had, headers.valueAt(i)!] : [had as string, headers.valueAt(i)!]
+          addField(fields, name, sanitizeFieldValue(headers.valueAt(i)!))
         }
       }
       try {
@@ -367,7 +367,7 @@ const trailersOf = (raw: ReadonlyArray<string> | undefined): Headers | undefined
   const values: Array<string> = []
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (raw[i]!.charCodeAt(0) === 0x3a) continue
-    names.push(canonicalHeaderKey(raw[i]!))
+    names.push(canonicalOf(raw[i]!))
     values.push(raw[i + 1]!)
   }
   return Headers.unsafeFromArrays(names, values)

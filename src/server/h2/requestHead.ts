@@ -25,7 +25,12 @@ const CONTENT_LENGTH = /^\d{1,15}$/
 const canonicalNames = new Map<string, string>()
 const NAMES_KEPT = 512
 
-const canonicalOf = (name: string): string => {
+/**
+ * The canonical name of an HTTP/2 (lower-case) field name.
+ *
+ * @internal
+ */
+export const canonicalOf = (name: string): string => {
   const known = canonicalNames.get(name)
   if (known !== undefined) return known
   const canonical = canonicalHeaderKey(name)

@@ -39,6 +39,20 @@ export class H2Fields {
 }
 
 /**
+ * Adds the field `name: value` (our canonical name) to `fields`, lower-cased (RFC 9113 §8.2.1),
+ * the value sanitised as on HTTP/1.1; a repeated name becomes a list.
+ *
+ * @internal
+ */
+export const addField = (fields: H2Fields, name: string, value: string): void => {
+  const key = lowerName(name)
+  const had = fields[key]
+  if (had === undefined) fields[key] = value
+  else if (Array.isArray(had)) had.push(value)
+  else fields[key] = [had as string, value]
+}
+
+/**
  * What writing a response needs of its stream's exchange.
  *
  * @internal
@@ -120,11 +134,7 @@ class Planned {
           if (value !== "") this.hasEncoding = true
           break
       }
-      const key = lowerName(name)
-      const had = fields[key]
-      if (had === undefined) fields[key] = value
-      else if (Array.isArray(had)) had.push(value)
-      else fields[key] = [had as string, value]
+      addField(fields, name, value)
     }
     if (!hasDate) fields["date"] = date
     // Go: a Content-Length that parses frames the body; 1xx and 204 carry none (RFC 9110 §8.6).
@@ -141,14 +151,7 @@ class Planned {
 /** Trailer fields as `node:http2` takes them. */
 const trailerFields = (headers: Headers): H2Fields => {
   const out = new H2Fields()
-  for (let i = 0, n = headers.size; i < n; i++) {
-    const key = lowerName(headers.nameAt(i)!)
-    const value = sanitizeFieldValue(headers.valueAt(i)!)
-    const had = out[key]
-    if (had === undefined) out[key] = value
-    else if (Array.isArray(had)) had.push(value)
-    else out[key] = [had as string, value]
-  }
+  for (let i = 0, n = headers.size; i < n; i++) addField(out, headers.nameAt(i)!, sanitizeFieldValue(headers.valueAt(i)!))
   return out
 }
 
