@@ -6,7 +6,7 @@
  * many streams at once on one connection, ConnState and stats.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Stream } from "effect"
+import { Context, Effect, Either, Option, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -339,5 +339,33 @@ describe("Server over HTTP/2: a stream reset by the client", () => {
       for (const h of hanging) h.close(http2.constants.NGHTTP2_CANCEL)
       for (let i = 0; i < 200 && interrupted < 3; i++) yield* Effect.sleep("5 millis")
       expect(interrupted).toBe(3)
+    }))
+})
+
+describe("Server over HTTP/2: connContext", () => {
+  class Tenant extends Context.Tag("test/h2/Tenant")<Tenant, { readonly conn: number }>() {}
+
+  it.scopedLive("the connection's services reach every stream's handler (run once per connection)", () =>
+    Effect.gen(function*() {
+      let hooks = 0
+      const server = yield* serveH2({
+        connContext: (info) =>
+          Effect.sync(() => {
+            hooks++
+            return Context.make(Tenant, { conn: info.id })
+          }),
+        handler: (req) =>
+          Effect.map(Effect.serviceOption(Tenant), (t) => ServerResponse.text(`${Option.match(t, { onNone: () => "none", onSome: (x) => String(x.conn) })} ${req.target}`))
+      })
+      const one = yield* h2Session(server.url)
+      const two = yield* h2Session(server.url)
+      const a = yield* Effect.all([1, 2, 3].map((i) => h2Request(one, { ":path": `/a${i}` }, undefined, { endStream: true })), { concurrency: "unbounded" })
+      const b = yield* h2Request(two, { ":path": "/b" }, undefined, { endStream: true })
+      const ids = new Set(a.map((x) => x.body.split(" ")[0]))
+      expect(ids.size).toBe(1)
+      expect(a.map((x) => x.body.split(" ")[1])).toEqual(["/a1", "/a2", "/a3"])
+      expect(b.body.split(" ")[0]).not.toBe([...ids][0])
+      expect(b.body.endsWith(" /b")).toBe(true)
+      expect(hooks).toBe(2)
     }))
 })
