@@ -12,6 +12,7 @@
  * - curl: `curl --http2 -k` over TLS and `curl --http2-prior-knowledge` over cleartext (h2c)
  *   both report `%{http_version}` 2 and get the body.
  *
+ * nghttp (Debian's nghttp2-client) fetches three streams at once and its frame log is read.
  * A missing tool is installed with apt-get when running as root (`chromium`, `curl`), else the
  * test is skipped with a message saying which tool and how to install it. Chromium that is
  * present but cannot start here skips too, with its first stderr lines.
@@ -42,7 +43,9 @@ const findOrInstall = (command: string, pkg: string): { readonly path: string } 
 
 const chromium = findOrInstall("chromium", "chromium")
 const curl = findOrInstall("curl", "curl")
+const nghttp = findOrInstall("nghttp", "nghttp2-client")
 if ("skip" in chromium) process.stderr.write(`h2Browser: Chromium tests skipped: ${chromium.skip}\n`)
+if ("skip" in nghttp) process.stderr.write(`h2Browser: nghttp tests skipped: ${nghttp.skip}\n`)
 if ("skip" in curl) process.stderr.write(`h2Browser: curl tests skipped: ${curl.skip}\n`)
 
 const IMAGES = 20
@@ -185,6 +188,18 @@ for (const target of h2Servers) {
         const ran = yield* run((curl as { path: string }).path, ["--http2-prior-knowledge", "-s", "--max-time", "10", "-w", "\\n%{http_version}", `${server.url}/`], 20_000)
         expect(ran.code, ran.stderr).toBe(0)
         expect(ran.stdout).toBe(`${HELLO}\n2`)
+      }), 30_000)
+
+    it.scopedLive.skipIf("skip" in nghttp)("nghttp (nghttp2's own client) fetches 3 streams at once over TLS; SETTINGS, HEADERS, DATA and a clean end", () =>
+      Effect.gen(function*() {
+        const server = yield* target.make()
+        // -n: discard the bodies; -v: frames; -m 3: the same URL three times, concurrently.
+        const ran = yield* run((nghttp as { path: string }).path, ["-nv", "-m", "3", "-t", "10", `${server.url}/`], 20_000)
+        expect(ran.code, ran.stderr + ran.stdout.slice(-2000)).toBe(0)
+        expect(ran.stdout).toMatch(/recv SETTINGS frame/)
+        expect((ran.stdout.match(/recv \(stream_id=\d+\) :status: 200/g) ?? []).length).toBe(3)
+        expect((ran.stdout.match(/recv DATA frame <length=\d+, flags=0x01/g) ?? []).length).toBe(3)
+        expect(ran.stdout).not.toMatch(/RST_STREAM|PROTOCOL_ERROR/)
       }), 30_000)
   })
 }
