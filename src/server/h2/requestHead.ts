@@ -49,8 +49,11 @@ export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): R
   let method = "GET"
   let path = ""
   let authority = ""
-  const names: Array<string> = []
-  const values: Array<string> = []
+  // Sized once (every field, and a Host): an empty array's first push reserves 17 slots.
+  const room = (raw.length >> 1) + 1
+  const names = new Array<string>(room)
+  const values = new Array<string>(room)
+  let n = 0
   let cookies = -1
   let host = false
   let contentLength = -1
@@ -67,15 +70,15 @@ export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): R
     // and a host field beside it is dropped (Go reads :authority).
     if (!host && authority !== "") {
       host = true
-      names.push("Host")
-      values.push(authority)
+      names[n] = "Host"
+      values[n++] = authority
     }
     if (name === "cookie") {
       if (cookies >= 0) {
         values[cookies] += "; " + value
         continue
       }
-      cookies = names.length
+      cookies = n
     } else if (name === "host") {
       if (host) continue
       host = true
@@ -83,13 +86,15 @@ export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): R
       if (!CONTENT_LENGTH.test(value) || (contentLength >= 0 && Number(value) !== contentLength)) return undefined
       contentLength = Number(value)
     }
-    names.push(canonicalOf(name))
-    values.push(value)
+    names[n] = canonicalOf(name)
+    values[n++] = value
   }
   if (!host && authority !== "") {
-    names.push("Host")
-    values.push(authority)
+    names[n] = "Host"
+    values[n++] = authority
   }
+  names.length = n
+  values.length = n
   const headers = Headers.unsafeFromArrays(names, values)
   const connect = method === "CONNECT"
   const target = connect ? authority : path
