@@ -17,7 +17,8 @@
  * (5 ms doubling to 1 s); a reaper fiber checks every connection's deadlines on the Clock,
  * so TestClock drives every timeout. `make` composes them: listen, the accept loop, the reaper,
  * the shutdown coordinator (`shutdown.ts`), the service; a connection's serve loop is
- * `ServerConn.ts`.
+ * `ServerConn.ts`, and a connection whose first bytes choose HTTP/2 is handed to
+ * `h2/H2ServerConn.ts` (its streams run on reusable worker fibers).
  *
  * @module
  */
@@ -159,26 +160,26 @@ const connHost = <E, R>(
   runFork: (effect: Effect.Effect<void>) => Fiber.RuntimeFiber<void, never>
 ): ConnHost => {
   const host: ConnHost = {
-  start: (sc) => {
-    runFork(sc.resume)
-  },
-  fork: (effect, services) =>
-    runFork(services === undefined ? effect : Effect.mapInputContext(effect, (own: Context.Context<never>) => Context.merge(own, services))),
-  handOver: config.http2 || config.unencryptedHTTP2
-    ? (sc, taken) => {
-      // Added before the HTTP/1 side's fiber ends and forgets it: the server never sees the connection gone.
-      conns.open.add(new H2ServerConn(sc.info, sc.conn, host, sc.connServices, taken))
-    }
-    : undefined,
-  config,
-  // The handler's requirements R are in the context every connection fiber inherits from the
-  // layer's fiber, so it runs as it is.
-  handler: options.handler as unknown as Handler<unknown, never>,
-  clock,
-  dates: new DateCache(),
-  scheme: options.tls === undefined ? "http" : "https",
-  shuttingDown: () => conns.closing,
-  forget: (conn) => conns.forget(conn)
+    start: (sc) => {
+      runFork(sc.resume)
+    },
+    fork: (effect, services) =>
+      runFork(services === undefined ? effect : Effect.mapInputContext(effect, (own: Context.Context<never>) => Context.merge(own, services))),
+    handOver: config.http2 || config.unencryptedHTTP2
+      ? (sc, taken) => {
+        // Added before the HTTP/1 side's fiber ends and forgets it: the server never sees the connection gone.
+        conns.open.add(new H2ServerConn(sc.info, sc.conn, host, sc.connServices, taken))
+      }
+      : undefined,
+    config,
+    // The handler's requirements R are in the context every connection fiber inherits from the
+    // layer's fiber, so it runs as it is.
+    handler: options.handler as unknown as Handler<unknown, never>,
+    clock,
+    dates: new DateCache(),
+    scheme: options.tls === undefined ? "http" : "https",
+    shuttingDown: () => conns.closing,
+    forget: (conn) => conns.forget(conn)
   }
   return host
 }
