@@ -15,7 +15,7 @@
  * @module
  * @internal
  */
-import { Cause, Effect, Option, type Scope } from "effect"
+import { Cause, Effect, Exit, Option, type Scope } from "effect"
 import type * as http2 from "node:http2"
 import { constants } from "node:http2"
 import { Headers } from "../../domain/Headers.js"
@@ -258,6 +258,34 @@ export class H2Exchange implements RequestIO, H2ResponseTarget, WorkItem {
    * without running the handler (`ANSWERED`).
    */
   start(): Effect.Effect<ServerResponse<unknown> | typeof ANSWERED, unknown> {
+    const begun = this.begun
+    if (begun === undefined) return this.handle()
+    this.begun = undefined
+    return begun
+  }
+
+  /** What a worker runs first for a stream `runNow` began: what is left of its answer. */
+  private begun: Effect.Effect<ServerResponse<unknown> | typeof ANSWERED, unknown> | undefined = undefined
+
+  /**
+   * Runs the stream without a worker when its handler answers with a value in hand (an `Exit`,
+   * as README's `Effect.succeed(ServerResponse.text(...))` is) and the answer goes out at once:
+   * no fiber is resumed for it. True when done; else a worker is to run what is left (`start`).
+   */
+  runNow(): boolean {
+    const handled = this.handle()
+    const exit = Exit.isExit(handled) ? handled as Exit.Exit<ServerResponse<unknown> | typeof ANSWERED, unknown> : undefined
+    if (exit === undefined || exit._tag === "Failure") {
+      this.begun = handled
+      return false
+    }
+    const rest = this.answer(exit.value)
+    if (rest === undefined) return true
+    this.begun = Effect.as(rest, ANSWERED)
+    return false
+  }
+
+  private handle(): Effect.Effect<ServerResponse<unknown> | typeof ANSWERED, unknown> {
     this.stage = Stage.RUNNING
     const config = this.conn.host.config
     if (this.head.contentLength > config.maxBodyBytes) {

@@ -134,7 +134,12 @@ export class H2ServerConn {
     this.exchanges.add(exchange)
     this.served++
     const workers = this.workers
-    if (workers.running >= config.maxConcurrentStreams && workers.queued >= QUEUE_FACTOR * config.maxConcurrentStreams) {
+    if (workers.running < config.maxConcurrentStreams) {
+      // A handler that answers with a value in hand needs no fiber (see `H2Exchange.runNow`).
+      if (!exchange.runNow()) workers.submit(exchange)
+      return
+    }
+    if (workers.queued >= QUEUE_FACTOR * config.maxConcurrentStreams) {
       // Go 1.21.3's rapid-reset defence: a client opening and resetting streams faster than
       // handlers finish is cut off.
       this.fail(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)
