@@ -11,7 +11,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import type { Tracer } from "effect"
 import { Headers } from "../domain/Headers.js"
-import { canonicalName } from "./headers.js"
+import { canonicalFieldName } from "../domain/fieldNames.js"
 
 /**
  * The platform request with the trace propagation headers of `span`, as `HttpClient.make` sends it.
@@ -40,7 +40,7 @@ export const toHeaders = (
     if (span !== undefined && (key === "b3" || key === "traceparent")) continue // replaced, as `HttpTraceContext.toHeaders` would
     if (close && key === "connection") continue
     if (contentType !== undefined && key === "content-type") continue // the multipart boundary wins
-    names.push(canonicalName(key))
+    names.push(canonicalFieldName(key))
     values.push(input[key]!)
   }
   if (contentType !== undefined) {

@@ -5,27 +5,8 @@
  * @module
  */
 import { Headers as PlatformHeaders } from "@effect/platform"
-import { canonicalHeaderKey, type Headers } from "../domain/Headers.js"
-
-/** A bounded cache of a name mapping: names repeat from message to message. */
-const cached = (f: (name: string) => string): (name: string) => string => {
-  const seen = new Map<string, string>()
-  return (name) => {
-    let out = seen.get(name)
-    if (out === undefined) {
-      out = f(name)
-      if (seen.size >= 1024) seen.clear()
-      seen.set(name, out)
-    }
-    return out
-  }
-}
-
-/** The lower-case form of a (canonical) name, as the platform keys its records. */
-export const lowerName: (name: string) => string = cached((name) => name.toLowerCase())
-
-/** Our canonical form of a platform (lower-case) name, Go's `CanonicalHeaderKey`. */
-export const canonicalName: (lower: string) => string = cached(canonicalHeaderKey)
+import { lowerFieldName } from "../domain/fieldNames.js"
+import type { Headers } from "../domain/Headers.js"
 
 /** Fields node:http's IncomingMessage keeps the first of when repeated. */
 const KEEP_FIRST: ReadonlySet<string> = new Set([
@@ -61,7 +42,7 @@ const HEADERS_PROTO: object = Object.getPrototypeOf(PlatformHeaders.empty) as ob
 export const toPlatformHeaders = (headers: Headers, join: "node" | "comma"): PlatformHeaders.Headers => {
   const out = Object.create(HEADERS_PROTO) as Record<string, string>
   for (let i = 0, n = headers.size; i < n; i++) {
-    const name = lowerName(headers.nameAt(i)!)
+    const name = lowerFieldName(headers.nameAt(i)!)
     const value = headers.valueAt(i)!
     const previous = out[name]
     if (previous === undefined) out[name] = value

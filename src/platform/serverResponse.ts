@@ -30,7 +30,7 @@ import { Headers } from "../domain/Headers.js"
 import { isToken } from "../domain/http1/chars.js"
 import * as Status from "../domain/Status.js"
 import { ServerResponse } from "../server/ServerResponse.js"
-import { canonicalName } from "./headers.js"
+import { canonicalFieldName } from "../domain/fieldNames.js"
 import { fromReadable, isReadable } from "./nodeStreams.js"
 import { CurrentExchange, type Exchange, NetServerRequest } from "./serverRequest.js"
 
@@ -62,7 +62,7 @@ export class InvalidResponse extends Data.TaggedError("InvalidResponse")<{
 /** Our canonical form of a platform name; a name that is not a token cannot be sent. */
 const canonical = (name: string): string => {
   if (!isToken(name)) throw new InvalidResponse({ reason: "header-name", value: name })
-  return canonicalName(name)
+  return canonicalFieldName(name)
 }
 
 /** Our fields for the response's headers and cookies, and the length a `content-length` header declares. */

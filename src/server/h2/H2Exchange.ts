@@ -18,6 +18,7 @@
 import { Cause, Effect, Exit, Option, type Scope } from "effect"
 import type * as http2 from "node:http2"
 import { constants } from "node:http2"
+import { canonicalFieldName } from "../../domain/fieldNames.js"
 import { Headers } from "../../domain/Headers.js"
 import { sanitizeFieldValue } from "../../domain/http1/writer.js"
 import type { RequestHead } from "../../domain/http1/MessageHead.js"
@@ -30,7 +31,6 @@ import { validStatus } from "../responseWriter.js"
 import { ServerRequest } from "../ServerRequest.js"
 import type { ServerResponse } from "../ServerResponse.js"
 import type { H2ServerConn } from "./H2ServerConn.js"
-import { canonicalOf } from "./requestHead.js"
 import type { WorkItem, Worker } from "./streamWorkers.js"
 import { addField, cannedH2, H2Fields, type H2ResponseTarget, respondH2 } from "./writeH2Response.js"
 
@@ -395,7 +395,7 @@ const trailersOf = (raw: ReadonlyArray<string> | undefined): Headers | undefined
   const values: Array<string> = []
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (raw[i]!.charCodeAt(0) === 0x3a) continue
-    names.push(canonicalOf(raw[i]!))
+    names.push(canonicalFieldName(raw[i]!))
     values.push(raw[i + 1]!)
   }
   return Headers.unsafeFromArrays(names, values)

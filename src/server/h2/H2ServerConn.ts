@@ -70,7 +70,6 @@ export class H2ServerConn {
   readonly exchanges = new Set<H2Exchange>()
   /** The fibers that run the streams' handlers. */
   readonly workers: StreamWorkers<H2Exchange>
-  private served = 0
   /** Since when no stream is open (-1 while some are). */
   private idleSince: number
   private goingAway = false
@@ -132,7 +131,6 @@ export class H2ServerConn {
       this.state("Active")
     }
     this.exchanges.add(exchange)
-    this.served++
     const workers = this.workers
     if (workers.running < config.maxConcurrentStreams) {
       // A handler that answers with a value in hand needs no fiber (see `H2Exchange.runNow`).
@@ -233,11 +231,6 @@ export class H2ServerConn {
 
   /** HTTP/2 connections do not park (nghttp2 holds the session's state anyway). */
   park(): void {}
-
-  /** Streams served so far on this connection. */
-  get requests(): number {
-    return this.served
-  }
 
   /** Streams open now. */
   get streams(): number {

@@ -11,32 +11,13 @@
  * @module
  * @internal
  */
-import { canonicalHeaderKey, Headers } from "../../domain/Headers.js"
+import { canonicalFieldName } from "../../domain/fieldNames.js"
+import { Headers } from "../../domain/Headers.js"
 import { RequestHead } from "../../domain/http1/MessageHead.js"
 
 
 const CONTENT_LENGTH = /^\d{1,15}$/
 
-/**
- * Canonical names by HTTP/2's lower-case ones, learned as they come (at most `NAMES_KEPT`):
- * most requests repeat a few names, and `canonicalHeaderKey` builds a new string for every
- * lower-case one.
- */
-const canonicalNames = new Map<string, string>()
-const NAMES_KEPT = 512
-
-/**
- * The canonical name of an HTTP/2 (lower-case) field name.
- *
- * @internal
- */
-export const canonicalOf = (name: string): string => {
-  const known = canonicalNames.get(name)
-  if (known !== undefined) return known
-  const canonical = canonicalHeaderKey(name)
-  if (canonicalNames.size < NAMES_KEPT) canonicalNames.set(name, canonical)
-  return canonical
-}
 
 /**
  * The head of a request whose fields came as `raw` (name, value, name, value, ...; Node's
@@ -86,7 +67,7 @@ export const requestHeadOf = (raw: ReadonlyArray<string>, endStream: boolean): R
       if (!CONTENT_LENGTH.test(value) || (contentLength >= 0 && Number(value) !== contentLength)) return undefined
       contentLength = Number(value)
     }
-    names[n] = canonicalOf(name)
+    names[n] = canonicalFieldName(name)
     values[n++] = value
   }
   if (!host && authority !== "") {

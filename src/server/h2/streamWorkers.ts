@@ -72,7 +72,7 @@ export class Worker {
     this.current = undefined
     if (done !== undefined) done.worker = undefined
     if (this.retired) return VOID
-    const item = this.pool.finished(this)
+    const item = this.pool.finished()
     if (item !== undefined) {
       this.assign(item)
       return this.loop
@@ -149,7 +149,7 @@ export class StreamWorkers<A extends WorkItem> {
   }
 
   /** A worker finished its stream: the next queued one, counted as running, or undefined. */
-  finished(_worker: Worker): WorkItem | undefined {
+  finished(): WorkItem | undefined {
     const next = this.queue.shift()
     if (next === undefined) this.running--
     return next

@@ -19,9 +19,11 @@ import type * as http2 from "node:http2"
 import { constants } from "node:http2"
 import * as Body from "../../domain/Body.js"
 import type { Headers } from "../../domain/Headers.js"
+import { lowerFieldName } from "../../domain/fieldNames.js"
 import { sanitizeFieldValue } from "../../domain/http1/writer.js"
 import * as Status from "../../domain/Status.js"
 import { valueHasToken } from "../../domain/tokenList.js"
+import { drainOrClose } from "../../net/drainOrClose.js"
 import { ConnError } from "../../net/errors.js"
 import { cannedText } from "../cannedReplies.js"
 import { declaredLength } from "../responseWriter.js"
@@ -45,7 +47,7 @@ export class H2Fields {
  * @internal
  */
 export const addField = (fields: H2Fields, name: string, value: string): void => {
-  const key = lowerName(name)
+  const key = lowerFieldName(name)
   const had = fields[key]
   if (had === undefined) fields[key] = value
   else if (Array.isArray(had)) had.push(value)
@@ -76,20 +78,6 @@ export interface H2ResponseTarget {
 
 const VOID = Effect.void
 
-/**
- * HTTP/2's lower-case field names by our canonical ones, learned as they come (at most
- * `NAMES_KEPT`): a response repeats a few names, and `toLowerCase` makes a new string each time.
- */
-const lowerNames = new Map<string, string>()
-const NAMES_KEPT = 512
-
-const lowerName = (name: string): string => {
-  const known = lowerNames.get(name)
-  if (known !== undefined) return known
-  const lower = name.toLowerCase()
-  if (lowerNames.size < NAMES_KEPT) lowerNames.set(name, lower)
-  return lower
-}
 
 /** The handler's fields with what `planResponse` would add, for `status`. */
 class Planned {
@@ -306,27 +294,14 @@ class StreamOut {
 
 const resetError = new ConnError({ op: "write", code: "closed", detail: "the stream was reset by the client" })
 
-/** Waits until the stream takes more (the client's flow-control window opened), or fails when it closes first. */
+/** Waits until the stream takes more (the client's flow-control window opened), or fails when it closes first; the write deadline judges the wait. */
 const drained = (t: H2ResponseTarget): Effect.Effect<void, ConnError> =>
-  Effect.async<void, ConnError>((resume) => {
-    const stream = t.stream
+  Effect.suspend(() => {
     t.writeWaitSince = t.now()
-    const done = () => {
+    return Effect.flatMap(drainOrClose(t.stream), (took) => {
       t.writeWaitSince = -1
-      stream.off("drain", onDrain)
-      stream.off("close", onClose)
-    }
-    const onDrain = () => {
-      done()
-      resume(VOID)
-    }
-    const onClose = () => {
-      done()
-      resume(Effect.fail(resetError))
-    }
-    stream.on("drain", onDrain)
-    stream.on("close", onClose)
-    return Effect.sync(done)
+      return took ? VOID : Effect.fail(resetError)
+    }).pipe(Effect.onInterrupt(() => Effect.sync(() => void (t.writeWaitSince = -1))))
   })
 
 /**
@@ -336,14 +311,15 @@ const drained = (t: H2ResponseTarget): Effect.Effect<void, ConnError> =>
  * @internal
  */
 export const cannedH2 = (t: H2ResponseTarget, status: number, detail?: string): void => {
-  const stream = t.stream
-  const text = t.method === "HEAD" ? "" : cannedText(status, detail)
+  const text = cannedText(status, detail)
   const fields = new H2Fields()
   fields[":status"] = status
   fields["content-type"] = "text/plain; charset=utf-8"
-  fields["content-length"] = Buffer.byteLength(cannedText(status, detail))
+  fields["content-length"] = Buffer.byteLength(text)
   fields["date"] = t.date()
   t.headSent()
-  if (respondNow(stream, fields, text === "", false) !== undefined) return
-  if (text !== "") stream.end(text)
+  // HEAD: the GET's fields, no content (RFC 9110 §9.3.2).
+  const head = t.method === "HEAD"
+  if (respondNow(t.stream, fields, head, false) !== undefined) return
+  if (!head) t.stream.end(text)
 }

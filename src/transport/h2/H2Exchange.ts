@@ -19,10 +19,12 @@
 import { Cause, Effect, Option, Stream } from "effect"
 import type * as http2 from "node:http2"
 import * as Body from "../../domain/Body.js"
-import { canonicalHeaderKey, Headers } from "../../domain/Headers.js"
+import { canonicalFieldName, lowerFieldName } from "../../domain/fieldNames.js"
+import { Headers } from "../../domain/Headers.js"
 import { ResponseHead } from "../../domain/http1/MessageHead.js"
 import { DEFAULT_USER_AGENT } from "../../domain/http1/writer.js"
 import { statusText } from "../../domain/Status.js"
+import { drainOrClose } from "../../net/drainOrClose.js"
 import type { ClientTraceHooks } from "../ClientTrace.js"
 import { ACCEPT_ENCODING, type Pull } from "../contentCoding.js"
 import { Armed, DeadlineList, type Expirable } from "../deadlineList.js"
@@ -66,28 +68,6 @@ class HeaderBag {
 // Go's encodeHeaders skips these (connection-specific, or carried by pseudo-headers and framing).
 const SKIPPED = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "content-length", "user-agent", "trailer"])
 
-const lowerNames = new Map<string, string>()
-const lower = (name: string): string => {
-  let l = lowerNames.get(name)
-  if (l === undefined) {
-    if (lowerNames.size >= 1024) lowerNames.clear()
-    l = name.toLowerCase()
-    lowerNames.set(name, l)
-  }
-  return l
-}
-
-const canonicalNames = new Map<string, string>()
-const canonical = (name: string): string => {
-  let c = canonicalNames.get(name)
-  if (c === undefined) {
-    if (canonicalNames.size >= 1024) canonicalNames.clear()
-    c = canonicalHeaderKey(name)
-    canonicalNames.set(name, c)
-  }
-  return c
-}
-
 /** Go's `shouldSendReqContentLength`. */
 const sendsLength = (method: string, length: number | undefined): boolean =>
   length !== undefined && (length > 0 || method === "POST" || method === "PUT" || method === "PATCH")
@@ -102,7 +82,7 @@ const requestHeaders = <E>(p: Prepared<E>, length: number | undefined, trailerNa
   h[":path"] = p.target
   const fields = p.headers
   for (let i = 0; i < fields.size; i++) {
-    const name = lower(fields.nameAt(i)!)
+    const name = lowerFieldName(fields.nameAt(i)!)
     if (SKIPPED.has(name)) continue
     const value = fields.valueAt(i)!
     if (name === "te" && value.toLowerCase() !== "trailers") continue
@@ -128,7 +108,7 @@ const toHeaders = (raw: http2.IncomingHttpHeaders): Headers => {
     if (name.charCodeAt(0) === 0x3a) continue // ':'
     const value = raw[name]
     if (value === undefined) continue
-    const key = canonical(name)
+    const key = canonicalFieldName(name)
     if (Array.isArray(value)) {
       for (const one of value) {
         names.push(key)
@@ -297,7 +277,7 @@ export class H2Exchange implements Expirable<H2Exchange> {
       stream.once("wantTrailers", () => {
         const t = new HeaderBag()
         trailers.forEach((value, name) => {
-          const n = lower(name)
+          const n = lowerFieldName(name)
           const had = t[n]
           if (had === undefined) t[n] = value
           else if (typeof had === "string") t[n] = [had, value]
@@ -342,19 +322,8 @@ export class H2Exchange implements Expirable<H2Exchange> {
     const answered = continueTimeoutMs > 0 && Number.isFinite(continueTimeoutMs)
       ? Effect.timeoutTo(go, { duration: continueTimeoutMs, onTimeout: () => true, onSuccess: (b) => b })
       : go
-    const waitDrain = Effect.async<void>((resume) => {
-      const go = () => {
-        stream.off("drain", go)
-        stream.off("close", go)
-        resume(Effect.void)
-      }
-      stream.on("drain", go)
-      stream.on("close", go)
-      return Effect.sync(() => {
-        stream.off("drain", go)
-        stream.off("close", go)
-      })
-    })
+    // A close instead of the drain is seen at the next chunk (`this.closed`).
+    const waitDrain = Effect.asVoid(drainOrClose(stream))
     const program = Stream.runForEach(Body.toStream(body), (chunk): Effect.Effect<void, RequestBodyLengthMismatch | StreamClosed> => {
       // The stream is gone (reset, answered and closed, abandoned): stop reading the body.
       if (this.closed) return Effect.fail(STREAM_CLOSED)
