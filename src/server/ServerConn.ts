@@ -416,9 +416,6 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn
 
   /** Sends an interim (1xx) response before `body`'s final one (see `writeInterim`). */
   interimFor(body: RequestBody, status: number, fields: Headers | undefined): Effect.Effect<void, InterimResponseError> {
-    if (!(Number.isInteger(status) && status >= 100 && status <= 199) || status === 101) {
-      return Effect.fail(new InterimResponseError({ status, detail: "an interim status is 1xx other than 101 (use hijack for a protocol switch)" }))
-    }
     if (this.phase !== Phase.HANDLING || body !== this.reader?.current) {
       return Effect.fail(new InterimResponseError({ status, detail: "the final response was started, or the exchange is over" }))
     }

@@ -16,7 +16,7 @@ import { Request } from "../domain/Request.js"
 import { fieldHasToken } from "../domain/tokenList.js"
 import type { TlsState } from "../net/Conn.js"
 import type { ConnInfo } from "./connInfo.js"
-import type { HijackError, InterimResponseError, RequestBodyError } from "./errors.js"
+import { type HijackError, InterimResponseError, type RequestBodyError } from "./errors.js"
 import { RecordingIO } from "./recordingIO.js"
 import type { Hijacked, RequestIO } from "./requestIO.js"
 
@@ -441,6 +441,10 @@ export class ServerRequest {
    * to an HTTP/1.0 client (RFC 9110 §15.2). Fails once the final response was started.
    */
   writeInterim(status: number, headers?: HeadersInput): Effect.Effect<void, InterimResponseError> {
+    // Checked here for every connection kind (HTTP/1.x, HTTP/2, the recorder).
+    if (!(Number.isInteger(status) && status >= 100 && status <= 199) || status === 101) {
+      return Effect.fail(new InterimResponseError({ status, detail: "an interim status is 1xx other than 101 (a protocol switch is a hijack, on HTTP/1.1 only)" }))
+    }
     return this.io.writeInterim(status, headers === undefined ? undefined : headers instanceof HeadersClass ? headers : HeadersClass.make(headers))
   }
 

@@ -134,10 +134,6 @@ export class RecordingIO implements RequestIO {
 
   writeInterim(status: number, headers?: Headers): Effect.Effect<void, InterimResponseError> {
     return Effect.suspend(() => {
-      // As ServerConn's interimFor.
-      if (!(Number.isInteger(status) && status >= 100 && status <= 199) || status === 101) {
-        return Effect.fail(new InterimResponseError({ status, detail: "an interim status is 1xx other than 101 (use hijack for a protocol switch)" }))
-      }
       if (this.finalStarted) {
         return Effect.fail(new InterimResponseError({ status, detail: "the final response was started, or the exchange is over" }))
       }

@@ -35,7 +35,7 @@ export interface RequestIO {
   trailers(): Headers | undefined
   /** Takes the connection over; it is closed when the Scope closes. */
   readonly hijack: Effect.Effect<Hijacked, HijackError, Scope.Scope>
-  /** Sends an interim (1xx) response before the final one. */
+  /** Sends an interim (1xx) response before the final one; `status` is 1xx other than 101 (`ServerRequest.writeInterim` checked it). */
   writeInterim(status: number, headers?: Headers): Effect.Effect<void, InterimResponseError>
   /** Replaces the server's read or write timeouts for this exchange: a deadline `ms` from now, or none. */
   setDeadline(which: "read" | "write", ms: number | undefined): Effect.Effect<void>

@@ -211,9 +211,6 @@ export class H2Exchange implements RequestIO, H2ResponseTarget, WorkItem {
 
   writeInterim(status: number, headers?: Headers): Effect.Effect<void, InterimResponseError> {
     return Effect.suspend(() => {
-      if (!(Number.isInteger(status) && status >= 100 && status <= 199) || status === 101) {
-        return Effect.fail(new InterimResponseError({ status, detail: "an interim status is 1xx other than 101 (HTTP/2 has no protocol switch)" }))
-      }
       if (this.responded || this.stage !== Stage.RUNNING) {
         return Effect.fail(new InterimResponseError({ status, detail: "the final response was started, or the exchange is over" }))
       }
