@@ -44,6 +44,9 @@ class Delivery implements Delivered {
 
 const NO_CONN = undefined as unknown as PersistConn
 
+/** A stream on session `s` (reused when it carried one before). */
+const sessionDelivery = (s: H2Session): Delivery => new Delivery(NO_CONN, s.served > 0, false, 0, s)
+
 /** A request waiting for a connection (Go's `wantConn`). */
 export class Waiter {
   /** Called once with the connection or the failure; until it is set, they are kept below. */
@@ -104,8 +107,6 @@ export class ConnPool implements ConnOwner {
   private readonly sessions = new Map<number, H2Session>()
   /** The open sessions of each key, oldest first. */
   private readonly sessionsByKey = new Map<string, Array<H2Session>>()
-  /** Keys whose last dial made an HTTP/2 session. */
-  private readonly h2Keys = new Set<string>()
   /** Keys whose last dial answered HTTP/1.1 (their requests never wait for a session). */
   private readonly h1Keys = new Set<string>()
   /** Requests waiting for the session a dial in flight will make, by key (see `request`). */
@@ -147,7 +148,6 @@ export class ConnPool implements ConnOwner {
       s.destroy()
       return
     }
-    this.h2Keys.add(key)
     this.h1Keys.delete(key)
     const roomy = this.takeSession(key, false)
     if (roomy !== undefined && PoolState.waiting(this.state, key).length === 0) {
@@ -215,7 +215,7 @@ export class ConnPool implements ConnOwner {
     // dial in flight: wait for that dial's session rather than dial again, as browsers do (a
     // burst costs one handshake, not one per request). If the dial answers HTTP/1.1 or fails,
     // the waiters ask the pool then.
-    if ((this.h2Keys.has(key) || (mayH2 && !this.h1Keys.has(key))) && PoolState.dialing(this.state, key).length > 0) {
+    if (mayH2 && !this.h1Keys.has(key) && PoolState.dialing(this.state, key).length > 0) {
       const list = this.sessionWaiters.get(key)
       if (list === undefined) this.sessionWaiters.set(key, [w])
       else list.push(w)
@@ -268,7 +268,6 @@ export class ConnPool implements ConnOwner {
     }
     this.apply(PoolState.dialed(this.state, key, dial, pc.id, this.driver.now()))
     // The origin answered in HTTP/1.1 this time: requests waiting for a session ask the pool.
-    this.h2Keys.delete(key)
     if (this.h1Keys.size >= 4096) this.h1Keys.clear()
     this.h1Keys.add(key)
     this.requeueSessionWaiters(key)
@@ -294,7 +293,7 @@ export class ConnPool implements ConnOwner {
     const list = this.sessionWaiters.get(key)
     if (list === undefined) return
     this.sessionWaiters.delete(key)
-    for (const w of list) settle(w, new Delivery(NO_CONN, s.served > 0, false, 0, s), undefined)
+    for (const w of list) settle(w, sessionDelivery(s), undefined)
   }
 
   // ConnOwner
@@ -385,7 +384,7 @@ export class ConnPool implements ConnOwner {
       }
       active += h.active
       dialing += h.dialing.length
-      waiting += h.waiters.length
+      waiting += hosts[key].waiting
     }
     return {
       idle: PoolState.totalIdle(this.state),
@@ -411,7 +410,7 @@ export class ConnPool implements ConnOwner {
           const session = this.sessions.get(a.conn)
           if (session !== undefined) {
             this.waiters.delete(a.waiter)
-            if (w !== undefined) settle(w, new Delivery(NO_CONN, session.served > 0, false, 0, session), undefined)
+            if (w !== undefined) settle(w, sessionDelivery(session), undefined)
             break
           }
           const pc = this.conns.get(a.conn)
