@@ -19,6 +19,7 @@ import { Cause, Effect, Exit, Option, type Scope } from "effect"
 import type * as http2 from "node:http2"
 import { constants } from "node:http2"
 import { canonicalFieldName } from "../../domain/fieldNames.js"
+import { addField, H2Fields } from "../../domain/h2Fields.js"
 import { Headers } from "../../domain/Headers.js"
 import { sanitizeFieldValue } from "../../domain/http1/writer.js"
 import type { RequestHead } from "../../domain/http1/MessageHead.js"
@@ -32,7 +33,7 @@ import { ServerRequest } from "../ServerRequest.js"
 import type { ServerResponse } from "../ServerResponse.js"
 import type { H2ServerConn } from "./H2ServerConn.js"
 import type { WorkItem, Worker } from "./streamWorkers.js"
-import { addField, cannedH2, H2Fields, type H2ResponseTarget, respondH2 } from "./writeH2Response.js"
+import { cannedH2, type H2ResponseTarget, respondH2 } from "./writeH2Response.js"
 
 const VOID = Effect.void
 

@@ -19,7 +19,7 @@ import type * as http2 from "node:http2"
 import { constants } from "node:http2"
 import * as Body from "../../domain/Body.js"
 import type { Headers } from "../../domain/Headers.js"
-import { lowerFieldName } from "../../domain/fieldNames.js"
+import { addField, H2Fields } from "../../domain/h2Fields.js"
 import { sanitizeFieldValue } from "../../domain/http1/writer.js"
 import * as Status from "../../domain/Status.js"
 import { valueHasToken } from "../../domain/tokenList.js"
@@ -29,30 +29,6 @@ import { cannedText } from "../cannedReplies.js"
 import { declaredLength } from "../responseWriter.js"
 import type { ServerResponse } from "../ServerResponse.js"
 import { detectContentType, SNIFF_LEN } from "../sniff.js"
-
-/**
- * The fields of a HEADERS frame, as `node:http2` takes them. A class, so that V8 never
- * pretenures its allocation site (one per response).
- *
- * @internal
- */
-export class H2Fields {
-  [name: string]: string | number | Array<string>
-}
-
-/**
- * Adds the field `name: value` (our canonical name) to `fields`, lower-cased (RFC 9113 §8.2.1),
- * the value sanitised as on HTTP/1.1; a repeated name becomes a list.
- *
- * @internal
- */
-export const addField = (fields: H2Fields, name: string, value: string): void => {
-  const key = lowerFieldName(name)
-  const had = fields[key]
-  if (had === undefined) fields[key] = value
-  else if (Array.isArray(had)) had.push(value)
-  else fields[key] = [had as string, value]
-}
 
 /**
  * What writing a response needs of its stream's exchange.

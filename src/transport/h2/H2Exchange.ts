@@ -20,6 +20,7 @@ import { Cause, Effect, Option, Stream } from "effect"
 import type * as http2 from "node:http2"
 import * as Body from "../../domain/Body.js"
 import { canonicalFieldName, lowerFieldName } from "../../domain/fieldNames.js"
+import { addField, addLowerField, H2Fields } from "../../domain/h2Fields.js"
 import { Headers } from "../../domain/Headers.js"
 import { ResponseHead } from "../../domain/http1/MessageHead.js"
 import { DEFAULT_USER_AGENT } from "../../domain/http1/writer.js"
@@ -61,9 +62,6 @@ type ExStream = http2.ClientHttp2Stream & { [EX]: H2Exchange }
 const EX = Symbol.for("effect-nethttp/h2/exchange")
 
 /** The request header object given to `session.request` (a class: never a pretenured literal). */
-class HeaderBag {
-  [name: string]: string | Array<string>
-}
 
 // Go's encodeHeaders skips these (connection-specific, or carried by pseudo-headers and framing).
 const SKIPPED = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "content-length", "user-agent", "trailer"])
@@ -73,9 +71,9 @@ const sendsLength = (method: string, length: number | undefined): boolean =>
   length !== undefined && (length > 0 || method === "POST" || method === "PUT" || method === "PATCH")
 
 /** The request's header block: pseudo-headers, then the fields as Go's `encodeHeaders` sends them. */
-const requestHeaders = <E>(p: Prepared<E>, length: number | undefined, trailerNames: string | undefined): HeaderBag => {
+const requestHeaders = <E>(p: Prepared<E>, length: number | undefined, trailerNames: string | undefined): H2Fields => {
   const request = p.request
-  const h = new HeaderBag()
+  const h = new H2Fields()
   h[":method"] = request.method
   h[":authority"] = request.host
   h[":scheme"] = p.dest.scheme === "https:" ? "https" : "http"
@@ -86,10 +84,7 @@ const requestHeaders = <E>(p: Prepared<E>, length: number | undefined, trailerNa
     if (SKIPPED.has(name)) continue
     const value = fields.valueAt(i)!
     if (name === "te" && value.toLowerCase() !== "trailers") continue
-    const had = h[name]
-    if (had === undefined) h[name] = value
-    else if (typeof had === "string") h[name] = [had, value]
-    else had.push(value)
+    addLowerField(h, name, value)
   }
   const ua = fields.size === 0 ? undefined : fields.get("User-Agent")
   if (ua === undefined) h["user-agent"] = DEFAULT_USER_AGENT
@@ -275,14 +270,8 @@ export class H2Exchange implements Expirable<H2Exchange> {
     stream.on("close", onClose)
     if (trailers !== undefined) {
       stream.once("wantTrailers", () => {
-        const t = new HeaderBag()
-        trailers.forEach((value, name) => {
-          const n = lowerFieldName(name)
-          const had = t[n]
-          if (had === undefined) t[n] = value
-          else if (typeof had === "string") t[n] = [had, value]
-          else had.push(value)
-        })
+        const t = new H2Fields()
+        trailers.forEach((value, name) => addField(t, name, value))
         stream.sendTrailers(t)
       })
     }
