@@ -26,6 +26,7 @@ import { H2ServerConn } from "../src/server/h2/H2ServerConn.js"
 import { DateCache } from "../src/server/responseWriter.js"
 import type { ConnHost } from "../src/server/ServerConn.js"
 import * as ServerResponse from "../src/server/ServerResponse.js"
+import { median } from "./client/report.js"
 import { positiveFromEnv, roundsFromEnv, runCompiledChild } from "./harness.js"
 
 runCompiledChild("bench/h2-server-inprocess.ts", "BENCH_INPROCESS_CHILD")
@@ -157,11 +158,6 @@ const run = async (kind: Kind): Promise<{ streams: number; cpuMicros: number; se
   for (const close of closers) close()
   await new Promise((r) => setTimeout(r, 50))
   return { streams, cpuMicros: c1.user + c1.system, seconds: (t1 - t0) / 1000 }
-}
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
 }
 
 const main = async (): Promise<void> => {

@@ -20,6 +20,7 @@ import { connInfo, validateServerOptions } from "../src/server/config.js"
 import { DateCache } from "../src/server/responseWriter.js"
 import { type ConnHost, ServerConn } from "../src/server/ServerConn.js"
 import * as ServerResponse from "../src/server/ServerResponse.js"
+import { median } from "./client/report.js"
 import { positiveFromEnv, roundsFromEnv, runCompiledChild } from "./harness.js"
 
 runCompiledChild("bench/server-inprocess.ts", "BENCH_INPROCESS_CHILD")
@@ -87,11 +88,6 @@ const run = async (): Promise<{ requests: number; cpuMicros: number; seconds: nu
   counter.open = false
   await new Promise((r) => setTimeout(r, 50))
   return { requests, cpuMicros: c1.user + c1.system, seconds: (t1 - t0) / 1000 }
-}
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
 }
 
 const main = async (): Promise<void> => {
