@@ -155,7 +155,8 @@ export const parseProxyHeader = (bytes: Uint8Array): ProxyParseResult => {
 // Version 1 (§2.1)
 
 const parseV1 = (bytes: Uint8Array): ProxyParseResult => {
-  const limit = Math.min(bytes.length, V1_MAX_LENGTH)
+  // The CR is at most the 106th byte, so that the LF ends the line within 107.
+  const limit = Math.min(bytes.length, V1_MAX_LENGTH - 1)
   let end = -1
   for (let i = V1_PREFIX.length; i < limit; i++) {
     const b = bytes[i]!
@@ -168,7 +169,7 @@ const parseV1 = (bytes: Uint8Array): ProxyParseResult => {
     if (b === LF) return fail("syntax", 1, "a bare LF")
   }
   if (end < 0) {
-    if (bytes.length >= V1_MAX_LENGTH) return fail("too-long", 1, `no CRLF within ${V1_MAX_LENGTH} bytes`)
+    if (bytes.length >= V1_MAX_LENGTH - 1) return fail("too-long", 1, `no CRLF within ${V1_MAX_LENGTH} bytes`)
     return needMore(bytes.length + 1)
   }
   const length = end + 2
@@ -335,7 +336,7 @@ export const crc32c = (bytes: Uint8Array, zeroAt = -1): number => {
   const table = CRC32C_TABLE ??= makeCrc32cTable()
   let crc = 0xffffffff
   for (let i = 0; i < bytes.length; i++) {
-    const b = i >= zeroAt && i < zeroAt + 4 ? 0 : bytes[i]!
+    const b = zeroAt >= 0 && i >= zeroAt && i < zeroAt + 4 ? 0 : bytes[i]!
     crc = table[(crc ^ b) & 0xff]! ^ (crc >>> 8)
   }
   return (crc ^ 0xffffffff) >>> 0
