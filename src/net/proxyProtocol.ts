@@ -25,7 +25,7 @@ import { Data, type Duration, Either } from "effect"
  * - `tlv`: a v2 TLV running past the header's end (§2.2.7)
  * - `checksum`: a v2 PP2_TYPE_CRC32C that does not match (§2.2.5)
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category errors
  */
 export type ProxyHeaderFailure = "signature" | "too-long" | "syntax" | "version" | "command" | "family" | "address" | "port" | "length" | "tlv" | "checksum"
@@ -33,7 +33,7 @@ export type ProxyHeaderFailure = "signature" | "too-long" | "syntax" | "version"
 /**
  * A PROXY protocol header that is malformed: the connection carrying it must be closed.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category errors
  */
 export class ProxyHeaderError extends Data.TaggedError("ProxyHeaderError")<{
@@ -51,7 +51,7 @@ export class ProxyHeaderError extends Data.TaggedError("ProxyHeaderError")<{
 /**
  * An address and port a PROXY header names.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category models
  */
 export interface ProxyAddress {
@@ -63,7 +63,7 @@ export interface ProxyAddress {
 /**
  * A parsed PROXY protocol header.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category models
  */
 export interface ProxyHeader {
@@ -92,7 +92,7 @@ export interface ProxyHeader {
  * More bytes are needed to decide: at least `atLeast` in all (the whole header when its
  * length is known: a v2 header's from its 16th byte; else one more).
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category models
  */
 export interface ProxyNeedMore {
@@ -103,7 +103,7 @@ export interface ProxyNeedMore {
 /**
  * What `parseProxyHeader` answers.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category models
  */
 export type ProxyParseResult = ProxyHeader | ProxyNeedMore | ProxyHeaderError
@@ -135,7 +135,7 @@ const agrees = (bytes: Uint8Array, prefix: Uint8Array): boolean => {
  * arrived: call it again with more bytes after `NeedMore`. The bytes after the header
  * (`length`) belong to the protocol it carries.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category parsing
  */
 export const parseProxyHeader = (bytes: Uint8Array): ProxyParseResult => {
@@ -470,7 +470,7 @@ interface Range {
  * peer seen as an IPv4-mapped IPv6 address (a dual-stack listener's "::ffff:10.0.0.1") is
  * judged as the IPv4 address.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category models
  */
 export class TrustedPeers {
@@ -529,7 +529,7 @@ const inRange = (bytes: Uint8Array, range: Range): boolean => {
 /**
  * PROXY protocol on a listener: who may send the header, and how long it may take.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @category models
  */
 export interface ProxyProtocolOptions {
