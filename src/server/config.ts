@@ -316,6 +316,9 @@ const firstInvalid = <E, R>(options: ServerOptions<E, R>): InvalidConfig | undef
 /** `proxyProtocol`'s checks: a list of addresses and CIDR ranges, and a duration. */
 const invalidProxyProtocol = (options: ProxyProtocolOptions | undefined): Array<Check<unknown>> => {
   if (options === undefined) return []
+  if (typeof options !== "object" || options === null) {
+    return [Either.left(new InvalidConfig({ component: "Server", field: "proxyProtocol", value: options, reason: "an object: { trusted, timeout? }" }))]
+  }
   const trusted = TrustedPeers.parse(options.trusted)
   return [
     Either.isLeft(trusted)
@@ -341,8 +344,9 @@ const invalidAddress = <E, R>(options: ServerOptions<E, R>): InvalidConfig | und
 
 /**
  * Checks where to listen (`host` and `port`, or `path`), the numeric options (`port`, the
- * timeouts, `maxHeaderBytes`, `maxBodyBytes`, `backlog`) and `tls.rejectUnauthorized` (only
- * with `tls.requestCert`), and fills in the defaults: the resolved settings, or
+ * timeouts, `maxHeaderBytes`, `maxBodyBytes`, `backlog`), `tls.rejectUnauthorized` (only
+ * with `tls.requestCert`) and `proxyProtocol` (its `trusted` addresses and ranges, its
+ * `timeout`), and fills in the defaults: the resolved settings, or
  * `InvalidConfig` naming the first option that makes no sense (both `path` and
  * `host`/`port`, or neither, a negative size, a fraction, NaN, a port or backlog out of
  * 0..65535, a duration that does not parse, a negative `shutdownTimeout`). For valid options

@@ -7,12 +7,12 @@
  * that do not arrive in time (TestClock) close the connection without an HTTP answer.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, TestClock } from "effect"
+import { Context, Effect, Either, Exit, TestClock } from "effect"
 import * as http2 from "node:http2"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import { crc32c, V2_SIGNATURE } from "../../src/net/proxyProtocol.js"
-import type { ConnInfo } from "../../src/server/config.js"
+import { crc32c, type ProxyProtocolOptions, V2_SIGNATURE } from "../../src/net/proxyProtocol.js"
+import { type ConnInfo, validateServerOptions } from "../../src/server/config.js"
 import { Server } from "../../src/server/Server.js"
 import type { ServerRequest } from "../../src/server/ServerRequest.js"
 import * as ServerResponse from "../../src/server/ServerResponse.js"
@@ -254,6 +254,23 @@ describe("PROXY protocol: connections closed without an answer", () => {
       yield* TestClock.adjust("1500 millis")
       expect(yield* slow.closed(3_000)).toBe(true)
     }))
+
+  it("validateServerOptions names the proxyProtocol field that is wrong", () => {
+    const cases: ReadonlyArray<readonly [unknown, string, unknown]> = [
+      [{ trusted: ["10.0.0.0/33"] }, "proxyProtocol.trusted", "10.0.0.0/33"],
+      [{ trusted: ["127.0.0.1", "example.com"] }, "proxyProtocol.trusted", "example.com"],
+      [{ trusted: "127.0.0.1" }, "proxyProtocol.trusted", "127.0.0.1"],
+      [{ trusted: ["127.0.0.1"], timeout: "soon" }, "proxyProtocol.timeout", "soon"],
+      [null, "proxyProtocol", null]
+    ]
+    for (const [proxyProtocol, field, value] of cases) {
+      const result = validateServerOptions({ host: "127.0.0.1", port: 0, handler, proxyProtocol: proxyProtocol as ProxyProtocolOptions })
+      expect(Either.isLeft(result) && { field: result.left.field, value: result.left.value }).toEqual({ field, value })
+    }
+    for (const trusted of [[], ["0.0.0.0/0", "::/0"], ["::ffff:10.0.0.0/104"]]) {
+      expect(Either.isRight(validateServerOptions({ host: "127.0.0.1", port: 0, handler, proxyProtocol: { trusted, timeout: -1 } }))).toBe(true)
+    }
+  })
 
   it.effect("a bad trusted entry or timeout is an InvalidConfig, before listening", () =>
     Effect.gen(function*() {
