@@ -10,6 +10,17 @@
 export * from "./values.js"
 export { AcceptError, ConnError, ListenError, TlsError, type TlsFailure } from "./net/errors.js"
 export { type ListenTls } from "./net/Listener.js"
+export {
+  parseProxyHeader,
+  type ProxyAddress,
+  type ProxyHeader,
+  ProxyHeaderError,
+  type ProxyHeaderFailure,
+  type ProxyNeedMore,
+  type ProxyParseResult,
+  type ProxyProtocolOptions,
+  TrustedPeers
+} from "./net/proxyProtocol.js"
 export type { TlsState } from "./net/Conn.js"
 export type { PeerCertificate } from "./net/tls.js"
 export { Server, type ServerService, type ServerStats } from "./server/Server.js"

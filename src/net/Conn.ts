@@ -248,11 +248,11 @@ class StreamConn implements RawConn {
   }
 
   get localAddress(): string | undefined {
-    return (this.stream as Partial<Socket>).localAddress
+    return this.remote.localAddress ?? (this.stream as Partial<Socket>).localAddress
   }
 
   get localPort(): number | undefined {
-    return (this.stream as Partial<Socket>).localPort
+    return this.remote.localPort ?? (this.stream as Partial<Socket>).localPort
   }
 
   /** The TLS facts, once the handshake finished (they do not change after it). */
@@ -450,10 +450,15 @@ function onStreamClose(this: OwnedStream): void {
 const closedError = (op: "read" | "write"): ConnError =>
   new ConnError({ op, code: "closed", detail: "the connection is closed" })
 
-/** A peer's address, for streams that are not sockets (a socket knows its own). */
+/**
+ * A peer's address, for streams that are not sockets (a socket knows its own), or that a
+ * PROXY protocol header named; with the local end's when the header named it too.
+ */
 interface Remote {
   readonly address?: string | undefined
   readonly port?: number | undefined
+  readonly localAddress?: string | undefined
+  readonly localPort?: number | undefined
 }
 
 const NO_REMOTE: Remote = {}

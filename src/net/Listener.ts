@@ -5,11 +5,13 @@
  *
  * @module
  */
-import { Effect, type Scope } from "effect"
+import { Effect, Either, type Runtime, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import { type Conn, fromDuplex, type RawConn } from "./Conn.js"
 import { AcceptError, errorCode, errorDetail, ListenError } from "./errors.js"
+import { makeProxyAccept, type ProxiedAddresses, type ProxyAccept } from "./proxyAccept.js"
+import type { ProxyProtocolOptions } from "./proxyProtocol.js"
 import { verifyClient } from "./tls.js"
 
 /**
@@ -79,6 +81,15 @@ export interface ListenOptions {
    * `UnixListener`).
    */
   readonly path?: string
+  /**
+   * Expect a PROXY protocol header (v1 or v2, HAProxy's proxy-protocol.txt) at the start of
+   * every connection, sent by a trusted L4 balancer (HAProxy, AWS NLB, nginx): a Conn's
+   * `remoteAddress`/`remotePort` (and `localAddress`/`localPort`) are then the ones the header
+   * names. A connection from a peer not in `trusted` is closed at once; one whose header is
+   * malformed, or not complete within `timeout`, is closed without being handed out. The
+   * header is read before the TLS handshake. Not set: no header is expected, at no cost.
+   */
+  readonly proxyProtocol?: ProxyProtocolOptions
 }
 
 type Resume = (effect: Effect.Effect<Conn, AcceptError>) => void
@@ -90,6 +101,12 @@ type Resume = (effect: Effect.Effect<Conn, AcceptError>) => void
  * @category constructors
  */
 export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenError, Scope.Scope> =>
+  options.proxyProtocol === undefined
+    ? listenWith(options, undefined)
+    : Effect.flatMap(Effect.runtime<never>(), (runtime) => listenWith(options, runtime))
+
+/** `listen`, with the runtime PROXY header reads run on (given when `proxyProtocol` is set). */
+const listenWith = (options: ListenOptions, runtime: Runtime.Runtime<never> | undefined): Effect.Effect<Listener, ListenError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: net.Server; readonly listener: Listener }, ListenError>((resume) => {
       const pending: Array<RawConn | AcceptError> = []
@@ -101,9 +118,9 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
         if (waiter !== undefined) waiter(item instanceof AcceptError ? Effect.fail(item) : Effect.succeed(item))
         else pending.push(item)
       }
-      const onSocket = (socket: net.Socket | tls.TLSSocket) => {
+      const onSocket = (socket: net.Socket | tls.TLSSocket, addresses?: ProxiedAddresses) => {
         if (closed) socket.destroy()
-        else deliver(fromDuplex(socket))
+        else deliver(addresses === undefined ? fromDuplex(socket) : fromDuplex(socket, addresses))
       }
       // With TLS, the handshake runs on the accepted connection, as Go's server does it: the
       // connection is handed out at once and its first read waits for the handshake, so the
@@ -129,15 +146,23 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
       const requestCert = tlsOptions?.requestCert === true
       const rejectUnauthorized = requestCert && tlsOptions?.rejectUnauthorized !== false
       // allowHalfOpen: a client's FIN ends our reading only; the server still answers.
-      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
-        if (secureContext === undefined) return onSocket(socket)
-        if (!requestCert) return onSocket(new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: alpn }))
+      const accepted = (socket: net.Socket, addresses?: ProxiedAddresses): void => {
+        if (secureContext === undefined) return onSocket(socket, addresses)
+        if (!requestCert) return onSocket(new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: alpn }), addresses)
         // Without a client certificate OpenSSL itself fails the handshake (with an alert) when
         // rejectUnauthorized is set; a chain that does not verify is judged once it finished.
         const secure = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: alpn, requestCert, rejectUnauthorized })
         secure.once("secure", () => verifyClient(secure, rejectUnauthorized))
-        onSocket(secure)
-      })
+        onSocket(secure, addresses)
+      }
+      // PROXY protocol: the header is read on the plain socket, before TLS (proxyAccept.ts).
+      let proxy: ProxyAccept | undefined = undefined
+      if (options.proxyProtocol !== undefined && runtime !== undefined) {
+        const made = makeProxyAccept(options.proxyProtocol, runtime, path === undefined, accepted)
+        if (Either.isLeft(made)) return resume(Effect.fail(new ListenError({ ...where, code: "ERR_PROXY_CONFIG", detail: made.left })))
+        proxy = made.right
+      }
+      const server = net.createServer({ noDelay: true, allowHalfOpen: true }, proxy === undefined ? (socket) => accepted(socket) : proxy.accept)
       server.on("error", (error) => {
         const code = errorCode(error)
         if (!listening) {
@@ -168,6 +193,7 @@ export const listen = (options: ListenOptions): Effect.Effect<Listener, ListenEr
           if (closed) return
           closed = true
           server.close()
+          proxy?.close()
           for (const item of pending.splice(0)) if (!(item instanceof AcceptError)) item.stream.destroy()
         })
         resume(Effect.succeed({ server, listener: { host: address.address, port: address.port, ...(path === undefined ? {} : { path }), accept, close } }))

@@ -194,7 +194,9 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
       port: options.port ?? 0,
       ...(options.path === undefined ? {} : { path: options.path }),
       ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
-      ...(options.tls === undefined ? {} : { tls: { ...options.tls, alpnProtocols: alpnOffer(config) } })
+      ...(options.tls === undefined ? {} : { tls: { ...options.tls, alpnProtocols: alpnOffer(config) } }),
+      // PROXY protocol: the header's time limit defaults to readHeaderTimeout's.
+      ...(options.proxyProtocol === undefined ? {} : { proxyProtocol: { trusted: options.proxyProtocol.trusted, timeout: options.proxyProtocol.timeout ?? config.readHeaderTimeoutMs } })
     })
     const conns = new OpenConns<ServedConn>()
     const scheduler = makeInlineScheduler()

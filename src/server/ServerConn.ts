@@ -241,6 +241,9 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn
    * idleTimeout (from `now`, a clock reading just taken, if the caller has one).
    */
   private beginWait(first: boolean, now = this.host.clock.unsafeCurrentTimeMillis()): Effect.Effect<void> {
+    // Input queued before the loop started (after a PROXY header, or an accept backlog) may
+    // have chosen HTTP/2 already, in `serve`'s `receive`: the loop ends at once (`finish`).
+    if (first && this.phase === Phase.HIJACKED) return VOID
     this.enter(Phase.WAITING)
     this.deadlines.waitHead(now, first)
     if (this.host.shuttingDown() && this.input.parser.buffered === 0) return this.closeNow

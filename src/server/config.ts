@@ -7,9 +7,10 @@
  * @module
  */
 import { type Context, Duration, type Effect, Either } from "effect"
-import { checkDuration, checkInteger, InvalidConfig, isNegativeDurationInput } from "../domain/configErrors.js"
+import { type Check, checkDuration, checkInteger, InvalidConfig, isNegativeDurationInput } from "../domain/configErrors.js"
 import { DEFAULT_MAX_REQUEST_HEADER_BYTES } from "../domain/http1/Parser.js"
 import type { Handler } from "./Handler.js"
+import { type ProxyProtocolOptions, TrustedPeers } from "../net/proxyProtocol.js"
 
 export { type ConnInfo, connInfo, type ConnState } from "./connInfo.js"
 import type { ConnInfo, ConnState } from "./connInfo.js"
@@ -186,6 +187,18 @@ export interface ServerOptions<E, R> {
   readonly protocols?: Protocols
   /** HTTP/2 settings (Go's `Server.HTTP2`). */
   readonly http2?: Http2ServerOptions
+  /**
+   * Behind an L4 balancer (HAProxy `send-proxy`/`send-proxy-v2`, AWS NLB, nginx
+   * `proxy_protocol on`): every connection must begin with a PROXY protocol header, v1 or v2,
+   * and `request.remoteAddress`/`remotePort` (and `ConnInfo`, logs, HTTP/2 streams) are the
+   * client's it names. Only peers in `trusted` may connect: a connection from any other
+   * address is closed at once, unanswered, and so is one whose header is malformed or not
+   * complete within `timeout` (default: `readHeaderTimeout`, which then counts again for the
+   * first request from the header's end). On a TLS server the header comes before the
+   * handshake. A LOCAL (v2) or UNKNOWN header keeps the socket's own addresses. Default: not
+   * set, no header is expected. `trusted` entries that do not parse are an `InvalidConfig`.
+   */
+  readonly proxyProtocol?: ProxyProtocolOptions
 }
 
 /** The defaults, in milliseconds (see {@link ServerOptions}). */
@@ -293,10 +306,26 @@ const firstInvalid = <E, R>(options: ServerOptions<E, R>): InvalidConfig | undef
           reason: "no client certificate is asked for: set tls.requestCert: true as well (Go's RequireAndVerifyClientCert)"
         })
       )
-      : Either.right(undefined)
+      : Either.right(undefined),
+    ...invalidProxyProtocol(options.proxyProtocol)
   ]
   for (const check of checks) if (Either.isLeft(check)) return check.left
   return undefined
+}
+
+/** `proxyProtocol`'s checks: a list of addresses and CIDR ranges, and a duration. */
+const invalidProxyProtocol = (options: ProxyProtocolOptions | undefined): Array<Check<unknown>> => {
+  if (options === undefined) return []
+  if (typeof options !== "object" || options === null) {
+    return [Either.left(new InvalidConfig({ component: "Server", field: "proxyProtocol", value: options, reason: "an object: { trusted, timeout? }" }))]
+  }
+  const trusted = TrustedPeers.parse(options.trusted)
+  return [
+    Either.isLeft(trusted)
+      ? Either.left(new InvalidConfig({ component: "Server", field: "proxyProtocol.trusted", value: trusted.left.entry, reason: trusted.left.reason }))
+      : Either.right(undefined),
+    checkDuration("Server", "proxyProtocol.timeout", options.timeout, 0)
+  ]
 }
 
 /** Where to listen: `host` and `port`, or `path`, never both. */
@@ -315,8 +344,9 @@ const invalidAddress = <E, R>(options: ServerOptions<E, R>): InvalidConfig | und
 
 /**
  * Checks where to listen (`host` and `port`, or `path`), the numeric options (`port`, the
- * timeouts, `maxHeaderBytes`, `maxBodyBytes`, `backlog`) and `tls.rejectUnauthorized` (only
- * with `tls.requestCert`), and fills in the defaults: the resolved settings, or
+ * timeouts, `maxHeaderBytes`, `maxBodyBytes`, `backlog`), `tls.rejectUnauthorized` (only
+ * with `tls.requestCert`) and `proxyProtocol` (its `trusted` addresses and ranges, its
+ * `timeout`), and fills in the defaults: the resolved settings, or
  * `InvalidConfig` naming the first option that makes no sense (both `path` and
  * `host`/`port`, or neither, a negative size, a fraction, NaN, a port or backlog out of
  * 0..65535, a duration that does not parse, a negative `shutdownTimeout`). For valid options
