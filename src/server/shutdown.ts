@@ -161,7 +161,7 @@ export class Shutdown<C extends ShutdownConn> {
       if (!conns.closing) {
         // shutdownDelay (Kubernetes' preStop sleep): not ready, still serving, so a balancer
         // stops sending before the listener closes. On the Clock; a `close` cuts it short.
-        yield* Effect.raceFirst(Effect.sleep(this.delayMs), Deferred.await(this.graceCut))
+        yield* Effect.raceAll([Effect.sleep(this.delayMs), Deferred.await(this.graceCut)])
         conns.closing = true
       }
       yield* this.stopAccepting
