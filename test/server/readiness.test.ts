@@ -22,6 +22,7 @@ import { Server, type ServerService } from "../../src/server/Server.js"
 import { ServerRequest } from "../../src/server/ServerRequest.js"
 import * as ServerResponse from "../../src/server/ServerResponse.js"
 import { recordResponse as record } from "../../src/server/record.js"
+import { h2Request, h2Session, serveH2c } from "./h2/support.js"
 import { get, rawConnect, realSleep, startServer } from "./rawClient.js"
 
 /** Polls `cond` in real time (bounded). */
@@ -299,5 +300,25 @@ describe("Connection: close on every answer during the drain", () => {
       const server = yield* startServer({ handler, shutdownDelay: "200 millis" })
       const answer = yield* inFlightDuringShutdown(server, started, release, get("/"))
       expect(answer.header("Connection")).toBe("close")
+    }))
+
+  it.scopedLive("HTTP/2: GOAWAY instead, and the stream in flight finishes", () =>
+    Effect.gen(function*() {
+      const { handler, release, started } = yield* held(() => Effect.succeed(ServerResponse.text("h2 done")))
+      const server = yield* serveH2c({ handler })
+      const session = yield* h2Session(server.url)
+      let goaway = false
+      session.on("goaway", () => {
+        goaway = true
+      })
+      const answer = yield* Effect.fork(h2Request(session, { ":path": "/" }))
+      yield* Deferred.await(started).pipe(Effect.timeout("5 seconds"))
+      const stopping = yield* Effect.fork(server.shutdown("5 seconds"))
+      expect(yield* eventually(Effect.sync(() => goaway))).toBe(true)
+      yield* Deferred.succeed(release, undefined)
+      const done = yield* Fiber.join(answer)
+      expect(done.status).toBe(200)
+      expect(done.body).toBe("h2 done")
+      yield* Fiber.join(stopping)
     }))
 })
