@@ -76,9 +76,11 @@ export interface ServerService {
   /** The Unix domain socket path of a server listening on one (`ServerOptions.path`); undefined for TCP. */
   readonly path: string | undefined
   /**
-   * A graceful shutdown (Go's `Shutdown`): stop accepting (new connections are refused), close
+   * A graceful shutdown (Go's `Shutdown`): readiness turns false at once (`ready`,
+   * `ServerReadiness`) and, for the server's `shutdownDelay` (default 0), it goes on accepting
+   * and serving; then stop accepting (new connections are refused), close
    * idle connections, let requests in flight finish (their responses say `Connection: close`)
-   * for up to `timeout` (default: the server's `shutdownTimeout`), then interrupt the rest.
+   * for up to `timeout` (default: the server's `shutdownTimeout`, counted after the delay), then interrupt the rest.
    * Completes when every connection is closed; fails with `ShutdownTimeout` (how many
    * connections were cut) when the time ran out with requests in flight, as Go's `Shutdown`
    * returns `context.DeadlineExceeded`; the server is closed either way. Idempotent: a later

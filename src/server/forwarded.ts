@@ -95,9 +95,6 @@ const addressBytes = (address: string): Array<number> | undefined => {
 const isV4Mapped = (b: ReadonlyArray<number>): boolean =>
   b.length === 16 && b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff
 
-/** Whether `s` is an IPv4 or IPv6 address in text form. */
-export const isIpAddress = (s: string): boolean => parseIPv4(s) !== undefined || parseIPv6(s) !== undefined
-
 /** One block of addresses: the first `bits` bits of `bytes`. */
 class Block {
   constructor(readonly bytes: ReadonlyArray<number>, readonly bits: number) {}

@@ -295,6 +295,30 @@ describe("forwardedFacts: the chain walk", () => {
   })
 })
 
+describe("ServerRequest.withForwarded", () => {
+  it("replaces only the facts given, keeps the route, the body and the connection's other facts", () => {
+    const base = Either.getOrThrow(ServerRequest.make({ url: "http://internal/items/7?x=1", remoteAddress: "10.0.0.1", remotePort: 999, localAddress: "10.0.0.2", localPort: 80 }))
+      .withRoute("GET /items/{id}", new Map([["id", "7"]]))
+    const onlyScheme = base.withForwarded({ scheme: "https" })
+    expect(onlyScheme.remoteAddress).toBe("10.0.0.1")
+    expect(onlyScheme.remotePort).toBe(999)
+    expect(onlyScheme.url.href).toBe("https://internal/items/7?x=1")
+    expect(onlyScheme.conn).toBe(base.conn)
+    const client = base.withForwarded({ remoteAddress: "198.51.100.1" })
+    expect(client.remoteAddress).toBe("198.51.100.1")
+    expect(client.remotePort).toBeUndefined()
+    expect(client.localAddress).toBe("10.0.0.2")
+    expect(client.localPort).toBe(80)
+    expect(client.pathValue("id")).toBe("7")
+    expect(client.pattern).toBe("GET /items/{id}")
+    expect(client.url.href).toBe("http://internal/items/7?x=1")
+    expect(client.tls).toBeUndefined()
+    // the original is untouched
+    expect(base.remoteAddress).toBe("10.0.0.1")
+    expect(base.url.href).toBe("http://internal/items/7?x=1")
+  })
+})
+
 describe("Handlers.forwarded", () => {
   const proxies = trusted(["127.0.0.1", "10.0.0.0/8"])
   const seen: Array<ServerRequest> = []
