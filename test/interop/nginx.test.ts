@@ -264,7 +264,7 @@ describe.skipIf(NGINX === undefined)("behind nginx (docs/nginx.conf)", () => {
         r.url.pathname === "/healthz"
           ? health(r)
           : Effect.as(Effect.sleep("150 millis"), ServerResponse.text(`done ${r.target}`))
-      const server = yield* startServer({ handler, shutdownDelay: "800 millis", shutdownTimeout: "5 seconds" })
+      const server = yield* startServer({ handler, shutdownDelay: "1500 millis", shutdownTimeout: "5 seconds" })
       const proxy = yield* nginx(server.port)
       expect((yield* request(proxy.port, "/healthz")).status).toBe(200)
       // Requests in flight when the shutdown begins.
