@@ -123,6 +123,7 @@ const run = async (kind: Kind): Promise<{ streams: number; cpuMicros: number; se
       dates: new DateCache(),
       scheme: "http",
       shuttingDown: () => false,
+      notReady: () => false,
       forget: () => {}
     }
     for (let i = 0; i < CONCURRENCY; i++) {

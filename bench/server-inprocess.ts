@@ -64,6 +64,7 @@ const run = async (): Promise<{ requests: number; cpuMicros: number; seconds: nu
     dates: new DateCache(),
     scheme: "http",
     shuttingDown: () => false,
+    notReady: () => false,
     forget: () => {}
   }
   const counter = { n: 0, open: true }

@@ -26,7 +26,8 @@ export type { PeerCertificate } from "./net/tls.js"
 export { Server, type ServerService, type ServerStats } from "./server/Server.js"
 export { type ConnInfo, type ConnState, type Http2ServerOptions, type Protocols, type ServerOptions, type TlsOptions } from "./server/config.js"
 export { clientAbortFiberId, type Handler } from "./server/Handler.js"
-export { type Hijacked, ServerRequest, type ServerRequestInit } from "./server/ServerRequest.js"
+export { type ForwardedFacts, type Hijacked, ServerRequest, type ServerRequestInit } from "./server/ServerRequest.js"
+export { ServerReadiness, type ServerReadinessService } from "./server/readiness.js"
 export { RecordedInterim, RecordedResponse, recordResponse } from "./server/record.js"
 export {
   Cookie,

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { type Clock, Context, Duration, Effect, Fiber, Layer, Runtime, type Scheduler, type Scope } from "effect"
+import { type Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Runtime, type Scheduler, type Scope } from "effect"
 import { H2ServerConn } from "./h2/H2ServerConn.js"
 import { rawOf } from "../net/Conn.js"
 import { listen, type Listener } from "../net/Listener.js"
@@ -36,6 +36,7 @@ import { DateCache } from "./responseWriter.js"
 import type { ShutdownTimeout } from "./errors.js"
 import { type ConnHost, ServerConn } from "./ServerConn.js"
 import { OpenConns, type ServedConn, Shutdown } from "./shutdown.js"
+import { ServerReadiness } from "./readiness.js"
 
 /**
  * A snapshot of the server's connections.
@@ -75,9 +76,11 @@ export interface ServerService {
   /** The Unix domain socket path of a server listening on one (`ServerOptions.path`); undefined for TCP. */
   readonly path: string | undefined
   /**
-   * A graceful shutdown (Go's `Shutdown`): stop accepting (new connections are refused), close
+   * A graceful shutdown (Go's `Shutdown`): readiness turns false at once (`ready`,
+   * `ServerReadiness`) and, for the server's `shutdownDelay` (default 0), it goes on accepting
+   * and serving; then stop accepting (new connections are refused), close
    * idle connections, let requests in flight finish (their responses say `Connection: close`)
-   * for up to `timeout` (default: the server's `shutdownTimeout`), then interrupt the rest.
+   * for up to `timeout` (default: the server's `shutdownTimeout`, counted after the delay), then interrupt the rest.
    * Completes when every connection is closed; fails with `ShutdownTimeout` (how many
    * connections were cut) when the time ran out with requests in flight, as Go's `Shutdown`
    * returns `context.DeadlineExceeded`; the server is closed either way. Idempotent: a later
@@ -93,6 +96,11 @@ export interface ServerService {
    */
   readonly closeConnections: Effect.Effect<void>
   readonly stats: Effect.Effect<ServerStats>
+  /**
+   * True while the server serves; false once a graceful shutdown began (during
+   * `shutdownDelay` too). Handlers read the same fact from `ServerReadiness` (see `Handlers.health`).
+   */
+  readonly ready: Effect.Effect<boolean>
 }
 
 /** Go's accept backoff: 5 ms, doubling up to 1 s, after a failed accept. */
@@ -179,6 +187,7 @@ const connHost = <E, R>(
     dates: new DateCache(),
     scheme: options.tls === undefined ? "http" : "https",
     shuttingDown: () => conns.closing,
+    notReady: () => conns.notReady,
     forget: (conn) => conns.forget(conn)
   }
   return host
@@ -200,18 +209,20 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
     })
     const conns = new OpenConns<ServedConn>()
     const scheduler = makeInlineScheduler()
+    const readiness = ServerReadiness.of({ ready: Effect.sync(() => !conns.notReady), notReady: Deferred.await(conns.began) })
     // A parked connection's next fiber starts from this runtime (the layer's context and Clock)
-    // on the same inline scheduler.
-    const runFork = Runtime.runFork(yield* Effect.withScheduler(Effect.runtime<never>(), scheduler))
+    // on the same inline scheduler. Handlers find ServerReadiness in their context: the accept
+    // loop's fibers and this runtime (parked connections, HTTP/2 streams) both carry it.
+    const runFork = Runtime.runFork(yield* Effect.withScheduler(Effect.runtime<never>(), scheduler).pipe(Effect.provideService(ServerReadiness, readiness)))
     const host = connHost(options, config, clock, conns, runFork)
-    const acceptFiber = yield* Effect.forkDaemon(acceptLoop(listener, conns, host, scheduler))
+    const acceptFiber = yield* Effect.forkDaemon(Effect.provideService(acceptLoop(listener, conns, host, scheduler), ServerReadiness, readiness))
     const reaperFiber = yield* Effect.forkDaemon(reaper(config, clock, conns))
-    const shutdown = new Shutdown(conns, Effect.zipRight(Fiber.interruptFork(acceptFiber), listener.close), Fiber.interruptFork(reaperFiber))
+    const shutdown = new Shutdown(conns, Effect.zipRight(Fiber.interruptFork(acceptFiber), listener.close), Fiber.interruptFork(reaperFiber), config.shutdownDelayMs)
     // Closing the Scope completes whatever the shutdown had to cut (the cut is logged).
     yield* Effect.addFinalizer(() =>
       Effect.catchTag(shutdown.stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))
     )
-    return service(listener, host.scheme, conns, shutdown, config.shutdownTimeoutMs)
+    return { ...service(listener, host.scheme, conns, shutdown, config.shutdownTimeoutMs), ready: readiness.ready }
   })
 
 /** The service over a listening server. */
@@ -221,7 +232,7 @@ const service = (
   conns: OpenConns<ServedConn>,
   shutdown: Shutdown<ServedConn>,
   defaultGraceMs: number
-): ServerService => {
+): Omit<ServerService, "ready"> => {
   const bracketed = listener.host.includes(":") ? `[${listener.host}]` : listener.host
   return {
     host: listener.host,

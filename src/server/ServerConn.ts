@@ -66,6 +66,8 @@ export interface ConnHost {
   readonly scheme: "http" | "https"
   /** Whether a graceful shutdown has begun: answer with `Connection: close`, close when idle. */
   readonly shuttingDown: () => boolean
+  /** Whether a graceful shutdown has begun, its `shutdownDelay` included: answer with `Connection: close`. */
+  readonly notReady: () => boolean
   /** The connection's fiber ended. */
   readonly forget: (conn: ServedConn) => void
   /** Runs `conn.resume` in a new fiber of the server's (a parked connection got input, or must close). */
@@ -361,7 +363,7 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn
   keepAlive(drain: boolean): boolean {
     const head = this.head!
     const body = this.body
-    if (!head.keepAlive || this.host.config.disableKeepAlives || this.host.shuttingDown()) return false
+    if (!head.keepAlive || this.host.config.disableKeepAlives || this.host.notReady()) return false
     if (body.failed || this.deadlines.expired !== undefined || this.input.eof) return false
     if (body.done) return true
     // The client waits for our 100 Continue before sending the body: it never will now (Go closes).

@@ -73,6 +73,45 @@ export interface ServerRequestInit {
   readonly tls?: Omit<TlsState, "peerCertificates" | "authorizationError"> & Partial<Pick<TlsState, "peerCertificates" | "authorizationError">>
 }
 
+/**
+ * What a trusted proxy says about the client (`ServerRequest.withForwarded`, filled by
+ * `Handlers.forwarded`): each fact given replaces the connection's.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ForwardedFacts {
+  /** The client's address; when given, `remotePort` replaces the port too (undefined: not known). */
+  readonly remoteAddress?: string
+  /** The client's port, when the proxy told it. */
+  readonly remotePort?: number | undefined
+  /** The scheme the client used with the proxy. */
+  readonly scheme?: "http" | "https"
+  /** The Host the client asked the proxy for. */
+  readonly host?: string
+}
+
+/** A connection's facts with the client's address and port as a proxy reported them. */
+class ForwardedConn implements ConnInfo {
+  constructor(
+    private readonly direct: ConnInfo,
+    readonly remoteAddress: string | undefined,
+    readonly remotePort: number | undefined
+  ) {}
+  get id(): number {
+    return this.direct.id
+  }
+  get localAddress(): string | undefined {
+    return this.direct.localAddress
+  }
+  get localPort(): number | undefined {
+    return this.direct.localPort
+  }
+  get tls(): TlsState | undefined {
+    return this.direct.tls
+  }
+}
+
 /** The connection of a made request. */
 class MadeConn implements ConnInfo {
   readonly id = 0
@@ -287,6 +326,25 @@ export class ServerRequest {
     const head = new RequestHead(h.method, target, "origin", h.versionMajor, h.versionMinor, h.headers, h.framing, h.contentLength, h.keepAlive, h.upgrade)
     const copy = this.derive(head, this.io)
     if (h.targetForm === "absolute") copy.urlBase = this.url.protocol + "//" + this.url.host
+    return copy
+  }
+
+  /**
+   * This request as a proxy says the client made it (a copy sharing the connection and body,
+   * its route kept): `remoteAddress` and `remotePort` (`remotePort` is replaced whenever
+   * `remoteAddress` is given, undefined when not known), `scheme` and `host` (and so `url`,
+   * unless the target is absolute-form, whose own URL stays) from `facts`; what `facts` leaves
+   * out stays the connection's. `conn` then reports the client's address with the
+   * connection's id, local address and TLS facts. Used by `Handlers.forwarded`, which believes
+   * only trusted proxies: call it yourself only with facts you trust.
+   *
+   * @since 0.2.0
+   */
+  withForwarded(facts: ForwardedFacts): ServerRequest {
+    const conn = facts.remoteAddress === undefined ? this.conn : new ForwardedConn(this.conn, facts.remoteAddress, facts.remotePort)
+    const copy = new ServerRequest(this.head, facts.host ?? this.host, facts.scheme ?? this.scheme, conn, this.io)
+    copy.route = this.route
+    copy.urlBase = this.urlBase
     return copy
   }
 

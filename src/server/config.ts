@@ -158,6 +158,14 @@ export interface ServerOptions<E, R> {
    * Default 10 s. 0 interrupts them at once; not negative.
    */
   readonly shutdownTimeout?: Duration.DurationInput
+  /**
+   * How long a graceful shutdown keeps accepting and serving after it began, with the
+   * readiness flipped to not ready (`Handlers.health` answers 503, answers say
+   * `Connection: close`), before it stops accepting and drains (`shutdownTimeout` counts from
+   * then): time for a load balancer to see the flip and stop sending (Kubernetes' preStop
+   * sleep). Default 0 (Go has none); `close` skips it. Not negative.
+   */
+  readonly shutdownDelay?: Duration.DurationInput
   /** The request head limit (request line and header fields) in bytes; 0 means the default, 1 MiB (Go's DefaultMaxHeaderBytes). A whole number >= 0. */
   readonly maxHeaderBytes?: number
   /** The largest request body accepted; larger ones are answered 413. Default: no limit (Go's), as 0 and `Infinity`. A whole number >= 0. */
@@ -223,6 +231,7 @@ export interface ResolvedServerConfig {
   readonly writeTotalTimeoutMs: number
   readonly idleTimeoutMs: number
   readonly shutdownTimeoutMs: number
+  readonly shutdownDelayMs: number
   readonly maxHeaderBytes: number
   readonly maxBodyBytes: number
   readonly disableKeepAlives: boolean
@@ -259,6 +268,7 @@ export const resolve = <E, R>(options: ServerOptions<E, R>): ResolvedServerConfi
     ? Number.POSITIVE_INFINITY
     : millis(options.idleTimeout, DEFAULTS.idleTimeoutMs),
   shutdownTimeoutMs: millis(options.shutdownTimeout, DEFAULTS.shutdownTimeoutMs),
+  shutdownDelayMs: millis(options.shutdownDelay, 0),
   maxHeaderBytes: positive(options.maxHeaderBytes, DEFAULT_MAX_REQUEST_HEADER_BYTES),
   maxBodyBytes: positive(options.maxBodyBytes, Number.POSITIVE_INFINITY),
   disableKeepAlives: options.disableKeepAlives ?? false,
@@ -288,6 +298,7 @@ const firstInvalid = <E, R>(options: ServerOptions<E, R>): InvalidConfig | undef
     checkDuration("Server", "writeTotalTimeout", options.writeTotalTimeout, 0),
     checkDuration("Server", "idleTimeout", options.idleTimeout, Number.POSITIVE_INFINITY),
     checkDuration("Server", "shutdownTimeout", options.shutdownTimeout),
+    checkDuration("Server", "shutdownDelay", options.shutdownDelay),
     checkInteger("Server", "maxHeaderBytes", options.maxHeaderBytes, 0),
     options.maxBodyBytes === Number.POSITIVE_INFINITY
       ? Either.right(undefined) // no limit, as the default

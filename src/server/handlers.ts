@@ -26,6 +26,18 @@ export {
   DEFAULT_COMPRESSIBLE_TYPES,
   negotiateEncoding
 } from "./compress.js"
+export {
+  forwarded,
+  forwardedFacts,
+  type ForwardedElement,
+  type ForwardedNode,
+  InvalidForwarded,
+  parseForwarded,
+  parseXForwardedFor,
+  TrustedProxies,
+  trustedProxies
+} from "./forwarded.js"
+export { health } from "./readiness.js"
 
 /**
  * Wraps a handler in another (logging, authentication, limits).

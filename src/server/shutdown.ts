@@ -57,6 +57,13 @@ export class OpenConns<C extends ShutdownConn> {
   accepted = 0
   /** A shutdown has begun: refuse new connections, answer with `Connection: close`, close when idle. */
   closing = false
+  /**
+   * A graceful shutdown has begun, from the start of its `shutdownDelay`: not ready (the
+   * readiness probe answers 503), answers say `Connection: close`; `closing` follows after the delay.
+   */
+  notReady = false
+  /** Completed when `notReady` turns true. */
+  readonly began: Deferred.Deferred<void> = Deferred.unsafeMake<void>(FiberId.none)
   private drainedWaiters: Array<() => void> = []
   private readonly forgetWatchers = new Set<() => void>()
 
@@ -119,11 +126,14 @@ export class Shutdown<C extends ShutdownConn> {
   /**
    * @param stopAccepting interrupts the accept loop and closes the listener.
    * @param afterClosed runs once every connection is closed (stops the reaper).
+   * @param delayMs `shutdownDelay`: how long a graceful shutdown goes on accepting and serving
+   *   (not ready) before it stops accepting; a `close` ends it at once.
    */
   constructor(
     private readonly conns: OpenConns<C>,
     private readonly stopAccepting: Effect.Effect<void>,
-    private readonly afterClosed: Effect.Effect<void>
+    private readonly afterClosed: Effect.Effect<void>,
+    private readonly delayMs = 0
   ) {
     this.stopped = Deferred.unsafeMake<void, ShutdownTimeout>(FiberId.none)
     this.graceCut = Deferred.unsafeMake<void>(FiberId.none)
@@ -138,7 +148,9 @@ export class Shutdown<C extends ShutdownConn> {
       if (graceMs === 0) Deferred.unsafeDone(this.graceCut, Exit.void)
       if (this.started) return Deferred.await(this.stopped)
       this.started = true
-      this.conns.closing = true
+      this.conns.notReady = true
+      Deferred.unsafeDone(this.conns.began, Exit.void)
+      if (this.delayMs === 0 || graceMs === 0) this.conns.closing = true
       return this.run(graceMs)
     })
   }
@@ -146,6 +158,12 @@ export class Shutdown<C extends ShutdownConn> {
   private run(graceMs: number): Effect.Effect<void, ShutdownTimeout> {
     const conns = this.conns
     return Effect.gen(this, function*() {
+      if (!conns.closing) {
+        // shutdownDelay (Kubernetes' preStop sleep): not ready, still serving, so a balancer
+        // stops sending before the listener closes. On the Clock; a `close` cuts it short.
+        yield* Effect.raceAll([Effect.sleep(this.delayMs), Deferred.await(this.graceCut)])
+        conns.closing = true
+      }
       yield* this.stopAccepting
       for (const c of conns.open) c.closeIfIdle()
       if (graceMs > 0) yield* Effect.raceAll([conns.allClosed, Effect.sleep(graceMs), Deferred.await(this.graceCut)])

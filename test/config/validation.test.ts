@@ -164,6 +164,10 @@ describe("Server options", () => {
     expect(leftOf(validateServerOptions({ ...base, shutdownTimeout }))).toMatchObject({ component: "Server", field: "shutdownTimeout" })
   })
 
+  it.each(cases([...notADuration, ...negativeDurations]))("shutdownDelay = %s fails naming the field", (_, shutdownDelay) => {
+    expect(leftOf(validateServerOptions({ ...base, shutdownDelay }))).toMatchObject({ component: "Server", field: "shutdownDelay" })
+  })
+
   for (const field of requestTimeouts.filter((f) => f !== "idleTimeout")) {
     it.each(cases(negativeDurations))(`${field} = %s: no timeout (Go's meaning of a negative one)`, (_, value) => {
       expect(rightOf(validateServerOptions({ ...base, [field]: value }))).toMatchObject({ [`${field}Ms`]: 0 })
@@ -189,7 +193,8 @@ describe("Server options", () => {
     ["writeTimeout = Duration.infinity: none", { writeTimeout: Duration.infinity }, { writeTimeoutMs: Number.POSITIVE_INFINITY }],
     ["idleTimeout = 0: readHeaderTimeout applies", { idleTimeout: 0 }, { idleTimeoutMs: 0 }],
     ["shutdownTimeout = 0: interrupt at once", { shutdownTimeout: 0 }, { shutdownTimeoutMs: 0 }],
-    ["shutdownTimeout = \"2 seconds\"", { shutdownTimeout: "2 seconds" }, { shutdownTimeoutMs: 2000 }]
+    ["shutdownTimeout = \"2 seconds\"", { shutdownTimeout: "2 seconds" }, { shutdownTimeoutMs: 2000 }],
+    ["shutdownDelay = \"5 seconds\"", { shutdownDelay: "5 seconds" }, { shutdownDelayMs: 5000 }]
   ] as ReadonlyArray<readonly [string, Partial<ServerOptions<never, never>>, object]>)("%s", (_, options, expected) => {
     expect(rightOf(validateServerOptions({ ...base, ...options }))).toMatchObject(expected)
   })
@@ -205,6 +210,7 @@ describe("Server options", () => {
       writeTotalTimeoutMs: 0,
       idleTimeoutMs: 120_000,
       shutdownTimeoutMs: 10_000,
+      shutdownDelayMs: 0,
       maxHeaderBytes: DEFAULT_MAX_REQUEST_HEADER_BYTES,
       maxBodyBytes: Number.POSITIVE_INFINITY
     })
