@@ -44,6 +44,8 @@ export interface WorkerInfo {
   readonly pid: number
   /** Its Layer is built: it serves. */
   readonly ready: boolean
+  /** The url its `Server` listens on, once ready (undefined when its Layer provides no `Server`). */
+  readonly url: string | undefined
   /** It was asked to stop (a shutdown or a replacement). */
   readonly stopping: boolean
 }
@@ -106,6 +108,8 @@ interface Slot {
   interrupted: number
   /** Its `ready` message came. */
   isReady: boolean
+  /** The url in its `ready` message. */
+  url: string | undefined
 }
 
 type Command = "shutdown" | "reload" | "stats"
@@ -154,7 +158,8 @@ class Supervisor {
         stopping: false,
         restart,
         interrupted: 0,
-        isReady: false
+        isReady: false,
+        url: undefined
       }
       this.slots.set(slot.id, slot)
       worker.on("error", () => undefined)
@@ -164,6 +169,7 @@ class Supervisor {
         switch (m.effectNethttp) {
           case "ready":
             slot.isReady = true
+            slot.url = m.url ?? undefined
             Deferred.unsafeDone(slot.ready, Exit.succeed(m.url))
             return
           case "stats-reply": {
@@ -277,7 +283,7 @@ class Supervisor {
   })
 
   readonly workers: Effect.Effect<ReadonlyArray<WorkerInfo>> = Effect.sync(() =>
-    [...this.slots.values()].map((s) => ({ id: s.id, pid: s.pid, ready: s.isReady, stopping: s.stopping }))
+    [...this.slots.values()].map((s) => ({ id: s.id, pid: s.pid, ready: s.isReady, url: s.url, stopping: s.stopping }))
   )
 
   /** Stops every worker, concurrently; fails when one did not stop cleanly. */
