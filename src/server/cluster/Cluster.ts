@@ -16,7 +16,8 @@
  * SIGHUP replaces the workers one at a time, a new one listening before an old one drains, so a
  * deploy loses no request. SIGUSR2 logs each worker's `stats`; `onPrimary` gets the same as an
  * Effect. In a worker, `runMain` builds the Layer, serves until the primary (or its own SIGTERM
- * or SIGINT, or the loss of its primary) asks it to stop, shuts down gracefully and exits.
+ * or SIGINT) asks it to stop, shuts down gracefully and exits; a worker whose primary is gone
+ * exits at once (`node:cluster` does that).
  *
  * Workers listen through the primary (`node:cluster`'s default scheduling: round-robin on
  * Linux), so port 0 gives every worker the same port, picked once.
@@ -29,7 +30,7 @@ import cluster from "node:cluster"
 import * as os from "node:os"
 import { type Check, checkDuration, checkInteger, type InvalidConfig } from "../../domain/configErrors.js"
 import { type CrashLoop, ShutdownIncomplete, type WorkerStartFailed } from "./errors.js"
-import { type ClusterPrimary, type PrimaryConfig, runPrimary } from "./primary.js"
+import { type ClusterPrimary, forkWorker, type PrimaryConfig, runPrimary } from "./primary.js"
 import { runWorker } from "./worker.js"
 
 export { CrashLoop, ShutdownIncomplete, WorkerStartFailed } from "./errors.js"
@@ -94,7 +95,8 @@ const resolve = (options: ClusterOptions): Either.Either<PrimaryConfig, InvalidC
       policy: { initialDelayMs, maxDelayMs, maxCrashes, windowMs },
       shutdownTimeoutMs,
       readyTimeoutMs,
-      onPrimary: options.onPrimary
+      onPrimary: options.onPrimary,
+      fork: forkWorker
     }
   })
 

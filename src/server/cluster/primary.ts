@@ -10,7 +10,7 @@
  * @module
  */
 import { Clock, Deferred, Effect, Exit, Fiber, FiberId, Option, Queue, Ref, type Scope } from "effect"
-import cluster, { type Worker } from "node:cluster"
+import cluster from "node:cluster"
 import type { ServerStats } from "../Server.js"
 import { CrashLoop, ShutdownIncomplete } from "./errors.js"
 import { toPrimary, type ToWorker } from "./messages.js"
@@ -68,6 +68,53 @@ export interface ClusterPrimary {
 }
 
 /**
+ * A worker process as the supervisor drives it: `node:cluster`'s `Worker` (`forkWorker`), or a
+ * fake in the tests, where TestClock drives the supervisor's timers.
+ *
+ * @internal
+ */
+export interface WorkerProcess {
+  readonly id: number
+  readonly pid: number
+  /** Sends a message; dropped when the channel is closed (the worker's exit is what counts). */
+  send(message: ToWorker): void
+  /** SIGKILL. */
+  kill(): void
+  onMessage(listener: (message: unknown) => void): void
+  onExit(listener: (code: number | null, signal: string | null) => void): void
+}
+
+/**
+ * Forks a worker running this program with `node:cluster`.
+ *
+ * @internal
+ */
+export const forkWorker = (): WorkerProcess => {
+  const worker = cluster.fork()
+  worker.on("error", () => undefined)
+  return {
+    id: worker.id,
+    pid: worker.process.pid ?? -1,
+    send: (message) => {
+      try {
+        if (worker.isConnected()) worker.send(message, undefined, () => undefined)
+      } catch {
+        // The channel closed under us: the worker is on its way out.
+      }
+    },
+    kill: () => {
+      worker.process.kill("SIGKILL")
+    },
+    onMessage: (listener) => {
+      worker.on("message", listener)
+    },
+    onExit: (listener) => {
+      worker.on("exit", listener)
+    }
+  }
+}
+
+/**
  * The primary's settings, resolved.
  *
  * @internal
@@ -80,6 +127,8 @@ export interface PrimaryConfig {
   /** How long a replacement may take to become ready during a reload. */
   readonly readyTimeoutMs: number
   readonly onPrimary: ((primary: ClusterPrimary) => Effect.Effect<void>) | undefined
+  /** How a worker is started (`forkWorker`). */
+  readonly fork: () => WorkerProcess
 }
 
 /** Added to `shutdownTimeoutMs`: the worker's own shutdown, its Scope's finalizers and its exit. */
@@ -97,7 +146,7 @@ const describeExit = (e: WorkerExit): string => (e.signal !== null ? `signal ${e
 interface Slot {
   readonly id: number
   readonly pid: number
-  readonly worker: Worker
+  readonly worker: WorkerProcess
   readonly ready: Deferred.Deferred<string | null>
   readonly exited: Deferred.Deferred<WorkerExit>
   /** Asked to stop: its exit is not a crash. */
@@ -106,6 +155,8 @@ interface Slot {
   restart: boolean
   /** Requests its graceful shutdown reported cut. */
   interrupted: number
+  /** It stopped gracefully on its own (its own SIGTERM or SIGINT), not asked by the primary. */
+  stoppedItself: boolean
   /** Its `ready` message came. */
   isReady: boolean
   /** The url in its `ready` message. */
@@ -124,11 +175,7 @@ interface StopOutcome {
 const LOG = "effect-nethttp cluster:"
 
 const send = (slot: Slot, message: ToWorker): void => {
-  try {
-    if (slot.worker.isConnected()) slot.worker.send(message, undefined, () => undefined)
-  } catch {
-    // The channel closed under us: the worker is on its way out; its exit is what counts.
-  }
+  slot.worker.send(message)
 }
 
 /** The cluster's state and its operations; one per primary run. */
@@ -148,22 +195,22 @@ class Supervisor {
   /** Forks a worker process and the fiber that watches it. */
   spawn(restart: boolean): Effect.Effect<Slot> {
     return Effect.gen(this, function*() {
-      const worker = cluster.fork()
+      const worker = this.config.fork()
       const slot: Slot = {
         id: worker.id,
-        pid: worker.process.pid ?? -1,
+        pid: worker.pid,
         worker,
         ready: Deferred.unsafeMake(FiberId.none),
         exited: Deferred.unsafeMake(FiberId.none),
         stopping: false,
         restart,
         interrupted: 0,
+        stoppedItself: false,
         isReady: false,
         url: undefined
       }
       this.slots.set(slot.id, slot)
-      worker.on("error", () => undefined)
-      worker.on("message", (raw: unknown) => {
+      worker.onMessage((raw: unknown) => {
         const m = toPrimary(raw)
         if (m === undefined) return
         switch (m.effectNethttp) {
@@ -179,10 +226,11 @@ class Supervisor {
           }
           case "stopped":
             slot.interrupted = m.interrupted
+            if (!slot.stopping) slot.stoppedItself = true
             return
         }
       })
-      worker.on("exit", (code: number | null, signal: string | null) => {
+      worker.onExit((code, signal) => {
         Deferred.unsafeDone(slot.exited, Exit.succeed({ code, signal }))
       })
       yield* Effect.forkIn(this.watch(slot), this.scope)
@@ -196,10 +244,21 @@ class Supervisor {
       const ready = yield* Effect.raceFirst(Effect.map(Deferred.await(slot.ready), Option.some), Effect.as(Deferred.await(slot.exited), Option.none<string | null>()))
       if (Option.isSome(ready)) {
         yield* Effect.logInfo(`${LOG} worker ${slot.id} (pid ${slot.pid}) ready${ready.value === null ? "" : ` at ${ready.value}`}`)
+        // Asked to stop before it listened for the primary's messages: ask again.
+        if (slot.stopping) send(slot, { effectNethttp: "shutdown" })
       }
       const exit = yield* Deferred.await(slot.exited)
       this.slots.delete(slot.id)
       if (slot.stopping || this.shuttingDown) return
+      if (slot.stoppedItself && exit.code === 0) {
+        // Its own SIGTERM or SIGINT (Ctrl-C reaches the whole process group): not a crash. The
+        // primary's own signal usually follows at once; otherwise a new worker takes its place.
+        const delay = this.config.policy.initialDelayMs
+        yield* Effect.logInfo(`${LOG} worker ${slot.id} (pid ${slot.pid}) stopped on its own signal; starting another in ${delay} ms unless the cluster stops`)
+        yield* Effect.sleep(delay)
+        if (!this.shuttingDown) yield* this.spawn(true)
+        return
+      }
       const now = yield* Clock.currentTimeMillis
       const decision = onCrash(this.config.policy, this.crashHistory, now)
       this.crashHistory = decision.history
@@ -228,7 +287,7 @@ class Supervisor {
       const waited = yield* Effect.timeout(Deferred.await(slot.exited), this.config.shutdownTimeoutMs + STOP_MARGIN_MS).pipe(Effect.option)
       if (Option.isNone(waited)) {
         yield* Effect.logWarning(`${LOG} worker ${slot.id} (pid ${slot.pid}) did not stop within ${this.config.shutdownTimeoutMs + STOP_MARGIN_MS} ms; killing it`)
-        slot.worker.process.kill("SIGKILL")
+        slot.worker.kill()
         yield* Deferred.await(slot.exited)
         return { clean: false, interrupted: slot.interrupted, killed: true }
       }

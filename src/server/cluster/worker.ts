@@ -1,8 +1,9 @@
 /**
  * A worker process of a cluster: builds the server Layer in its own Scope, tells the primary
  * it is ready, answers the primary's `stats` requests with its `Server`'s stats, and on the
- * primary's `shutdown` message, its own SIGTERM or SIGINT, or the loss of its primary, closes
- * the Scope (the `Server`'s graceful shutdown) and reports how many requests that cut.
+ * primary's `shutdown` message or its own SIGTERM or SIGINT, closes the Scope (the `Server`'s
+ * graceful shutdown) and reports how many requests that cut. A worker whose primary is gone
+ * exits at once (`node:cluster` does that on the channel's unexpected disconnect).
  *
  * @module
  * @internal
@@ -25,7 +26,7 @@ const send = (message: ToPrimary): Effect.Effect<void> =>
     }
   })
 
-/** Stop requests (the primary's message, SIGTERM, SIGINT, a lost primary) and stats requests, while the Scope is open. */
+/** Stop requests (the primary's message, SIGTERM, SIGINT) and stats requests, while the Scope is open. */
 const listen = (stop: Deferred.Deferred<void>, server: () => ServerService | undefined): Effect.Effect<void, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
@@ -46,7 +47,6 @@ const listen = (stop: Deferred.Deferred<void>, server: () => ServerService | und
       process.on("message", onMessage)
       process.on("SIGTERM", stopNow)
       process.on("SIGINT", stopNow)
-      process.on("disconnect", stopNow)
       return { onMessage, stopNow }
     }),
     ({ onMessage, stopNow }) =>
@@ -54,7 +54,6 @@ const listen = (stop: Deferred.Deferred<void>, server: () => ServerService | und
         process.off("message", onMessage)
         process.off("SIGTERM", stopNow)
         process.off("SIGINT", stopNow)
-        process.off("disconnect", stopNow)
       })
   )
 
