@@ -4,7 +4,7 @@
  * over a keep-alive agent. Every child is killed by its PID after each test.
  */
 import { afterEach, describe, expect, it } from "vitest"
-import { killAllStarted, Load, readyPids, sleep, startCluster, startedIds, waitFor, waitReady } from "./clusterProcess.js"
+import { freePort, killAllStarted, Load, readyPids, sleep, startCluster, startedIds, waitFor, waitReady } from "./clusterProcess.js"
 import * as http from "node:http"
 import { get } from "./clusterProcess.js"
 
@@ -110,6 +110,21 @@ describe("Cluster.runMain", { timeout: 30_000 }, () => {
     // The answers during the reload came from old and new workers.
     const bodies = new Set(load.answered.map((o) => o.body))
     expect(bodies.has(String(olds[0])) && bodies.has(String(news[1]))).toBe(true)
+    process.kill(p.pid, "SIGTERM")
+    expect((await p.exited).code).toBe(0)
+  })
+
+  it("the @effect/platform layer runs on 2 workers too; its stats are none (its Layer provides no Server)", async () => {
+    // Its workers report no url: the port is chosen here.
+    const p = startCluster({ WORKERS: "2", PLATFORM: "1", PORT: String(await freePort()) })
+    const { port, pids } = await waitReady(p, 2)
+    expect(new Set(await pidsOf(port, 6))).toEqual(new Set(pids.map(String)))
+    process.kill(p.pid, "SIGUSR2")
+    const lines = await waitFor(() => {
+      const got = [...p.stdout().matchAll(/stats worker \d+ pid (\d+): none/g)]
+      return got.length >= 2 ? got : undefined
+    }, 5_000, "two stats lines")
+    expect(new Set(lines.map((m) => Number(m[1])))).toEqual(new Set(pids))
     process.kill(p.pid, "SIGTERM")
     expect((await p.exited).code).toBe(0)
   })

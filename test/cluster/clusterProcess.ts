@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as http from "node:http"
+import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -15,6 +16,8 @@ const fixture = path.join(repoRoot, "test", "fixtures", "clusterApp.ts")
 export interface ClusterProcess {
   readonly child: ChildProcess
   readonly pid: number
+  /** The `PORT` it was given (0: any; its workers' ready lines say which). */
+  readonly port: number
   /** Everything written on stdout so far (the primary's and the workers'). */
   readonly stdout: () => string
   readonly stderr: () => string
@@ -37,7 +40,18 @@ const alive = (pid: number): boolean => {
 
 /** The pids of the workers the primary reported ready, in order. */
 export const readyPids = (stdout: string): Array<number> =>
-  [...stdout.matchAll(/worker \d+ \(pid (\d+)\) ready at/g)].map((m) => Number(m[1]))
+  [...stdout.matchAll(/worker \d+ \(pid (\d+)\) ready/g)].map((m) => Number(m[1]))
+
+/** A port free now on 127.0.0.1 (for a Layer whose workers do not report their url). */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
 
 /** Starts the fixture with `env` added to this process's environment. */
 export const startCluster = (env: Record<string, string> = {}): ClusterProcess => {
@@ -56,6 +70,7 @@ export const startCluster = (env: Record<string, string> = {}): ClusterProcess =
   const proc: ClusterProcess = {
     child,
     pid: child.pid!,
+    port: Number(env.PORT ?? 0),
     stdout: () => out,
     stderr: () => err,
     exited,
@@ -74,12 +89,12 @@ export const killAllStarted = (): void => {
 }
 
 /** Waits (polling, bounded) until `check` gives a value. */
-export const waitFor = async <A>(check: () => A | undefined, timeoutMs: number, what: string): Promise<A> => {
+export const waitFor = async <A>(check: () => A | undefined, timeoutMs: number, what: string | (() => string)): Promise<A> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = check()
     if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`)
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
@@ -89,8 +104,8 @@ export const waitReady = async (p: ClusterProcess, n: number, timeoutMs = 15_000
   const pids = await waitFor(() => {
     const got = readyPids(p.stdout())
     return got.length >= n ? got : undefined
-  }, timeoutMs, `${n} ready workers (stdout: ${p.stdout()} stderr: ${p.stderr()})`)
-  const port = Number(/ready at http:\/\/127\.0\.0\.1:(\d+)/.exec(p.stdout())![1])
+  }, timeoutMs, () => `${n} ready workers (stdout: ${p.stdout()} stderr: ${p.stderr()})`)
+  const port = Number(/ready at http:\/\/127\.0\.0\.1:(\d+)/.exec(p.stdout())?.[1] ?? p.port)
   return { port, pids }
 }
 
