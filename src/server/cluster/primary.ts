@@ -259,6 +259,12 @@ class Supervisor {
         if (!this.shuttingDown) yield* this.spawn(true)
         return
       }
+      if (!slot.restart) {
+        // A reload's replacement that failed before it was ready: the reload stops and says so;
+        // the old workers go on, and a bad deploy is not a crash loop of the serving cluster.
+        yield* Effect.logWarning(`${LOG} worker ${slot.id} (pid ${slot.pid}) exited with ${describeExit(exit)} before it was ready`)
+        return
+      }
       const now = yield* Clock.currentTimeMillis
       const decision = onCrash(this.config.policy, this.crashHistory, now)
       this.crashHistory = decision.history
@@ -267,10 +273,6 @@ class Supervisor {
           this.fatal,
           new CrashLoop({ crashes: decision.crashes, windowMs: this.config.policy.windowMs, lastPid: slot.pid, lastExit: describeExit(exit) })
         )
-        return
-      }
-      if (!slot.restart) {
-        yield* Effect.logWarning(`${LOG} worker ${slot.id} (pid ${slot.pid}) exited with ${describeExit(exit)} before it was ready`)
         return
       }
       yield* Effect.logWarning(`${LOG} worker ${slot.id} (pid ${slot.pid}) exited with ${describeExit(exit)}; restarting in ${decision.delayMs} ms`)
@@ -314,7 +316,12 @@ class Supervisor {
         return
       }
       fresh.restart = true
-      yield* this.stop(old)
+      const outcome = yield* this.stop(old)
+      if (!outcome.clean) {
+        yield* Effect.logWarning(
+          `${LOG} reload: the old worker ${old.id} (pid ${old.pid}) did not stop cleanly (${outcome.interrupted} request(s) cut${outcome.killed ? ", killed" : ""})`
+        )
+      }
     }
     yield* Effect.logInfo(`${LOG} reload: done`)
   })
