@@ -20,7 +20,13 @@
  * exits at once (`node:cluster` does that).
  *
  * Workers listen through the primary (`node:cluster`'s default scheduling: round-robin on
- * Linux), so port 0 gives every worker the same port, picked once.
+ * Linux), so port 0 gives every worker the same port, picked once (a new one only if every
+ * worker stopped listening at the same time). Two limits come from `node:cluster` itself: a
+ * connection the primary was handing to a worker at the moment that worker was killed stays
+ * open with no answer until the client gives up (the primary waits for the dead worker's
+ * acknowledgement); and, as with any server closing idle keep-alive connections, a request
+ * sent on one just as it is closed fails unless the client retries it (Go's Transport and our
+ * `Client` do, for idempotent requests).
  *
  * @since 0.1.0
  * @module
