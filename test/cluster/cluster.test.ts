@@ -129,6 +129,18 @@ describe("Cluster.runMain", { timeout: 30_000 }, () => {
     expect((await p.exited).code).toBe(0)
   })
 
+  it("SIGTERM while the workers are still building their Layer: the builds are interrupted, exit 0 at once", async () => {
+    const p = startCluster({ WORKERS: "2", SLOW_START_MS: "20000", SHUTDOWN_TIMEOUT_MS: "5000" })
+    await waitFor(() => ((p.stdout().match(/^building \d+$/gm) ?? []).length >= 2 ? true : undefined), 15_000, () => `two building lines (${p.stdout()})`)
+    const began = Date.now()
+    process.kill(p.pid, "SIGTERM")
+    const exit = await Promise.race([p.exited, sleep(15_000).then(() => "timeout" as const)])
+    expect(exit).toEqual({ code: 0, signal: null })
+    // Well within the 5 s + 2 s the primary would wait before killing a worker.
+    expect(Date.now() - began).toBeLessThan(5_000)
+    expect(readyPids(p.stdout())).toEqual([])
+  })
+
   it("a worker that exits at start: the primary stops with a crash-loop message and exit 1, in bounded time", async () => {
     const began = Date.now()
     const p = startCluster({ WORKERS: "2", CRASH: "1", MAX_CRASHES: "3" })

@@ -69,7 +69,17 @@ export const runWorker = <ROut, E>(layer: Layer.Layer<ROut, E, never>): Effect.E
     let server: ServerService | undefined
     yield* listen(stop, () => server)
     const scope = yield* Scope.make()
-    const built = yield* Effect.exit(Layer.buildWithScope(layer, scope))
+    // A stop asked while the Layer is still building interrupts the build.
+    const building = yield* Effect.raceFirst(
+      Effect.map(Effect.exit(Layer.buildWithScope(layer, scope)), Option.some),
+      Effect.as(Deferred.await(stop), Option.none())
+    )
+    if (Option.isNone(building)) {
+      yield* Scope.close(scope, Exit.void)
+      yield* send({ effectNethttp: "stopped", interrupted: 0 })
+      return 0
+    }
+    const built = building.value
     if (Exit.isFailure(built)) {
       yield* Scope.close(scope, built)
       return yield* new WorkerStartFailed({ pid: process.pid, cause: Cause.pretty(built.cause) })
