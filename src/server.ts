@@ -24,6 +24,7 @@ export {
 export type { TlsState } from "./net/Conn.js"
 export type { PeerCertificate } from "./net/tls.js"
 export { Server, type ServerService, type ServerStats } from "./server/Server.js"
+export * as Cluster from "./server/cluster/Cluster.js"
 export { type ConnInfo, type ConnState, type Http2ServerOptions, type Protocols, type ServerOptions, type TlsOptions } from "./server/config.js"
 export { clientAbortFiberId, type Handler } from "./server/Handler.js"
 export { type ForwardedFacts, type Hijacked, ServerRequest, type ServerRequestInit } from "./server/ServerRequest.js"

@@ -13,7 +13,7 @@ import { Data, Duration, Either } from "effect"
  * @since 0.1.0
  * @category errors
  */
-export type ConfigComponent = "Transport" | "Client" | "Server" | "Dialer"
+export type ConfigComponent = "Transport" | "Client" | "Server" | "Dialer" | "Cluster"
 
 /**
  * A setting that makes no sense: a negative count where a negative means nothing, a fraction
