@@ -37,6 +37,7 @@ import type { ShutdownTimeout } from "./errors.js"
 import { type ConnHost, ServerConn } from "./ServerConn.js"
 import { OpenConns, type ServedConn, Shutdown } from "./shutdown.js"
 import { ServerReadiness } from "./readiness.js"
+import { ServerRegistry } from "./serverRegistry.js"
 
 /**
  * A snapshot of the server's connections.
@@ -222,7 +223,11 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
     yield* Effect.addFinalizer(() =>
       Effect.catchTag(shutdown.stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))
     )
-    return { ...service(listener, host.scheme, conns, shutdown, config.shutdownTimeoutMs), ready: readiness.ready }
+    const made: ServerService = { ...service(listener, host.scheme, conns, shutdown, config.shutdownTimeoutMs), ready: readiness.ready }
+    // A cluster worker finds the server under any Layer this way (serverRegistry.ts).
+    const registry = yield* Effect.serviceOption(ServerRegistry)
+    if (registry._tag === "Some") registry.value.register(made)
+    return made
   })
 
 /** The service over a listening server. */

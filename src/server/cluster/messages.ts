@@ -39,7 +39,7 @@ export interface ReadyMessage {
 }
 
 /**
- * Worker → primary: the answer to `StatsRequest` `id`; `stats` null when the layer provides no `Server`.
+ * Worker → primary: the answer to `StatsRequest` `id`; `stats` null when the layer builds no `Server`.
  *
  * @internal
  */

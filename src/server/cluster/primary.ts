@@ -27,8 +27,8 @@ export interface WorkerStats {
   readonly id: number
   readonly pid: number
   /**
-   * Its `Server`'s stats; undefined when its Layer provides no `Server` (the @effect/platform
-   * layer, say) or it did not answer within a second.
+   * Its `Server`'s stats (added up when its Layer builds several, the @effect/platform layer's
+   * included); undefined when its Layer builds no `Server` or it did not answer within a second.
    */
   readonly stats: ServerStats | undefined
 }
@@ -44,7 +44,7 @@ export interface WorkerInfo {
   readonly pid: number
   /** Its Layer is built: it serves. */
   readonly ready: boolean
-  /** The url its `Server` listens on, once ready (undefined when its Layer provides no `Server`). */
+  /** The url its `Server` listens on, once ready (undefined when its Layer builds no `Server`). */
   readonly url: string | undefined
   /** It was asked to stop (a shutdown or a replacement). */
   readonly stopping: boolean

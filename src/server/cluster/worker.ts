@@ -8,8 +8,9 @@
  * @module
  * @internal
  */
-import { Cause, Context, Deferred, Effect, Exit, Layer, Option, Scope } from "effect"
-import { Server, type ServerService } from "../Server.js"
+import { Cause, Deferred, Effect, Exit, Layer, Option, Scope } from "effect"
+import type { ServerService, ServerStats } from "../Server.js"
+import { ServerRegistry } from "../serverRegistry.js"
 import { WorkerStartFailed } from "./errors.js"
 import { type ToPrimary, toWorker } from "./messages.js"
 
@@ -27,7 +28,7 @@ const send = (message: ToPrimary): Effect.Effect<void> =>
   })
 
 /** Stop requests (the primary's message, SIGTERM, SIGINT) and stats requests, while the Scope is open. */
-const listen = (stop: Deferred.Deferred<void>, server: () => ServerService | undefined): Effect.Effect<void, never, Scope.Scope> =>
+const listen = (stop: Deferred.Deferred<void>, servers: ReadonlyArray<ServerService>): Effect.Effect<void, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
       const stopNow = () => {
@@ -37,12 +38,11 @@ const listen = (stop: Deferred.Deferred<void>, server: () => ServerService | und
         const m = toWorker(raw)
         if (m === undefined) return
         if (m.effectNethttp === "shutdown") return stopNow()
-        const s = server()
-        if (s === undefined) {
+        if (servers.length === 0) {
           Effect.runFork(send({ effectNethttp: "stats-reply", id: m.id, stats: null }))
           return
         }
-        Effect.runFork(Effect.flatMap(s.stats, (stats) => send({ effectNethttp: "stats-reply", id: m.id, stats })))
+        Effect.runFork(Effect.flatMap(Effect.all(servers.map((s) => s.stats)), (all) => send({ effectNethttp: "stats-reply", id: m.id, stats: sumStats(all) })))
       }
       process.on("message", onMessage)
       process.on("SIGTERM", stopNow)
@@ -66,12 +66,15 @@ const listen = (stop: Deferred.Deferred<void>, server: () => ServerService | und
 export const runWorker = <ROut, E>(layer: Layer.Layer<ROut, E, never>): Effect.Effect<number, WorkerStartFailed> =>
   Effect.scoped(Effect.gen(function*() {
     const stop = yield* Deferred.make<void>()
-    let server: ServerService | undefined
-    yield* listen(stop, () => server)
+    // The servers the Layer builds, wherever they are in it (an @effect/platform layer's `Server`
+    // is not among its outputs): they register themselves (serverRegistry.ts).
+    const servers: Array<ServerService> = []
+    yield* listen(stop, servers)
     const scope = yield* Scope.make()
+    const build = Effect.provideService(Layer.buildWithScope(layer, scope), ServerRegistry, { register: (s) => void servers.push(s) })
     // A stop asked while the Layer is still building interrupts the build.
     const building = yield* Effect.raceFirst(
-      Effect.map(Effect.exit(Layer.buildWithScope(layer, scope)), Option.some),
+      Effect.map(Effect.exit(build), Option.some),
       Effect.as(Deferred.await(stop), Option.none())
     )
     if (Option.isNone(building)) {
@@ -84,17 +87,26 @@ export const runWorker = <ROut, E>(layer: Layer.Layer<ROut, E, never>): Effect.E
       yield* Scope.close(scope, built)
       return yield* new WorkerStartFailed({ pid: process.pid, cause: Cause.pretty(built.cause) })
     }
-    const found = Context.getOption(built.value as Context.Context<unknown>, Server)
-    server = Option.getOrUndefined(found)
-    yield* send({ effectNethttp: "ready", url: server === undefined ? null : server.url })
+    yield* send({ effectNethttp: "ready", url: servers.length === 0 ? null : servers[0]!.url })
     yield* Deferred.await(stop)
+    // Every server's graceful shutdown at once; what they cut is reported.
+    const shut = yield* Effect.all(servers.map((s) => Effect.either(s.shutdown())), { concurrency: "unbounded" })
     let interrupted = 0
-    if (server !== undefined) {
-      const shut = yield* Effect.either(server.shutdown())
-      if (shut._tag === "Left") interrupted = shut.left.interrupted
-    }
+    for (const r of shut) if (r._tag === "Left") interrupted += r.left.interrupted
     yield* Scope.close(scope, Exit.void)
     if (interrupted > 0) yield* Effect.logWarning(`${LOG} worker pid ${process.pid} cut ${interrupted} request(s) at its shutdown deadline`)
     yield* send({ effectNethttp: "stopped", interrupted })
     return interrupted
   }))
+
+/** The stats of several servers in one process, added up (one server: its own). */
+const sumStats = (all: ReadonlyArray<ServerStats>): ServerStats =>
+  all.length === 1
+    ? all[0]!
+    : all.reduce((a, b) => ({
+      connections: a.connections + b.connections,
+      idle: a.idle + b.idle,
+      accepted: a.accepted + b.accepted,
+      h2Sessions: a.h2Sessions + b.h2Sessions,
+      h2Streams: a.h2Streams + b.h2Streams
+    }))
