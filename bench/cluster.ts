@@ -20,10 +20,10 @@
 import { spawnSync } from "node:child_process"
 import { killOnExit, roundsFromEnv, select } from "./harness.js"
 import { measureSeconds, warmupSeconds } from "./client/common.js"
-import { mismatch, probe } from "./server/probe.js"
+import { loadServer, type RunOutcome } from "./server/load.js"
 import { firstLines, killAll, type RunningServer, startServer } from "./server/processes.js"
 import { type CaseResults, ratio, table } from "./server/report.js"
-import { ensureWrk, runWrk } from "./server/wrk.js"
+import { ensureWrk } from "./server/wrk.js"
 import type { WrkResult } from "./server/wrk-output.js"
 
 interface Peer {
@@ -48,28 +48,9 @@ killOnExit(killAll)
 
 const progress = (s: string) => process.stderr.write(s + "\n")
 
-type RunOutcome =
-  | { readonly ok: true; readonly result: WrkResult }
-  | { readonly ok: false; readonly reason: string; readonly details: string }
-
 /** Loads a started server: the probe, the warm-up run, the measured run. */
-const load = async (server: RunningServer): Promise<RunOutcome> => {
-  const died = (): RunOutcome => ({ ok: false, reason: "the primary died under load", details: server.stderr() })
-  try {
-    const why = mismatch(await probe(server.port))
-    if (why !== undefined) return { ok: false, reason: why, details: server.stderr() }
-  } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error), details: server.stderr() }
-  }
-  const wrk = { url: `http://127.0.0.1:${server.port}/`, threads: 1, connections: CONNECTIONS, pinned: false }
-  const warm = await runWrk({ ...wrk, seconds: warmup })
-  if (!server.alive()) return died()
-  if (!warm.ok) return { ok: false, reason: `warm-up: ${warm.reason}`, details: `${warm.output}\n${server.stderr()}` }
-  const measured = await runWrk({ ...wrk, seconds: measure })
-  if (!server.alive()) return died()
-  if (!measured.ok) return { ok: false, reason: measured.reason, details: `${measured.output}\n${server.stderr()}` }
-  return { ok: true, result: measured.result }
-}
+const load = (server: RunningServer): Promise<RunOutcome> =>
+  loadServer(server, { threads: 1, connections: CONNECTIONS, pinned: false, warmupSeconds: warmup, measureSeconds: measure }, "the primary")
 
 /** One peer run: a fresh primary and its workers, loaded, then stopped. */
 const runOnce = async (peer: Peer): Promise<RunOutcome> => {

@@ -23,10 +23,10 @@
 import { killOnExit, roundsFromEnv, select } from "./harness.js"
 import { spawnSync } from "node:child_process"
 import { measureSeconds, warmupSeconds } from "./client/common.js"
-import { mismatch, probe } from "./server/probe.js"
+import { loadServer, type RunOutcome } from "./server/load.js"
 import { firstLines, killAll, type RunningServer, startServer } from "./server/processes.js"
 import { BASELINE, type CaseResults, ratioLines, table } from "./server/report.js"
-import { ensureWrk, runWrk } from "./server/wrk.js"
+import { ensureWrk } from "./server/wrk.js"
 import type { WrkResult } from "./server/wrk-output.js"
 
 interface Peer {
@@ -71,30 +71,9 @@ killOnExit(killAll)
 
 const progress = (s: string) => process.stderr.write(s + "\n")
 
-/** What came of one peer run. */
-type RunOutcome =
-  | { readonly ok: true; readonly result: WrkResult }
-  | { readonly ok: false; readonly reason: string; readonly details: string }
-
 /** Loads an already started server: the probe, the warm-up run, the measured run. */
-const load = async (c: Case, server: RunningServer): Promise<RunOutcome> => {
-  const died = (): RunOutcome => ({ ok: false, reason: "the server process died under load", details: server.stderr() })
-  try {
-    const why = mismatch(await probe(server.port))
-    if (why !== undefined) return { ok: false, reason: why, details: server.stderr() }
-  } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error), details: server.stderr() }
-  }
-  const url = `http://127.0.0.1:${server.port}/`
-  const wrk = { url, threads: c.threads, connections: c.connections, pinned: c.pinned }
-  const warm = await runWrk({ ...wrk, seconds: warmup })
-  if (!server.alive()) return died()
-  if (!warm.ok) return { ok: false, reason: `warm-up: ${warm.reason}`, details: `${warm.output}\n${server.stderr()}` }
-  const measured = await runWrk({ ...wrk, seconds: measure })
-  if (!server.alive()) return died()
-  if (!measured.ok) return { ok: false, reason: measured.reason, details: `${measured.output}\n${server.stderr()}` }
-  return { ok: true, result: measured.result }
-}
+const load = (c: Case, server: RunningServer): Promise<RunOutcome> =>
+  loadServer(server, { threads: c.threads, connections: c.connections, pinned: c.pinned, warmupSeconds: warmup, measureSeconds: measure }, "the server process")
 
 /** One peer run: a fresh server process, loaded, then killed. */
 const runOnce = async (c: Case, peer: Peer): Promise<RunOutcome> => {
