@@ -53,14 +53,14 @@ export const mutateOnce = (input: Uint8Array, kind: Mutation, rng: Rng, others: 
   switch (kind) {
     case "flip": {
       if (n === 0) return input
-      const out = input.slice()
+      const out = new Uint8Array(input) // a copy (Buffer.prototype.slice would be a view)
       const i = rng.int(n)
       out[i] = out[i]! ^ (1 << rng.int(8))
       return out
     }
     case "set": {
       if (n === 0) return input
-      const out = input.slice()
+      const out = new Uint8Array(input) // a copy (Buffer.prototype.slice would be a view)
       out[rng.int(n)] = rng.chance(0.5) ? rng.pick(SPECIAL_BYTES) : rng.int(256)
       return out
     }
@@ -95,7 +95,7 @@ export const mutateOnce = (input: Uint8Array, kind: Mutation, rng: Rng, others: 
     }
     case "swap": {
       if (n < 2) return input
-      const out = input.slice()
+      const out = new Uint8Array(input) // a copy (Buffer.prototype.slice would be a view)
       const i = rng.int(n)
       const j = rng.int(n)
       const t = out[i]!

@@ -67,7 +67,7 @@ export const shrink = (
     const tries = rank < 0 ? SIMPLER : SIMPLER.slice(0, rank)
     for (const b of tries) {
       if (spent()) break
-      const candidate = best.slice()
+      const candidate = new Uint8Array(best) // a copy, whatever `best` is (Buffer.prototype.slice is a view)
       candidate[i] = b
       if (still(candidate)) {
         best = candidate
