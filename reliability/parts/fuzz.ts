@@ -87,7 +87,7 @@ const tablesOf = (all: ReadonlyArray<FuzzStats>): Array<Table> => {
       ])
     },
     {
-      title: "Deliberate differences seen (DELIBERATE_DIFFERENCES, structure-aware requests)",
+      title: "Deliberate differences seen (structure-aware requests: DELIBERATE_DIFFERENCES; mutated bytes: BYTE_LEVEL_DIFFERENCES)",
       columns: ["id", "inputs"],
       rows: [...deliberate].sort((a, b) => b[1] - a[1]).map(([id, n]) => [id, fmt(n)])
     },

@@ -313,7 +313,7 @@ export const DELIBERATE_DIFFERENCES: ReadonlyArray<DeliberateDifference> = [
 // Helpers of the predicates
 
 /** llhttp's methods that it parses as ordinary request methods under their own name. */
-const LLHTTP_ORDINARY_METHODS: ReadonlySet<string> = new Set(
+export const LLHTTP_ORDINARY_METHODS: ReadonlySet<string> = new Set(
   // Names past index 33 do not line up with llhttp's method numbers (QUERY), PRI is the
   // HTTP/2 preface, and CONNECT turns the connection into a tunnel.
   createRequire(import.meta.url)("_http_common").methods.slice(0, 34).filter((m: string) => m !== "CONNECT")
