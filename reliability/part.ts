@@ -62,6 +62,8 @@ export interface Part {
   /** Short and unique: what `--only` takes. */
   readonly name: string
   readonly description: string
+  /** What `Budget.count` counts (e.g. "inputs per target"). */
+  readonly unit: string
   readonly quick: Budget
   readonly full: Budget
   /** Runs within the budget; a failure of the Effect counts as a failed part. */
@@ -72,6 +74,7 @@ export interface Part {
 export interface PartResult {
   readonly name: string
   readonly description: string
+  readonly unit: string
   readonly budget: Budget
   readonly elapsedMs: number
   readonly outcome: PartOutcome

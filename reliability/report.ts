@@ -45,7 +45,7 @@ export const renderReport = (info: RunInfo, results: ReadonlyArray<PartResult>):
   ]
   for (const r of results) {
     out.push(`## ${r.name}`, "", r.description, "")
-    out.push(`Budget: ${r.budget.count.toLocaleString("en-US")} per unit of work, ${(r.budget.timeMs / 1000).toFixed(0)} s; took ${(r.elapsedMs / 1000).toFixed(1)} s. ${r.outcome.summary}`, "")
+    out.push(`Budget: ${r.budget.count.toLocaleString("en-US")} ${r.unit}, ${(r.budget.timeMs / 1000).toFixed(0)} s; took ${(r.elapsedMs / 1000).toFixed(1)} s. ${r.outcome.summary}`, "")
     out.push(markdownTable({
       title: "Checks",
       columns: ["check", "result", "reason"],

@@ -51,7 +51,7 @@ export const runPart = (part: Part, options: RunOptions): Effect.Effect<PartResu
         Effect.succeed(failed(`${part.name}: ran`, Cause.pretty(cause).split("\n").slice(0, 6).join(" | ")))
       )
     )
-    return { name: part.name, description: part.description, budget, elapsedMs: Date.now() - start, outcome }
+    return { name: part.name, description: part.description, unit: part.unit, budget, elapsedMs: Date.now() - start, outcome }
   })
 }
 

@@ -105,7 +105,10 @@ export const fuzz = (o: FuzzOptions): FuzzStats => {
     if (d !== undefined) {
       if (d.kind === "agree") stats.differential.agreed++
       else if (d.kind === "not-compared") stats.differential.notCompared++
-      else for (const id of d.ids) stats.differential.deliberate[id] = (stats.differential.deliberate[id] ?? 0) + 1
+      else {
+        stats.differential.deliberateInputs++
+        for (const id of d.ids) stats.differential.deliberate[id] = (stats.differential.deliberate[id] ?? 0) + 1
+      }
     }
     if (failure !== undefined) {
       stats.failedByCheck[failure.check]++

@@ -22,6 +22,7 @@ export const mergeStats = (target: TargetName, shards: ReadonlyArray<FuzzStats>)
     addCounts(out.failedByCheck, s.failedByCheck)
     addCounts(out.differential.deliberate, s.differential.deliberate)
     out.differential.agreed += s.differential.agreed
+    out.differential.deliberateInputs += s.differential.deliberateInputs
     out.differential.notCompared += s.differential.notCompared
     out.failures.push(...s.failures)
   }

@@ -70,8 +70,11 @@ export interface FuzzStats {
   accepted: number
   /** How many inputs ended with each error tag. */
   readonly errorTags: Record<string, number>
-  /** Differential: inputs both accepted and agreed on, deliberate differences by id, inputs not compared. */
-  readonly differential: { agreed: number; notCompared: number; readonly deliberate: Record<string, number> }
+  /**
+   * Differential: inputs agreed on, inputs that showed deliberate differences (and how many
+   * showed each, by id: an input may show several), inputs not compared.
+   */
+  readonly differential: { agreed: number; deliberateInputs: number; notCompared: number; readonly deliberate: Record<string, number> }
   /** Failed inputs by check (every one, not only those saved). */
   readonly failedByCheck: Record<CheckName, number>
   readonly failures: Array<FoundFailure>
@@ -86,7 +89,7 @@ export const emptyStats = (target: TargetName): FuzzStats => ({
   stoppedBy: "count",
   accepted: 0,
   errorTags: {},
-  differential: { agreed: 0, notCompared: 0, deliberate: {} },
+  differential: { agreed: 0, deliberateInputs: 0, notCompared: 0, deliberate: {} },
   failedByCheck: { "no-exception": 0, "typed-errors": 0, "split-independence": 0, "differential": 0 },
   failures: []
 })

@@ -22,6 +22,7 @@ const outcome = (passed: number, failed: number): PartOutcome => ({
 const part = (name: string, run: Part["run"]): Part => ({
   name,
   description: `the ${name} part`,
+  unit: "things",
   quick: { count: 10, timeMs: 5_000 },
   full: { count: 100, timeMs: 5_000 },
   run
