@@ -110,6 +110,7 @@ export const fuzz = (o: FuzzOptions): FuzzStats => {
         for (const id of d.ids) stats.differential.deliberate[id] = (stats.differential.deliberate[id] ?? 0) + 1
       }
     }
+    if (obs.documentedSplitException === true) stats.documentedSplitExceptions++
     if (failure !== undefined) {
       stats.failedByCheck[failure.check]++
       const n = saved[failure.check] ?? 0

@@ -16,6 +16,7 @@ export const mergeStats = (target: TargetName, shards: ReadonlyArray<FuzzStats>)
     out.inputs += s.inputs
     out.elapsedMs += s.elapsedMs
     out.accepted += s.accepted
+    out.documentedSplitExceptions += s.documentedSplitExceptions
     if (s.stoppedBy === "time") out.stoppedBy = "time"
     addCounts(out.bySource, s.bySource)
     addCounts(out.errorTags, s.errorTags)

@@ -83,6 +83,25 @@ const firstDifference = (a: string, b: string): string => {
   return `whole ${JSON.stringify(a.slice(from, i + 80))} vs split ${JSON.stringify(b.slice(from, i + 80))}`
 }
 
+/**
+ * The parser's one documented split dependence (Parser.ts, `REPARSE_LINES_UNDER`): an
+ * incomplete line longer than 1024 bytes is parsed again only when a control byte arrives, so
+ * a long line broken by a printable byte and never ended reports the limit or the end of
+ * input instead of the byte, depending on the split. Recognized exactly: the input ends in
+ * such a line (over 1024 bytes since the last LF, no control byte but HTAB), the two traces
+ * differ only in their final error, and one of the two errors is the limit's or the end's.
+ */
+export const isDocumentedSplitException = (bytes: Uint8Array, whole: string, split: string): boolean => {
+  const tail = bytes.subarray(bytes.lastIndexOf(0x0a) + 1)
+  if (tail.length <= 1024) return false
+  for (const b of tail) if ((b < 0x20 && b !== 0x09) || b === 0x7f) return false
+  const w = whole.lastIndexOf("\nX ", whole.length - 2) + 1
+  const s = split.lastIndexOf("\nX ", split.length - 2) + 1
+  if (!whole.startsWith("X ", w) || !split.startsWith("X ", s) || whole.slice(0, w) !== split.slice(0, s)) return false
+  const errors = whole.slice(w) + split.slice(s)
+  return /X (?:HeaderTooLarge|MalformedMessage:unexpected-eof|MalformedMessage:chunk-line-too-long) /.test(errors)
+}
+
 /** No exception, typed errors, and the same events however the input is cut. */
 const parserChecks = (make: MakeParser, bytes: Uint8Array, mode: CheckMode, obs: Observation): Failure | undefined => {
   const whole = drive(make(bytes), [bytes])
@@ -94,6 +113,10 @@ const parserChecks = (make: MakeParser, bytes: Uint8Array, mode: CheckMode, obs:
     const split = drive(make(bytes), pieces)
     if (split.misbehaviour !== undefined) return { check: split.misbehaviour.check, detail: `${split.misbehaviour.detail} (${label})` }
     if (split.trace !== whole.trace) {
+      if (isDocumentedSplitException(bytes, whole.trace, split.trace)) {
+        obs.documentedSplitException = true
+        continue
+      }
       return { check: "split-independence", detail: `${label}: ${firstDifference(whole.trace, split.trace)}` }
     }
   }

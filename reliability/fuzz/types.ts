@@ -44,6 +44,8 @@ export interface Observation {
   errorTag: string | undefined
   /** Whether the differential applied, and its verdict. */
   differential: DifferentialVerdict | undefined
+  /** Set when the events depended on the split only as the parser documents (see `targets.ts`). */
+  documentedSplitException?: boolean
 }
 
 /** Where an input came from. */
@@ -75,6 +77,8 @@ export interface FuzzStats {
    * showed each, by id: an input may show several), inputs not compared.
    */
   readonly differential: { agreed: number; deliberateInputs: number; notCompared: number; readonly deliberate: Record<string, number> }
+  /** Inputs whose events depended on the split only in the way the parser documents. */
+  documentedSplitExceptions: number
   /** Failed inputs by check (every one, not only those saved). */
   readonly failedByCheck: Record<CheckName, number>
   readonly failures: Array<FoundFailure>
@@ -90,6 +94,7 @@ export const emptyStats = (target: TargetName): FuzzStats => ({
   accepted: 0,
   errorTags: {},
   differential: { agreed: 0, deliberateInputs: 0, notCompared: 0, deliberate: {} },
+  documentedSplitExceptions: 0,
   failedByCheck: { "no-exception": 0, "typed-errors": 0, "split-independence": 0, "differential": 0 },
   failures: []
 })
