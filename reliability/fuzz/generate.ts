@@ -1,7 +1,7 @@
 /**
  * Structure-aware inputs, from the project's fast-check arbitraries: valid requests and their
- * targeted corruptions (the differential test's `cases`), valid responses, chunked bodies,
- * and ServeMux patterns (valid ones and near misses). Generated in batches from a seed, so a
+ * targeted corruptions (the differential test's `cases`), valid and near-valid responses and
+ * chunked bodies (`corrupt.ts`), and ServeMux patterns (valid ones and near misses). Generated in batches from a seed, so a
  * run is reproducible.
  *
  * @module
@@ -9,6 +9,7 @@
 import { FastCheck as fc } from "effect"
 import { chunkedBody, serializeBody, serializeResponse, validResponse } from "../../src/testing/arbitraries.js"
 import { cases } from "../../test/support/llhttp/corruptions.js"
+import { nearValidChunkedBody, nearValidResponse } from "./corrupt.js"
 import { serializeWire, type Wire } from "../../test/support/llhttp/wire.js"
 import type { TargetName } from "./types.js"
 
@@ -39,8 +40,14 @@ export const patternString: fc.Arbitrary<string> = fc
 
 const ARBITRARIES: { readonly [K in TargetName]: fc.Arbitrary<GeneratedInput> } = {
   request: cases.map((wire) => ({ bytes: serializeWire(wire), wire })),
-  response: validResponse.map((r) => ({ bytes: serializeResponse(r) })),
-  chunked: chunkedBody.map((b) => ({ bytes: serializeBody(b) })),
+  response: fc.oneof(
+    { arbitrary: validResponse.map((r) => ({ bytes: serializeResponse(r) })), weight: 2 },
+    { arbitrary: nearValidResponse.map((bytes) => ({ bytes })), weight: 1 }
+  ),
+  chunked: fc.oneof(
+    { arbitrary: chunkedBody.map((b) => ({ bytes: serializeBody(b) })), weight: 2 },
+    { arbitrary: nearValidChunkedBody.map((bytes) => ({ bytes })), weight: 1 }
+  ),
   pattern: patternString.map((s) => ({ bytes: Buffer.from(s, "utf8") }))
 }
 

@@ -104,7 +104,7 @@ const tablesOf = (all: ReadonlyArray<FuzzStats>): Array<Table> => {
 
 const NOTES: ReadonlyArray<string> = [
   "Inputs: 30 % structure-aware (the arbitraries of src/testing/arbitraries.ts; for requests the valid and " +
-  "near-valid requests of test/support/llhttp/corruptions.ts), 20 % byte mutations of those, 50 % byte mutations " +
+  "near-valid requests of test/support/llhttp/corruptions.ts, for responses and chunked bodies reliability/fuzz/corrupt.ts), 20 % byte mutations of those, 50 % byte mutations " +
   "of reliability/corpus/<target>/*.bin. Every input is checked for escaped exceptions, untyped errors, and the same " +
   "events fed whole and cut at 2-3 points; requests and chunked bodies also against llhttp.",
   "Differential: structure-aware requests are judged as in test/conformance/llhttp.differential.test.ts " +
