@@ -15,7 +15,7 @@ export interface ShrinkBudget {
 }
 
 /** The default budget: enough for inputs of a few KiB. */
-export const DEFAULT_SHRINK_BUDGET: ShrinkBudget = { maxCalls: 20_000, maxMs: 10_000 }
+export const DEFAULT_SHRINK_BUDGET: ShrinkBudget = { maxCalls: 20_000, maxMs: 5_000 }
 
 const SIMPLER: ReadonlyArray<number> = [0x61, 0x30, 0x20]
 

@@ -7,6 +7,7 @@
 import { parentPort } from "node:worker_threads"
 import { loadCorpus } from "./corpus.js"
 import { fuzz } from "./loop.js"
+import type { ShrinkBudget } from "./shrink.js"
 import { TARGETS } from "./targets.js"
 import type { FuzzStats, TargetName } from "./types.js"
 
@@ -21,6 +22,10 @@ export interface FuzzTask {
   readonly corpusDir: string
   /** Where regressions are saved (`<root>/<target>/regressions/`); undefined: not saved. */
   readonly regressionsRoot: string | undefined
+  /** Failures shrunk and saved per check, at most. */
+  readonly maxSavedPerCheck: number
+  /** How long shrinking one failure may take. */
+  readonly shrinkBudget: ShrinkBudget
 }
 
 /** A worker's answer to a task. */
@@ -49,7 +54,9 @@ export const runTask = (task: FuzzTask): FuzzReply => {
       count: task.count,
       timeMs: task.timeMs,
       corpus: corpusOf(task.target, task.corpusDir),
-      regressionsRoot: task.regressionsRoot
+      regressionsRoot: task.regressionsRoot,
+      maxSavedPerCheck: task.maxSavedPerCheck,
+      shrinkBudget: task.shrinkBudget
     })
     return { id: task.id, ok: true, stats }
   } catch (e) {

@@ -36,7 +36,11 @@ const makeTasks = (ctx: PartContext, shards: number): Array<FuzzTask> => {
         count,
         timeMs: ctx.budget.timeMs,
         corpusDir,
-        regressionsRoot: corpusDir
+        regressionsRoot: corpusDir,
+        // Shrinking is bounded too: at worst (every check failing in every shard) about a
+        // minute in the quick run, five in the full one.
+        maxSavedPerCheck: ctx.mode === "quick" ? 1 : 2,
+        shrinkBudget: ctx.mode === "quick" ? { maxCalls: 5_000, maxMs: 2_000 } : { maxCalls: 20_000, maxMs: 5_000 }
       })
     }
   })
