@@ -37,11 +37,14 @@ const bodyText = (parts: Array<Buffer>): string => (parts.length === 0 ? "" : Bu
 /**
  * Feeds `pieces` one at a time, each when the parser asks for more, then `finish`es. Bounded:
  * every event but NeedMore consumes input or ends a message, so more events than a small
- * multiple of the input's length means the parser is stuck.
+ * multiple of the input's length means the parser is stuck. With `asConnection`, it also does
+ * what a connection does between reads: `forgetMessage` after each message, and `releaseIdle`
+ * whenever the parser waits for input (which must change nothing).
  */
 export const drive = (
   parser: Parser<RequestHead> | Parser<ResponseHead>,
-  pieces: ReadonlyArray<Uint8Array>
+  pieces: ReadonlyArray<Uint8Array>,
+  asConnection = false
 ): Drive => {
   let total = 0
   for (const p of pieces) total += p.length
@@ -54,6 +57,7 @@ export const drive = (
     const ev = parser.next()
     switch (ev) {
       case Event.NeedMore:
+        if (asConnection) parser.releaseIdle()
         if (fed < pieces.length) parser.feed(pieces[fed++]!)
         else if (!finished) {
           parser.finish()
@@ -73,6 +77,7 @@ export const drive = (
         if (t !== undefined) for (const [k, v] of t) trace += `|${k}:${v}`
         trace += "\n"
         body = []
+        if (asConnection) parser.forgetMessage()
         break
       }
       case Event.Error: {

@@ -110,7 +110,7 @@ const parserChecks = (make: MakeParser, bytes: Uint8Array, mode: CheckMode, obs:
   const pieceSets = cutSets(bytes, mode).map((cuts) => ({ label: `cut at ${cuts.join(",")}`, pieces: splitAt(bytes, cuts) }))
   if (mode === "thorough" && bytes.length > 1) pieceSets.push({ label: "byte by byte", pieces: singleBytes(bytes) })
   for (const { label, pieces } of pieceSets) {
-    const split = drive(make(bytes), pieces)
+    const split = drive(make(bytes), pieces, true)
     if (split.misbehaviour !== undefined) return { check: split.misbehaviour.check, detail: `${split.misbehaviour.detail} (${label})` }
     if (split.trace !== whole.trace) {
       if (isDocumentedSplitException(bytes, whole.trace, split.trace)) {

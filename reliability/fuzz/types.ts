@@ -15,7 +15,9 @@ export type TargetName = (typeof TARGET_NAMES)[number]
  * - `no-exception`: nothing throws, and the parser neither stalls nor asks for input after the end;
  * - `typed-errors`: every error is one of our tagged errors (and a parser's error is sticky);
  * - `split-independence`: the events are the same fed whole or cut at 2-3 points
- *   (and, when confirming and replaying, at every single point and byte by byte);
+ *   (and, when confirming and replaying, at every single point and byte by byte), the cut
+ *   input driven as a connection does (`forgetMessage` after a message, `releaseIdle` while
+ *   waiting for input);
  * - `differential`: where both our parser and llhttp accept, they report the same messages.
  */
 export const CHECK_NAMES = ["no-exception", "typed-errors", "split-independence", "differential"] as const
