@@ -9,6 +9,7 @@ import { Effect } from "effect"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { Check, Part, PartContext, PartOutcome, Table } from "../part.js"
+import { loadCorpus, loadRegressions } from "../fuzz/corpus.js"
 import { mergeStats } from "../fuzz/merge.js"
 import { runPool } from "../fuzz/pool.js"
 import { deriveSeed } from "../fuzz/rng.js"
@@ -67,6 +68,12 @@ const checksOf = (ctx: PartContext, s: FuzzStats, errors: ReadonlyArray<string>)
   if (errors.length > 0) checks.push({ name: `${s.target}: workers`, passed: false, reason: errors.join(" | ").slice(0, 500) })
   return checks
 }
+
+const corpusTable = (corpusDir: string): Table => ({
+  title: "Corpus (reliability/corpus/<target>/)",
+  columns: ["target", "seed messages", "regression inputs"],
+  rows: TARGET_NAMES.map((t) => [t, String(loadCorpus(t, corpusDir).length), String(loadRegressions(t, corpusDir).length)])
+})
 
 const tablesOf = (all: ReadonlyArray<FuzzStats>): Array<Table> => {
   const deliberate = new Map<string, number>()
@@ -146,7 +153,7 @@ const run = (ctx: PartContext): Effect.Effect<PartOutcome> =>
     return {
       checks,
       summary: `${fmt(total)} inputs in ${(wallMs / 1000).toFixed(1)} s (${fmt((total * 1000) / Math.max(1, wallMs))}/s on ${ctx.workers} threads), ${fmt(failed)} failed`,
-      tables: tablesOf(merged),
+      tables: [...tablesOf(merged), corpusTable(path.join(ctx.root, "reliability", "corpus"))],
       notes: NOTES
     }
   })
