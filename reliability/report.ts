@@ -37,7 +37,7 @@ export const renderReport = (info: RunInfo, results: ReadonlyArray<PartResult>):
     "# Reliability report",
     "",
     `Written by \`npm run reliability\` (${info.mode} run) at ${info.startedAt.toISOString()}, commit ${info.commit}; ` +
-      `Node ${info.node}, ${info.cores} cores, ${info.workers} worker threads, seed ${info.seed}; ` +
+      `Node ${info.node}, ${info.cores} cores, worker threads: ${info.workers}, seed ${info.seed}; ` +
       `${(info.elapsedMs / 1000).toFixed(1)} s in all. Rerun the same inputs with \`npm run reliability -- --seed ${info.seed}\`.`,
     "",
     `Result: ${summaryLine(results)} (checks).`,

@@ -43,7 +43,7 @@ const main = Effect.gen(function*() {
   const parts = o.only.length === 0 ? PARTS : PARTS.filter((p) => o.only.includes(p.name))
   const workers = o.workers ?? defaultWorkers()
   const startedAt = new Date()
-  console.log(`reliability: ${o.mode} run of ${parts.map((p) => p.name).join(", ")} (seed ${o.seed}, ${workers} worker threads)`)
+  console.log(`reliability: ${o.mode} run of ${parts.map((p) => p.name).join(", ")} (seed ${o.seed}, worker threads: ${workers})`)
   const results = yield* runParts(parts, {
     mode: o.mode,
     seed: o.seed,

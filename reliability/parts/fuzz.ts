@@ -133,7 +133,7 @@ const run = (ctx: PartContext): Effect.Effect<PartOutcome> =>
     const shards = Math.max(1, ctx.workers)
     const tasks = makeTasks(ctx, shards)
     const deadline = Date.now() + ctx.budget.timeMs
-    ctx.log(`${fmt(ctx.budget.count)} inputs per target, ${tasks.length} shards on ${ctx.workers} worker threads, seed ${ctx.seed}`)
+    ctx.log(`${fmt(ctx.budget.count)} inputs per target, ${tasks.length} shards, worker threads: ${ctx.workers}, seed ${ctx.seed}`)
     const start = Date.now()
     const replies: Array<FuzzReply> = yield* runPool(tasks, ctx.workers, (t) => ({ ...t, timeMs: Math.max(0, deadline - Date.now()) }))
     const wallMs = Date.now() - start
@@ -152,7 +152,7 @@ const run = (ctx: PartContext): Effect.Effect<PartOutcome> =>
     const failed = merged.reduce((n, s) => n + Object.values(s.failedByCheck).reduce((a, b) => a + b, 0), 0)
     return {
       checks,
-      summary: `${fmt(total)} inputs in ${(wallMs / 1000).toFixed(1)} s (${fmt((total * 1000) / Math.max(1, wallMs))}/s on ${ctx.workers} threads), ${fmt(failed)} failed`,
+      summary: `${fmt(total)} inputs in ${(wallMs / 1000).toFixed(1)} s (${fmt((total * 1000) / Math.max(1, wallMs))}/s, worker threads: ${ctx.workers}), ${fmt(failed)} failed`,
       tables: [...tablesOf(merged), corpusTable(path.join(ctx.root, "reliability", "corpus"))],
       notes: NOTES
     }
