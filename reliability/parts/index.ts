@@ -1,0 +1,11 @@
+/**
+ * The parts of the suite, in the order they run. Add a part here (its own module under
+ * `parts/`) and it is run, summed up and reported like the others.
+ *
+ * @module
+ */
+import type { Part } from "../part.js"
+import { fuzzPart } from "./fuzz.js"
+
+/** Every part, in order. */
+export const PARTS: ReadonlyArray<Part> = [fuzzPart]
