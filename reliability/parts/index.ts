@@ -5,7 +5,8 @@
  * @module
  */
 import type { Part } from "../part.js"
+import { faultsPart } from "./faults.js"
 import { fuzzPart } from "./fuzz.js"
 
 /** Every part, in order. */
-export const PARTS: ReadonlyArray<Part> = [fuzzPart]
+export const PARTS: ReadonlyArray<Part> = [fuzzPart, faultsPart]
