@@ -7,6 +7,7 @@
 import type { Part } from "../part.js"
 import { faultsPart } from "./faults.js"
 import { fuzzPart } from "./fuzz.js"
+import { shutdownPart } from "./shutdown.js"
 
 /** Every part, in order. */
-export const PARTS: ReadonlyArray<Part> = [fuzzPart, faultsPart]
+export const PARTS: ReadonlyArray<Part> = [fuzzPart, faultsPart, shutdownPart]
