@@ -28,6 +28,8 @@ export interface Sizes {
   readonly bombs: number
   readonly fdConnections: number
   readonly fdHoldMs: number
+  /** The least time a fault that is over in milliseconds is repeated for, so the probe's requests span it (1.5 s: about 15). */
+  readonly minWindowMs: number
 }
 
 /** What a scenario is given. */

@@ -105,6 +105,3 @@ export const repeatFor = async <A>(minMs: number, batch: () => Promise<ReadonlyA
   while (Date.now() - start < minMs)
   return all
 }
-
-/** The least time a fault keeps going (about 15 probe requests). */
-export const MIN_WINDOW_MS = 1_500

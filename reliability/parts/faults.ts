@@ -31,8 +31,8 @@ export const SCENARIOS: ReadonlyArray<Scenario> = [
 
 /** The sizes per mode: the quick run's fit in about 40 s for both servers, the full run's are issue 24's. */
 export const SIZES: Readonly<Record<Mode, Sizes>> = {
-  quick: { slowloris: 100, idle: 1_000, idleHoldMs: 1_500, churn: 2_000, resets: 50, cuts: 20, halfCloses: 50, endless: 3, bombs: 3, fdConnections: 400, fdHoldMs: 1_500 },
-  full: { slowloris: 500, idle: 5_000, idleHoldMs: 6_000, churn: 10_000, resets: 200, cuts: 100, halfCloses: 200, endless: 10, bombs: 5, fdConnections: 400, fdHoldMs: 4_000 }
+  quick: { slowloris: 100, idle: 1_000, idleHoldMs: 1_500, churn: 2_000, resets: 50, cuts: 20, halfCloses: 50, endless: 3, bombs: 3, fdConnections: 400, fdHoldMs: 1_500, minWindowMs: 1_500 },
+  full: { slowloris: 500, idle: 5_000, idleHoldMs: 6_000, churn: 10_000, resets: 200, cuts: 100, halfCloses: 200, endless: 10, bombs: 5, fdConnections: 400, fdHoldMs: 4_000, minWindowMs: 3_000 }
 }
 
 /** Sizes scaled to a `--count` (the churn's connections), every figure at least 1. */
@@ -55,8 +55,21 @@ const failedStart = (peer: PeerSpec, scenarios: ReadonlyArray<Scenario>, reason:
     checks: [{ name: `${s.name} (${peer.peer}): the server started`, passed: false, reason }]
   }))
 
-/** Runs one group of scenarios against a fresh child of `peer`, with the probe going. */
-const runGroup = (ctx: PartContext, peer: PeerSpec, scenarios: ReadonlyArray<Scenario>, sizes: Sizes, deadline: number): Effect.Effect<Array<ScenarioResult>> =>
+/** How `runAgainst` runs its scenarios. */
+export interface GroupOptions {
+  readonly mode: Mode
+  readonly sizes: Sizes
+  /** Our server's readHeaderTimeout (slow loris's window follows it). */
+  readonly readHeaderTimeoutMs: number
+  /** Scenarios not started by then are skipped (failed). */
+  readonly deadline: number
+  /** The time limit of each scenario. */
+  readonly scenarioLimitMs: number
+  readonly log: (line: string) => void
+}
+
+/** Runs scenarios that share a server (one `fdLimit` at most) against a fresh child of `peer`, with the probe going. */
+export const runAgainst = (peer: PeerSpec, scenarios: ReadonlyArray<Scenario>, options: GroupOptions): Effect.Effect<Array<ScenarioResult>> =>
   Effect.scoped(Effect.gen(function*() {
     const fdLimit = scenarios[0]?.fdLimit
     const child = yield* Effect.acquireRelease(
@@ -64,15 +77,15 @@ const runGroup = (ctx: PartContext, peer: PeerSpec, scenarios: ReadonlyArray<Sce
       (c: ServerChild) => Effect.promise(() => c.stop())
     )
     const probe = yield* Effect.acquireRelease(Effect.sync(() => new Probe(child.port)), (p) => Effect.promise(() => p.stop()))
-    yield* Effect.promise(() => new Promise((r) => setTimeout(r, 300)))
+    yield* Effect.sleep(300)
     const results: Array<ScenarioResult> = []
     for (const s of scenarios) {
-      if (Date.now() > deadline) {
+      if (Date.now() > options.deadline) {
         results.push(...failedStart(peer, [s], "skipped: the part's time limit was reached"))
         continue
       }
-      const env = { peer: peer.peer, child, mode: ctx.mode, sizes, readHeaderTimeoutMs: ourReadHeaderTimeoutMs(ctx.mode), log: ctx.log }
-      results.push(yield* runScenario(s, env, probe, ctx.mode === "quick" ? 20_000 : 90_000))
+      const env = { peer: peer.peer, child, mode: options.mode, sizes: options.sizes, readHeaderTimeoutMs: options.readHeaderTimeoutMs, log: options.log }
+      results.push(yield* runScenario(s, env, probe, options.scenarioLimitMs))
     }
     return results
   }).pipe(Effect.catchAll((e) => Effect.succeed(failedStart(peer, scenarios, e instanceof Error ? e.message : String(e))))))
@@ -120,7 +133,16 @@ const run = (ctx: PartContext): Effect.Effect<PartOutcome> =>
     const results: Array<ScenarioResult> = []
     for (const peer of specs) {
       ctx.log(`${peer.peer}: ${SCENARIOS.length} scenarios`)
-      for (const group of groups(SCENARIOS)) results.push(...(yield* runGroup(ctx, peer, group, sizes, deadline)))
+      for (const group of groups(SCENARIOS)) {
+        results.push(...(yield* runAgainst(peer, group, {
+          mode: ctx.mode,
+          sizes,
+          readHeaderTimeoutMs: ourReadHeaderTimeoutMs(ctx.mode),
+          deadline,
+          scenarioLimitMs: ctx.mode === "quick" ? 20_000 : 90_000,
+          log: ctx.log
+        })))
+      }
     }
     const checks = countedChecks(results)
     const ours = results.filter((r) => r.peer === "ours")

@@ -9,7 +9,7 @@
  */
 import { Effect } from "effect"
 import { judge } from "../judge.js"
-import { getOutcome, withClient } from "../ourClient.js"
+import { getOutcome, type Outcome, withClient } from "../ourClient.js"
 import type { Scenario } from "../scenario.js"
 import { mib } from "../serverStats.js"
 import { describeOutcomes } from "./resets.js"
@@ -28,7 +28,9 @@ export const bomb: Scenario = {
         const url = `http://127.0.0.1:${env.child.port}/bomb`
         const rssBefore = process.memoryUsage().rss
         const start = Date.now()
-        const outcomes = yield* Effect.forEach(Array.from({ length: env.sizes.bombs }), () => getOutcome(url))
+        const outcomes: Array<Outcome> = []
+        do outcomes.push(...(yield* Effect.forEach(Array.from({ length: env.sizes.bombs }), () => getOutcome(url))))
+        while (Date.now() - start < env.sizes.minWindowMs)
         const ms = Date.now() - start
         const rssGrowth = process.memoryUsage().rss - rssBefore
         const stopped = outcomes.filter((o) => o._tag === "Failed" && o.reason === "decoded-body-too-large").length

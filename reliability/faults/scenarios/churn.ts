@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import { judge } from "../judge.js"
 import type { Scenario } from "../scenario.js"
-import { exchange, getRequest, MIN_WINDOW_MS, pool, repeatFor } from "../sockets.js"
+import { exchange, getRequest, pool, repeatFor } from "../sockets.js"
 
 /** The churn scenario. */
 export const churn: Scenario = {
@@ -20,7 +20,7 @@ export const churn: Scenario = {
     Effect.promise(async () => {
       const start = Date.now()
       const request = getRequest("/", true)
-      const results = await repeatFor(MIN_WINDOW_MS, () => pool(env.sizes.churn, 50, () => exchange(env.child.port, request, { timeoutMs: 5_000 })))
+      const results = await repeatFor(env.sizes.minWindowMs, () => pool(env.sizes.churn, 50, () => exchange(env.child.port, request, { timeoutMs: 5_000 })))
       const n = results.length
       const ms = Date.now() - start
       const ok = results.filter((r) => r.status === 200 && r.closed).length

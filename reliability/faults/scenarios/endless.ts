@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { judge } from "../judge.js"
 import type { Scenario } from "../scenario.js"
 import { mib, serverStats } from "../serverStats.js"
-import { connect, MIN_WINDOW_MS, repeatFor } from "../sockets.js"
+import { connect, repeatFor } from "../sockets.js"
 
 const CHUNK = Buffer.concat([Buffer.from("10000\r\n"), Buffer.alloc(0x10000, 0x62), Buffer.from("\r\n")])
 const CAP_BYTES = 256 * 1024 * 1024
@@ -60,7 +60,7 @@ export const endless: Scenario = {
   run: (env) =>
     Effect.promise(async () => {
       const before = await serverStats(env.child.port)
-      const results = await repeatFor(MIN_WINDOW_MS, () => Promise.all(Array.from({ length: env.sizes.endless }, () => endlessUpload(env.child.port))))
+      const results = await repeatFor(env.sizes.minWindowMs, () => Promise.all(Array.from({ length: env.sizes.endless }, () => endlessUpload(env.child.port))))
       const after = await serverStats(env.child.port)
       const by = new Map<string, number>()
       for (const r of results) by.set(r.by, (by.get(r.by) ?? 0) + 1)

@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 import { judge } from "../judge.js"
 import type { Scenario } from "../scenario.js"
-import { exchange, getRequest, MIN_WINDOW_MS, pool, repeatFor } from "../sockets.js"
+import { exchange, getRequest, pool, repeatFor } from "../sockets.js"
 
 /** The half-close scenario. */
 export const halfClose: Scenario = {
@@ -17,7 +17,7 @@ export const halfClose: Scenario = {
   recoveryMs: 2_000,
   run: (env) =>
     Effect.promise(async () => {
-      const results = await repeatFor(MIN_WINDOW_MS, () =>
+      const results = await repeatFor(env.sizes.minWindowMs, () =>
         pool(env.sizes.halfCloses, 25, () => exchange(env.child.port, getRequest("/", false), { halfClose: true, timeoutMs: 3_000 })))
       const n = results.length
       const answered = results.filter((r) => r.status === 200).length

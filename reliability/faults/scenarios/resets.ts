@@ -11,7 +11,7 @@ import { Effect } from "effect"
 import { judge } from "../judge.js"
 import { getOutcome, type Outcome, withClient } from "../ourClient.js"
 import type { Scenario } from "../scenario.js"
-import { connect, MIN_WINDOW_MS, pool, repeatFor, sleep } from "../sockets.js"
+import { connect, pool, repeatFor, sleep } from "../sockets.js"
 
 const HALF = Buffer.alloc(500_000, 0x61)
 
@@ -23,7 +23,7 @@ export const resetClientToServer: Scenario = {
   recoveryMs: 2_000,
   run: (env) =>
     Effect.promise(async () => {
-      const results = await repeatFor(MIN_WINDOW_MS, () =>
+      const results = await repeatFor(env.sizes.minWindowMs, () =>
         pool(env.sizes.resets, 25, async () => {
           try {
             const s = await connect(env.child.port)
@@ -66,7 +66,7 @@ export const resetServerToClient: Scenario = {
       const start = Date.now()
       const outcomes: Array<Outcome> = []
       do outcomes.push(...(yield* Effect.forEach(Array.from({ length: env.sizes.cuts }), () => getOutcome(url), { concurrency: 5 })))
-      while (Date.now() - start < MIN_WINDOW_MS)
+      while (Date.now() - start < env.sizes.minWindowMs)
       const typed = outcomes.filter((o) => o._tag === "Failed" && o.phase === "reading-body").length
       return {
         figures: [["cut answers read by our Client", String(outcomes.length)], ["outcomes", describeOutcomes(outcomes)]],

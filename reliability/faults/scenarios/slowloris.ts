@@ -41,7 +41,7 @@ export const slowloris: Scenario = {
           failedConnects++
         }
       })
-      const windowMs = env.readHeaderTimeoutMs + 2_500
+      const windowMs = env.readHeaderTimeoutMs + Math.min(2_500, Math.max(500, env.readHeaderTimeoutMs))
       const end = Date.now() + windowMs
       while (Date.now() < end) {
         await sleep(Math.min(tickMs, end - Date.now()))
@@ -50,7 +50,8 @@ export const slowloris: Scenario = {
       const stillOpen = sockets.filter((s) => !s.destroyed && !s.readableEnded).length
       const cut = cutAfter.length
       for (const s of sockets) s.destroy()
-      const limitMs = env.readHeaderTimeoutMs + 1_500
+      // The reaper checks deadlines every readHeaderTimeout / 10 (at most 1 s): a cut comes a little after the deadline.
+      const limitMs = env.readHeaderTimeoutMs + Math.min(1_500, Math.max(300, env.readHeaderTimeoutMs * 0.75))
       const late = cutAfter.filter((ms) => ms > limitMs).length
       return {
         figures: [
