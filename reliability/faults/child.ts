@@ -35,6 +35,8 @@ export interface ChildOptions {
   /** `ulimit -n` inside the child's shell. */
   readonly fdLimit?: number
   readonly startTimeoutMs?: number
+  /** Options for node itself (e.g. `--expose-gc`). */
+  readonly nodeArgs?: ReadonlyArray<string>
 }
 
 const live = new Set<ChildProcess>()
@@ -54,9 +56,10 @@ const LIMIT = 256 * 1024
 export const startChild = (options: ChildOptions): Promise<ServerChild> => {
   hookExit()
   const file = compiled(options.script)
+  const nodeArgs = options.nodeArgs ?? []
   const [cmd, args] = options.fdLimit === undefined
-    ? [process.execPath, [file]]
-    : ["sh", ["-c", `ulimit -n ${options.fdLimit} && exec "$0" "$1"`, process.execPath, file]]
+    ? [process.execPath, [...nodeArgs, file]]
+    : ["sh", ["-c", `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...nodeArgs, file]]
   const child = spawn(cmd, args as Array<string>, { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] })
   live.add(child)
   child.on("error", () => undefined)

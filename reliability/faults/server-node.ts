@@ -39,6 +39,8 @@ const server = http.createServer((req, res) => {
     case "/":
       return text(res, 200, "ok\n")
     case "/stats": {
+      // With --expose-gc: a full collection first, so the heap figure is what is live.
+      (globalThis as { gc?: () => void }).gc?.()
       const m = process.memoryUsage()
       server.getConnections((_e, connections) => {
         const body = JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, fds: fs.readdirSync("/proc/self/fd").length, connections })

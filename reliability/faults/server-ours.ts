@@ -4,7 +4,7 @@
  * is set (the quick run shortens it so the slow-loris scenario fits in seconds). Routes:
  *
  * - `GET /` answers `ok` (the normal client);
- * - `GET /stats` the process's memory, open fds and the server's `stats`, as JSON;
+ * - `GET /stats` the process's memory (after a full GC when run with `--expose-gc`), open fds and the server's `stats`, as JSON;
  * - `POST /upload` reads the body under `handlers.maxBytes` (1 MiB: 413 past it) and answers its size;
  * - `GET /cut` announces 1 MiB, sends 256 KiB and fails: the connection is cut mid-body;
  * - `GET /bomb` a gzip bomb (`Content-Encoding: gzip`, 1 GiB decoded).
@@ -38,6 +38,8 @@ const program = Effect.gen(function*() {
         return Effect.succeed(ServerResponse.text("ok\n"))
       case "/stats":
         return Effect.map(server!.stats, (s) => {
+          // With --expose-gc: a full collection first, so the heap figure is what is live.
+          (globalThis as { gc?: () => void }).gc?.()
           const m = process.memoryUsage()
           return ServerResponse.unsafeJson({ rss: m.rss, heapUsed: m.heapUsed, fds: fds(), ...s })
         })

@@ -73,7 +73,7 @@ export const runAgainst = (peer: PeerSpec, scenarios: ReadonlyArray<Scenario>, o
   Effect.scoped(Effect.gen(function*() {
     const fdLimit = scenarios[0]?.fdLimit
     const child = yield* Effect.acquireRelease(
-      Effect.tryPromise(() => startChild({ script: peer.script, env: peer.env, ...(fdLimit === undefined ? {} : { fdLimit }) })),
+      Effect.tryPromise(() => startChild({ script: peer.script, env: peer.env, nodeArgs: ["--expose-gc"], ...(fdLimit === undefined ? {} : { fdLimit }) })),
       (c: ServerChild) => Effect.promise(() => c.stop())
     )
     const probe = yield* Effect.acquireRelease(Effect.sync(() => new Probe(child.port)), (p) => Effect.promise(() => p.stop()))
@@ -158,6 +158,8 @@ const run = (ctx: PartContext): Effect.Effect<PartOutcome> =>
         "Sizes: " + Object.entries(sizes).map(([k, v]) => `${k} ${v}`).join(", ") + ".",
         "Checks per scenario (ours): the server lives, the probe's success rate during it is at least the bar, three probe requests in a row succeed within the recovery limit afterwards, " +
           "its open fds (/proc/<pid>/fd) come back to within 2 of the count before, and the scenario's own checks. Against node:http only our Client's checks count; the rest is shown for comparison.",
+        "fd exhaustion: on Linux libuv answers EMFILE in accept by accepting the waiting connections on a reserved descriptor and closing them at once (uv__emfile_trick), " +
+          "without reporting the error to Node, so neither server logs EMFILE and our accept loop's backoff is not reached; the connections beyond the limit are dropped (\"closed by the server while held\").",
         "Request decompression: neither server decodes request bodies (ours has response compression only, src/server/compress.ts), so the bomb is a gzip response read by our Client with decoding on."
       ]
     }
