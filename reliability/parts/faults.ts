@@ -103,7 +103,7 @@ const verdict = (r: ScenarioResult): string => {
 export const faultTables = (results: ReadonlyArray<ScenarioResult>, scenarios: ReadonlyArray<Scenario>): Array<Table> => [
   {
     title: "Faults, ours and node:http side by side (probe: GET / on a fresh connection every 100 ms, 1 s timeout)",
-    columns: ["scenario", "server", "probe ok during", "worst probe answer", "answers again after", "fds before → after", "lives", "figures", "checks (node:http: for comparison only)"],
+    columns: ["scenario", "server", "probe ok during", "worst probe answer", "answers again after", "fds before → after", "lives", "figures", "checks (node:http: the same checks, for comparison only)"],
     rows: scenarios.flatMap((s) =>
       results.filter((r) => r.scenario === s.name).map((r) => [
         r.scenario, r.peer,
@@ -157,7 +157,7 @@ const run = (ctx: PartContext): Effect.Effect<PartOutcome> =>
         ...specs.map((p) => `${p.peer}: ${p.settings}.`),
         "Sizes: " + Object.entries(sizes).map(([k, v]) => `${k} ${v}`).join(", ") + ".",
         "Checks per scenario (ours): the server lives, the probe's success rate during it is at least the bar, three probe requests in a row succeed within the recovery limit afterwards, " +
-          "its open fds (/proc/<pid>/fd) come back to within 2 of the count before, and the scenario's own checks. Against node:http only our Client's checks count; the rest is shown for comparison.",
+          "its open fds (/proc/<pid>/fd) come back to within 2 of the count before, and the scenario's own checks. node:http is held to the same checks (our readHeaderTimeout window, our idleTimeout, ...) for comparison only: only our Client's checks against it count.",
         "fd exhaustion: on Linux libuv answers EMFILE in accept by accepting the waiting connections on a reserved descriptor and closing them at once (uv__emfile_trick), " +
           "without reporting the error to Node, so neither server logs EMFILE and our accept loop's backoff is not reached; the connections beyond the limit are dropped (\"closed by the server while held\").",
         "Request decompression: neither server decodes request bodies (ours has response compression only, src/server/compress.ts), so the bomb is a gzip response read by our Client with decoding on."

@@ -67,6 +67,8 @@ const run = (ctx: PartContext): Effect.Effect<PartOutcome> =>
           "node:http: on SIGTERM server.close() + server.closeIdleConnections(), server.closeAllConnections() after 10 s. Each prints its counts once shut down and ends by itself.",
         "Answers are counted by the server when the last byte of the answer was handed to the socket (ours: the end of the streamed body; node:http: res.end's callback). " +
           "wrk is stopped with SIGINT once the server has exited; its socket errors are the connections refused or closed by the shutdown.",
+        "Request rates are not comparable between the two: ours answers through a streamed body (its end is what counts the answer), and a streamed answer costs our " +
+          "server about 0.35 ms of CPU against about 0.013 ms for a bytes body (measured with wrk on one connection), so ours serves fewer requests in the same seconds.",
         "Our client's requests carry an id the server logs when their handler starts; a request whose handler started but which did not get its answer is lost."
       ]
     }
