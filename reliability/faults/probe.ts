@@ -9,8 +9,11 @@
 import * as http from "node:http"
 import type { ProbeSample } from "./judge.js"
 
-/** One request to `http://127.0.0.1:<port>/`, resolved with its sample (never rejects). */
-export const probeOnce = (port: number, timeoutMs: number): Promise<ProbeSample> =>
+/**
+ * One request to `http://127.0.0.1:<port>/`, resolved with its sample (never rejects): on a
+ * fresh connection, or through `agent` (a kept-alive one).
+ */
+export const probeOnce = (port: number, timeoutMs: number, agent: http.Agent | false = false): Promise<ProbeSample> =>
   new Promise((resolve) => {
     const at = Date.now()
     let settled = false
@@ -18,10 +21,10 @@ export const probeOnce = (port: number, timeoutMs: number): Promise<ProbeSample>
       if (settled) return
       settled = true
       clearTimeout(timer)
-      req.destroy()
+      if (!ok || agent === false) req.destroy()
       resolve(error === undefined ? { at, ok, ms: Date.now() - at } : { at, ok, ms: Date.now() - at, error })
     }
-    const req = http.get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+    const req = http.get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
       res.resume()
       res.on("end", () => done(res.statusCode === 200, res.statusCode === 200 ? undefined : `status ${res.statusCode}`))
       res.on("error", (e) => done(false, e.message))
@@ -32,45 +35,56 @@ export const probeOnce = (port: number, timeoutMs: number): Promise<ProbeSample>
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-/** The probe loop over one server, running until `stop`. */
-export class Probe {
-  private readonly samples: Array<ProbeSample> = []
-  private running = true
-  private readonly loop: Promise<void>
-  private port: number
+/** Where to read a probe's samples from later. */
+export interface ProbeMark {
+  readonly fresh: number
+  readonly kept: number
+}
 
-  constructor(port: number, readonly intervalMs = 100, readonly timeoutMs = 1_000) {
-    this.port = port
-    this.loop = this.run()
+/**
+ * The probe loops over one server, running until `stop`: the judged one on a fresh connection
+ * per request (so accepting is measured too), and beside it one on a kept-alive connection
+ * (so a slow answer can be told apart from a slow accept).
+ */
+export class Probe {
+  private readonly fresh: Array<ProbeSample> = []
+  private readonly kept: Array<ProbeSample> = []
+  private running = true
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  private readonly loops: Promise<[void, void]>
+
+  constructor(readonly port: number, readonly intervalMs = 100, readonly timeoutMs = 1_000) {
+    this.loops = Promise.all([this.run(this.fresh, false), this.run(this.kept, this.agent)])
   }
 
-  private async run(): Promise<void> {
+  private async run(into: Array<ProbeSample>, agent: http.Agent | false): Promise<void> {
     while (this.running) {
       const start = Date.now()
-      this.samples.push(await probeOnce(this.port, this.timeoutMs))
+      into.push(await probeOnce(this.port, this.timeoutMs, agent))
       await sleep(Math.max(0, this.intervalMs - (Date.now() - start)))
     }
   }
 
-  /** Points the probe at another server (same loop). */
-  retarget(port: number): void {
-    this.port = port
-  }
-
   /** The position to read samples from later. */
-  mark(): number {
-    return this.samples.length
+  mark(): ProbeMark {
+    return { fresh: this.fresh.length, kept: this.kept.length }
   }
 
-  /** The samples sent since `mark` (those completed so far). */
-  since(mark: number): ReadonlyArray<ProbeSample> {
-    return this.samples.slice(mark)
+  /** The fresh-connection samples sent since `mark` (those completed so far). */
+  since(mark: ProbeMark): ReadonlyArray<ProbeSample> {
+    return this.fresh.slice(mark.fresh)
   }
 
-  /** Stops the loop once the request in progress ends. */
+  /** The kept-alive samples sent since `mark`. */
+  keptSince(mark: ProbeMark): ReadonlyArray<ProbeSample> {
+    return this.kept.slice(mark.kept)
+  }
+
+  /** Stops the loops once their requests in progress end, and closes the kept-alive connection. */
   async stop(): Promise<void> {
     this.running = false
-    await this.loop
+    await this.loops
+    this.agent.destroy()
   }
 }
 

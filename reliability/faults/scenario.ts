@@ -68,6 +68,8 @@ export interface ScenarioResult {
   readonly peer: Peer
   readonly figures: ReadonlyArray<readonly [string, string]>
   readonly probe: ProbeStats
+  /** The kept-alive probe's figures (not judged: a fresh connection's answer is). */
+  readonly keptProbe: ProbeStats
   readonly recoveredMs: number | undefined
   readonly fdsBefore: number | undefined
   readonly fdsAfter: number | undefined
@@ -99,6 +101,7 @@ export const runScenario = (scenario: Scenario, env: ScenarioEnv, probe: Probe, 
       Effect.map(Option.getOrElse((): ScenarioRun => ({ figures: [], checks: [{ name: `${label}: within ${timeLimitMs} ms`, passed: false, reason: "interrupted" }] })))
     )
     const stats = probeStats(probe.since(mark))
+    const kept = probeStats(probe.keptSince(mark))
     const recoveredMs = env.child.alive() ? yield* Effect.promise(() => recover(env.child.port, scenario.recoveryMs)) : undefined
     const fdsAfter = yield* Effect.promise(() => settledFds(pid, fdsBefore, 3_000))
     const alive = env.child.alive()
@@ -109,7 +112,7 @@ export const runScenario = (scenario: Scenario, env: ScenarioEnv, probe: Probe, 
       ...(alive ? [judgeFds(`${label}: fds back to baseline`, fdsBefore, fdsAfter)] : []),
       ...run.checks.map((c) => ({ ...c, name: `${label}: ${c.name}` }))
     ]
-    env.log(`${label}: ${run.figures.map(([k, v]) => `${k} ${v}`).join(", ")}; probe ${stats.ok}/${stats.attempts}, worst ${stats.worstMs} ms; ` +
+    env.log(`${label}: ${run.figures.map(([k, v]) => `${k} ${v}`).join(", ")}; probe ${stats.ok}/${stats.attempts}, worst ${stats.worstMs} ms (kept-alive: ${kept.ok}/${kept.attempts}, worst ${kept.worstMs} ms); ` +
       `recovered ${recoveredMs ?? "never"} ms; fds ${fdsBefore ?? "?"} → ${fdsAfter ?? "?"}${checks.every((c) => c.passed) ? "" : `; FAILED: ${checks.filter((c) => !c.passed).map((c) => c.name + " (" + (c.reason ?? "") + ")").join("; ")}`}`)
-    return { scenario: scenario.name, peer: env.peer, figures: run.figures, probe: stats, recoveredMs, fdsBefore, fdsAfter, alive, checks }
+    return { scenario: scenario.name, peer: env.peer, figures: run.figures, probe: stats, keptProbe: kept, recoveredMs, fdsBefore, fdsAfter, alive, checks }
   })
