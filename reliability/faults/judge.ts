@@ -26,7 +26,7 @@ export interface ProbeStats {
   readonly successRate: number
   /** The slowest successful answer, in ms (0 when none). */
   readonly worstMs: number
-  /** The most frequent failure, if any. */
+  /** The first failure, if any. */
   readonly firstError: string | undefined
 }
 

@@ -45,7 +45,8 @@ export const resetClientToServer: Scenario = {
     })
 }
 
-const describeOutcomes = (outcomes: ReadonlyArray<Outcome>): string => {
+/** Our Client's outcomes counted by kind ("20 × TransportError reading-body/malformed"). */
+export const describeOutcomes = (outcomes: ReadonlyArray<Outcome>): string => {
   const by = new Map<string, number>()
   for (const o of outcomes) {
     const k = o._tag === "Ok" ? `ok ${o.status} (${o.bytes} bytes)` : o._tag === "Failed" ? o.error : `defect: ${o.cause}`
@@ -75,5 +76,3 @@ export const resetServerToClient: Scenario = {
       }
     }))
 }
-
-export { describeOutcomes }
