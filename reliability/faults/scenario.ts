@@ -95,6 +95,7 @@ export const runScenario = (scenario: Scenario, env: ScenarioEnv, probe: Probe, 
     const label = `${scenario.name} (${env.peer})`
     const pid = env.child.pid
     const fdsBefore = fdCount(pid)
+    const outputBefore = env.child.output().length
     const mark = probe.mark()
     const run = yield* scenario.run(env).pipe(
       Effect.timeoutOption(Duration.millis(timeLimitMs)),
@@ -105,6 +106,12 @@ export const runScenario = (scenario: Scenario, env: ScenarioEnv, probe: Probe, 
     const recoveredMs = env.child.alive() ? yield* Effect.promise(() => recover(env.child.port, scenario.recoveryMs)) : undefined
     const fdsAfter = yield* Effect.promise(() => settledFds(pid, fdsBefore, 3_000))
     const alive = env.child.alive()
+    const logged = env.child.output().slice(outputBefore).split("\n").filter((l) => l.trim() !== "")
+    const errors = logged.filter((l) => /level=(ERROR|FATAL)|Error:|uncaught/i.test(l))
+    const logFigure: readonly [string, string] = [
+      "server log lines",
+      `${logged.length} (${errors.length} errors)${errors.length === 0 ? "" : `, first: ${errors[0]!.trim().slice(0, 200)}`}`
+    ]
     const checks: Array<Check> = [
       judge(`${label}: the server lives`, alive, `it exited: ${env.child.output().slice(-500)}`),
       judgeProbe(`${label}: probe success ≥ ${Math.round(scenario.probeBar * 100)} % during it`, stats, scenario.probeBar, scenario.probeBar > 0 ? 3 : 0),
@@ -114,5 +121,5 @@ export const runScenario = (scenario: Scenario, env: ScenarioEnv, probe: Probe, 
     ]
     env.log(`${label}: ${run.figures.map(([k, v]) => `${k} ${v}`).join(", ")}; probe ${stats.ok}/${stats.attempts}, worst ${stats.worstMs} ms (kept-alive: ${kept.ok}/${kept.attempts}, worst ${kept.worstMs} ms); ` +
       `recovered ${recoveredMs ?? "never"} ms; fds ${fdsBefore ?? "?"} → ${fdsAfter ?? "?"}${checks.every((c) => c.passed) ? "" : `; FAILED: ${checks.filter((c) => !c.passed).map((c) => c.name + " (" + (c.reason ?? "") + ")").join("; ")}`}`)
-    return { scenario: scenario.name, peer: env.peer, figures: run.figures, probe: stats, keptProbe: kept, recoveredMs, fdsBefore, fdsAfter, alive, checks }
+    return { scenario: scenario.name, peer: env.peer, figures: [...run.figures, logFigure], probe: stats, keptProbe: kept, recoveredMs, fdsBefore, fdsAfter, alive, checks }
   })
