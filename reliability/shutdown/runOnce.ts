@@ -73,7 +73,11 @@ export const runShutdownOnce = (spec: ShutdownRunSpec): Effect.Effect<ShutdownRu
       const k = s.outcome._tag === "Failed" ? s.outcome.error : `defect ${s.outcome.cause}`
       failures.set(k, (failures.get(k) ?? 0) + 1)
     }
-    const checks: Array<Check> = [...judgeExit(spec.label, exited.code, exited.signal, exitMs, limitMs)]
+    const checks: Array<Check> = [
+      ...judgeExit(spec.label, exited.code, exited.signal, exitMs, limitMs),
+      // Otherwise the run proves nothing about requests in flight.
+      judge(`${spec.label}: requests were in flight at SIGTERM`, (inflight ?? 0) > 0, `in flight: ${inflight ?? "not printed"}`)
+    ]
     if (counts === undefined) checks.push(judge(`${spec.label}: printed its counts`, false, `no counts line: ${child.output().slice(-300)}`))
     else {
       checks.push(...judgeShutdown(spec.label, {
