@@ -13,7 +13,7 @@ import { findWrk } from "../../reliability/shutdown/wrk.js"
 
 const TINY: Sizes = {
   slowloris: 20, idle: 50, idleHoldMs: 200, churn: 100, resets: 10, cuts: 3, halfCloses: 10, endless: 2, bombs: 1,
-  fdConnections: 300, fdHoldMs: 500, minWindowMs: 600
+  fdConnections: 300, fdHoldMs: 500, minWindowMs: 1_000
 }
 
 const ours: PeerSpec = { peer: "ours", script: "reliability/faults/server-ours.ts", env: { FAULTS_READ_HEADER_TIMEOUT_MS: "200" }, settings: "" }
