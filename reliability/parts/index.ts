@@ -5,7 +5,9 @@
  * @module
  */
 import type { Part } from "../part.js"
+import { faultsPart } from "./faults.js"
 import { fuzzPart } from "./fuzz.js"
+import { shutdownPart } from "./shutdown.js"
 
 /** Every part, in order. */
-export const PARTS: ReadonlyArray<Part> = [fuzzPart]
+export const PARTS: ReadonlyArray<Part> = [fuzzPart, faultsPart, shutdownPart]
