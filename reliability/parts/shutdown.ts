@@ -25,11 +25,9 @@ const verdict = (r: ShutdownRunResult): string => {
 
 const run = (ctx: PartContext): Effect.Effect<PartOutcome> =>
   Effect.gen(function*() {
+    // wrk is installed when missing (as root); without it our client drives all 50 connections.
     const wrk = findWrk()
-    if (wrk === undefined) {
-      const reason = "wrk not found: install it with `apt-get install -y wrk`"
-      return { checks: [{ name: "shutdown: wrk installed", passed: false, reason }], summary: reason, tables: [] }
-    }
+    if (wrk === undefined) ctx.log("shutdown: wrk not found and not installable (`apt-get install -y wrk`): our client drives every connection")
     const start = Date.now()
     const sigtermAfterMs = ctx.mode === "quick" ? 3_000 : 5_000
     const results: Array<{ readonly peer: string; readonly result: ShutdownRunResult }> = []

@@ -18,7 +18,8 @@ import { startWrk, type WrkEnd } from "./wrk.js"
 export interface ShutdownRunSpec {
   readonly label: string
   readonly script: string
-  readonly wrk: string
+  /** wrk's path; undefined when it is not installed (our client then drives every connection). */
+  readonly wrk: string | undefined
   readonly sigtermAfterMs: number
   /** The server's shutdown timeout; the exit must come within it plus a margin. */
   readonly shutdownTimeoutMs: number
@@ -49,9 +50,9 @@ export const runShutdownOnce = (spec: ShutdownRunSpec): Effect.Effect<ShutdownRu
   Effect.gen(function*() {
     const child = yield* Effect.tryPromise(() => startChild({ script: spec.script }))
     const url = `http://127.0.0.1:${child.port}`
-    const wrk = startWrk(spec.wrk, `${url}/work`, 2, spec.wrkConnections, Math.ceil((spec.sigtermAfterMs + spec.shutdownTimeoutMs + spec.marginMs) / 1000) + 5)
+    const wrk = spec.wrk === undefined ? undefined : startWrk(spec.wrk, `${url}/work`, 2, spec.wrkConnections, Math.ceil((spec.sigtermAfterMs + spec.shutdownTimeoutMs + spec.marginMs) / 1000) + 5)
     const stop = yield* Ref.make(false)
-    const driver = yield* Effect.fork(drive(url, spec.clientConnections, spec.idPrefix, stop))
+    const driver = yield* Effect.fork(drive(url, spec.clientConnections + (wrk === undefined ? spec.wrkConnections : 0), spec.idPrefix, stop))
     yield* Effect.sleep(Duration.millis(spec.sigtermAfterMs))
     const sigtermAt = Date.now()
     child.signal("SIGTERM")
@@ -61,9 +62,9 @@ export const runShutdownOnce = (spec: ShutdownRunSpec): Effect.Effect<ShutdownRu
     const exited = exit._tag === "Some" ? exit.value : yield* Effect.promise(() => child.exited)
     const exitMs = exit._tag === "Some" ? exited.at - sigtermAt : undefined
     yield* Ref.set(stop, true)
-    wrk.interrupt()
+    wrk?.interrupt()
     const sent = yield* Fiber.join(driver)
-    const wrkEnd = yield* Effect.promise(() => wrk.done)
+    const wrkEnd: WrkEnd | undefined = wrk === undefined ? undefined : yield* Effect.promise(() => wrk.done)
     const counts = parseCounts(child.output())
     const inflight = parseInflight(child.output())
     const ok = sent.filter((s) => s.outcome._tag === "Ok").length
@@ -90,17 +91,17 @@ export const runShutdownOnce = (spec: ShutdownRunSpec): Effect.Effect<ShutdownRu
           typed: s.outcome._tag === "Ok" || (s.outcome._tag === "Failed" && !s.outcome.error.startsWith("untagged")),
           ...(s.outcome._tag === "Failed" ? { error: s.outcome.error } : s.outcome._tag === "Defect" ? { error: s.outcome.cause } : {})
         })),
-        wrkRequests: wrkEnd.ok ? wrkEnd.result.requests : undefined
+        wrkRequests: wrkEnd === undefined ? 0 : wrkEnd.ok ? wrkEnd.result.requests : undefined
       }))
     }
-    if (!wrkEnd.ok) checks.push(judge(`${spec.label}: wrk ran`, false, wrkEnd.reason))
+    if (wrkEnd !== undefined && !wrkEnd.ok) checks.push(judge(`${spec.label}: wrk ran`, false, wrkEnd.reason))
     const result: ShutdownRunResult = {
       label: spec.label,
       figures: [
         ["exit", `code ${exited.code ?? "-"}${exited.signal === null ? "" : ` (${exited.signal})`} after ${exitMs ?? "> " + limitMs} ms`],
         ["in flight at SIGTERM", String(inflight ?? "?")],
         ["handlers started / answered", counts === undefined ? "?" : `${counts.started} / ${counts.answered}`],
-        ["wrk", wrkFigure(wrkEnd)],
+        ["wrk", wrkEnd === undefined ? "not installed: our client drove every connection" : wrkFigure(wrkEnd)],
         ["our client", `${sent.length} requests, ${ok} answered${failures.size === 0 ? "" : `, ${[...failures].map(([k, n]) => `${n} × ${k}`).join(", ")}`}`]
       ],
       checks

@@ -8,10 +8,16 @@
 import { spawn, spawnSync } from "node:child_process"
 import { parseWrk, type WrkResult } from "../../bench/server/wrk-output.js"
 
-/** Where wrk is, or undefined when it is not installed. */
+/** Where wrk is, installing Debian's package once when it is missing and this process is root (bounded to 240 s); undefined when there is none. */
 export const findWrk = (): string | undefined => {
-  const r = spawnSync("sh", ["-c", "command -v wrk"], { encoding: "utf8" })
-  return r.status === 0 ? r.stdout.trim() : undefined
+  const look = (): string | undefined => {
+    const r = spawnSync("sh", ["-c", "command -v wrk"], { encoding: "utf8" })
+    return r.status === 0 ? r.stdout.trim() : undefined
+  }
+  const found = look()
+  if (found !== undefined || process.getuid?.() !== 0) return found
+  spawnSync("timeout", ["240", "apt-get", "install", "-y", "wrk"], { stdio: "ignore", timeout: 250_000 })
+  return look()
 }
 
 /** What a wrk run gave: its figures and socket errors by kind, or why not. */
