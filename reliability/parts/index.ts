@@ -6,6 +6,7 @@
  */
 import type { Part } from "../part.js"
 import { fuzzPart } from "./fuzz.js"
+import { soakPart } from "./soak.js"
 
 /** Every part, in order. */
-export const PARTS: ReadonlyArray<Part> = [fuzzPart]
+export const PARTS: ReadonlyArray<Part> = [fuzzPart, soakPart]
