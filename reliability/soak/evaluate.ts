@@ -94,8 +94,8 @@ export const soakTables = (r: SoakResult): Array<Table> => {
     outcomeTable("Outcomes by read mode and interruption", r.byReadAndInterrupt),
     {
       title: "Typed failures (route, error)",
-      columns: ["route", "error (tag phase reason)", "count"],
-      rows: r.failures.map(([route, label, n]) => [`/${route}`, label, fmt(n)])
+      columns: ["route", "error (tag phase reason)", "count", "the first one's detail"],
+      rows: r.failures.map(([route, label, n, detail]) => [`/${route}`, label, fmt(n), detail])
     },
     {
       title: "Pool and server",

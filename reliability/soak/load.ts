@@ -42,6 +42,8 @@ export class LoadTally {
   finished = 0
   /** `route|tag phase reason` → count. */
   readonly failures = new Map<string, number>()
+  /** `route|tag phase reason` → the first such error's detail. */
+  readonly details = new Map<string, string>()
   /** The first few defects, pretty-printed and cut short. */
   readonly defects: Array<string> = []
 
@@ -49,6 +51,7 @@ export class LoadTally {
   failure(route: string, error: unknown): void {
     const key = `${route}|${failureLabel(error)}`
     this.failures.set(key, (this.failures.get(key) ?? 0) + 1)
+    if (!this.details.has(key)) this.details.set(key, failureDetail(error))
   }
 }
 
@@ -59,6 +62,12 @@ export const failureLabel = (error: unknown): string => {
     return e._tag === "TransportError" ? `TransportError ${String(e.phase)} ${String(e.reason)}` : String(e._tag)
   }
   return `untagged ${typeof error}`
+}
+
+/** The error's `detail` (or message), cut to 300 characters. */
+export const failureDetail = (error: unknown): string => {
+  const e = error as { readonly detail?: unknown; readonly message?: unknown }
+  return String(e?.detail ?? e?.message ?? "").slice(0, 300)
 }
 
 const readBody = (response: Response<TransportError>, read: Read): Effect.Effect<void, TransportError> => {

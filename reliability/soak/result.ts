@@ -55,8 +55,8 @@ export interface SoakResult {
   readonly accounting: Accounting
   readonly byConnAndRoute: ReadonlyArray<OutcomeRow>
   readonly byReadAndInterrupt: ReadonlyArray<OutcomeRow>
-  /** Typed failures: route, label (`TransportError phase reason`), count. */
-  readonly failures: ReadonlyArray<readonly [string, string, number]>
+  /** Typed failures: route, label (`TransportError phase reason`), count, the first one's detail. */
+  readonly failures: ReadonlyArray<readonly [string, string, number, string]>
   /** The first few defects. */
   readonly defects: ReadonlyArray<string>
   readonly pool: PoolWatch

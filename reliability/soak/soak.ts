@@ -189,7 +189,7 @@ export const runSoak = (config: SoakConfig, log: (line: string) => void): Effect
       byReadAndInterrupt: byReadAndInterrupt(ledger),
       failures: [...tally.failures].map(([key, n]) => {
         const [route, label] = key.split("|") as [string, string]
-        return [route, label, n] as const
+        return [route, label, n, tally.details.get(key) ?? ""] as const
       }).sort((a, b) => b[2] - a[2]),
       defects: tally.defects,
       pool: watch.result(),

@@ -8,11 +8,12 @@
  */
 import { Data, Effect } from "effect"
 import { spawn } from "node:child_process"
+import { createRequire } from "node:module"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
-import { fileURLToPath } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import type { SoakConfig } from "./config.js"
 import type { SoakResult } from "./result.js"
 
@@ -24,11 +25,14 @@ export class SoakChildError extends Data.TaggedError("SoakChildError")<{
 
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url))
 
+/** tsx's ESM loader, for the child's `--import` (resolved with require: vitest has no `import.meta.resolve`). */
+const TSX_ESM = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm")).href
+
 /** Runs `config` in a child process; its result, or why there is none. */
 export const runSoakChild = (config: SoakConfig, log: (line: string) => void, killAfterMs: number): Effect.Effect<SoakResult, SoakChildError> =>
   Effect.async<SoakResult, SoakChildError>((resume) => {
     const resultFile = path.join(os.tmpdir(), `effect-nethttp-soak-${process.pid}-${Date.now()}.json`)
-    const child = spawn(process.execPath, ["--expose-gc", "--import", import.meta.resolve("tsx/esm"), CHILD, JSON.stringify(config), resultFile], {
+    const child = spawn(process.execPath, ["--expose-gc", "--import", TSX_ESM, CHILD, JSON.stringify(config), resultFile], {
       stdio: ["ignore", "pipe", "pipe"]
     })
     const pid = child.pid
