@@ -9,6 +9,8 @@
  * @module
  */
 import { Duration, Effect, Fiber, Logger, LogLevel } from "effect"
+import * as path from "node:path"
+import * as v8 from "node:v8"
 import * as Client from "../../src/transport/Client.js"
 import { Transport } from "../../src/transport/Transport.js"
 import type { PoolStats, TransportService } from "../../src/transport/transportService.js"
@@ -23,6 +25,16 @@ import { type LoadDeps, LoadTally, runLoad } from "./load.js"
 import type { PoolWatch, Quiet, SoakResult } from "./result.js"
 import { fullGc, heapSpaces, memoryNow, openFds, type Sample, type SamplePhase } from "./sample.js"
 import { type ServerCounters, soakServer } from "./server.js"
+
+/**
+ * For finding what grew: with `SOAK_HEAP_SNAPSHOTS=<dir>` in the environment, heap snapshots
+ * are written there at the baseline and at the end (`baseline.heapsnapshot`, `final.heapsnapshot`;
+ * compare them in Chrome DevTools' Memory tab).
+ */
+const writeHeapSnapshot = (name: string): void => {
+  const dir = process.env["SOAK_HEAP_SNAPSHOTS"]
+  if (dir !== undefined && dir !== "") v8.writeHeapSnapshot(path.join(dir, `${name}.heapsnapshot`))
+}
 
 /** How long the soak waits for every connection to close before a measurement. */
 const QUIET_MAX_MS = 10_000
@@ -143,6 +155,7 @@ export const runSoak = (config: SoakConfig, log: (line: string) => void): Effect
     const quietBeforeBaseline = yield* quiet
     phase = "baseline"
     const baseline = yield* sample("baseline")
+    writeHeapSnapshot("baseline")
     log(`baseline (after ${tally.finished} warm-up requests): heap ${(baseline.heap / 2 ** 20).toFixed(1)} MiB, fds ${baseline.fds}, rss ${(baseline.rss / 2 ** 20).toFixed(1)} MiB`)
 
     phase = "load"
@@ -167,6 +180,7 @@ export const runSoak = (config: SoakConfig, log: (line: string) => void): Effect
     yield* quiet
     phase = "final"
     const final = yield* sample("final")
+    writeHeapSnapshot("final")
     yield* Fiber.interrupt(sampler)
     yield* Fiber.interrupt(watcher)
     log(`final: heap ${(final.heap / 2 ** 20).toFixed(1)} MiB, fds ${final.fds}, rss ${(final.rss / 2 ** 20).toFixed(1)} MiB`)
