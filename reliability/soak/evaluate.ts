@@ -77,7 +77,7 @@ export const soakTables = (r: SoakResult): Array<Table> => {
         ["heap after GC (MiB)", mib(r.baseline.heap), mib(r.final.heap), pct((r.final.heap - r.baseline.heap) / r.baseline.heap), mib(r.baseline.heap * (1 + c.tolerance) + c.heapSlackBytes)],
         ["open fds", String(r.baseline.fds), String(r.final.fds), pct((r.final.fds - r.baseline.fds) / Math.max(1, r.baseline.fds)), (r.baseline.fds * (1 + c.tolerance) + c.fdSlack).toFixed(1)],
         ["RSS (MiB, not checked)", mib(r.baseline.rss), mib(r.final.rss), pct((r.final.rss - r.baseline.rss) / r.baseline.rss), ""],
-        ...["old_space", "code_space", "large_object_space"].map((space) => {
+        ...["old_space", "code_space", "large_object_space", "bytecode_and_metadata", "code_and_metadata"].map((space) => {
           const b = r.baseline.spaces?.[space] ?? 0
           const f = r.final.spaces?.[space] ?? 0
           return [`  of the heap: ${space} (MiB)`, mib(b), mib(f), b > 0 ? pct((f - b) / b) : "", ""]

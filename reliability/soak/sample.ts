@@ -74,6 +74,16 @@ export const memoryNow = (): { readonly rss: number; readonly heap: number } => 
   return { rss: m.rss, heap: m.heapUsed }
 }
 
-/** Used bytes per V8 heap space now (call after {@link memoryNow}, so after a GC). */
-export const heapSpaces = (): Record<string, number> =>
-  Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size]))
+/**
+ * Used bytes per V8 heap space now (call after {@link memoryNow}, so after a GC), and V8's
+ * code statistics (`bytecode_and_metadata_size`, `code_and_metadata_size`): how much of the
+ * heap is compiled code rather than data.
+ */
+export const heapSpaces = (): Record<string, number> => {
+  const code = v8.getHeapCodeStatistics() as unknown as Record<string, number>
+  return {
+    ...Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_used_size])),
+    bytecode_and_metadata: code["bytecode_and_metadata_size"] ?? 0,
+    code_and_metadata: code["code_and_metadata_size"] ?? 0
+  }
+}

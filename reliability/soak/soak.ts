@@ -29,12 +29,17 @@ import { type ServerCounters, soakServer } from "./server.js"
 /**
  * For finding what grew: with `SOAK_HEAP_SNAPSHOTS=<dir>` in the environment, heap snapshots
  * are written there at the baseline and at the end (`baseline.heapsnapshot`, `final.heapsnapshot`;
- * compare them in Chrome DevTools' Memory tab).
+ * compare them in Chrome DevTools' Memory tab). Writing one changes what V8 keeps (it collects
+ * all it can), so `SOAK_HEAP_SNAPSHOTS_AT=final` writes the last one only.
  */
 const writeHeapSnapshot = (name: string): void => {
   const dir = process.env["SOAK_HEAP_SNAPSHOTS"]
-  if (dir !== undefined && dir !== "") v8.writeHeapSnapshot(path.join(dir, `${name}.heapsnapshot`))
+  const at = process.env["SOAK_HEAP_SNAPSHOTS_AT"]
+  if (dir !== undefined && dir !== "" && (at === undefined || at === name)) v8.writeHeapSnapshot(path.join(dir, `${name}.heapsnapshot`))
 }
+
+/** The warm-up's rounds (see the comment where it runs). */
+const WARMUP_ROUNDS = 2
 
 /** How long the soak waits for every connection to close before a measurement. */
 const QUIET_MAX_MS = 10_000
@@ -146,11 +151,19 @@ export const runSoak = (config: SoakConfig, log: (line: string) => void): Effect
 
     log(`server ${server.url}; warm-up ${config.warmupMs / 1000} s, load ${config.loadMs / 1000} s, settle ${config.settleMs / 1000} s, ${config.concurrency} in flight`)
     // The warm-up runs the same mix, resets included, so that the code of every path is
-    // compiled and every cache filled before the baseline.
-    const warmUntil = Date.now() + config.warmupMs
-    const warmResets = yield* Effect.fork(resetUntil(warmUntil))
-    yield* runLoad(deps, deriveSeed(config.seed, 1), config.concurrency, warmUntil)
-    yield* Fiber.interrupt(warmResets)
+    // compiled and every cache filled before the baseline; in two rounds with the
+    // connections closed and a GC between them, as before the baseline, so that what is
+    // made only on the first such quiet moment is made before the baseline too.
+    for (let round = 0; round < WARMUP_ROUNDS; round++) {
+      if (round > 0) {
+        yield* quiet
+        memoryNow()
+      }
+      const warmUntil = Date.now() + config.warmupMs / WARMUP_ROUNDS
+      const warmResets = yield* Effect.fork(resetUntil(warmUntil))
+      yield* runLoad(deps, deriveSeed(config.seed, 1 + 100 * round), config.concurrency, warmUntil)
+      yield* Fiber.interrupt(warmResets)
+    }
     const warmResetCount = closeConnections
     const quietBeforeBaseline = yield* quiet
     phase = "baseline"
