@@ -10,6 +10,12 @@ import * as fs from "node:fs"
 import type { SoakConfig } from "./config.js"
 import { runSoak } from "./soak.js"
 
+// tsx turns source maps on; Node then parses a module's source map the first time a stack
+// through it is formatted (an Error's stack read), and keeps it: about 2 MiB of arrays that
+// appear whenever the first such stack happens, before or after the baseline. Off, the heap
+// figures are the library's own.
+process.setSourceMapsEnabled(false)
+
 const [configJson, resultFile] = process.argv.slice(2)
 if (configJson === undefined || resultFile === undefined) {
   console.error("usage: child.ts <config JSON> <result file>")
