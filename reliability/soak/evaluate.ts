@@ -130,9 +130,11 @@ export const SOAK_NOTES: ReadonlyArray<string> = [
   "32 fibers send one request after another (ids in a header the server echoes): routes /small, /big (1 MiB), /stream (8 chunks with pauses), /reset (half the time the handler hijacks the connection and closes it unanswered), /slow (50-200 ms), /echo (a POST with a 16 KiB body); " +
   "bodies read whole, the first chunk then the Scope closed, not at all, or slowly (2 ms between chunks); one request in ten interrupted at a random moment in its first 60 ms (Effect.timeoutOption); " +
   "and every few seconds the server resets every connection (Server.closeConnections).",
-  "Baseline: after the warm-up (the same mix, resets included, so that every path is compiled), idle connections are closed on both Transports, the soak waits until neither side has a connection open, " +
-  "and takes heap used after global.gc() (twice) and the count of /proc/self/fd. The same is done after the load and a settle period. A figure is back when it is at most 5 % above its baseline, " +
-  "plus an absolute slack for small baselines (512 KiB of heap: V8 compiles a little more code as the load goes on; 2 fds). RSS is shown, not checked (the allocator keeps freed pages).",
+  "Baseline: after the warm-up (the same mix, resets included, in two rounds with a quiet moment between them, so that every path is compiled and every lazily made structure exists), " +
+  "idle connections are closed on both Transports, the soak waits until neither side has a connection open, and takes heap used after global.gc() (twice) and the count of /proc/self/fd. " +
+  "The same is done after the load and a settle period. A figure is back when it is at most 5 % above its baseline, plus an absolute slack for small baselines (512 KiB of heap; 2 fds). " +
+  "Most of what the heap gains is compiled code (code_and_metadata above: V8 optimizes more as the load goes on). RSS is shown, not checked (the allocator keeps freed pages). " +
+  "The child runs with source maps off: tsx turns them on, and Node's cache of a parsed source map (about 2 MiB, made the first time a stack is formatted) otherwise lands before or after the baseline by chance.",
   "Accounting: the client records one outcome per id (ok, typed failure, interrupted by the soak, defect, or hung past 30 s = lost); the ClientTrace hook wroteHeaders counts the Transport's attempts per id and the handler counts its starts per id. " +
   "A request is answered twice when its handler started more often than it was sent, or it was sent or started more than once though the Transport's retry rule (src/transport/retry.ts: a reused connection, a replayable request) does not allow it (keep-alive off, or the POST), or it got another request's answer. " +
   "Documented retries (GET on a keep-alive connection the server dropped) are counted apart."
