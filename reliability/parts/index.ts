@@ -8,6 +8,7 @@ import type { Part } from "../part.js"
 import { faultsPart } from "./faults.js"
 import { fuzzPart } from "./fuzz.js"
 import { shutdownPart } from "./shutdown.js"
+import { soakPart } from "./soak.js"
 
 /** Every part, in order. */
-export const PARTS: ReadonlyArray<Part> = [fuzzPart, faultsPart, shutdownPart]
+export const PARTS: ReadonlyArray<Part> = [fuzzPart, faultsPart, shutdownPart, soakPart]
