@@ -10,6 +10,7 @@
  */
 import { Effect } from "effect"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import type { Budget, Part, PartContext, PartOutcome } from "../part.js"
 import { expectedMs, soakConfig } from "../soak/config.js"
@@ -44,7 +45,9 @@ const run = (ctx: PartContext): Effect.Effect<PartOutcome, unknown> =>
     ctx.log(`child process: ${config.loadMs / 1000} s of load, samples every ${config.sampleEveryMs / 1000} s, at most ${ctx.budget.count.toLocaleString("en-US")} requests`)
     const result = yield* runSoakChild(config, ctx.log, ctx.budget.timeMs)
     const outcome = evaluate(result)
-    const plot = yield* Effect.try(() => writePlot(result, ctx.root, ctx.mode === "full")).pipe(
+    // A quick run's plot goes to the temp directory: the committed one is the full run's.
+    const plotDir = ctx.mode === "full" ? ctx.root : fs.mkdtempSync(path.join(os.tmpdir(), "reliability-soak-"))
+    const plot = yield* Effect.try(() => writePlot(result, plotDir, ctx.mode === "full")).pipe(
       Effect.catchAll((e) => Effect.succeed([`No plot: ${String(e)}`]))
     )
     return { ...outcome, notes: [...(outcome.notes ?? []), ...plot] }

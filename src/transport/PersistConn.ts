@@ -100,6 +100,10 @@ export interface ConnOwner {
 
 const END_OF_BODY: Effect.Effect<never, Option.Option<never>> = Effect.fail(Option.none())
 
+/** A body's parse error as a reason: the input ending inside it is the peer's close (`closed`), anything else `malformed`. */
+const malformedOrClosed = (error: ParseError | undefined): TransportFailure =>
+  error?._tag === "MalformedMessage" && error.reason === "unexpected-eof" ? "closed" : "malformed"
+
 /** Disarms `ex`'s deadline, if one is armed. */
 const disarm = (ex: Exchange): void => {
   const timer = ex.timer
@@ -316,7 +320,7 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
 
   /** The body is malformed: the exchange fails, the connection is closed. */
   bodyMalformed(error: ParseError | undefined): Effect.Effect<never, Option.Option<Failure>> {
-    return this.bodyFails(this.pulling!, failure("reading-body", "malformed", error?.message ?? "malformed body", { cause: error })) as Effect.Effect<never, Option.Option<Failure>>
+    return this.bodyFails(this.pulling!, failure("reading-body", malformedOrClosed(error), error?.message ?? "malformed body", { cause: error })) as Effect.Effect<never, Option.Option<Failure>>
   }
 
   /** The connection ended with no body to read. */
@@ -449,7 +453,7 @@ export class PersistConn implements ParsedBodySink<Failure>, Expirable<Exchange>
         case Event.Error: {
           const error = p.error!
           const phase: Phase = ex.head === undefined ? "awaiting-headers" : "reading-body"
-          ex.settle(Effect.fail(failure(phase, "malformed", error.message, { cause: error })))
+          ex.settle(Effect.fail(failure(phase, phase === "reading-body" ? malformedOrClosed(error) : "malformed", error.message, { cause: error })))
           this.finish(ex, "close")
           return "stop"
         }
