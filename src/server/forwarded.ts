@@ -18,6 +18,7 @@
  */
 import { Data, Effect, Either } from "effect"
 import { InvalidConfig } from "../domain/configErrors.js"
+import { parseIPv4, parseIPv6, TrustedPeers } from "../net/proxyProtocol.js"
 import type { Headers } from "../domain/Headers.js"
 import * as Status from "../domain/Status.js"
 import type { Handler } from "./Handler.js"
@@ -27,107 +28,8 @@ import * as Body from "../domain/Body.js"
 import { Headers as HeadersClass } from "../domain/Headers.js"
 
 // ---------------------------------------------------------------------------------------------
-// IP addresses and CIDR blocks
-
-/** The 4 bytes of a dotted-quad IPv4 address (no leading zeros, as Go's `ParseAddr`), or undefined. */
-const parseIPv4 = (s: string): Array<number> | undefined => {
-  const parts = s.split(".")
-  if (parts.length !== 4) return undefined
-  const out: Array<number> = []
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined
-    const n = Number(p)
-    if (n > 255) return undefined
-    out.push(n)
-  }
-  return out
-}
-
-/** The 16 bytes of an IPv6 address (RFC 4291 §2.2 text forms, an IPv4 tail included), or undefined. */
-const parseIPv6 = (s: string): Array<number> | undefined => {
-  if (s.length < 2 || s.length > 45) return undefined
-  const halves = s.split("::")
-  if (halves.length > 2) return undefined
-  const groups = (part: string): Array<number> | undefined => {
-    if (part === "") return []
-    const out: Array<number> = []
-    const pieces = part.split(":")
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i]!
-      if (i === pieces.length - 1 && piece.includes(".")) {
-        const v4 = parseIPv4(piece)
-        if (v4 === undefined) return undefined
-        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!)
-      } else {
-        if (!/^[0-9A-Fa-f]{1,4}$/.test(piece)) return undefined
-        out.push(parseInt(piece, 16))
-      }
-    }
-    return out
-  }
-  const head = groups(halves[0]!)
-  const tail = halves.length === 2 ? groups(halves[1]!) : []
-  if (head === undefined || tail === undefined) return undefined
-  // An IPv4 tail is only allowed at the very end.
-  if (halves.length === 2 && halves[0]!.includes(".")) return undefined
-  const missing = 8 - head.length - tail.length
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined
-  const all = [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...tail]
-  const bytes: Array<number> = []
-  for (const g of all) bytes.push(g >> 8, g & 0xff)
-  return bytes
-}
-
-/**
- * The bytes of an IP address as a socket reports it: 4 for IPv4 (an IPv4-mapped IPv6
- * address, `::ffff:a.b.c.d`, counts as IPv4), 16 for IPv6 (a `%zone` dropped); undefined
- * when it is not an address.
- */
-const addressBytes = (address: string): Array<number> | undefined => {
-  const v4 = parseIPv4(address)
-  if (v4 !== undefined) return v4
-  const zone = address.indexOf("%")
-  const v6 = parseIPv6(zone < 0 ? address : address.slice(0, zone))
-  if (v6 === undefined) return undefined
-  return isV4Mapped(v6) ? v6.slice(12) : v6
-}
-
-const isV4Mapped = (b: ReadonlyArray<number>): boolean =>
-  b.length === 16 && b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff
-
-/** One block of addresses: the first `bits` bits of `bytes`. */
-class Block {
-  constructor(readonly bytes: ReadonlyArray<number>, readonly bits: number) {}
-  contains(address: ReadonlyArray<number>): boolean {
-    if (address.length !== this.bytes.length) return false
-    let bits = this.bits
-    for (let i = 0; bits > 0; i++, bits -= 8) {
-      const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff
-      if ((address[i]! & mask) !== (this.bytes[i]! & mask)) return false
-    }
-    return true
-  }
-}
-
-/** A trusted-proxy entry as a block, or why it is not one. */
-const parseEntry = (entry: string): Block | string => {
-  const slash = entry.indexOf("/")
-  const addr = slash < 0 ? entry : entry.slice(0, slash)
-  let bytes = parseIPv4(addr) ?? parseIPv6(addr)
-  if (bytes === undefined) return "not an IPv4 or IPv6 address, nor a CIDR block (\"10.0.0.0/8\", \"fd00::/8\")"
-  let bits = bytes.length * 8
-  if (slash >= 0) {
-    const len = entry.slice(slash + 1)
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(len) || Number(len) > bits) return `the prefix length must be a whole number from 0 to ${bits}`
-    bits = Number(len)
-  }
-  // An IPv4-mapped block matches the IPv4 addresses it maps (sockets report both forms).
-  if (isV4Mapped(bytes) && bits >= 96) {
-    bytes = bytes.slice(12)
-    bits -= 96
-  }
-  return new Block(bytes, bits)
-}
+// IP addresses and CIDR blocks: the listener's PROXY-protocol peers are judged the same way
+// (`TrustedPeers`, net/proxyProtocol.ts).
 
 /**
  * A checked list of trusted proxies (IP addresses and CIDR blocks, IPv4 and IPv6): make it with
@@ -140,7 +42,7 @@ export class TrustedProxies {
   private constructor(
     /** The entries as given. */
     readonly entries: ReadonlyArray<string>,
-    private readonly blocks: ReadonlyArray<Block>
+    private readonly peers: TrustedPeers
   ) {}
 
   /**
@@ -150,25 +52,18 @@ export class TrustedProxies {
    * IPv4 entries.
    */
   static make(entries: ReadonlyArray<string>): Either.Either<TrustedProxies, InvalidConfig> {
-    const blocks: Array<Block> = []
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]
-      const parsed = typeof entry === "string" ? parseEntry(entry.trim()) : "not a string"
-      if (typeof parsed === "string") {
-        return Either.left(new InvalidConfig({ component: "Server", field: `trusted[${i}]`, value: entry, reason: parsed }))
-      }
-      blocks.push(parsed)
-    }
-    return Either.right(new TrustedProxies([...entries], blocks))
+    const trimmed = (entries as ReadonlyArray<unknown>).map((e) => (typeof e === "string" ? e.trim() : e)) as ReadonlyArray<string>
+    return Either.match(TrustedPeers.parse(trimmed), {
+      onLeft: (bad) => Either.left(new InvalidConfig({ component: "Server", field: `trusted[${trimmed.indexOf(bad.entry as string)}]`, value: bad.entry, reason: bad.reason })),
+      onRight: (peers) => Either.right(new TrustedProxies([...entries], peers))
+    })
   }
 
-  /** Whether `address` (as a socket or a proxy reports it) is one of the trusted proxies. */
+  /** Whether `address` (as a socket or a proxy reports it; an IPv6 `%zone` is dropped) is one of the trusted proxies. */
   contains(address: string | undefined): boolean {
-    if (address === undefined || this.blocks.length === 0) return false
-    const bytes = addressBytes(address)
-    if (bytes === undefined) return false
-    for (const block of this.blocks) if (block.contains(bytes)) return true
-    return false
+    if (address === undefined) return false
+    const zone = address.indexOf("%")
+    return this.peers.includes(zone < 0 ? address : address.slice(0, zone))
   }
 }
 
