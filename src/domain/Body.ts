@@ -8,7 +8,7 @@
  * @module
  * @since 0.1.0
  */
-import { Data, Effect, Option, Stream } from "effect"
+import { Chunk, Data, Effect, Option, Scope, Stream } from "effect"
 import { ByteGatherer } from "./ByteGatherer.js"
 
 /**
@@ -220,6 +220,74 @@ export const toStream = <E>(body: Body<E>): Stream.Stream<Uint8Array, E> => {
 }
 
 /**
+ * Runs `f` on every chunk the stream yields, in order, in the calling fiber. The same as
+ * `Stream.runForEachChunk`, without its cost: in Effect 3 every `Stream.run*` forks a fiber
+ * with two Deferreds and a child Scope (about 100 µs of CPU a run here, most of a streamed
+ * answer's cost); `Stream.toPull` in a Scope of our own drives the same channel executor
+ * without them (about 30 µs). The Scope is closed with the run's exit, so the stream's
+ * finalizers run on success, failure and interruption as with `runForEachChunk`.
+ *
+ * @since 0.2.0
+ * @category destructors
+ */
+export const runForEachChunk = <A, E, R, E2, R2>(
+  stream: Stream.Stream<A, E, R>,
+  f: (chunk: Chunk.Chunk<A>) => Effect.Effect<void, E2, R2>
+): Effect.Effect<void, E | E2, R | R2> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(Scope.make(), (scope) =>
+      Effect.onExit(
+        restore(Effect.flatMap(Scope.extend(Stream.toPull(stream), scope), (pull) => {
+          const loop: Effect.Effect<void, E | E2, R | R2> = Effect.matchEffect(pull, {
+            onFailure: (e) => (Option.isNone(e) ? Effect.void : Effect.fail(e.value)),
+            onSuccess: (chunk) => Effect.flatMap(f(chunk), () => loop)
+          })
+          return loop
+        })),
+        (exit) => Scope.close(scope, exit)
+      ))
+  )
+
+/**
+ * Runs `f` on every chunk of the body, in order (a view, not copied), when the effect runs
+ * (`f` is not called before). Empty gives none, Bytes one; a Stream body with a `pull` is read without the Stream machinery, any other stream
+ * through `runForEachChunk` above.
+ *
+ * @since 0.2.0
+ * @category destructors
+ */
+export const forEachChunk = <E, E2, R2>(
+  body: Body<E>,
+  f: (chunk: Uint8Array) => Effect.Effect<void, E2, R2>
+): Effect.Effect<void, E | E2, R2> => {
+  switch (body._tag) {
+    case "Empty":
+      return Effect.void
+    case "Bytes":
+      return body.bytes.byteLength === 0 ? Effect.void : Effect.suspend(() => f(body.bytes))
+    case "Stream":
+      if (body.pull !== undefined) return forEachPull(body.pull, f)
+      return runForEachChunk(body.stream, (chunk) => eachOf(chunk, f))
+    case "Rewindable":
+      return Effect.flatMap(body.make, (stream) => runForEachChunk(stream, (chunk) => eachOf(chunk, f)))
+  }
+}
+
+const eachOf = <E2, R2>(chunk: Chunk.Chunk<Uint8Array>, f: (chunk: Uint8Array) => Effect.Effect<void, E2, R2>): Effect.Effect<void, E2, R2> =>
+  chunk.length === 1 ? f(Chunk.unsafeHead(chunk)) : Effect.forEach(chunk, f, { discard: true })
+
+const forEachPull = <E, E2, R2>(
+  pull: Effect.Effect<Uint8Array, Option.Option<E>>,
+  f: (chunk: Uint8Array) => Effect.Effect<void, E2, R2>
+): Effect.Effect<void, E | E2, R2> => {
+  const loop: Effect.Effect<void, E | E2, R2> = Effect.matchEffect(pull, {
+    onFailure: (e) => (Option.isNone(e) ? Effect.void : Effect.fail(e.value)),
+    onSuccess: (chunk) => Effect.flatMap(f(chunk), () => loop)
+  })
+  return loop
+}
+
+/**
  * Folds over the body's chunks in order (Go's loop over `Read`): `f` gets each chunk as it
  * arrives, a view that is not copied. A Stream body with a `pull` is read without the Stream
  * machinery.
@@ -235,11 +303,23 @@ export const fold = <E, S>(body: Body<E>, initial: S, f: (state: S, chunk: Uint8
       return Effect.succeed(body.bytes.length === 0 ? initial : f(initial, body.bytes))
     case "Stream":
       if (body.pull !== undefined) return foldPull(body.pull, initial, f)
-      return Stream.runFold(body.stream, initial, f)
+      return foldStream(body.stream, initial, f)
     case "Rewindable":
-      return Stream.runFold(toStream(body), initial, f)
+      return Effect.flatMap(body.make, (stream) => foldStream(stream, initial, f))
   }
 }
+
+const foldStream = <E, S>(stream: Stream.Stream<Uint8Array, E>, initial: S, f: (state: S, chunk: Uint8Array) => S): Effect.Effect<S, E> =>
+  Effect.suspend(() => {
+    let state = initial
+    return Effect.map(
+      runForEachChunk(stream, (chunk) =>
+        Effect.sync(() => {
+          for (const bytes of chunk) state = f(state, bytes)
+        })),
+      () => state
+    )
+  })
 
 const foldPull = <E, S>(pull: Effect.Effect<Uint8Array, Option.Option<E>>, initial: S, f: (state: S, chunk: Uint8Array) => S): Effect.Effect<S, E> => {
   let state = initial

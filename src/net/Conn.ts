@@ -408,7 +408,11 @@ class StreamConn implements RawConn {
   readonly closeNow = (): void => {
     if (this.destroyed) return
     this.destroyed = true
-    this.stream.destroy()
+    const stream = this.stream
+    // Writes held by a cork (a streamed answer's tick, `rawSocket.corkForThisTick`) are handed
+    // on first, as every write before a close is: destroy would drop them.
+    while (stream.writableCorked > 0) stream.uncork()
+    stream.destroy()
   }
 
   get close(): Effect.Effect<void> {

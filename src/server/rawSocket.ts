@@ -42,6 +42,8 @@ export const resume = (conn: RawConn): void => {
  * @internal
  */
 export const destroy = (conn: RawConn): void => {
+  // What a corked tick holds (`corkForThisTick`) goes out first, as every earlier write did.
+  uncork(conn.stream)
   conn.stream.destroy()
 }
 
@@ -60,6 +62,28 @@ export const writeChunkCorked = (conn: RawConn, head: string | undefined, chunk:
   const room = conn.writeNow(CRLF)
   stream.uncork()
   return room
+}
+
+/**
+ * Holds this tick's writes in the stream and sends them as one vectored write on the next
+ * tick (what node:http's `OutgoingMessage` does at a response's first write): a streamed
+ * answer whose chunks come at once (a head, a chunk and the last chunk) costs one syscall,
+ * not one per write, while a chunk that comes later still goes out as soon as it is written.
+ * Idempotent within a tick: true when this call corked.
+ *
+ * @internal
+ */
+export const corkForThisTick = (conn: RawConn): boolean => {
+  const stream = conn.stream
+  if (stream.writableCorked > 0) return false
+  stream.cork()
+  process.nextTick(uncork, stream)
+  return true
+}
+
+const uncork = (stream: RawConn["stream"]): void => {
+  // Every cork of ours is undone here; a stream destroyed meanwhile ignores it.
+  while (stream.writableCorked > 0) stream.uncork()
 }
 
 /**

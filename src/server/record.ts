@@ -13,7 +13,7 @@
  * @module
  * @since 0.1.0
  */
-import { Cause, Clock, Effect, Exit, Stream } from "effect"
+import { Cause, Clock, Effect, Exit } from "effect"
 import * as Body from "../domain/Body.js"
 import { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
@@ -209,7 +209,7 @@ const respond = (
   const parts: Array<Uint8Array> = []
   let written = 0
   let overflow = false
-  const run = Stream.runForEach(Body.toStream(body), (chunk) =>
+  const run = Body.forEachChunk(body, (chunk) =>
     Effect.sync(() => {
       plan ??= planResponse(response, side, date, chunk)
       if (!plan.sendBody || chunk.length === 0 || overflow) return

@@ -15,7 +15,7 @@
  * @module
  * @internal
  */
-import { type Cause, Chunk, type Clock, Effect, Stream } from "effect"
+import { type Cause, type Clock, Effect } from "effect"
 import * as Body from "../domain/Body.js"
 import { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
@@ -26,7 +26,7 @@ import { ConnError } from "../net/errors.js"
 import type { BodyReader } from "./bodyReader.js"
 import { cannedReply } from "./cannedReplies.js"
 import type { InterimResponseError } from "./errors.js"
-import { writeChunkCorked } from "./rawSocket.js"
+import { corkForThisTick, writeChunkCorked } from "./rawSocket.js"
 import { bytesToWrite, type DateCache, interimHead, planResponse, type RequestSide, type ResponsePlan } from "./responseWriter.js"
 import type { ServerResponse } from "./ServerResponse.js"
 
@@ -125,20 +125,20 @@ const writeStream = (c: ResponseConn, response: ServerResponse<unknown>, side: S
     return writeThen(c, Buffer.from(p.head, "latin1"), p.close)
   }
   const out = new StreamOut(c, response, side, date)
-  const run = Stream.runForEachChunk(Body.toStream(body), (chunk) => {
-    if (chunk.length === 1) return out.write(Chunk.unsafeHead(chunk))
-    return Effect.forEach(chunk, out.write, { discard: true })
-  })
-  return Effect.matchCauseEffect(run, {
-    onFailure: (cause) => {
+  // The body's writes yield what comes next (the next request, or the close), which runs after
+  // them, outside their handlers: a handler around it would stay on the fiber's stack for every
+  // later request of the connection (one frame per streamed answer, kept until the close).
+  const written = Effect.matchCauseEffect(Body.forEachChunk(body, out.write), {
+    onFailure: (cause): Effect.Effect<Effect.Effect<void>> => {
       // Before the head: answered as a handler failure (a request body the client cut short,
       // streamed back, is a 400, not a 500).
-      if (out.plan === undefined) return c.failed(cause)
+      if (out.plan === undefined) return Effect.succeed(c.failed(cause))
       // The head is out: all we can do is cut the connection, so the client sees a broken body (Go).
-      return Effect.zipRight(Effect.logError("effect-nethttp server: response body failed", cause), c.closeNow)
+      return Effect.succeed(Effect.zipRight(Effect.logError("effect-nethttp server: response body failed", cause), c.closeNow))
     },
     onSuccess: () => out.finish()
-  }).pipe(Effect.catchAllCause(() => c.closeNow))
+  })
+  return Effect.flatten(Effect.catchAllCause(written, () => Effect.succeed(c.closeNow)))
 }
 
 /** A streamed body on its way out: the head once known (at the first chunk), and the bytes written. */
@@ -155,6 +155,7 @@ class StreamOut {
 
   readonly write = (chunk: Uint8Array): Effect.Effect<void, ConnError> => {
     const c = this.c
+    corkForThisTick(c.conn)
     const first = this.plan === undefined
     if (this.plan === undefined) {
       this.plan = planResponse(this.response, this.side, this.date, chunk)
@@ -186,17 +187,21 @@ class StreamOut {
     return c.conn.write(head === undefined ? data : withBody(head, data))
   }
 
-  /** The stream ended: the head if no chunk came, the last chunk (and trailers), then the next request or the close. */
-  finish(): Effect.Effect<void> {
+  /**
+   * The stream ended: writes the head if no chunk came, the last chunk (and trailers), and
+   * yields what comes next: the next request, or the close.
+   */
+  finish(): Effect.Effect<Effect.Effect<void>> {
     const c = this.c
+    corkForThisTick(c.conn)
     const p = this.plan ?? planResponse(this.response, this.side, this.date, undefined)
     const tail: Array<Effect.Effect<void, ConnError>> = []
     if (this.plan === undefined) tail.push(c.conn.write(Buffer.from(p.head, "latin1")))
     if (p.sendBody && p.framing._tag === "Length" && this.written !== p.framing.length) {
-      return Effect.zipRight(
+      return Effect.succeed(Effect.zipRight(
         Effect.logError(`effect-nethttp server: the response body had ${this.written} bytes, not the ${p.framing.length} announced`),
         c.closeNow
-      )
+      ))
     }
     if (p.sendBody && p.framing._tag === "Chunked") {
       const trailers = this.response.trailers
@@ -205,7 +210,7 @@ class StreamOut {
       } else tail.push(c.conn.write(encodeLastChunk()))
     }
     const close = p.close || p.framing._tag === "Close"
-    return Effect.matchCauseEffect(Effect.all(tail, { discard: true }), {
+    return Effect.matchCause(Effect.all(tail, { discard: true }), {
       onFailure: () => c.closeNow,
       onSuccess: () => c.afterResponse(close)
     })

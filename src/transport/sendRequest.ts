@@ -8,7 +8,7 @@
  * @module
  * @internal
  */
-import { Cause, Data, Effect, Option, Stream } from "effect"
+import { Cause, Data, Effect, Option } from "effect"
 import * as Body from "../domain/Body.js"
 import type { Headers } from "../domain/Headers.js"
 import * as Writer from "../domain/http1/writer.js"
@@ -94,7 +94,7 @@ const writeStreaming = <E>(
         return
       }
     }
-    yield* Stream.runForEach(Body.toStream(body), (chunk): Effect.Effect<void, ConnError | RequestBodyLengthMismatch> => {
+    yield* Body.forEachChunk(body, (chunk): Effect.Effect<void, ConnError | RequestBodyLengthMismatch> => {
       if (chunk.length === 0) return Effect.void
       written += chunk.length
       if (length !== undefined && written > length) return Effect.fail(new RequestBodyLengthMismatch({ declared: length, actual: written }))

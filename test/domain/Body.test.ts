@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Option, Stream } from "effect"
+import { Chunk, Deferred, Effect, Either, Exit, Fiber, Option, Stream } from "effect"
 import * as Body from "../../src/domain/Body.js"
 
 const u8 = (s: string) => new TextEncoder().encode(s)
@@ -150,6 +150,73 @@ describe("Body", () => {
         const failingMake: Body.Body<ReadFailed> = Body.rewindable(Effect.fail(new ReadFailed()))
         const result2 = yield* Effect.either(Stream.runCollect(Body.toStream(failingMake)))
         expect(Either.isLeft(result2) && result2.left._tag === "ReadFailed").toBe(true)
+      }))
+  })
+
+  describe("forEachChunk (the Stream run without a forked fiber)", () => {
+    const seen = <E>(body: Body.Body<E>) =>
+      Effect.suspend(() => {
+        const chunks: Array<string> = []
+        return Effect.as(Body.forEachChunk(body, (c) => Effect.sync(() => void chunks.push(Buffer.from(c).toString()))), chunks)
+      })
+
+    it.effect("every chunk in order, for every kind of body; nothing runs before the effect does", () =>
+      Effect.gen(function*() {
+        let called = 0
+        const lazy = Body.forEachChunk(Body.text("x"), () => Effect.sync(() => void called++))
+        expect(called).toBe(0)
+        yield* lazy
+        expect(called).toBe(1)
+        expect(yield* seen(Body.empty)).toEqual([])
+        expect(yield* seen(Body.text("one"))).toEqual(["one"])
+        expect(yield* seen(Body.stream(Stream.make(u8("a"), u8("b"), u8("c"))))).toEqual(["a", "b", "c"])
+        expect(yield* seen(Body.stream(Stream.concat(Stream.succeed(u8("a")), Stream.fromIterable([u8("b"), u8("c")]))))).toEqual(["a", "b", "c"])
+        const rewindable = Body.rewindable(() => Stream.make(u8("r1"), u8("r2")))
+        expect(yield* seen(rewindable)).toEqual(["r1", "r2"])
+        expect(yield* seen(rewindable)).toEqual(["r1", "r2"])
+        let left = 2
+        const pull = Effect.suspend(() => (left-- > 0 ? Effect.succeed(u8(`p${left}`)) : Effect.fail(Option.none())))
+        expect(yield* seen(Body.stream(Stream.die("the stream is not run when there is a pull"), undefined, pull))).toEqual(["p1", "p0"])
+      }))
+
+    it.effect("the stream's failure and f's failure come out typed; the stream's finalizer runs on success and on both failures", () =>
+      Effect.gen(function*() {
+        let finalized = 0
+        const body = (tail: Stream.Stream<Uint8Array, ReadFailed>) =>
+          Body.stream(Stream.concat(Stream.make(u8("a")), tail).pipe(Stream.ensuring(Effect.sync(() => void finalized++))))
+        expect(yield* seen(body(Stream.empty))).toEqual(["a"])
+        expect(finalized).toBe(1)
+        const failed = yield* Effect.either(seen(body(Stream.fail(new ReadFailed()))))
+        expect(Either.isLeft(failed) && failed.left instanceof ReadFailed).toBe(true)
+        expect(finalized).toBe(2)
+        const refused = yield* Effect.either(Body.forEachChunk(body(Stream.empty), () => Effect.fail("refused" as const)))
+        expect(refused).toEqual(Either.left("refused"))
+        expect(finalized).toBe(3)
+      }))
+
+    it.effect("interrupted while the stream waits: its finalizer runs and the fiber ends interrupted", () =>
+      Effect.gen(function*() {
+        const waiting = yield* Deferred.make<void>()
+        const finalized = yield* Deferred.make<void>()
+        const stream = Stream.concat(Stream.make(u8("a")), Stream.never).pipe(Stream.ensuring(Deferred.succeed(finalized, undefined)))
+        const fiber = yield* Effect.fork(Body.forEachChunk(Body.stream(stream), () => Deferred.succeed(waiting, undefined)))
+        yield* Deferred.await(waiting)
+        const exit = yield* Fiber.interrupt(fiber)
+        expect(Exit.isInterrupted(exit)).toBe(true)
+        expect(yield* Deferred.isDone(finalized)).toBe(true)
+      }))
+
+    it.effect("fold reads a plain stream (no pull) through it, and a rewindable's make once per fold", () =>
+      Effect.gen(function*() {
+        let made = 0
+        const body = Body.rewindable(() => {
+          made++
+          return Stream.make(u8("ab"), u8("c"))
+        })
+        expect(yield* Body.fold(body, "", (s, c) => s + Buffer.from(c).toString())).toBe("abc")
+        expect(yield* Body.fold(body, 0, (n, c) => n + c.length)).toBe(3)
+        expect(made).toBe(2)
+        expect(Buffer.from(yield* Body.collect(Body.stream(Stream.make(u8("x"), u8("yz"))))).toString()).toBe("xyz")
       }))
   })
 })

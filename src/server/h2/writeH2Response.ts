@@ -14,7 +14,7 @@
  * @module
  * @internal
  */
-import { Chunk, Effect, Stream } from "effect"
+import { Effect } from "effect"
 import type * as http2 from "node:http2"
 import { constants } from "node:http2"
 import * as Body from "../../domain/Body.js"
@@ -204,11 +204,7 @@ const writeStream = (
   // A stream of known length (`ServerResponse.stream(s, { length })`) is framed by it, as the handler's Content-Length.
   if (plan.declared === undefined) plan.declared = Body.contentLength(body)
   const out = new StreamOut(t, plan, trailers)
-  const run = Stream.runForEachChunk(Body.toStream(body), (chunk) => {
-    if (chunk.length === 1) return out.write(Chunk.unsafeHead(chunk))
-    return Effect.forEach(chunk, out.write, { discard: true })
-  })
-  return Effect.matchCauseEffect(run, {
+  return Effect.matchCauseEffect(Body.forEachChunk(body, out.write), {
     onFailure: (cause) => {
       if (!out.started) return Effect.failCause(cause) as Effect.Effect<never, ConnError>
       t.reset(constants.NGHTTP2_INTERNAL_ERROR)

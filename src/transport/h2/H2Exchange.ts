@@ -16,7 +16,7 @@
  * @module
  * @internal
  */
-import { Cause, Effect, Option, Stream } from "effect"
+import { Cause, Effect, Option } from "effect"
 import type * as http2 from "node:http2"
 import * as Body from "../../domain/Body.js"
 import { canonicalFieldName, lowerFieldName } from "../../domain/fieldNames.js"
@@ -313,7 +313,7 @@ export class H2Exchange implements Expirable<H2Exchange> {
       : go
     // A close instead of the drain is seen at the next chunk (`this.closed`).
     const waitDrain = Effect.asVoid(drainOrClose(stream))
-    const program = Stream.runForEach(Body.toStream(body), (chunk): Effect.Effect<void, RequestBodyLengthMismatch | StreamClosed> => {
+    const program = Body.forEachChunk(body, (chunk): Effect.Effect<void, RequestBodyLengthMismatch | StreamClosed> => {
       // The stream is gone (reset, answered and closed, abandoned): stop reading the body.
       if (this.closed) return Effect.fail(STREAM_CLOSED)
       if (chunk.length === 0) return Effect.void
