@@ -11,10 +11,12 @@
  * }).pipe(Effect.provide(NetHttpClient.layerDefault))
  * ```
  *
- * The client is built with `HttpClient.make`, so the platform's spans, trace propagation,
- * abort-on-interrupt and abort-on-garbage-collection of unread responses all apply. Under
- * Effect's built-in tracer the platform's span is replaced by a lean one with the same
- * parenting and the same propagation headers on the wire (see {@link make}).
+ * The client is built with `HttpClient.makeWith`, the constructor under `HttpClient.make`, and
+ * does per request what `make` does (the same spans and attributes, trace propagation,
+ * `withTracerDisabledWhen`, `withSpanNameGenerator`, `withScope`) without the AbortController,
+ * FinalizationRegistry entry and response wrapper `make` adds to every response. Under
+ * Effect's built-in tracer the platform's span is replaced by a lean one with the same parenting
+ * and the same propagation headers on the wire (see {@link make}).
  *
  * **Request bodies.** Every `HttpBody` kind is sent:
  * - `Empty`: no body;
@@ -35,9 +37,9 @@
  *
  * **Responses.** See {@link NetHttpClientResponse}. A response whose body arrived with its head
  * holds no connection and needs no cleanup; a longer body holds its connection until read to
- * the end (then the connection goes back to the pool) or until the platform aborts the request
- * (the response was interrupted, its stream ended early, or it was garbage-collected unread),
- * which closes the connection.
+ * the end (then the connection goes back to the pool) or until the request is abandoned (its
+ * read was interrupted, its stream ended early, the Scope of `HttpClient.withScope` closed, or
+ * the response was garbage-collected unread), which closes the connection.
  *
  * **Errors.** Our {@link TransportError} is the `cause` of the platform's errors and its message
  * their `description`: `RequestError` with reason `"Transport"` (dial, write, awaiting the head,
@@ -52,30 +54,37 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, Layer } from "effect"
 import { Transport, type TransportService } from "../transport/Transport.js"
-import { execute, withLeanSpan } from "./clientExecute.js"
+import { postprocess } from "./clientExecute.js"
 
 // The public parts of the client that live in the modules doing their job (see README.md).
 export { type RawBody } from "./clientBody.js"
 export { RequestOptions, type RequestOptionsValue, withRequestOptions } from "./clientOptions.js"
 export { NetHttpClientResponse } from "./clientResponse.js"
 
+/** `make`'s preprocess: the request as it is (`Effect.succeed`). */
+const preprocess: HttpClient.HttpClient.Preprocess<never, never> = Effect.succeed
+
 /**
- * The HttpClient over `transport`.
+ * The HttpClient over `transport`, built with `HttpClient.makeWith` (so every combinator of
+ * `HttpClient` applies to it).
  *
- * Under Effect's built-in tracer (which records nothing), `HttpClient.make`'s span is turned
- * off for this client and a lean one is opened in its place: the same name (from
- * `HttpClient.SpanNameGenerator`), kind `"client"`, a child of the calling span, with the
- * method and status as attributes (the platform's also holds the URL and every header, which
- * costs more than the rest of a round trip and no one can read), and the same `b3` and
- * `traceparent` headers on the wire. `HttpClient.currentTracerPropagation`,
- * `currentTracerDisabledWhen` and `Effect.withTracerEnabled` apply to it as to the platform's.
- * Under any other tracer the platform's span is left as it is.
+ * Each request gets the span `HttpClient.make` opens: named by `HttpClient.SpanNameGenerator`
+ * (`withSpanNameGenerator`; default `"http.client <METHOD>"`), kind `"client"`, a child of the
+ * calling span, with the same attributes (`http.request.method`, `server.address`,
+ * `server.port`, `url.full`, `url.path`, `url.scheme`, `url.query`, `http.request.header.*`,
+ * `http.response.status_code`, `http.response.header.*`) and `b3`/`traceparent` headers on
+ * the wire unless `currentTracerPropagation` is off; none when `currentTracerDisabledWhen`
+ * holds for the request or `Effect.withTracerEnabled(false)`.
+ *
+ * Under Effect's built-in tracer (which records nothing) the span is a lean one: the same name,
+ * kind, parent and propagation headers, with the method and status as its only attributes (the
+ * URL and every header cost more than the rest of a round trip and no one can read them).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (transport: TransportService): HttpClient.HttpClient =>
-  HttpClient.transform(HttpClient.make(execute(transport)), withLeanSpan)
+  HttpClient.makeWith(postprocess(transport), preprocess)
 
 /**
  * Provides `HttpClient.HttpClient` over the `Transport` in context.

@@ -1,18 +1,21 @@
 /**
- * One request's round trip, as `HttpClient.make` runs it: the platform request becomes ours
- * (headers, body, per-request options), goes through `Transport.roundTripIn`, and the answer
- * becomes a {@link NetHttpClientResponse}; failures become the platform's errors. Also the lean
- * span used under Effect's built-in tracer (see `HttpClient.make` in HttpClient.ts). The hot
- * path of the client: no generators, per-request values are class instances.
+ * One request's round trip, as `HttpClient.makeWith` runs it (`postprocess`): the URL made,
+ * the span opened (clientSpan.ts), the platform request becomes ours (headers, body,
+ * per-request options), goes through `Transport.roundTripIn`, and the answer becomes a
+ * {@link NetHttpClientResponse}; failures become the platform's errors. The hot path of the
+ * client: no generators, per-request values are class instances, and none of the per-response
+ * AbortController, FinalizationRegistry entry and wrapper of `HttpClient.make`.
  *
  * @module
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as UrlParams from "@effect/platform/UrlParams"
 import { Cause, Context, Duration, Effect, Exit, FiberRef, Scope, type Tracer } from "effect"
 import type { RuntimeFiber } from "effect/Fiber"
+import { globalValue } from "effect/GlobalValue"
 import * as Body from "../domain/Body.js"
 import { LazyScope } from "../domain/lazyScope.js"
 import { Request } from "../domain/Request.js"
@@ -27,34 +30,76 @@ import { requestError } from "./clientErrors.js"
 import { propagated, toHeaders } from "./clientHeaders.js"
 import { RequestOptions, type RequestOptionsValue } from "./clientOptions.js"
 import { BodyRelease, NetHttpClientResponse } from "./clientResponse.js"
+import { withLeanSpan, withPlatformSpan } from "./clientSpan.js"
 
-
-/** Set (only while `make`'s per-request code runs) to turn its span off and ours on. */
-const LEAN_SPAN = (_request: HttpClientRequest.HttpClientRequest): boolean => true
-
-const LEAN_SPAN_OPTIONS: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
 
 /**
- * For `HttpClient.transform`: under Effect's built-in tracer, with tracing on for `request`,
- * runs `effect` with `HttpClient.make`'s span turned off, so that `execute` opens the lean one.
+ * The controllers of `HttpClient.withScope`'s requests: the platform keeps them in a global
+ * WeakMap (`scopedRequests` in `internal/httpClient.ts`) that `make` reads; this is the same map
+ * (`globalValue` gives the one value per key), so `withScope` applies to this client as to
+ * `make`'s.
+ */
+const scopedRequests = globalValue(
+  "@effect/platform/HttpClient/scopedRequests",
+  () => new WeakMap<HttpClientRequest.HttpClientRequest, AbortController>()
+)
+
+/**
+ * What `HttpClient.makeWith` runs for each request (its `postprocess`): what
+ * `HttpClient.make` does, without the per-response AbortController, FinalizationRegistry entry
+ * and `InterruptibleResponse` wrapper `make` adds (our responses release their own connection;
+ * see `BodyRelease`):
+ * - the URL from the request's URL, parameters and hash (`UrlParams.makeUrl`), an `InvalidUrl`
+ *   `RequestError` if it cannot be made;
+ * - tracing off (`Effect.withTracerEnabled(false)` or `HttpClient.withTracerDisabledWhen`): no
+ *   span and no propagation headers;
+ * - otherwise the span of `make` (see clientSpan.ts), named by `HttpClient.withSpanNameGenerator`,
+ *   with `b3`/`traceparent` headers unless `HttpClient.withTracerPropagation(false)`; under
+ *   Effect's built-in tracer the lean one;
+ * - the request's body released when `HttpClient.withScope`'s Scope closes (as `make` aborts its
+ *   controller), when it is read to the end or interrupted, or when the response is
+ *   garbage-collected unread (only a body still arriving holds a connection).
  *
  * @internal
  */
-export const withLeanSpan = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  request: HttpClientRequest.HttpClientRequest
-): Effect.Effect<A, E, R> =>
-  Effect.withFiberRuntime((fiber) => {
-    if (
-      !isNativeTracer(fiber.currentTracer) || !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
-      fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
-    ) return effect
-    // `make` sees its tracing disabled; `execute` sees this very predicate and opens the lean span.
-    return Effect.locally(effect, HttpClient.currentTracerDisabledWhen, LEAN_SPAN)
-  })
+export const postprocess = (transport: TransportService) => {
+  const run = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
+      roundTrip(transport, request, fiber)
+    )
+  return (
+    request: Effect.Effect<HttpClientRequest.HttpClientRequest>
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => Effect.flatMap(request, run)
+}
+
+/** One request as `postprocess` runs it, on the calling fiber. */
+const roundTrip = (
+  transport: TransportService,
+  request: HttpClientRequest.HttpClientRequest,
+  fiber: RuntimeFiber<unknown, unknown>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+  const made = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+  if (made._tag === "Left") return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: made.left }))
+  const url = made.right
+  // `make` hands `f` the scoped controller's signal and registers nothing else for such a request.
+  const signal = scopedRequests.get(request)?.signal
+  // Read the map directly, as the stock clients do: the Reference's default is the common case.
+  const options = fiber.currentContext.unsafeMap.get(RequestOptions.key) as RequestOptionsValue | undefined
+  if (!fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)) {
+    return sendAll(transport, request, url, signal, options, undefined)
+  }
+  const name = Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request)
+  const propagate = fiber.getFiberRef(HttpClient.currentTracerPropagation)
+  const send = (span: Tracer.Span | undefined) => sendAll(transport, request, url, signal, options, span)
+  return isNativeTracer(fiber.currentTracer)
+    ? withLeanSpan(name, request, propagate, send)
+    : withPlatformSpan(name, request, url, fiber, propagate, send)
+}
 
 /**
- * What `HttpClient.make` runs for each request.
+ * What `HttpClient.make` runs for each request: the round trip alone, no span (`make` opens its
+ * own). Not used by the layer (see `postprocess`); kept so that a client built by
+ * `HttpClient.make` over the Transport can be compared with ours.
  *
  * @internal
  */
@@ -66,27 +111,12 @@ export type Execute = (
 ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>
 
 /**
- * The round trip of each request over `transport`, with the lean span when `withLeanSpan`
- * asked for it.
+ * The round trip of each request over `transport`, for `HttpClient.make` (see {@link Execute}).
  *
  * @internal
  */
-export const execute = (transport: TransportService): Execute => (request, url, signal, fiber) => {
-  // Read the map directly, as the stock clients do: the Reference's default is the common case.
-  const options = fiber.currentContext.unsafeMap.get(RequestOptions.key) as RequestOptionsValue | undefined
-  if (fiber.getFiberRef(HttpClient.currentTracerDisabledWhen) !== LEAN_SPAN) return sendAll(transport, request, url, signal, options, undefined)
-  // The lean span (see `withLeanSpan`): a child of the calling span, ended when the response head is
-  // in (as the platform's); its propagation headers go straight into our Request.
-  const name = Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request)
-  const propagate = fiber.getFiberRef(HttpClient.currentTracerPropagation)
-  return Effect.useSpan(name, LEAN_SPAN_OPTIONS, (span) => {
-    span.attribute("http.request.method", request.method)
-    return Effect.map(sendAll(transport, request, url, signal, options, propagate ? span : undefined), (response) => {
-      span.attribute("http.response.status_code", response.status)
-      return response
-    })
-  })
-}
+export const execute = (transport: TransportService): Execute => (request, url, signal, fiber) =>
+  sendAll(transport, request, url, signal, fiber.currentContext.unsafeMap.get(RequestOptions.key) as RequestOptionsValue | undefined, undefined)
 
 /**
  * `request` sent with its body converted, under its header timeout if it has one. `span`: the
@@ -96,7 +126,7 @@ const sendAll = (
   transport: TransportService,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   options: RequestOptionsValue | undefined,
   span: Tracer.Span | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
@@ -126,7 +156,7 @@ const send = (
   transport: TransportService,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   options: RequestOptionsValue | undefined,
   body: Body.Body<HttpClientError.RequestError>,
   contentType: string | undefined,
@@ -162,12 +192,15 @@ const send = (
   )
 }
 
-/** Our response as the platform's; a streamed body's Scope is closed when `signal` aborts. */
+/**
+ * Our response as the platform's. A streamed body's Scope is closed when `signal` aborts or,
+ * without a signal, when the response is garbage-collected unread.
+ */
 const wrap = (
   request: HttpClientRequest.HttpClientRequest,
   response: Response<TransportError>,
   scope: Scope.CloseableScope | undefined,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   span: Tracer.Span | undefined
 ): Effect.Effect<HttpClientResponse.HttpClientResponse> => {
   const tag = response.body._tag
@@ -181,7 +214,12 @@ const wrap = (
   if (tag === "Empty" || tag === "Bytes" || scope === undefined) {
     return Effect.succeed(new NetHttpClientResponse(request, response, undefined, undefined, span))
   }
-  return Effect.succeed(new NetHttpClientResponse(request, response, new BodyRelease(scope, signal), undefined, span))
+  const release = new BodyRelease(scope, signal)
+  const out = new NetHttpClientResponse(request, response, release, undefined, span)
+  // No signal (neither `make`'s nor `withScope`'s): nothing else would close the body of a
+  // response dropped unread, so its garbage collection does, as `make`'s registry would.
+  if (signal === undefined) release.closeWhenCollected(out)
+  return Effect.succeed(out)
 }
 
 /** `effect` failing with a `RequestError` (phase awaiting-headers, reason timeout) after `timeout`. */

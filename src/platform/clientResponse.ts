@@ -23,25 +23,46 @@ import { propagated } from "./clientHeaders.js"
 import { toPlatformHeaders } from "./headers.js"
 
 /**
+ * Closes the streamed bodies of responses garbage-collected unread: what `HttpClient.make`'s
+ * `responseRegistry` (`internal/httpClient.ts`) does for every response by aborting its
+ * controller, done here only for a body still arriving (the only kind that holds a connection).
+ */
+const collected = new FinalizationRegistry<BodyRelease>((release) => release.close())
+
+/**
  * Closes a streamed body's Scope when the platform aborts the request (an interruption, a
- * stream ended early, the response collected unread, or the Scope of `HttpClient.withScope`
- * closed): before the body's end that closes the connection; after it, nothing is left.
+ * stream ended early, the Scope of `HttpClient.withScope` closed: `signal`), or when the
+ * response is garbage-collected unread (`closeWhenCollected`): before the body's end that
+ * closes the connection; after it, nothing is left.
  * @internal
  */
 export class BodyRelease {
   private done = false
+  private collectable = false
   private readonly onAbort = () => this.close()
 
-  constructor(private readonly scope: Scope.CloseableScope, private readonly signal: AbortSignal) {
+  constructor(private readonly scope: Scope.CloseableScope, private readonly signal: AbortSignal | undefined) {
+    if (signal === undefined) return
     if (signal.aborted) this.close()
     else signal.addEventListener("abort", this.onAbort, { once: true })
+  }
+
+  /**
+   * Closes the Scope when `owner` (the response; never referenced from here) is
+   * garbage-collected before `close`.
+   */
+  closeWhenCollected(owner: object): void {
+    if (this.done) return
+    this.collectable = true
+    collected.register(owner, this, this)
   }
 
   /** Closes the Scope (once); idempotent. */
   close(): void {
     if (this.done) return
     this.done = true
-    this.signal.removeEventListener("abort", this.onAbort)
+    this.signal?.removeEventListener("abort", this.onAbort)
+    if (this.collectable) collected.unregister(this)
     // The finalizers are synchronous (the connection's abandon); runFork runs them now.
     Effect.runFork(Scope.close(this.scope, Exit.void))
   }
