@@ -56,7 +56,7 @@ const scopedRequests = globalValue(
  * - otherwise the span of `make` (see clientSpan.ts), named by `HttpClient.withSpanNameGenerator`,
  *   with `b3`/`traceparent` headers unless `HttpClient.withTracerPropagation(false)`; under
  *   Effect's built-in tracer the lean one;
- * - the request's body released when `HttpClient.withScope`'s Scope closes (as `make` aborts its
+ * - a streamed response body released when `HttpClient.withScope`'s Scope closes (as `make` aborts its
  *   controller), when it is read to the end or interrupted, or when the response is
  *   garbage-collected unread (only a body still arriving holds a connection).
  *
