@@ -223,7 +223,7 @@ class StreamConn implements RawConn {
     this.failure ??= new ConnError({ op: "read", code: errorCode(error) ?? "EIO", detail: errorDetail(error) })
     this.wakeReader(Effect.fail(this.failure))
     this.pushEnd()
-    this.wakeWriters(Effect.fail(new ConnError({ ...this.failure, op: "write" })))
+    if (this.drainWaiters !== undefined) this.wakeWriters(Effect.fail(new ConnError({ ...this.failure, op: "write" })))
   }
 
   /** @internal the stream's "close" */
@@ -233,7 +233,8 @@ class StreamConn implements RawConn {
     this.ended = true
     this.wakeReader(END)
     this.pushEnd()
-    this.wakeWriters(Effect.fail(closedError("write")))
+    // An error captures a stack: made only when a writer waits (every connection ends here).
+    if (this.drainWaiters !== undefined) this.wakeWriters(Effect.fail(closedError("write")))
     const closeWaiters = this.closeWaiters
     this.closeWaiters = undefined
     if (closeWaiters !== undefined) for (const resume of closeWaiters) resume(Effect.void)

@@ -31,6 +31,16 @@ export interface Listener {
    * accepting failed (too many open files, say): the caller backs off and tries again.
    */
   readonly accept: Effect.Effect<Conn, AcceptError>
+  /**
+   * Hands every connection to `handler` as it is accepted, inside Node's `connection` event
+   * (those already pending first), and every accept error; `accept` is not used after. For a
+   * server whose serve loop starts at once on its own scheduler: no fiber between the kernel's
+   * accept and the loop (a hop through an accept fiber per connection, and a wait behind
+   * whatever else that fiber's scheduler queued).
+   *
+   * @internal
+   */
+  readonly push: (handler: (item: RawConn | AcceptError) => void) => void
   /** Stops listening (new connections are refused) and closes what was never accepted. Idempotent. */
   readonly close: Effect.Effect<void>
 }
@@ -113,7 +123,9 @@ const listenWith = (options: ListenOptions, runtime: Runtime.Runtime<never> | un
       const waiters: Array<Resume> = []
       let listening = false
       let closed = false
+      let pushTo: ((item: RawConn | AcceptError) => void) | undefined = undefined
       const deliver = (item: RawConn | AcceptError) => {
+        if (pushTo !== undefined) return pushTo(item)
         const waiter = waiters.shift()
         if (waiter !== undefined) waiter(item instanceof AcceptError ? Effect.fail(item) : Effect.succeed(item))
         else pending.push(item)
@@ -196,7 +208,11 @@ const listenWith = (options: ListenOptions, runtime: Runtime.Runtime<never> | un
           proxy?.close()
           for (const item of pending.splice(0)) if (!(item instanceof AcceptError)) item.stream.destroy()
         })
-        resume(Effect.succeed({ server, listener: { host: address.address, port: address.port, ...(path === undefined ? {} : { path }), accept, close } }))
+        const push = (handler: (item: RawConn | AcceptError) => void): void => {
+          pushTo = handler
+          for (const item of pending.splice(0)) handler(item)
+        }
+        resume(Effect.succeed({ server, listener: { host: address.address, port: address.port, ...(path === undefined ? {} : { path }), accept, push, close } }))
       })
     }),
     ({ listener }) => listener.close

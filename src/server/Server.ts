@@ -13,21 +13,22 @@
  * ```
  *
  * One fiber per connection runs read request, handler, write response, next request (the
- * handler inline, no fork per request); the accept loop backs off on errors as Go's does
- * (5 ms doubling to 1 s); a reaper fiber checks every connection's deadlines on the Clock,
- * so TestClock drives every timeout. `make` composes them: listen, the accept loop, the reaper,
+ * handler inline, no fork per request), started in the listener's connection event (the
+ * `acceptor`; accept errors are logged, as Node accepts on); a reaper fiber checks every
+ * connection's deadlines on the Clock, so TestClock drives every timeout. `make` composes
+ * them: listen, the acceptor, the reaper,
  * the shutdown coordinator (`shutdown.ts`), the service; a connection's serve loop is
  * `ServerConn.ts`, and a connection whose first bytes choose HTTP/2 is handed to
  * `h2/H2ServerConn.ts` (its streams run on reusable worker fibers).
  *
  * @module
  */
-import { type Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Runtime, type Scheduler, type Scope } from "effect"
+import { type Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Runtime, type Scope } from "effect"
 import { H2ServerConn } from "./h2/H2ServerConn.js"
-import { rawOf } from "../net/Conn.js"
+import type { RawConn } from "../net/Conn.js"
 import { listen, type Listener } from "../net/Listener.js"
 import type { InvalidConfig } from "../domain/configErrors.js"
-import type { ListenError } from "../net/errors.js"
+import { AcceptError, type ListenError } from "../net/errors.js"
 import { connInfo, type ResolvedServerConfig, type ServerOptions, validateServerOptions } from "./config.js"
 import { serveWithConnContext } from "./connContext.js"
 import type { Handler } from "./Handler.js"
@@ -104,34 +105,33 @@ export interface ServerService {
   readonly ready: Effect.Effect<boolean>
 }
 
-/** Go's accept backoff: 5 ms, doubling up to 1 s, after a failed accept. */
-const backoff = (previous: number): number => (previous === 0 ? 5 : Math.min(previous * 2, 1000))
-
-/** Accepts connections and forks each one's serve loop, until interrupted; refuses them once a shutdown began. */
-const acceptLoop = (listener: Listener, conns: OpenConns<ServedConn>, host: ConnHost, scheduler: Scheduler.Scheduler): Effect.Effect<never> =>
-  Effect.gen(function*() {
-    let delay = 0
-    while (true) {
-      const next = yield* Effect.either(listener.accept)
-      if (next._tag === "Left") {
-        delay = backoff(delay)
-        yield* Effect.logWarning(`effect-nethttp server: ${next.left.message}; retrying in ${delay} ms`)
-        yield* Effect.sleep(delay)
-        continue
-      }
-      delay = 0
-      // Every Conn `listen` makes has the raw operations the serve loop runs on.
-      const conn = rawOf(next.right)
-      if (conn === undefined || host.shuttingDown()) {
-        yield* next.right.close
-        continue
-      }
-      const sc = new ServerConn(connInfo(++conns.accepted, conn), conn, host)
-      conns.open.add(sc)
-      const hook = host.config.connContext
-      yield* Effect.forkDaemon(Effect.withScheduler(hook === undefined ? sc.serve : serveWithConnContext(hook, sc, conn), scheduler))
-    }
-  })
+/**
+ * What the listener calls with each accepted connection, inside Node's `connection` event:
+ * the connection's serve loop starts there and then, on the server's inline scheduler (no
+ * accept fiber in between: a connection waited behind whatever that fiber's scheduler had
+ * queued, up to 0.4 s while clients reset uploads). Refused once a shutdown began. An accept
+ * error is logged: Node goes on accepting (Go backs off 5 ms to 1 s; on Linux libuv sheds the
+ * connections over the fd limit itself).
+ */
+const acceptor = (
+  conns: OpenConns<ServedConn>,
+  host: ConnHost,
+  runFork: (effect: Effect.Effect<void>) => Fiber.RuntimeFiber<void, never>
+) =>
+(item: RawConn | AcceptError): void => {
+  if (item instanceof AcceptError) {
+    runFork(Effect.logWarning(`effect-nethttp server: ${item.message}`))
+    return
+  }
+  if (host.shuttingDown()) {
+    item.closeNow()
+    return
+  }
+  const hook = host.config.connContext
+  const sc = new ServerConn(connInfo(++conns.accepted, item, hook !== undefined || host.config.connState !== undefined), item, host)
+  conns.open.add(sc)
+  runFork(hook === undefined ? sc.serve : serveWithConnContext(hook, sc, item))
+}
 
 /**
  * One fiber checks every connection's deadlines, often enough for the shortest timeout (and at
@@ -211,14 +211,14 @@ const make = <E, R>(options: ServerOptions<E, R>): Effect.Effect<ServerService, 
     const conns = new OpenConns<ServedConn>()
     const scheduler = makeInlineScheduler()
     const readiness = ServerReadiness.of({ ready: Effect.sync(() => !conns.notReady), notReady: Deferred.await(conns.began) })
-    // A parked connection's next fiber starts from this runtime (the layer's context and Clock)
-    // on the same inline scheduler. Handlers find ServerReadiness in their context: the accept
-    // loop's fibers and this runtime (parked connections, HTTP/2 streams) both carry it.
+    // Every connection's fiber starts from this runtime (the layer's context and Clock) on the
+    // inline scheduler: a new one in the listener's connection event, a parked one's next
+    // when input comes, HTTP/2 streams. Handlers find ServerReadiness in their context.
     const runFork = Runtime.runFork(yield* Effect.withScheduler(Effect.runtime<never>(), scheduler).pipe(Effect.provideService(ServerReadiness, readiness)))
     const host = connHost(options, config, clock, conns, runFork)
-    const acceptFiber = yield* Effect.forkDaemon(Effect.provideService(acceptLoop(listener, conns, host, scheduler), ServerReadiness, readiness))
+    listener.push(acceptor(conns, host, runFork))
     const reaperFiber = yield* Effect.forkDaemon(reaper(config, clock, conns))
-    const shutdown = new Shutdown(conns, Effect.zipRight(Fiber.interruptFork(acceptFiber), listener.close), Fiber.interruptFork(reaperFiber), config.shutdownDelayMs)
+    const shutdown = new Shutdown(conns, listener.close, Fiber.interruptFork(reaperFiber), config.shutdownDelayMs)
     // Closing the Scope completes whatever the shutdown had to cut (the cut is logged).
     yield* Effect.addFinalizer(() =>
       Effect.catchTag(shutdown.stop(config.shutdownTimeoutMs), "ShutdownTimeout", (e) => Effect.logWarning(`effect-nethttp server: ${e.message}`))

@@ -81,7 +81,7 @@ export interface ConnHost {
   readonly handOver: ((conn: ServerConn, taken: Uint8Array) => void) | undefined
 }
 
-/** Go's `rstAvoidanceDelay`: after the last reply, how long to wait for the client's close. */
+/** Go's `rstAvoidanceDelay`: after the last reply, how long to wait for the client's close (the reaper's tick may add to it). */
 const LINGER_MS = 500
 
 // pollHead's answers besides a head.
@@ -461,8 +461,12 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn
     this.enter(Phase.LINGERING)
     this.deadlines.stopExchange()
     if (this.input.eof || this.conn.isClosed()) return this.closeNow
+    // The reaper closes the connection if the client's close does not come within LINGER_MS
+    // (`check`): a race with a sleep here cost two fibers, a timer and an interruption's Cause
+    // per closed connection.
+    this.deadlines.linger(this.host.clock.unsafeCurrentTimeMillis() + LINGER_MS)
     return this.conn.closeWrite.pipe(
-      Effect.zipRight(Effect.raceFirst(this.input.awaitEnd(), Effect.sleep(LINGER_MS))),
+      Effect.zipRight(this.input.awaitEnd()),
       Effect.zipRight(this.closeNow)
     )
   }
@@ -547,7 +551,8 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn
   }
 
   /**
-   * Checks the deadlines at `now`: a head or idle timeout closes; a write deadline or stall
+   * Checks the deadlines at `now`: a head or idle timeout closes, as does a linger after the
+   * last reply that the client's close did not end; a write deadline or stall
    * interrupts (the connection closes); a read deadline or stall fails the body's read.
    * Stalls are judged by progress since the last check: bytes received while a read of the
    * body waits (not while we hold the input back), bytes the client took while some wait.
@@ -557,6 +562,11 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn
     const deadlines = this.deadlines
     if (phase === Phase.WAITING || phase === Phase.PARKED) {
       if (deadlines.headExpired(now)) RawSocket.destroy(this.conn)
+      return
+    }
+    if (phase === Phase.LINGERING) {
+      // The input's end, which the destroy pushes, ends the wait (`closeGracefullyNow`).
+      if (deadlines.lingerExpired(now)) RawSocket.destroy(this.conn)
       return
     }
     if (phase !== Phase.HANDLING && phase !== Phase.WRITING) return

@@ -9,7 +9,9 @@
  *   handler may replace (`setReadDeadline` / `setWriteDeadline`, which also lift the stalls);
  * - stalls: a read waiting for bytes that do not come, a write the client does not take. The
  *   reaper notes progress at each tick and calls a stall once no progress was seen for the
- *   stall timeout (readTimeout, writeTimeout; 0: none).
+ *   stall timeout (readTimeout, writeTimeout; 0: none);
+ * - the linger: after the last reply, how long we wait for the client's close (judged at the
+ *   reaper's tick, so it lasts up to a tick longer; no timer and no race per connection).
  *
  * The head's deadline is the connection's (it runs while the connection is parked); the
  * exchange's totals and stalls live in an `ExchangeTimes` made on the first request after the
@@ -55,6 +57,8 @@ export class Deadlines {
   expired: TimeoutPhase | undefined = undefined
   private headDeadline = NONE
   private headPhase: TimeoutPhase = "read-header"
+  /** While lingering after the last reply: when to stop waiting for the client's close. */
+  private lingerDeadline = NONE
   /** The progress the stalls were last judged by (kept across exchanges). */
   private bytesInSeen = 0
   private flushedSeen = 0
@@ -149,6 +153,18 @@ export class Deadlines {
       t.writeStallMs = 0
       t.writeDeadline = at
     }
+  }
+
+  /** The last reply is out and our side ended: wait for the client's close until `until`. */
+  linger(until: number): void {
+    this.lingerDeadline = until
+  }
+
+  /** Whether the wait for the client's close ran out at `now` (not a timeout of the client's: `expired` is left). */
+  lingerExpired(now: number): boolean {
+    if (now < this.lingerDeadline) return false
+    this.lingerDeadline = NONE
+    return true
   }
 
   /** Whether the head's deadline passed at `now` (then `expired` says which). */

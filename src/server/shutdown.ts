@@ -2,7 +2,7 @@
  * The server's open connections and its shutdown coordinator (Go's `Server.Shutdown` and
  * `Server.Close`).
  *
- * `OpenConns` is the set of connections being served: the accept loop adds to it, a
+ * `OpenConns` is the set of connections being served: the acceptor adds to it, a
  * connection's fiber removes itself when it ends (`forget`), and waiters learn when all (or
  * some) of them are gone. `Shutdown` runs one graceful shutdown: stop accepting, close idle
  * connections, let requests in flight finish within a grace period, then interrupt the rest;
@@ -124,7 +124,7 @@ export class Shutdown<C extends ShutdownConn> {
   private readonly graceCut: Deferred.Deferred<void>
 
   /**
-   * @param stopAccepting interrupts the accept loop and closes the listener.
+   * @param stopAccepting closes the listener (new connections are refused).
    * @param afterClosed runs once every connection is closed (stops the reaper).
    * @param delayMs `shutdownDelay`: how long a graceful shutdown goes on accepting and serving
    *   (not ready) before it stops accepting; a `close` ends it at once.

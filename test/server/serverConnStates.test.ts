@@ -178,4 +178,33 @@ describe("a live server moves only as the tables allow", () => {
       expect(phaseMoves).toContainEqual([Phase.WRITING, Phase.LINGERING])
       expect(illegal()).toEqual({ phase: [], body: [] })
     }))
+  it.scoped("after Connection: close the server lingers for the client's close, and closes by itself once the linger ran out (on the TestClock, judged by the reaper)", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ handler: () => Effect.succeed(ServerResponse.text("bye")) })
+      const open = Effect.map(server.stats, (s) => s.connections)
+      // A client that closes: the connection ends with its close, without the clock moving.
+      const quick = yield* rawConnect(server.port)
+      yield* quick.send(get("/", "Connection: close\r\n"))
+      expect((yield* quick.responses(1))[0]?.body).toBe("bye")
+      expect(yield* quick.closed()).toBe(true)
+      yield* quick.destroy
+      for (let i = 0; i < 50 && (yield* open) > 0; i++) yield* realSleep(10)
+      expect(yield* open).toBe(0)
+      // A client that never closes: our side ended (FIN), the connection stays open while the
+      // linger runs, and the reaper closes it once it ran out.
+      const stuck = yield* rawConnect(server.port)
+      yield* stuck.send(get("/", "Connection: close\r\n"))
+      expect((yield* stuck.responses(1))[0]?.body).toBe("bye")
+      expect(yield* stuck.closed()).toBe(true)
+      yield* realSleep(30)
+      expect(yield* open).toBe(1)
+      yield* TestClock.adjust("200 millis")
+      yield* realSleep(20)
+      expect(yield* open).toBe(1)
+      for (let i = 0; i < 10 && (yield* open) > 0; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* realSleep(20)
+      }
+      expect(yield* open).toBe(0)
+    }))
 })
