@@ -476,6 +476,9 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn
     if (ofRequest && this.head?.method === "HEAD") reply = headOnly(reply)
     this.enter(Phase.WRITING)
     this.reader?.closeHandle()
+    // The client reset the connection (its read failed): nobody reads a reply, and writing one
+    // would only make a write error (whose stack Node formats).
+    if (this.input.readFailure !== undefined || this.conn.isClosed()) return this.closeNow
     return Effect.zipRight(Effect.ignore(this.conn.write(reply)), this.closeGracefully)
   }
 

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { account, accountedFor } from "../../reliability/soak/accounting.js"
 import { withinBaseline } from "../../reliability/soak/baseline.js"
+import { dataHeap } from "../../reliability/soak/evaluate.js"
 import { CONNS, decodeKind, encodeKind, type Kind, READS, retryAllowed, ROUTES } from "../../reliability/soak/kinds.js"
 import { Ledger, Outcome } from "../../reliability/soak/ledger.js"
 import { poolViolations } from "../../reliability/soak/limits.js"
@@ -125,6 +126,19 @@ describe("soak baseline check", () => {
     const v = withinBaseline("heap", 200, 220, 0.05, 0)
     expect(v).toMatchObject({ baseline: 200, after: 220, limit: 210, passed: false })
     expect(v.growth).toBeCloseTo(0.1)
+  })
+
+  it("the heap is judged without compiled code: code grown after the baseline does not count, data does", () => {
+    const sample = (heap: number, code: number, bytecode: number) =>
+      ({ heap, spaces: { code_and_metadata: code, bytecode_and_metadata: bytecode } }) as unknown as Parameters<typeof dataHeap>[0]
+    const base = dataHeap(sample(100, 10, 5))
+    expect(base).toBe(85)
+    // +10 of the heap, all of it code: the data is back.
+    expect(withinBaseline("heap", base, dataHeap(sample(110, 18, 7)), 0.05, 0).passed).toBe(true)
+    // +10 of the heap, all of it data: 95 against 85 fails.
+    expect(withinBaseline("heap", base, dataHeap(sample(110, 10, 5)), 0.05, 0).passed).toBe(false)
+    // No code statistics: the whole heap.
+    expect(dataHeap({ heap: 42 } as unknown as Parameters<typeof dataHeap>[0])).toBe(42)
   })
 })
 
