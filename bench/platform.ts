@@ -5,13 +5,17 @@
  * - client: `client.get(url)` then `response.arrayBuffer` in 50 fibers, through our
  *   `HttpClient` layer (peer `ours-platform`) and through `NodeHttpClient.layerUndici`
  *   (`effect-undici`): bench/client.ts's `small-c50` case with those two peers.
+ * - client-1m: the same program reading a 1 MiB body on one pinned connection (`1m-c1`, MB/s),
+ *   with our Transport (`ours`) in the run too: its row's "ours ÷ peer" is the layer's speed
+ *   over the Transport's.
  * - server: one `HttpRouter` app (`GET /` → "Hello, World!") on our `HttpServer` layer
  *   (`ours-platform`) and on `NodeHttpServer` (`effect-platform`), loaded with wrk: bench/server.ts's
  *   `c50` case with those two peers.
  *
  * Each part runs its harness in a child process (peers interleaved, `BENCH_ROUNDS` rounds,
- * medians) and passes its tables through; the last lines are `ratio platform/client <x>` and
- * `ratio platform/server <x>`, ours over stock. `BENCH_PARTS` (a comma list of client, server)
+ * medians) and passes its tables through; the last lines are `ratio platform/client <x>`,
+ * `ratio platform/client-1m <x>` and `ratio platform/server <x>`, ours over stock. `BENCH_PARTS`
+ * (a comma list of client, client-1m, server)
  * selects a part.
  */
 import { spawn } from "node:child_process"
@@ -19,7 +23,7 @@ import * as path from "node:path"
 import { repoRoot } from "./harness.js"
 
 interface Part {
-  readonly name: "client" | "server"
+  readonly name: "client" | "client-1m" | "server"
   readonly script: string
   readonly env: Readonly<Record<string, string>>
 }
@@ -31,13 +35,20 @@ const PARTS: ReadonlyArray<Part> = [
     env: { BENCH_PEERS: "ours-platform,effect-undici", BENCH_CASES: "small-c50", BENCH_OURS: "ours-platform", BENCH_BASELINE: "effect-undici", BENCH_LABEL: "platform-client" }
   },
   {
+    // The body's speed: 1 MiB read with `response.arrayBuffer`, and our own Transport (`ours`)
+    // in the same run, for how close the layer comes to it (the table's "ours ÷ peer" column).
+    name: "client-1m",
+    script: "bench/client.ts",
+    env: { BENCH_PEERS: "ours-platform,effect-undici,ours", BENCH_CASES: "1m-c1", BENCH_OURS: "ours-platform", BENCH_BASELINE: "effect-undici", BENCH_LABEL: "platform-client-1m" }
+  },
+  {
     name: "server",
     script: "bench/server.ts",
     env: { BENCH_PEERS: "ours-platform,effect-platform", BENCH_CASES: "c50", BENCH_OURS: "ours-platform", BENCH_BASELINE: "effect-platform", BENCH_LABEL: "platform-server" }
   }
 ]
 
-const wanted = (process.env.BENCH_PARTS ?? "client,server").split(",").map((s) => s.trim())
+const wanted = (process.env.BENCH_PARTS ?? "client,client-1m,server").split(",").map((s) => s.trim())
 const parts = PARTS.filter((p) => wanted.includes(p.name))
 
 /** Runs one part's harness, echoing its output; resolves with its stdout. */

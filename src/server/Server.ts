@@ -108,8 +108,8 @@ export interface ServerService {
 /**
  * What the listener calls with each accepted connection, inside Node's `connection` event:
  * the connection's serve loop starts there and then, on the server's inline scheduler (no
- * accept fiber in between: a connection waited behind whatever that fiber's scheduler had
- * queued, up to 0.4 s while clients reset uploads). Refused once a shutdown began. An accept
+ * accept fiber in between: each connection cost that fiber's wake-up and a fork through
+ * Effect's scheduler, a third of a short connection's CPU). Refused once a shutdown began. An accept
  * error is logged: Node goes on accepting (Go backs off 5 ms to 1 s; on Linux libuv sheds the
  * connections over the fd limit itself).
  */
