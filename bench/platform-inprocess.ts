@@ -17,7 +17,8 @@ import { spawnSync } from "node:child_process"
 import { median } from "./client/report.js"
 import { compiled, repoRoot, roundsFromEnv } from "./harness.js"
 
-const PEERS = ["ours-platform", "effect-platform"] as const
+/** `ours` (our Server without the platform, README's hello handler) shows the floor; the ratio is of the other two. */
+const PEERS = ["ours-platform", "effect-platform", "ours"] as const
 
 const runOnce = (peer: string, child: string, worker: string): { requests: number; cpuMicros: number; seconds: number } => {
   const r = spawnSync(process.execPath, [child], { cwd: repoRoot, env: { ...process.env, PEER: peer, CLIENT_WORKER: worker }, encoding: "utf8", timeout: 60_000 })

@@ -1,7 +1,8 @@
 /**
  * One measurement of `npm run bench:platform-inprocess` (a child process per peer and round):
  * the HttpRouter app of bench/server/platform-app.ts on the peer's `HttpServer` layer (`PEER`:
- * `ours-platform`, our `NetHttpServer.layer`; `effect-platform`, `NodeHttpServer.layer`), driven
+ * `ours-platform`, our `NetHttpServer.layer`; `effect-platform`, `NodeHttpServer.layer`; or
+ * `ours`, our `Server` with README's hello handler, the floor under `ours-platform`), driven
  * by client-worker.ts in a worker thread. Prints one line: `result <requests> <server CPU µs>
  * <seconds>`, the server's CPU being the process's minus the client thread's.
  *
@@ -13,6 +14,8 @@ import { Effect, type Layer } from "effect"
 import * as http from "node:http"
 import { Worker } from "node:worker_threads"
 import * as NetHttpServer from "../../src/platform/HttpServer.js"
+import { Server } from "../../src/server/Server.js"
+import * as ServerResponse from "../../src/server/ServerResponse.js"
 import { BODY, HOST } from "../server/runner.js"
 
 const peer = process.env.PEER
@@ -47,9 +50,16 @@ const measure = (port: number): Promise<string> =>
     worker.on("error", reject)
   })
 
-if (peer !== "ours-platform" && peer !== "effect-platform") throw new Error(`PEER must be ours-platform or effect-platform, got ${peer}`)
+if (peer !== "ours-platform" && peer !== "effect-platform" && peer !== "ours") throw new Error(`PEER must be ours-platform, effect-platform or ours, got ${peer}`)
 
-Effect.runFork(Effect.gen(function*() {
+// `ours`: our Server under the app's layers, README's hello handler: the floor under ours-platform.
+if (peer === "ours") {
+  Effect.runFork(Effect.gen(function*() {
+    const server = yield* Server
+    console.log(yield* Effect.promise(() => measure(server.port)))
+    process.exit(0)
+  }).pipe(Effect.provide(Server.layer({ host: HOST, port: 0, handler: () => Effect.succeed(ServerResponse.text(BODY)) }))))
+} else Effect.runFork(Effect.gen(function*() {
   yield* HttpServer.serveEffect(router)
   const { address } = yield* HttpServer.HttpServer
   if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("not a TCP address")
