@@ -46,7 +46,9 @@ const PEERS: ReadonlyArray<Peer> = [
   { name: "undici", script: "bench/client/run-undici.ts" },
   { name: "node:http", script: "bench/client/run-nodehttp.ts" },
   { name: "effect-undici", script: "bench/client/run-effect-undici.ts" },
-  { name: "ours-platform", script: "bench/client/run-ours-platform.ts" }
+  { name: "ours-platform", script: "bench/client/run-ours-platform.ts" },
+  { name: "ours-platform-stream", script: "bench/client/run-ours-platform-stream.ts" },
+  { name: "effect-undici-stream", script: "bench/client/run-effect-undici-stream.ts" }
 ]
 
 const CASES: ReadonlyArray<Case> = [
