@@ -250,8 +250,8 @@ export const runForEachChunk = <A, E, R, E2, R2>(
 
 /**
  * Runs `f` on every chunk of the body, in order (a view, not copied), when the effect runs
- * (`f` is not called before). Empty gives none, Bytes one; a Stream body with a `pull` is read without the Stream machinery, any other stream
- * through `runForEachChunk` above.
+ * (`f` is not called before). Empty gives none, Bytes one; a Stream body with a `pull` is read
+ * without the Stream machinery, any other stream through `runForEachChunk` above.
  *
  * @since 0.2.0
  * @category destructors
