@@ -9,6 +9,7 @@ import { Duration, Effect, Option } from "effect"
 import type { Check, Mode } from "../part.js"
 import { fdCount, type ServerChild } from "./child.js"
 import { judge, judgeFds, judgeProbe, judgeRecovery, type ProbeStats, probeStats } from "./judge.js"
+import { listenOverflows, overflowFigure } from "./listenOverflows.js"
 import { type Probe, recover } from "./probe.js"
 import { sleep } from "./sockets.js"
 
@@ -96,6 +97,7 @@ export const runScenario = (scenario: Scenario, env: ScenarioEnv, probe: Probe, 
     const pid = env.child.pid
     const fdsBefore = fdCount(pid)
     const outputBefore = env.child.output().length
+    const overflowsBefore = listenOverflows()
     const mark = probe.mark()
     const run = yield* scenario.run(env).pipe(
       Effect.timeoutOption(Duration.millis(timeLimitMs)),
@@ -103,6 +105,7 @@ export const runScenario = (scenario: Scenario, env: ScenarioEnv, probe: Probe, 
     )
     const stats = probeStats(probe.since(mark))
     const kept = probeStats(probe.keptSince(mark))
+    const overflows = overflowFigure(overflowsBefore, listenOverflows())
     const recoveredMs = env.child.alive() ? yield* Effect.promise(() => recover(env.child.port, scenario.recoveryMs)) : undefined
     const fdsAfter = yield* Effect.promise(() => settledFds(pid, fdsBefore, 3_000))
     const alive = env.child.alive()
@@ -119,7 +122,7 @@ export const runScenario = (scenario: Scenario, env: ScenarioEnv, probe: Probe, 
       ...(alive ? [judgeFds(`${label}: fds back to baseline`, fdsBefore, fdsAfter)] : []),
       ...run.checks.map((c) => ({ ...c, name: `${label}: ${c.name}` }))
     ]
-    env.log(`${label}: ${run.figures.map(([k, v]) => `${k} ${v}`).join(", ")}; probe ${stats.ok}/${stats.attempts}, worst ${stats.worstMs} ms (kept-alive: ${kept.ok}/${kept.attempts}, worst ${kept.worstMs} ms); ` +
+    env.log(`${label}: ${[...run.figures, overflows].map(([k, v]) => `${k} ${v}`).join(", ")}; probe ${stats.ok}/${stats.attempts}, worst ${stats.worstMs} ms (kept-alive: ${kept.ok}/${kept.attempts}, worst ${kept.worstMs} ms); ` +
       `recovered ${recoveredMs ?? "never"} ms; fds ${fdsBefore ?? "?"} → ${fdsAfter ?? "?"}${checks.every((c) => c.passed) ? "" : `; FAILED: ${checks.filter((c) => !c.passed).map((c) => c.name + " (" + (c.reason ?? "") + ")").join("; ")}`}`)
-    return { scenario: scenario.name, peer: env.peer, figures: [...run.figures, logFigure], probe: stats, keptProbe: kept, recoveredMs, fdsBefore, fdsAfter, alive, checks }
+    return { scenario: scenario.name, peer: env.peer, figures: [...run.figures, overflows, logFigure], probe: stats, keptProbe: kept, recoveredMs, fdsBefore, fdsAfter, alive, checks }
   })

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { judgeExit, judgeFds, judgeProbe, judgeRecovery, judgeShutdown, type ProbeSample, probeStats, type ShutdownAccounting } from "../../reliability/faults/judge.js"
 import { countsLine, idOf, parseCounts, parseInflight } from "../../reliability/shutdown/counts.js"
 import { scaleSizes, SIZES } from "../../reliability/parts/faults.js"
+import { listenOverflows, overflowFigure } from "../../reliability/faults/listenOverflows.js"
 
 const sample = (ok: boolean, ms: number, error?: string): ProbeSample => (error === undefined ? { at: 0, ok, ms } : { at: 0, ok, ms, error })
 
@@ -93,5 +94,15 @@ describe("sizes", () => {
   it("are the issue's figures in the full run and scale with --count", () => {
     expect(SIZES.full).toMatchObject({ slowloris: 500, idle: 5000, churn: 10000, fdConnections: 400 })
     expect(scaleSizes(SIZES.quick, 200)).toMatchObject({ churn: 200, slowloris: 10, idle: 100, fdConnections: 300 })
+  })
+})
+
+describe("listen queue overflows (the kernel's TcpExt counter)", () => {
+  it("reads a number on Linux; the figure is the difference, or - when a reading is missing", () => {
+    const now = listenOverflows()
+    if (process.platform === "linux") expect(Number.isSafeInteger(now)).toBe(true)
+    expect(overflowFigure(10, 57)).toEqual(["listen queue overflows (kernel, handshakes dropped)", "47"])
+    expect(overflowFigure(undefined, 57)[1]).toBe("-")
+    expect(overflowFigure(3, undefined)[1]).toBe("-")
   })
 })
