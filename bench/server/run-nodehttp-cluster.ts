@@ -7,8 +7,7 @@
  * @module
  */
 import cluster from "node:cluster"
-import * as http from "node:http"
-import { announce, BODY, HOST, listenPort } from "./runner.js"
+import { announce, HOST, listenPort, nodeHelloServer } from "./runner.js"
 
 const workers = Number(process.env.CLUSTER_WORKERS ?? 2)
 
@@ -20,13 +19,5 @@ if (cluster.isPrimary) {
   for (let i = 0; i < workers; i++) cluster.fork()
   process.on("SIGTERM", () => cluster.disconnect(() => process.exit(0)))
 } else {
-  const headers = {
-    "Content-Type": "text/plain; charset=utf-8",
-    "Content-Length": String(Buffer.byteLength(BODY))
-  }
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, headers)
-    res.end(BODY)
-  })
-  server.listen(listenPort(), HOST)
+  nodeHelloServer().listen(listenPort(), HOST)
 }

@@ -5,18 +5,8 @@
  *
  * @module
  */
-import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import { announce, BODY, HOST, listenPort } from "./runner.js"
+import { announce, HOST, listenPort, nodeHelloServer } from "./runner.js"
 
-const headers = {
-  "Content-Type": "text/plain; charset=utf-8",
-  "Content-Length": String(Buffer.byteLength(BODY))
-}
-
-const server = http.createServer((_req, res) => {
-  res.writeHead(200, headers)
-  res.end(BODY)
-})
-
+const server = nodeHelloServer()
 server.listen(listenPort(), HOST, () => announce((server.address() as AddressInfo).port))

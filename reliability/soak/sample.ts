@@ -7,16 +7,10 @@
  */
 import * as fs from "node:fs"
 import * as v8 from "node:v8"
+import type { PoolStats } from "../../src/transport/transportService.js"
 
-/** The pool figures of a sample (the keep-alive Transport's, and the fresh one's open sockets). */
-export interface PoolFigures {
-  readonly idle: number
-  readonly active: number
-  readonly dialing: number
-  readonly waiting: number
-  readonly open: number
-  readonly dials: number
-  readonly reuses: number
+/** The pool figures of a sample: the keep-alive Transport's `PoolStats` (without the per-host ones), and the fresh one's open sockets. */
+export interface PoolFigures extends Pick<PoolStats, "idle" | "active" | "dialing" | "waiting" | "open" | "dials" | "reuses"> {
   /** The fresh-connection Transport: sockets open, and dials so far. */
   readonly freshOpen: number
   readonly freshDials: number

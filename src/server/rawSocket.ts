@@ -42,9 +42,8 @@ export const resume = (conn: RawConn): void => {
  * @internal
  */
 export const destroy = (conn: RawConn): void => {
-  // What a corked tick holds (`corkForThisTick`) goes out first, as every earlier write did.
-  uncork(conn.stream)
-  conn.stream.destroy()
+  // The Conn's own close: what a corked tick holds (`corkForThisTick`) goes out first.
+  conn.closeNow()
 }
 
 /**
