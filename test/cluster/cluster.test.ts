@@ -4,13 +4,27 @@
  * over a keep-alive agent. Every child is killed by its PID after each test.
  */
 import { afterEach, describe, expect, it } from "vitest"
-import { freePort, killAllStarted, Load, readyPids, sleep, startCluster, startedIds, waitFor, waitReady } from "./clusterProcess.js"
+import { type ClusterProcess, freePort, killAllStarted, Load, readyPids, sleep, startCluster, startedIds, waitFor, waitReady } from "./clusterProcess.js"
 import * as http from "node:http"
 import { get } from "./clusterProcess.js"
 
 afterEach(() => {
   killAllStarted()
 })
+
+/**
+ * Sends SIGUSR2 to the primary and expects a stats line from each of `pids` whose accepted
+ * connections add up to `accepted`.
+ */
+const expectStats = async (p: ClusterProcess, pids: ReadonlyArray<number>, accepted: number): Promise<void> => {
+  process.kill(p.pid, "SIGUSR2")
+  const lines = await waitFor(() => {
+    const got = [...p.stdout().matchAll(/stats worker \d+ pid (\d+): (\d+) connections \((\d+) idle\), (\d+) accepted/g)]
+    return got.length >= 2 ? got : undefined
+  }, 5_000, "two stats lines")
+  expect(new Set(lines.map((m) => Number(m[1])))).toEqual(new Set(pids))
+  expect(lines.reduce((n, m) => n + Number(m[4]), 0)).toBe(accepted)
+}
 
 /** Sends `n` requests one after the other on a fresh agent; the pids that answered. */
 const pidsOf = async (port: number, n: number): Promise<Array<string>> => {
@@ -36,14 +50,8 @@ describe("Cluster.runMain", { timeout: 30_000 }, () => {
     // Round-robin scheduling: new connections alternate between the workers.
     const answered = await pidsOf(port, 8)
     expect(new Set(answered)).toEqual(new Set(pids.map(String)))
-    process.kill(p.pid, "SIGUSR2")
-    const lines = await waitFor(() => {
-      const got = [...p.stdout().matchAll(/stats worker \d+ pid (\d+): (\d+) connections \((\d+) idle\), (\d+) accepted/g)]
-      return got.length >= 2 ? got : undefined
-    }, 5_000, "two stats lines")
-    expect(new Set(lines.map((m) => Number(m[1])))).toEqual(new Set(pids))
     // Each worker accepted its share of the 8 connections.
-    expect(lines.reduce((n, m) => n + Number(m[4]), 0)).toBe(8)
+    await expectStats(p, pids, 8)
     process.kill(p.pid, "SIGTERM")
     expect((await p.exited).code).toBe(0)
   })
@@ -122,13 +130,7 @@ describe("Cluster.runMain", { timeout: 30_000 }, () => {
     const p = startCluster({ WORKERS: "2", PLATFORM: "1", PORT: String(await freePort()) })
     const { port, pids } = await waitReady(p, 2)
     expect(new Set(await pidsOf(port, 6))).toEqual(new Set(pids.map(String)))
-    process.kill(p.pid, "SIGUSR2")
-    const lines = await waitFor(() => {
-      const got = [...p.stdout().matchAll(/stats worker \d+ pid (\d+): (\d+) connections \((\d+) idle\), (\d+) accepted/g)]
-      return got.length >= 2 ? got : undefined
-    }, 5_000, "two stats lines")
-    expect(new Set(lines.map((m) => Number(m[1])))).toEqual(new Set(pids))
-    expect(lines.reduce((n, m) => n + Number(m[4]), 0)).toBe(6)
+    await expectStats(p, pids, 6)
     process.kill(p.pid, "SIGTERM")
     expect((await p.exited).code).toBe(0)
   })

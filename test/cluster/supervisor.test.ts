@@ -81,6 +81,16 @@ const until = (cond: () => boolean, what: string): Effect.Effect<void> =>
     if (!cond()) throw new Error(`never: ${what}`)
   })
 
+/** Runs the primary over `h` until all its first workers are forked and ready; its fiber and handle. */
+const started = (h: Harness) =>
+  Effect.gen(function*() {
+    const primary = yield* Effect.fork(runPrimary(h.config))
+    yield* until(() => h.forks.length === h.config.workers, "the first forks")
+    for (const w of h.forks) w.ready()
+    const handle = yield* Deferred.await(h.handle)
+    return { primary, handle }
+  })
+
 const quiet = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.provide(self, Logger.minimumLogLevel(LogLevel.None))
 
 describe("the primary's supervision", () => {
@@ -136,10 +146,7 @@ describe("the primary's supervision", () => {
   it.effect("shutdown: every worker asked; one that does not exit within the wait is killed: ShutdownIncomplete", () =>
     quiet(Effect.gen(function*() {
       const h = yield* harness(2)
-      const primary = yield* Effect.fork(runPrimary(h.config))
-      yield* until(() => h.forks.length === 2, "two forks")
-      for (const w of h.forks) w.ready()
-      const handle = yield* Deferred.await(h.handle)
+      const { primary, handle } = yield* started(h)
       yield* handle.shutdown
       yield* until(() => h.forks.every((w) => w.asked("shutdown")), "both asked")
       h.forks[0]!.stopCleanly()
@@ -157,10 +164,8 @@ describe("the primary's supervision", () => {
   it.effect("shutdown: a worker that reports requests cut makes it ShutdownIncomplete; clean stops succeed", () =>
     quiet(Effect.gen(function*() {
       const h = yield* harness(2)
-      const primary = yield* Effect.fork(runPrimary(h.config))
-      yield* until(() => h.forks.length === 2, "two forks")
-      for (const w of h.forks) w.ready()
-      yield* (yield* Deferred.await(h.handle)).shutdown
+      const { primary, handle } = yield* started(h)
+      yield* handle.shutdown
       yield* until(() => h.forks.every((w) => w.asked("shutdown")), "both asked")
       h.forks[0]!.stopCleanly()
       h.forks[1]!.emit({ effectNethttp: "stopped", interrupted: 3 })
@@ -209,10 +214,7 @@ describe("the primary's supervision", () => {
     quiet(Effect.gen(function*() {
       // maxCrashes 0: a counted crash would stop the cluster.
       const h = yield* harness(2, { policy: { initialDelayMs: 100, maxDelayMs: 5_000, maxCrashes: 0, windowMs: 60_000 } })
-      const primary = yield* Effect.fork(runPrimary(h.config))
-      yield* until(() => h.forks.length === 2, "two forks")
-      for (const w of h.forks) w.ready()
-      const handle = yield* Deferred.await(h.handle)
+      const { primary, handle } = yield* started(h)
       yield* handle.reload
       yield* until(() => h.forks.length === 3, "the replacement")
       h.forks[2]!.exit(1)
@@ -231,10 +233,7 @@ describe("the primary's supervision", () => {
   it.effect("stats: asks every ready worker and gathers the answers; a silent one gives undefined after a second", () =>
     quiet(Effect.gen(function*() {
       const h = yield* harness(2)
-      const primary = yield* Effect.fork(runPrimary(h.config))
-      yield* until(() => h.forks.length === 2, "two forks")
-      for (const w of h.forks) w.ready()
-      const handle = yield* Deferred.await(h.handle)
+      const { primary, handle } = yield* started(h)
       const gathering = yield* Effect.fork(handle.stats)
       yield* until(() => h.forks.every((w) => w.asked("stats")), "both asked")
       const request = h.forks[0]!.sent.find((m) => m.effectNethttp === "stats")!
