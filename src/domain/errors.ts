@@ -5,6 +5,7 @@
  * @module
  */
 import { Data } from "effect"
+import { StacklessTaggedError } from "./stacklessError.js"
 
 /**
  * Which kind of message an error concerns.
@@ -55,7 +56,7 @@ export type MalformedReason =
  * @since 0.1.0
  * @category errors
  */
-export class MalformedMessage extends Data.TaggedError("MalformedMessage")<{
+export class MalformedMessage extends StacklessTaggedError("MalformedMessage")<{
   readonly kind: MessageKind
   readonly reason: MalformedReason
   /** Byte offset from the first byte of the message where the problem was found. */
@@ -77,7 +78,7 @@ export class MalformedMessage extends Data.TaggedError("MalformedMessage")<{
  * @since 0.1.0
  * @category errors
  */
-export class HeaderTooLarge extends Data.TaggedError("HeaderTooLarge")<{
+export class HeaderTooLarge extends StacklessTaggedError("HeaderTooLarge")<{
   readonly kind: MessageKind
   /** "head" for the start line and header fields, "trailers" for the trailer section. */
   readonly section: "head" | "trailers"
@@ -98,7 +99,7 @@ export class HeaderTooLarge extends Data.TaggedError("HeaderTooLarge")<{
  * @since 0.1.0
  * @category errors
  */
-export class UnsupportedTransferEncoding extends Data.TaggedError("UnsupportedTransferEncoding")<{
+export class UnsupportedTransferEncoding extends StacklessTaggedError("UnsupportedTransferEncoding")<{
   readonly kind: MessageKind
   /** The Transfer-Encoding field value as received. */
   readonly coding: string
@@ -116,7 +117,7 @@ export class UnsupportedTransferEncoding extends Data.TaggedError("UnsupportedTr
  * @since 0.1.0
  * @category errors
  */
-export class UnsupportedVersion extends Data.TaggedError("UnsupportedVersion")<{
+export class UnsupportedVersion extends StacklessTaggedError("UnsupportedVersion")<{
   readonly kind: MessageKind
   readonly major: number
   readonly minor: number

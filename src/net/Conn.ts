@@ -168,6 +168,22 @@ export const rawOf = (conn: Conn): RawConn | undefined => (RAW in conn ? conn as
 type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
 
 const END: Effect.Effect<Option.Option<Uint8Array>> = Effect.succeed(Option.none())
+
+/**
+ * `stream.write(data)` with V8's stack capture off. For writes after the peer's end of input:
+ * a peer that reset the connection often reads as one that ended it (the kernel reports end of
+ * input, not the reset), so the write fails at once, and Node makes its error with a stack and
+ * formats it on the spot (~20 µs) though all we keep of it is its code.
+ */
+const writeStackless = (stream: Duplex, data: Uint8Array | string): boolean => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return typeof data === "string" ? stream.write(data, "latin1") : stream.write(data)
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
 const EMPTY = new Uint8Array(0)
 
 /** A `Conn` over a Node `Duplex` in flowing mode. */
@@ -363,13 +379,14 @@ class StreamConn implements RawConn {
       if (this.failure !== undefined) return Effect.fail(new ConnError({ ...this.failure, op: "write" }))
       if (this.destroyed || this.stream.writableEnded) return Effect.fail(closedError("write"))
       this.bytesOut += data.length
-      if (this.stream.write(data)) return Effect.void
+      if (this.ended ? writeStackless(this.stream, data) : this.stream.write(data)) return Effect.void
       return this.awaitDrain()
     })
 
   readonly writeNow = (data: Uint8Array | string): boolean => {
     if (this.destroyed || this.stream.writableEnded) return false
     this.bytesOut += data.length
+    if (this.ended) return writeStackless(this.stream, data)
     return typeof data === "string" ? this.stream.write(data, "latin1") : this.stream.write(data)
   }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { Data } from "effect"
+import { StacklessTaggedError } from "../domain/stacklessError.js"
 
 /**
  * A read or write on an established connection failed, or the connection is closed.
@@ -12,7 +13,7 @@ import { Data } from "effect"
  * @since 0.1.0
  * @category errors
  */
-export class ConnError extends Data.TaggedError("ConnError")<{
+export class ConnError extends StacklessTaggedError("ConnError")<{
   readonly op: "read" | "write"
   /** The system error code (ECONNRESET, EPIPE, ...), or "closed" for use after close. */
   readonly code: string

@@ -23,7 +23,7 @@
  * @module
  * @internal
  */
-import { Cause, type Clock, Context, Effect, Exit, type Fiber, Option, type Scope } from "effect"
+import { Cause, type Clock, Context, Effect, Exit, type Fiber, LogLevel, Option, type Scope } from "effect"
 import type { Headers } from "../domain/Headers.js"
 import type { RequestHead } from "../domain/http1/MessageHead.js"
 import { Event } from "../domain/http1/Parser.js"
@@ -352,7 +352,10 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn
     const log = (answer.clientFault ? Effect.logDebug : Effect.logError)("effect-nethttp server: handler failed", cause).pipe(
       Effect.annotateLogs({ method: this.head!.method, target: this.head!.target })
     )
-    return Effect.zipRight(log, this.replyAndClose(answer.reply))
+    // A client's fault is logged at Debug: its annotations are not worth making when Debug is off
+    // (a client resetting uploads makes one per connection).
+    const logged = answer.clientFault ? Effect.whenLogLevel(log, LogLevel.Debug) : log
+    return Effect.zipRight(logged, this.replyAndClose(answer.reply))
   }
 
   /**

@@ -451,20 +451,21 @@ export class ServerRequest {
   }
 
   /**
-   * The whole body as bytes (Go's `io.ReadAll(r.Body)`), gathered into one growing buffer
-   * (sized by Content-Length up to a cap): memory stays about twice the body however it was
-   * split. A body that arrived in one chunk is that chunk, a view, not copied.
+   * The whole body as bytes (Go's `io.ReadAll(r.Body)`): small chunks gathered into a growing
+   * buffer (sized by Content-Length up to a cap), large ones kept as they arrived, all copied
+   * once at the end; memory stays about twice the body however it was split. A body that
+   * arrived in one chunk is that chunk, a view, not copied.
    */
   get bytes(): Effect.Effect<Uint8Array, RequestBodyError> {
     const pull = this.io.pull
     const hint = this.head.contentLength
     return Effect.suspend(() => {
-      const gathered = new ByteGatherer(hint)
+      // Chunks may be kept as they are (the first, and large ones): views into the
+      // connection's input that stay valid (the parser never reuses it; nor does node:http2).
+      const gathered = new ByteGatherer(hint, true)
       const loop: Effect.Effect<Uint8Array, RequestBodyError> = Effect.matchEffect(pull, {
         onFailure: (e) => (Option.isNone(e) ? Effect.succeed(gathered.result()) : Effect.fail(e.value)),
         onSuccess: (chunk) => {
-          // The first chunk may be kept as it is: a view into the connection's input that
-          // stays valid (the parser never reuses it).
           gathered.push(chunk)
           return loop
         }

@@ -5,6 +5,7 @@
  * @module
  */
 import { Data } from "effect"
+import { StacklessTaggedError } from "../domain/stacklessError.js"
 
 /**
  * Why reading a request body failed.
@@ -30,7 +31,7 @@ export type RequestBodyFailure =
  * @since 0.1.0
  * @category errors
  */
-export class RequestBodyError extends Data.TaggedError("RequestBodyError")<{
+export class RequestBodyError extends StacklessTaggedError("RequestBodyError")<{
   readonly reason: RequestBodyFailure
   readonly detail: string
 }> {

@@ -8,11 +8,11 @@
  * `v8.setFlagsFromString`, as vitest runs without --expose-gc).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Stream } from "effect"
+import { Effect, FastCheck as fc, Option, Stream } from "effect"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import * as Body from "../../src/domain/Body.js"
-import { ByteGatherer, MAX_PREALLOCATE } from "../../src/domain/ByteGatherer.js"
+import { ByteGatherer, KEEP_MIN, MAX_PREALLOCATE } from "../../src/domain/ByteGatherer.js"
 import type { RequestBodyError } from "../../src/server/errors.js"
 import type { ServerRequest } from "../../src/server/ServerRequest.js"
 import * as ServerResponse from "../../src/server/ServerResponse.js"
@@ -152,6 +152,50 @@ describe("ByteGatherer", () => {
     const over = new ByteGatherer(3)
     for (let i = 0; i < 10; i++) over.push(new Uint8Array([i, i]))
     expect([...over.result()]).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9])
+  })
+
+  it("keepLarge: large chunks are kept as they are until the end, then everything is copied once", () => {
+    const g = new ByteGatherer(1_000_000, true)
+    const large = Array.from({ length: 4 }, (_, i) => Buffer.alloc(64 << 10, 0x61 + i))
+    for (const [i, chunk] of large.entries()) {
+      const small = Buffer.from([0x30 + i])
+      g.push(chunk)
+      g.push(small)
+      // The caller may not reuse a chunk under keepLarge; here the small ones are reused to show they were copied.
+      small[0] = 0
+    }
+    // Nothing of the large chunks was copied while gathering: only the one-byte ones were.
+    expect(g.size).toBe(4 * (64 << 10) + 4)
+    const out = g.result()
+    const expected = Buffer.concat(large.flatMap((chunk, i) => [chunk, Buffer.from([0x30 + i])]))
+    expect(Buffer.from(out).equals(expected)).toBe(true)
+    expect(g.result()).toBe(out)
+    // A large chunk alone is returned as it is.
+    const one = new ByteGatherer(-1, true)
+    one.push(large[0]!)
+    expect(one.result()).toBe(large[0])
+  })
+
+  it("property: whatever the chunk sizes, hint and mode, the result is the chunks' bytes in order", () => {
+    const chunk = fc.oneof(
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: KEEP_MIN - 2, max: KEEP_MIN + 2 }),
+      fc.integer({ min: 0, max: 3 * KEEP_MIN })
+    )
+    fc.assert(
+      fc.property(fc.array(chunk, { maxLength: 12 }), fc.integer({ min: -1, max: 200_000 }), fc.boolean(), (sizes, hint, keepLarge) => {
+        const g = new ByteGatherer(hint, keepLarge)
+        const chunks = sizes.map((n, i) => Buffer.alloc(n, i + 1))
+        let expectedSize = 0
+        for (const c of chunks) {
+          g.push(c)
+          expectedSize += c.length
+          expect(g.size).toBe(expectedSize)
+        }
+        expect(Buffer.from(g.result()).equals(Buffer.concat(chunks))).toBe(true)
+      }),
+      { numRuns: 300 }
+    )
   })
 })
 
