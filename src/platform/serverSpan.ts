@@ -13,6 +13,7 @@
 import { HttpMiddleware, HttpServerRequest, HttpTraceContext } from "@effect/platform"
 import type { Headers as PlatformHeaders } from "@effect/platform"
 import { Chunk, Clock, Context, DefaultServices, Effect, Exit, FiberRef, FiberRefs, HashMap, Option, Tracer } from "effect"
+import { isNativeTracer } from "../net/tracing.js"
 import { NetServerRequest } from "./serverRequest.js"
 
 // The fields HttpTraceContext.fromHeaders reads (W3C trace context, B3 single and multi).
@@ -55,6 +56,78 @@ export const withServerSpan = <E, R>(
     })
   })
 
+const HEX = "abcdef0123456789"
+
+/** `length` random hex digits, as the built-in tracer makes its ids. */
+const randomHex = (length: number): string => {
+  let out = ""
+  for (let i = 0; i < length; i++) out += HEX.charAt(Math.floor(Math.random() * 16))
+  return out
+}
+
+/**
+ * The built-in tracer's server span (Effect's `NativeSpan`: the same fields, methods and
+ * random ids), with its trace and span ids made when first read, its attributes map, events
+ * and links when first written: most requests never read them, and the ids alone were ~1 µs
+ * and ~2 KB of strings per request. A child span or a log that reads them gets them as before.
+ */
+class LazySpan implements Tracer.Span {
+  readonly _tag = "Span"
+  readonly context = Context.empty()
+  readonly kind = "server" as const
+  readonly sampled = true
+  status: Tracer.SpanStatus
+  private ids: { traceId: string; spanId: string } | undefined = undefined
+  private attrs: Map<string, unknown> | undefined = undefined
+  private eventList: Array<[name: string, startTime: bigint, attributes: Record<string, unknown>]> | undefined = undefined
+  private linkList: Array<Tracer.SpanLink> | undefined = undefined
+
+  constructor(readonly name: string, readonly parent: Option.Option<Tracer.AnySpan>, readonly startTime: bigint) {
+    this.status = { _tag: "Started", startTime }
+  }
+
+  private get madeIds(): { traceId: string; spanId: string } {
+    const parent = this.parent
+    return this.ids ??= { traceId: parent._tag === "Some" ? parent.value.traceId : randomHex(32), spanId: randomHex(16) }
+  }
+
+  get traceId(): string {
+    return this.madeIds.traceId
+  }
+
+  get spanId(): string {
+    return this.madeIds.spanId
+  }
+
+  get attributes(): ReadonlyMap<string, unknown> {
+    return this.attrs ??= new Map()
+  }
+
+  get events(): ReadonlyArray<[name: string, startTime: bigint, attributes: Record<string, unknown>]> {
+    return this.eventList ??= []
+  }
+
+  get links(): ReadonlyArray<Tracer.SpanLink> {
+    return this.linkList ??= []
+  }
+
+  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
+    this.status = { _tag: "Ended", endTime, exit, startTime: this.status.startTime }
+  }
+
+  attribute(key: string, value: unknown): void {
+    ;(this.attrs ??= new Map()).set(key, value)
+  }
+
+  event(name: string, startTime: bigint, attributes?: Record<string, unknown>): void {
+    ;(this.eventList ??= []).push([name, startTime, attributes ?? {}])
+  }
+
+  addLinks(links: ReadonlyArray<Tracer.SpanLink>): void {
+    ;(this.linkList ??= []).push(...links)
+  }
+}
+
 /**
  * Starts and ends the server span outside the app's fiber, for `Serving` (HttpServer.ts): the
  * span is made in plain code before the fiber starts and put in the request's context as its
@@ -88,12 +161,20 @@ export const prepare = (
   const nameOf = Context.get(context, HttpMiddleware.SpanNameGenerator)
   const now = (): bigint => (timing ? clock.unsafeCurrentTimeNanos() : BigInt(0))
   const links: ReadonlyArray<Tracer.SpanLink> = []
+  // Under the built-in tracer, the span is a `LazySpan`: the tracer's own span with its ids made
+  // when first read.
+  const native = isNativeTracer(tracer)
   return {
     start: (request) => {
       if (disabledWhen(request)) return undefined
       const parent = HttpTraceContext.fromHeaders(traceFields(request))
-      const options = { parent: Option.getOrUndefined(parent), kind: "server" as const, captureStackTrace: false as const }
-      const span = tracer.span(nameOf(request), parent, Context.empty(), links, now(), "server", options)
+      const span = native
+        ? new LazySpan(nameOf(request), parent, now())
+        : tracer.span(nameOf(request), parent, Context.empty(), links, now(), "server", {
+          parent: Option.getOrUndefined(parent),
+          kind: "server",
+          captureStackTrace: false
+        })
       span.attribute("http.request.method", request.method)
       return span
     },
