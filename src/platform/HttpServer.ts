@@ -68,7 +68,10 @@ export interface Options extends Omit<ServerOptions<never, never>, "handler"> {
 
 /** The app of one `serve` call, with the runtime it was served in. */
 class Serving {
-  private readonly context: Context.Context<never>
+  // The runtime's services as parallel arrays: a request's context is copied from them with
+  // `set` alone (`new Map(map)` walks the map with an iterator, an allocation per entry).
+  private readonly serviceKeys: Array<string>
+  private readonly serviceValues: Array<unknown>
 
   constructor(
     private readonly runtime: Runtime.Runtime<never>,
@@ -80,7 +83,8 @@ class Serving {
     /** Whether `app` is the lean toHandled, which takes the request's Scope from the context. */
     private readonly lean: boolean
   ) {
-    this.context = runtime.context
+    this.serviceKeys = [...runtime.context.unsafeMap.keys()]
+    this.serviceValues = [...runtime.context.unsafeMap.values()]
   }
 
   /** Runs the app for `request` in a fiber of its own; yields the response the app produced. */
@@ -89,7 +93,10 @@ class Serving {
       const runtime = this.runtime
       const exchange = new Exchange(request, connFiber, runtime, this.webSockets)
       const platformRequest = new NetServerRequest(exchange, request.target)
-      const services = new Map(this.context.unsafeMap)
+      const services = new Map<string, unknown>()
+      const keys = this.serviceKeys
+      const values = this.serviceValues
+      for (let i = 0; i < keys.length; i++) services.set(keys[i]!, values[i])
       services.set(HttpServerRequest.HttpServerRequest.key, platformRequest)
       services.set(CurrentExchange.key, exchange)
       const spans = this.spans

@@ -13,20 +13,24 @@
 import { HttpMiddleware, HttpServerRequest, HttpTraceContext } from "@effect/platform"
 import type { Headers as PlatformHeaders } from "@effect/platform"
 import { Chunk, Clock, Context, DefaultServices, Effect, Exit, FiberRef, FiberRefs, HashMap, Option, Tracer } from "effect"
+import { canonicalHeaderKey } from "../domain/Headers.js"
 import { isNativeTracer } from "../net/tracing.js"
 import { NetServerRequest } from "./serverRequest.js"
 
-// The fields HttpTraceContext.fromHeaders reads (W3C trace context, B3 single and multi).
+// The fields HttpTraceContext.fromHeaders reads (W3C trace context, B3 single and multi), as
+// it names them and in their canonical form (our Headers' keys: a lookup by a canonical name
+// makes no new string).
 const TRACE_FIELDS = ["traceparent", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-sampled"] as const
+const TRACE_KEYS = TRACE_FIELDS.map(canonicalHeaderKey)
 
 /** The request's trace fields alone, read from our request without converting every field. */
 const traceFields = (request: HttpServerRequest.HttpServerRequest): PlatformHeaders.Headers => {
   if (!(request instanceof NetServerRequest)) return request.headers
   const source = request.source.headers
   let fields: Record<string, string> | undefined = undefined
-  for (const name of TRACE_FIELDS) {
-    const value = source.get(name)
-    if (value !== undefined) (fields ??= {})[name] = value
+  for (let i = 0; i < TRACE_FIELDS.length; i++) {
+    const value = source.get(TRACE_KEYS[i]!)
+    if (value !== undefined) (fields ??= {})[TRACE_FIELDS[i]!] = value
   }
   return (fields ?? {}) as PlatformHeaders.Headers
 }
