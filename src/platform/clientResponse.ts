@@ -72,9 +72,13 @@ const EMPTY = new Uint8Array(0)
 
 const textDecoder = new TextDecoder()
 
-// A copy: the bytes are a view into a socket chunk that may hold other data (and a Buffer's
-// `slice` would be a view too).
+// The body's bytes as an ArrayBuffer of their own. Bytes that fill their ArrayBuffer exactly
+// (a streamed body gathered into one new buffer, or a socket read that was all body) are given
+// as they are: nothing else is in it. Otherwise a copy: the bytes are a view into a socket
+// chunk or a larger buffer that holds other data (and a Buffer's `slice` would be a view too).
 const toArrayBuffer = (bytes: Uint8Array): ArrayBuffer => {
+  const buffer = bytes.buffer
+  if (bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength && buffer instanceof ArrayBuffer) return buffer
   const copy = new Uint8Array(bytes.length)
   copy.set(bytes)
   return copy.buffer
@@ -157,7 +161,7 @@ export class NetHttpClientResponse extends Inspectable.Class implements HttpClie
     return Option.fromNullable(this.peer)
   }
 
-  /** The body's bytes as an ArrayBuffer (a copy, made once). */
+  /** The body's bytes as an ArrayBuffer, made once (a copy unless the bytes fill a buffer of their own). */
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
     return this.withBytes((bytes) => (this.buffer ??= toArrayBuffer(bytes)))
   }

@@ -482,6 +482,8 @@ describe("responses", () => {
         const big = yield* client.get(server.url("/big"))
         const first = yield* big.arrayBuffer
         expect(first.byteLength).toBe(1 << 20)
+        // Exactly the body's bytes, whether given as gathered or copied.
+        expect(Buffer.from(first).equals(bigBody)).toBe(true)
         expect(yield* big.arrayBuffer).toBe(first)
         expect((yield* big.text).length).toBe(1 << 20)
       })
