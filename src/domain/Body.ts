@@ -237,13 +237,7 @@ export const runForEachChunk = <A, E, R, E2, R2>(
   Effect.uninterruptibleMask((restore) =>
     Effect.flatMap(Scope.make(), (scope) =>
       Effect.onExit(
-        restore(Effect.flatMap(Scope.extend(Stream.toPull(stream), scope), (pull) => {
-          const loop: Effect.Effect<void, E | E2, R | R2> = Effect.matchEffect(pull, {
-            onFailure: (e) => (Option.isNone(e) ? Effect.void : Effect.fail(e.value)),
-            onSuccess: (chunk) => Effect.flatMap(f(chunk), () => loop)
-          })
-          return loop
-        })),
+        restore(Effect.flatMap(Scope.extend(Stream.toPull(stream), scope), (pull) => forEachPull(pull, f))),
         (exit) => Scope.close(scope, exit)
       ))
   )
@@ -276,11 +270,12 @@ export const forEachChunk = <E, E2, R2>(
 const eachOf = <E2, R2>(chunk: Chunk.Chunk<Uint8Array>, f: (chunk: Uint8Array) => Effect.Effect<void, E2, R2>): Effect.Effect<void, E2, R2> =>
   chunk.length === 1 ? f(Chunk.unsafeHead(chunk)) : Effect.forEach(chunk, f, { discard: true })
 
-const forEachPull = <E, E2, R2>(
-  pull: Effect.Effect<Uint8Array, Option.Option<E>>,
-  f: (chunk: Uint8Array) => Effect.Effect<void, E2, R2>
-): Effect.Effect<void, E | E2, R2> => {
-  const loop: Effect.Effect<void, E | E2, R2> = Effect.matchEffect(pull, {
+/** Runs `f` on every element `pull` gives, in order, until its end (`None`) or a failure. */
+const forEachPull = <A, E, R, E2, R2>(
+  pull: Effect.Effect<A, Option.Option<E>, R>,
+  f: (a: A) => Effect.Effect<void, E2, R2>
+): Effect.Effect<void, E | E2, R | R2> => {
+  const loop: Effect.Effect<void, E | E2, R | R2> = Effect.matchEffect(pull, {
     onFailure: (e) => (Option.isNone(e) ? Effect.void : Effect.fail(e.value)),
     onSuccess: (chunk) => Effect.flatMap(f(chunk), () => loop)
   })

@@ -35,3 +35,19 @@ export const StacklessTaggedError = <Tag extends string>(tag: Tag): TaggedErrorC
   }
   return Stackless as unknown as TaggedErrorClass<Tag>
 }
+
+/**
+ * `f()` with V8's stack capture off: errors made while it runs (ours or Node's) carry no stack.
+ * `Error.stackTraceLimit` is restored before it returns or throws.
+ *
+ * @internal
+ */
+export const withoutStackTraces = <A>(f: () => A): A => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return f()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}

@@ -13,6 +13,7 @@ import { Effect, Option } from "effect"
 import type { Socket } from "node:net"
 import type { Duplex } from "node:stream"
 import { TLSSocket } from "node:tls"
+import { withoutStackTraces } from "../domain/stacklessError.js"
 import { ConnError, errorCode, errorDetail } from "./errors.js"
 import { type PeerCertificate, peerFactsOf } from "./tls.js"
 
@@ -169,21 +170,16 @@ type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
 
 const END: Effect.Effect<Option.Option<Uint8Array>> = Effect.succeed(Option.none())
 
+const writeTo = (stream: Duplex, data: Uint8Array | string): boolean =>
+  typeof data === "string" ? stream.write(data, "latin1") : stream.write(data)
+
 /**
  * `stream.write(data)` with V8's stack capture off. For writes after the peer's end of input:
  * a peer that reset the connection often reads as one that ended it (the kernel reports end of
  * input, not the reset), so the write fails at once, and Node makes its error with a stack and
  * formats it on the spot (~20 µs) though all we keep of it is its code.
  */
-const writeStackless = (stream: Duplex, data: Uint8Array | string): boolean => {
-  const limit = Error.stackTraceLimit
-  Error.stackTraceLimit = 0
-  try {
-    return typeof data === "string" ? stream.write(data, "latin1") : stream.write(data)
-  } finally {
-    Error.stackTraceLimit = limit
-  }
-}
+const writeStackless = (stream: Duplex, data: Uint8Array | string): boolean => withoutStackTraces(() => writeTo(stream, data))
 const EMPTY = new Uint8Array(0)
 
 /** A `Conn` over a Node `Duplex` in flowing mode. */
@@ -386,8 +382,7 @@ class StreamConn implements RawConn {
   readonly writeNow = (data: Uint8Array | string): boolean => {
     if (this.destroyed || this.stream.writableEnded) return false
     this.bytesOut += data.length
-    if (this.ended) return writeStackless(this.stream, data)
-    return typeof data === "string" ? this.stream.write(data, "latin1") : this.stream.write(data)
+    return this.ended ? writeStackless(this.stream, data) : writeTo(this.stream, data)
   }
 
   get drained(): Effect.Effect<void, ConnError> {

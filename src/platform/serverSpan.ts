@@ -138,8 +138,9 @@ class LazySpan implements Tracer.Span {
  * `ParentSpan` (the context is built per request anyway), then ended with the fiber's exit. It
  * is the span `withServerSpan` makes, without the `useSpan` + `withParentSpan` layers (and the
  * context copy the latter costs). It applies only where it is exactly that span: the tracer is
- * enabled, no span annotations or links are set on the serve fiber, and the serve fiber has no
- * parent span (with any of these, `prepare` returns undefined and `withServerSpan` is used).
+ * Effect's built-in one and enabled, no span annotations or links are set on the serve fiber,
+ * and the serve fiber has no parent span (otherwise `prepare` returns undefined and
+ * `withServerSpan` is used).
  */
 export interface ServerSpans {
   /** The span for `request`, or undefined when `disabledWhen` says so. */
@@ -159,26 +160,16 @@ export const prepare = (
   if (HashMap.size(get(FiberRef.currentTracerSpanAnnotations)) > 0 || Chunk.size(get(FiberRef.currentTracerSpanLinks)) > 0) return undefined
   if (Option.isSome(Context.getOption(context, Tracer.ParentSpan))) return undefined
   const services = get(DefaultServices.currentServices)
-  const tracer = Context.get(services, Tracer.Tracer)
+  // The span is the built-in tracer's, made lean (`LazySpan`): with another tracer, none of this.
+  if (!isNativeTracer(Context.get(services, Tracer.Tracer))) return undefined
   const clock = Context.get(services, Clock.Clock)
   const timing = get(FiberRef.currentTracerTimingEnabled)
   const nameOf = Context.get(context, HttpMiddleware.SpanNameGenerator)
   const now = (): bigint => (timing ? clock.unsafeCurrentTimeNanos() : BigInt(0))
-  const links: ReadonlyArray<Tracer.SpanLink> = []
-  // Under the built-in tracer, the span is a `LazySpan`: the tracer's own span with its ids made
-  // when first read.
-  const native = isNativeTracer(tracer)
   return {
     start: (request) => {
       if (disabledWhen(request)) return undefined
-      const parent = HttpTraceContext.fromHeaders(traceFields(request))
-      const span = native
-        ? new LazySpan(nameOf(request), parent, now())
-        : tracer.span(nameOf(request), parent, Context.empty(), links, now(), "server", {
-          parent: Option.getOrUndefined(parent),
-          kind: "server",
-          captureStackTrace: false
-        })
+      const span = new LazySpan(nameOf(request), HttpTraceContext.fromHeaders(traceFields(request)), now())
       span.attribute("http.request.method", request.method)
       return span
     },
