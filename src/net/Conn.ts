@@ -180,6 +180,7 @@ const writeTo = (stream: Duplex, data: Uint8Array | string): boolean =>
  * formats it on the spot (~20 µs) though all we keep of it is its code.
  */
 const writeStackless = (stream: Duplex, data: Uint8Array | string): boolean => withoutStackTraces(() => writeTo(stream, data))
+
 const EMPTY = new Uint8Array(0)
 
 /** A `Conn` over a Node `Duplex` in flowing mode. */

@@ -460,8 +460,9 @@ export class ServerRequest {
     const pull = this.io.pull
     const hint = this.head.contentLength
     return Effect.suspend(() => {
-      // Chunks may be kept as they are (the first, and large ones): views into the
-      // connection's input that stay valid (the parser never reuses it; nor does node:http2).
+      // Chunks may be kept as they are (the first, and large ones): no source of a request's
+      // chunks reuses one (the parser's views of the socket's reads, node:http2's buffers, a
+      // recorded request's body as its Stream gave them).
       const gathered = new ByteGatherer(hint, true)
       const loop: Effect.Effect<Uint8Array, RequestBodyError> = Effect.matchEffect(pull, {
         onFailure: (e) => (Option.isNone(e) ? Effect.succeed(gathered.result()) : Effect.fail(e.value)),
