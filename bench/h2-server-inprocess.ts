@@ -21,6 +21,7 @@ import type { Duplex } from "node:stream"
 import { fromDuplex } from "../src/net/Conn.js"
 import { makeInlineScheduler } from "../src/net/inlineScheduler.js"
 import { streamPipe } from "../src/net/Pipe.js"
+import { WriteBatch } from "../src/net/WriteBatch.js"
 import { connInfo, validateServerOptions } from "../src/server/config.js"
 import { H2ServerConn } from "../src/server/h2/H2ServerConn.js"
 import { DateCache } from "../src/server/responseWriter.js"
@@ -121,6 +122,7 @@ const run = async (kind: Kind): Promise<{ streams: number; cpuMicros: number; se
       handler: () => Effect.succeed(ServerResponse.text(BODY)),
       clock,
       dates: new DateCache(),
+      writes: new WriteBatch(),
       scheme: "http",
       shuttingDown: () => false,
       notReady: () => false,

@@ -16,6 +16,7 @@ import type { Duplex } from "node:stream"
 import { fromDuplex } from "../src/net/Conn.js"
 import { makeInlineScheduler } from "../src/net/inlineScheduler.js"
 import { streamPipe } from "../src/net/Pipe.js"
+import { WriteBatch } from "../src/net/WriteBatch.js"
 import { connInfo, validateServerOptions } from "../src/server/config.js"
 import { DateCache } from "../src/server/responseWriter.js"
 import { type ConnHost, ServerConn } from "../src/server/ServerConn.js"
@@ -62,6 +63,7 @@ const run = async (): Promise<{ requests: number; cpuMicros: number; seconds: nu
     handler: () => Effect.succeed(ServerResponse.text(BODY)),
     clock,
     dates: new DateCache(),
+    writes: new WriteBatch(),
     scheme: "http",
     shuttingDown: () => false,
     notReady: () => false,

@@ -4,17 +4,19 @@
  * `setImmediate`, once the turn's I/O callbacks have run.
  *
  * A client answering many connections' responses with new requests then sends them together,
- * so its peer wakes once per turn instead of once per request. On a loopback or a VM a wake-up
- * (an inter-processor interrupt) costs more than the write itself, and a peer woken request by
- * request never gets busy enough to stop sleeping. undici waits a turn before it reuses a
- * socket for the same effect.
+ * and a server answering the requests a turn brought sends the answers together, so the peer
+ * wakes once per turn instead of once per message. On a loopback or a VM a wake-up (an
+ * inter-processor interrupt) costs more than the write itself, and a peer woken message by
+ * message never gets busy enough to stop sleeping. undici waits a turn before it reuses a
+ * socket for the same effect. The delay is one turn at most: `setImmediate` runs right after
+ * the turn's I/O callbacks, and the loop does not block for I/O while one is pending.
  *
  * @module
  */
 import type { Writable } from "node:stream"
 import type { RawConn } from "./Conn.js"
 
-/** Writes of one owner (a Transport), flushed together after the current turn. */
+/** Writes of one owner (a Transport, a Server), flushed together after the current turn. */
 export class WriteBatch {
   private corked: Array<Writable> = []
   private scheduled = false

@@ -33,6 +33,7 @@ import { connInfo, type ResolvedServerConfig, type ServerOptions, validateServer
 import { serveWithConnContext } from "./connContext.js"
 import type { Handler } from "./Handler.js"
 import { makeInlineScheduler } from "../net/inlineScheduler.js"
+import { WriteBatch } from "../net/WriteBatch.js"
 import { DateCache } from "./responseWriter.js"
 import type { ShutdownTimeout } from "./errors.js"
 import { type ConnHost, ServerConn } from "./ServerConn.js"
@@ -186,6 +187,7 @@ const connHost = <E, R>(
     handler: options.handler as unknown as Handler<unknown, never>,
     clock,
     dates: new DateCache(),
+    writes: new WriteBatch(),
     scheme: options.tls === undefined ? "http" : "https",
     shuttingDown: () => conns.closing,
     notReady: () => conns.notReady,

@@ -30,6 +30,7 @@ import { Event } from "../domain/http1/Parser.js"
 import * as Status from "../domain/Status.js"
 import type { RawConn, Receiver } from "../net/Conn.js"
 import type { ConnError } from "../net/errors.js"
+import type { WriteBatch } from "../net/WriteBatch.js"
 import { BodyReader, MAX_POST_HANDLER_READ_BYTES } from "./bodyReader.js"
 import { cannedReply, failureReply, headOnly, headProblem, parseErrorReply } from "./cannedReplies.js"
 import type { ConnInfo, ConnState, ResolvedServerConfig } from "./config.js"
@@ -63,6 +64,8 @@ export interface ConnHost {
   readonly handler: Handler<unknown, never>
   readonly clock: Clock.Clock
   readonly dates: DateCache
+  /** Answers written whole go out together after the turn (`writeResponse.ts`). */
+  readonly writes: WriteBatch
   readonly scheme: "http" | "https"
   /** Whether a graceful shutdown has begun: answer with `Connection: close`, close when idle. */
   readonly shuttingDown: () => boolean

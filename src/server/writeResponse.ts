@@ -22,6 +22,7 @@ import type { RequestHead } from "../domain/http1/MessageHead.js"
 import { encodeChunk, encodeLastChunk, withBody } from "../domain/http1/writer.js"
 import * as Status from "../domain/Status.js"
 import type { RawConn } from "../net/Conn.js"
+import type { WriteBatch } from "../net/WriteBatch.js"
 import { ConnError } from "../net/errors.js"
 import type { BodyReader } from "./bodyReader.js"
 import { cannedReply } from "./cannedReplies.js"
@@ -43,7 +44,7 @@ const EMPTY_FIELDS: Headers = Headers.empty()
 export interface ResponseConn {
   readonly conn: RawConn
   readonly body: BodyReader
-  readonly host: { readonly clock: Clock.Clock; readonly dates: DateCache }
+  readonly host: { readonly clock: Clock.Clock; readonly dates: DateCache; readonly writes: WriteBatch }
   /** The request being answered. */
   readonly head: RequestHead | undefined
   /** Whether the connection can serve another request after this one (`drain`: the body is no longer needed). */
@@ -106,7 +107,9 @@ const writeChunkedBytes = (c: ResponseConn, plan: ResponsePlan, bytes: Uint8Arra
  * the clock read for the response, if just now.
  */
 const writeThen = (c: ResponseConn, data: Uint8Array, close: boolean, now?: number): Effect.Effect<void> => {
-  if (c.conn.writeNow(data)) return c.afterResponse(close, now)
+  // Out after this turn with the other connections' answers (`WriteBatch`): the client wakes
+  // once per turn, not once per answer. A close, or an `end`, hands the bytes on before it.
+  if (c.host.writes.write(c.conn, data)) return c.afterResponse(close, now)
   // The stream's buffer is full (a slow reader, or many pipelined answers): wait for room
   // before reading the next request, so a client cannot make us buffer without limit.
   return Effect.matchEffect(c.conn.drained, {
