@@ -40,7 +40,7 @@
  * @since 0.1.0
  */
 import { Etag, HttpApp, HttpMiddleware, HttpServer, HttpServerError, HttpServerRequest, type HttpPlatform } from "@effect/platform"
-import { Config, type ConfigError, Context, Effect, Exit, Fiber, FiberRef, HashSet, Layer, Runtime, RuntimeFlags, Scope, Tracer } from "effect"
+import { Config, type ConfigError, Context, Effect, Exit, Fiber, FiberRef, type FiberRefs, HashSet, Layer, Runtime, RuntimeFlags, type Scheduler, Scope, Tracer } from "effect"
 import { constTrue } from "effect/Function"
 import { WebSocketServer, type ServerOptions as WebSocketServerOptions } from "ws"
 import type { ServerOptions } from "../server/config.js"
@@ -66,8 +66,25 @@ export interface Options extends Omit<ServerOptions<never, never>, "handler"> {
   readonly webSocket?: Omit<WebSocketServerOptions, "noServer" | "server" | "port" | "host"> | undefined
 }
 
+// What `Runtime.make` and `Runtime.runFork` take, as classes: made per request (or per
+// scheduler), and a literal's allocation site is pretenured once a burst of them survives a
+// scavenge (ARCHITECTURE.md, V8 traps).
+class RuntimeParts {
+  constructor(
+    readonly context: Context.Context<HttpServerRequest.HttpServerRequest>,
+    readonly fiberRefs: FiberRefs.FiberRefs,
+    readonly runtimeFlags: RuntimeFlags.RuntimeFlags
+  ) {}
+}
+
+class ForkOptions {
+  constructor(readonly scheduler: Scheduler.Scheduler) {}
+}
+
 /** The app of one `serve` call, with the runtime it was served in. */
 class Serving {
+  // The connections' scheduler (one per server) with the options that carry it.
+  private forkOptions: ForkOptions | undefined = undefined
   // The runtime's services as parallel arrays: a request's context is copied from them with
   // `set` alone (`new Map(map)` walks the map with an iterator, an allocation per entry).
   private readonly serviceKeys: Array<string>
@@ -103,8 +120,10 @@ class Serving {
       const span = spans?.start(platformRequest)
       if (span !== undefined) services.set(Tracer.ParentSpan.key, span)
       if (this.lean) services.set(Scope.Scope.key, Handled.makeScope())
-      const requestRuntime = Runtime.make({ context: Context.unsafeMake(services), fiberRefs: runtime.fiberRefs, runtimeFlags: this.appFlags })
-      const fiber = Runtime.runFork(requestRuntime, this.app, { scheduler: connFiber.currentScheduler })
+      const requestRuntime = Runtime.make(new RuntimeParts(Context.unsafeMake(services), runtime.fiberRefs, this.appFlags))
+      const scheduler = connFiber.currentScheduler
+      const forkOptions = this.forkOptions?.scheduler === scheduler ? this.forkOptions : (this.forkOptions = new ForkOptions(scheduler))
+      const fiber = Runtime.runFork(requestRuntime, this.app, forkOptions)
       const exit = fiber.unsafePoll()
       if (exit === null) {
         if (span !== undefined) fiber.addObserver((exit) => spans!.end(span, exit))

@@ -49,11 +49,17 @@ const sample = Effect.runSync(Scope.make()) as unknown as {
 }
 const scopeProto: object = Object.getPrototypeOf(sample) as object
 
+/** An open scope's state, as `Scope.make()` makes it (a class: one per request). */
+class Open {
+  readonly _tag = "Open"
+  readonly finalizers = new Map<unknown, unknown>()
+}
+
 /** A new open request Scope, as `Scope.make()` makes it. */
 export const makeScope = (): Scope.CloseableScope => {
   const scope = Object.create(scopeProto) as { strategy: unknown; state: unknown }
   scope.strategy = sample.strategy
-  scope.state = { _tag: "Open", finalizers: new Map() }
+  scope.state = new Open()
   return scope as unknown as Scope.CloseableScope
 }
 

@@ -52,7 +52,7 @@ export class Exchange {
   streamRequested = false
   private bodyEnded = false
   /** Body chunks read ahead after the handler returned (see `readAhead`). */
-  private readonly ahead: Array<Uint8Array> = []
+  private readonly ahead: Array<Uint8Array> = new Array(0)
   /** How the read-ahead ended: None at the end of the body, or the failure. */
   private aheadEnd: Option.Option<RequestBodyError> | undefined = undefined
   private platformHeaders: PlatformHeaders.Headers | undefined = undefined

@@ -69,6 +69,18 @@ const randomHex = (length: number): string => {
   return out
 }
 
+// A span's statuses are classes, not literals: one per request, and a literal's allocation site
+// is pretenured once a burst of them survives a scavenge (ARCHITECTURE.md, V8 traps).
+class Started {
+  readonly _tag = "Started"
+  constructor(readonly startTime: bigint) {}
+}
+
+class Ended {
+  readonly _tag = "Ended"
+  constructor(readonly startTime: bigint, readonly endTime: bigint, readonly exit: Exit.Exit<unknown, unknown>) {}
+}
+
 /**
  * The built-in tracer's server span (Effect's `NativeSpan`: the same fields, methods and
  * random ids), with its trace and span ids made when first read, its attributes map, events
@@ -87,7 +99,7 @@ class LazySpan implements Tracer.Span {
   private linkList: Array<Tracer.SpanLink> | undefined = undefined
 
   constructor(readonly name: string, readonly parent: Option.Option<Tracer.AnySpan>, readonly startTime: bigint) {
-    this.status = { _tag: "Started", startTime }
+    this.status = new Started(startTime)
   }
 
   private get madeIds(): { traceId: string; spanId: string } {
@@ -116,7 +128,7 @@ class LazySpan implements Tracer.Span {
   }
 
   end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
-    this.status = { _tag: "Ended", endTime, exit, startTime: this.status.startTime }
+    this.status = new Ended(this.status.startTime, endTime, exit)
   }
 
   attribute(key: string, value: unknown): void {
