@@ -97,7 +97,8 @@ const httpServer = (handler: Handler): Effect.Effect<TestServer, never, Scope.Sc
       })
   ).pipe(Effect.map(({ test }) => test))
 
-const bigBody = Buffer.alloc(1 << 20, 0x61)
+// Printable ASCII that differs from position to position, so a chunk copied to the wrong place shows.
+const bigBody = Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => 32 + ((i ^ (i >> 8) ^ (i >> 16)) % 95)))
 
 /** The default handler: routes by path. */
 const routes: Handler = (req, res) => {
@@ -124,6 +125,11 @@ const routes: Handler = (req, res) => {
     case "/big":
       res.setHeader("Content-Length", String(bigBody.length))
       res.end(bigBody)
+      return
+    case "/short":
+      // A Content-Length of 1 MiB, 300,000 bytes, then the connection reset.
+      res.setHeader("Content-Length", String(bigBody.length))
+      res.write(bigBody.subarray(0, 300_000), () => res.destroy())
       return
     case "/form":
       res.setHeader("Content-Type", "application/x-www-form-urlencoded")
@@ -528,10 +534,10 @@ describe("responses", () => {
         const chunks = yield* Stream.runCollect(response.stream)
         expect(Chunk.size(chunks)).toBeGreaterThan(1)
         expect(Chunk.reduce(chunks, 0, (n, c) => n + c.length)).toBe(1 << 20)
-        expect(Chunk.every(chunks, (c) => c.every((b) => b === 0x61))).toBe(true)
+        expect(Buffer.concat(Chunk.toArray(chunks)).equals(bigBody)).toBe(true)
         yield* eventually("the connection is idle", () => Effect.map(stats, (s) => s.idle === 1 && s.active === 0))
         const again = yield* client.get(server.url("/big"))
-        expect((yield* again.arrayBuffer).byteLength).toBe(1 << 20)
+        expect(Buffer.from(yield* again.arrayBuffer).equals(bigBody)).toBe(true)
         const s = yield* stats
         expect(s.dials).toBe(1)
         expect(s.reuses).toBe(1)
@@ -622,6 +628,19 @@ describe("responses", () => {
       expect(error.description).toBe((error.cause as TransportError).message)
       yield* eventually("the connection is closed", () => Effect.map(stats, (st) => st.open === 0))
     }).pipe(Effect.scoped, Effect.provide(layer)))
+
+  it.effect("a body cut short of its Content-Length fails arrayBuffer with a Decode ResponseError; the client goes on", () =>
+    withServer((server, client) =>
+      Effect.gen(function*() {
+        const short = yield* client.get(server.url("/short"))
+        expect(short.status).toBe(200)
+        const e = yield* Effect.flip(short.arrayBuffer)
+        expect(e._tag).toBe("ResponseError")
+        expect(e.reason).toBe("Decode")
+        const next = yield* client.get(server.url("/text"))
+        expect(yield* next.text).toBe("héllo")
+      })
+    ))
 
   it.effect("MaxBodySize is honoured, in memory and streamed", () =>
     withServer((server, client) =>
