@@ -323,11 +323,6 @@ export class NetHttpClientResponse extends Inspectable.Class implements HttpClie
   }
 
   /** @internal */
-  shortBody(length: number, got: number): HttpClientError.ResponseError {
-    return this.decodeError(`the body has ${got} bytes where its length said ${length}`)
-  }
-
-  /** @internal */
   tooLarge(max: bigint): HttpClientError.ResponseError {
     return this.decodeError(`the body is larger than HttpIncomingMessage.MaxBodySize (${max} bytes)`)
   }
@@ -360,8 +355,6 @@ const readAll = (
     )
   }
   // The Transport's pull, without the Stream machinery (about 20 µs a chunk).
-  const length = body._tag === "Stream" ? body.length : undefined
-  if (length !== undefined && length > GATHER_IN_PLACE_FROM && length <= limit) return readInto(pull, length, response)
   const parts: Array<Uint8Array> = []
   let total = 0
   const loop: Effect.Effect<Uint8Array, HttpClientError.ResponseError> = Effect.matchEffect(pull, {
@@ -373,34 +366,6 @@ const readAll = (
       total += chunk.length
       if (total > limit) return Effect.fail(response.tooLarge(max!))
       parts.push(chunk)
-      return loop
-    }
-  })
-  return loop
-}
-
-/** Bodies of a known length above this are copied into their buffer as each chunk arrives. */
-const GATHER_IN_PLACE_FROM = 64 * 1024
-
-// A body of known length: one buffer of that size (not zeroed: every byte is written), each
-// chunk copied in as it arrives, while it is still in the CPU's cache, and then let go, rather
-// than every chunk kept and copied at the end.
-const readInto = (
-  pull: Effect.Effect<Uint8Array, Option.Option<TransportError>>,
-  length: number,
-  response: NetHttpClientResponse
-): Effect.Effect<Uint8Array, HttpClientError.ResponseError> => {
-  const out = Buffer.allocUnsafeSlow(length)
-  let at = 0
-  const loop: Effect.Effect<Uint8Array, HttpClientError.ResponseError> = Effect.matchEffect(pull, {
-    onFailure: (e) =>
-      Option.isNone(e)
-        ? at === length ? Effect.succeed(out) : Effect.fail(response.shortBody(length, at))
-        : Effect.fail(response.transportError(e.value)),
-    onSuccess: (chunk) => {
-      if (at + chunk.length > length) return Effect.fail(response.shortBody(length, at + chunk.length))
-      out.set(chunk, at)
-      at += chunk.length
       return loop
     }
   })
