@@ -8,14 +8,9 @@
 import { Effect } from "effect"
 import type * as net from "node:net"
 import { judge } from "../judge.js"
+import { quantile } from "../quantile.js"
 import type { Scenario } from "../scenario.js"
 import { connect, pool, sleep } from "../sockets.js"
-
-const quantile = (xs: ReadonlyArray<number>, q: number): number => {
-  if (xs.length === 0) return 0
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
-}
 
 /** The slow-loris scenario. */
 export const slowloris: Scenario = {
