@@ -65,7 +65,6 @@ const canonical = (name: string): string => {
   return canonicalFieldName(name)
 }
 
-/** Our fields for the response's headers and cookies, and the length a `content-length` header declares. */
 /** A response's fields in our form (a class: one per request, see `headersOf`). */
 class ConvertedHeaders {
   constructor(readonly headers: Headers, readonly declaredLength: number | undefined) {}
@@ -74,6 +73,7 @@ class ConvertedHeaders {
 // Per-request arrays and results are made with `new` (ARCHITECTURE.md, V8 traps): a literal's
 // allocation site is pretenured once a burst of them survives a scavenge, and every later
 // response's fields then went to the old generation (~380 B a request, measured).
+/** Our fields for the response's headers and cookies, and the length a `content-length` header declares. */
 const headersOf = (response: HttpServerResponse.HttpServerResponse): ConvertedHeaders => {
   const names: Array<string> = new Array(0)
   const values: Array<string> = new Array(0)

@@ -8,9 +8,9 @@
  * puts bytes on the socket, then hands the connection back to the serve loop
  * (`afterResponse`), or closes it when a write fails or a body broke its framing.
  *
- * May touch: the socket's writes (`Conn.write`/`drained`, its synchronous `writeNow`, and
- * `rawSocket.ts`'s corked one), the body's `100 Continue` flag and handle; nothing of the
- * connection's state but through `ResponseConn`.
+ * May touch: the socket's writes (`Conn.write`/`drained`, its synchronous `writeNow`, the
+ * server's `WriteBatch` for answers written whole, and `rawSocket.ts`'s corked one), the body's
+ * `100 Continue` flag and handle; nothing of the connection's state but through `ResponseConn`.
  *
  * @module
  * @internal
