@@ -112,10 +112,20 @@ export const toHandled = <E, R>(
   const withErrorHandling = Effect.catchAllCause(Effect.flatMap(self, respond), (cause) =>
     Effect.flatMap(HttpServerError.causeResponse(cause), ([response, cause]) =>
       Effect.zipRight(respond(response), Cause.isEmptyType(cause) ? Effect.succeed(response) : Effect.failCause(cause))))
-  // The request's Scope is in the context already (`makeScope`, see `Serving`).
+  // The request's Scope is in the context already (`makeScope`, see `Serving`). The fiber runs
+  // with interruption disabled from its start, so `onExit`'s mask would change nothing: the
+  // Scope is closed after the app however it ended, the causes combined as `onExit` does.
   return Effect.withFiberRuntime((fiber) => {
     const scope = Context.unsafeGet(fiber.currentContext, Scope.Scope) as Scope.CloseableScope
-    return Effect.onExit(withErrorHandling, (exit) => (ejectedScopes.has(scope) ? Effect.void : Scope.close(scope, exit)))
+    const close = (exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> => (ejectedScopes.has(scope) ? Effect.void : Scope.close(scope, exit))
+    return Effect.matchCauseEffect(withErrorHandling, {
+      onFailure: (cause) =>
+        Effect.matchCauseEffect(close(Exit.failCause(cause)), {
+          onFailure: (closing) => Effect.failCause(Cause.sequential(cause, closing)),
+          onSuccess: () => Effect.failCause(cause)
+        }),
+      onSuccess: (response) => Effect.as(close(Exit.succeed(response)), response)
+    })
   }) as Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, Exclude<R, Scope.Scope>>
 }
 
