@@ -52,7 +52,7 @@ import * as NetHttpPlatform from "./HttpPlatform.js"
 import { CurrentExchange, Exchange, NetServerRequest } from "./serverRequest.js"
 import * as Handled from "./handled.js"
 import { isNativeTracer } from "../net/tracing.js"
-import { handleResponse } from "./serverResponse.js"
+import { handleResponse, keepResponse } from "./serverResponse.js"
 import { prepare as prepareSpans, type ServerSpans, withServerSpan } from "./serverSpan.js"
 
 /**
@@ -236,7 +236,7 @@ export const makeWithServer = (
             else if (middleware === undefined && Handled.available) {
               // The tracer middleware is disabled and there is no other: the lean toHandled,
               // its uninterruptible region being the fiber's own flags.
-              app = Handled.toHandled(httpApp, handleResponse)
+              app = Handled.toHandled(httpApp, keepResponse)
               appFlags = RuntimeFlags.disable(runtime.runtimeFlags, RuntimeFlags.Interruption)
               lean = true
             }

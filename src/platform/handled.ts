@@ -84,7 +84,15 @@ const markHandled = (request: HttpServerRequest.HttpServerRequest): void => {
   ;(request as unknown as Record<symbol, boolean>)[handledSymbol] = true
 }
 
-type HandleResponse = (request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) => Effect.Effect<unknown>
+/**
+ * toHandled's response hook, given the context of the fiber it runs in (so it needs no
+ * `withFiberRuntime` of its own): undefined when its work is done, or an effect to run.
+ */
+export type HandleResponseIn = (
+  context: Context.Context<never>,
+  request: HttpServerRequest.HttpServerRequest,
+  response: HttpServerResponse.HttpServerResponse
+) => Effect.Effect<unknown> | undefined
 
 /**
  * `HttpApp.toHandled(self, handleResponse)` without middleware, to run with interruption
@@ -93,7 +101,7 @@ type HandleResponse = (request: HttpServerRequest.HttpServerRequest, response: H
  */
 export const toHandled = <E, R>(
   self: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
-  handleResponse: HandleResponse
+  handleResponse: HandleResponseIn
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, Exclude<R, Scope.Scope>> => {
   /** Runs the pre-response handlers and `handleResponse` for `response`; yields the response handled. */
   const respond = (response: HttpServerResponse.HttpServerResponse): Effect.Effect<HttpServerResponse.HttpServerResponse, unknown> =>
@@ -102,12 +110,14 @@ export const toHandled = <E, R>(
       const handler = fiber.getFiberRef(HttpApp.currentPreResponseHandlers)
       if (handler._tag === "None") {
         markHandled(request)
-        return Effect.as(handleResponse(request, response), response)
+        const more = handleResponse(fiber.currentContext, request, response)
+        return more === undefined ? Effect.succeed(response) : Effect.as(more, response)
       }
-      return Effect.tap(handler.value(request, response), (response) => {
-        markHandled(request)
-        return handleResponse(request, response)
-      })
+      return Effect.tap(handler.value(request, response), (response) =>
+        Effect.withFiberRuntime((fiber) => {
+          markHandled(request)
+          return handleResponse(fiber.currentContext, request, response) ?? Effect.void
+        }))
     })
   const withErrorHandling = Effect.catchAllCause(Effect.flatMap(self, respond), (cause) =>
     Effect.flatMap(HttpServerError.causeResponse(cause), ([response, cause]) =>

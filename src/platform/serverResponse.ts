@@ -226,15 +226,26 @@ const convert = (
 export const handleResponse = (
   request: HttpServerRequest.HttpServerRequest,
   response: HttpServerResponse.HttpServerResponse
-): Effect.Effect<void> =>
-  Effect.withFiberRuntime((fiber) => {
-    const context = fiber.currentContext
-    const exchange = request instanceof NetServerRequest ? request.exchange : Context.getOrElse(context, CurrentExchange, () => undefined)
-    if (exchange === undefined || exchange.response !== undefined) return Effect.void
-    try {
-      exchange.response = convert(exchange, response, context)
-      return Effect.void
-    } catch (error) {
-      return Effect.die(error)
-    }
-  })
+): Effect.Effect<void> => Effect.withFiberRuntime((fiber) => keepResponse(fiber.currentContext, request, response) ?? Effect.void)
+
+/**
+ * `handleResponse`'s work, in the context of the fiber it runs in: undefined when it is done (the
+ * response kept, or a later one ignored), or the defect to die with (a response HTTP cannot
+ * carry). The lean toHandled (handled.ts) calls it inside its own `withFiberRuntime`.
+ *
+ * @internal
+ */
+export const keepResponse = (
+  context: Context.Context<never>,
+  request: HttpServerRequest.HttpServerRequest,
+  response: HttpServerResponse.HttpServerResponse
+): Effect.Effect<never> | undefined => {
+  const exchange = request instanceof NetServerRequest ? request.exchange : Context.getOrElse(context, CurrentExchange, () => undefined)
+  if (exchange === undefined || exchange.response !== undefined) return undefined
+  try {
+    exchange.response = convert(exchange, response, context)
+    return undefined
+  } catch (error) {
+    return Effect.die(error)
+  }
+}

@@ -80,7 +80,7 @@ const real = (
 const lean = (
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, Scope.Scope>,
   handle: (request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) => Effect.Effect<void>
-) => Effect.uninterruptible(Effect.provideService(Handled.toHandled(app, handle), Scope.Scope, Handled.makeScope()))
+) => Effect.uninterruptible(Effect.provideService(Handled.toHandled(app, (_, request, response) => handle(request, response)), Scope.Scope, Handled.makeScope()))
 
 describe(`handled.ts against effect ${installed.effect}, @effect/platform ${installed.platform}`, () => {
   it("the lean path is available (its own load-time checks pass)", () => {
