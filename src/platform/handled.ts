@@ -15,7 +15,9 @@
  *   which is what toHandled's `Effect.uninterruptible` around everything amounts to.
  *
  * What it leaves out is toHandled's cost, about half of a trivial route's: the disabled tracer
- * middleware, an `Effect.uninterruptible` region and a second `withFiberRuntime`.
+ * middleware, an `Effect.uninterruptible` region and a second `withFiberRuntime`; and, as its
+ * fiber already runs uninterruptible, `onExit`'s mask around the app, while its response hook
+ * gets the fiber's context rather than reading it in a step of its own.
  *
  * What it relies on (Scope's shape, the ejected-scopes key, the handled marker, toHandled's
  * behaviour) was checked against the versions in `checkedAgainst`;
