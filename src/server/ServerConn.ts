@@ -523,9 +523,14 @@ export class ServerConn implements Receiver, Exchanges, ResponseConn, ServedConn
   // -------------------------------------------------------------------------------------------
   // Called by the server
 
-  /** Whether the connection waits for a request with nothing of one received (Go's StateIdle). */
+  /**
+   * Whether the connection waits for a request with nothing of one received, its last answer
+   * handed to the kernel (Go's StateIdle, entered after the flush): an answer still held for
+   * the turn's batch (`WriteBatch`) keeps it active, so a shutdown does not close it with the
+   * answer still on its way and its client about to reuse it.
+   */
   isIdle(): boolean {
-    return (this.phase === Phase.WAITING || this.phase === Phase.PARKED) && this.input.parser.buffered === 0
+    return (this.phase === Phase.WAITING || this.phase === Phase.PARKED) && this.input.parser.buffered === 0 && this.conn.stream.writableLength === 0
   }
 
   /** Closes the connection if it is idle (a graceful shutdown's first step); true if it was. */

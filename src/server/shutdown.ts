@@ -166,7 +166,7 @@ export class Shutdown<C extends ShutdownConn> {
       }
       yield* this.stopAccepting
       for (const c of conns.open) c.closeIfIdle()
-      if (graceMs > 0) yield* Effect.raceAll([conns.allClosed, Effect.sleep(graceMs), Deferred.await(this.graceCut)])
+      if (graceMs > 0) yield* Effect.raceAll([conns.allClosed, Effect.sleep(graceMs), Deferred.await(this.graceCut), closeIdleAsTheyCome(conns)])
       // Connections still open now had requests in flight (idle ones were closed above).
       const cut = conns.open.size
       for (const c of conns.open) c.interrupt()
@@ -177,3 +177,18 @@ export class Shutdown<C extends ShutdownConn> {
     }).pipe(Effect.uninterruptible)
   }
 }
+
+// Go's Shutdown polls for idle connections until all are closed, every 1 ms at first, doubling
+// to 500 ms: a connection whose answer was still on its way (not idle yet, see
+// `ServerConn.isIdle`) is closed once idle, its client having had the time to send what it
+// meant to send on it, which is then answered with `Connection: close`.
+const closeIdleAsTheyCome = <C extends ShutdownConn>(conns: OpenConns<C>): Effect.Effect<never> =>
+  Effect.suspend(() => {
+    let waitMs = 1
+    const poll: Effect.Effect<never> = Effect.flatMap(Effect.suspend(() => Effect.sleep(waitMs)), () => {
+      for (const c of conns.open) c.closeIfIdle()
+      waitMs = Math.min(waitMs * 2, 500)
+      return poll
+    })
+    return poll
+  })
