@@ -204,8 +204,13 @@ export class H2ServerConn {
     return this.exchanges.size === 0
   }
 
-  /** A graceful shutdown begins: GOAWAY; true when no stream was open (the session closes now). */
+  /**
+   * A graceful shutdown begins: GOAWAY; true when no stream was open (the session closes now).
+   * Asked again while the shutdown polls for idle connections, a session that already sent
+   * GOAWAY is left to Node, which closes it once its streams ended and their frames went out.
+   */
   closeIfIdle(): boolean {
+    if (this.goingAway) return false
     const idle = this.isIdle()
     this.goAway()
     if (idle) this.session.destroy()
